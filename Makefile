@@ -1,0 +1,29 @@
+# Everything runs from the project's own virtualenv, created on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+
+.PHONY: help venv preview test check-policy clean
+
+help:
+	@echo "make preview [STACK=dev] [EXPORT=file]   offline preview of Pulumi.<stack>.yaml (no Azure, no Pulumi CLI)"
+	@echo "make test                                the whole test suite"
+	@echo "make check-policy FILE=path [CONFIG=f]   policy pack over a stack export or preview --json file"
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+preview: venv
+	$(PY) -m offline.preview --stack $(STACK) $(if $(EXPORT),--export $(EXPORT))
+
+test: venv
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,60 @@
+"""Encrypted ExpressRoute Direct: a Key Vault of MACsec keys and ports that use them.
+
+The story of the stack: read and check the config (nothing is registered if it is
+wrong), create the resource group, the vault and its identity, then each port with
+MACsec on both links, and export what the operator needs.
+"""
+
+import pulumi
+
+from components.config import ConfigError, load_stack_config
+
+try:
+    config = load_stack_config()
+except ConfigError as error:
+    # RunError prints the message without a Python traceback and fails the update.
+    raise pulumi.RunError(str(error)) from None
+
+from pulumi_azure_native import resources  # noqa: E402  (only once the config is valid)
+
+from components import EncryptedDirectPort, MacsecKeyVault  # noqa: E402
+
+protect = pulumi.ResourceOptions(protect=config.protect)
+group = resources.ResourceGroup(
+    "expressroute", resource_group_name=config.resource_group_name, opts=protect
+)
+
+vault = MacsecKeyVault(
+    "macsec",
+    {
+        "resource_group_name": group.name,
+        **config.key_vault.model_dump(),
+        "protect": config.protect,
+    },
+)
+
+ports = {}
+for port in config.ports:
+    byo = config.macsec_keys.get(port.name)
+    ports[port.name] = EncryptedDirectPort(
+        port.name,
+        {
+            "resource_group_name": group.name,
+            "vault_name": vault.vault_name,
+            "identity_id": vault.identity_id,
+            **port.model_dump(),
+            **({"keys": byo.plain()} if byo else {}),
+            "protect": config.protect,
+        },
+    )
+
+pulumi.export("resourceGroupName", group.name)
+pulumi.export("keyVaultName", vault.vault_name)
+pulumi.export("keyVaultUri", vault.vault_uri)
+pulumi.export("identityId", vault.identity_id)
+pulumi.export("identityPrincipalId", vault.identity_principal_id)
+pulumi.export("ports", {
+    name: {"id": p.port_id, "stage": p.stage, "links": p.links} for name, p in ports.items()
+})
+# Read with: pulumi stack output macsecKeys --show-secrets
+pulumi.export("macsecKeys", pulumi.Output.secret({name: p.router_keys for name, p in ports.items()}))

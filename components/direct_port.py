@@ -1,0 +1,236 @@
+"""An ExpressRoute Direct port with MACsec on both links, and the keys it uses."""
+
+from typing import Any, Mapping, Optional, TypedDict
+
+import pulumi
+import pulumi_random as random
+from pulumi_azure_native import keyvault, network
+from typing_extensions import NotRequired
+
+from .config import (
+    CAK_HEX_DIGITS,
+    CKN_HEX_DIGITS,
+    LINKS,
+    ConfigError,
+    PortKeys,
+    PortSettings,
+    validate_args,
+)
+
+
+class KeyGenerationArgs(TypedDict):
+    """Key generation per link; raising one regenerates that link's keys only."""
+
+    link1: NotRequired[int]
+    link2: NotRequired[int]
+
+
+class MacsecArgs(TypedDict):
+    """MACsec settings applied to both links."""
+
+    cipher: str
+    """GcmAes128, GcmAes256, GcmAesXpn128 or GcmAesXpn256 (XPN only on 100 Gbps ports)."""
+    sci_state: NotRequired[str]
+    """'Enabled' or 'Disabled' (default); some router vendors need SCI."""
+    key_generation: NotRequired[KeyGenerationArgs]
+    """Per-link key generation, default 1."""
+
+
+class LinkKeyArgs(TypedDict):
+    """A bring-your-own pre-shared key for one link (hex strings)."""
+
+    cak: pulumi.Input[str]
+    ckn: pulumi.Input[str]
+
+
+class PortKeysArgs(TypedDict):
+    """Bring-your-own keys for both links."""
+
+    link1: LinkKeyArgs
+    link2: LinkKeyArgs
+
+
+class EncryptedDirectPortArgs(TypedDict):
+    """Arguments of EncryptedDirectPort; the port settings match the stack config's ``ports[i]``."""
+
+    resource_group_name: pulumi.Input[str]
+    """Resource group for the port."""
+    vault_name: pulumi.Input[str]
+    """Key Vault that stores this port's CAK/CKN secrets (see MacsecKeyVault)."""
+    identity_id: pulumi.Input[str]
+    """User-assigned identity with 'get' on the vault's secrets."""
+    name: str
+    """Port name; also the prefix of its Key Vault secret names."""
+    peering_location: str
+    """ExpressRoute Direct peering location, e.g. 'Equinix-Amsterdam-AM5'."""
+    bandwidth_in_gbps: int
+    """10 or 100."""
+    encapsulation: str
+    """'QinQ' or 'Dot1Q'."""
+    billing_type: str
+    """'MeteredData' or 'UnlimitedData'."""
+    stage: str
+    """'reserved', 'encrypted' or 'active' (see the port lifecycle in the README)."""
+    macsec: MacsecArgs
+    """Cipher, SCI state and key generations."""
+    keys: NotRequired[PortKeysArgs]
+    """Bring-your-own keys; when absent, keys are generated."""
+    protect: NotRequired[bool]
+    """Default true: Pulumi refuses to delete the port and its secrets."""
+
+
+def link_settings(settings: PortSettings, cak_uris: Mapping[str, Any], ckn_uris: Mapping[str, Any]):
+    """The ``links`` property for the port's lifecycle stage.
+
+    Azure ignores link settings in the request that creates a port, so a ``reserved``
+    port sends none; ``encrypted`` turns MACsec on with the links still admin-disabled;
+    ``active`` admin-enables both links."""
+    if settings.stage == "reserved":
+        return None
+    admin_state = "Enabled" if settings.stage == "active" else "Disabled"
+    return [
+        network.ExpressRouteLinkArgs(
+            name=link,
+            admin_state=admin_state,
+            mac_sec_config=network.ExpressRouteLinkMacSecConfigArgs(
+                cipher=settings.macsec.cipher,
+                sci_state=settings.macsec.sci_state,
+                cak_secret_identifier=cak_uris[link],
+                ckn_secret_identifier=ckn_uris[link],
+            ),
+        )
+        for link in LINKS
+    ]
+
+
+class EncryptedDirectPort(pulumi.ComponentResource):
+    """An ExpressRoute Direct port whose two links are encrypted with MACsec.
+
+    For each link it stores a CAK and a CKN as Key Vault secrets (generated at the
+    cipher's full length, or brought by the customer) and points the link's MACsec
+    config at their versioned secret URLs. The port reads them with the given
+    user-assigned identity. Key material is secret from end to end; only the secret
+    URLs are plain outputs.
+    """
+
+    port_id: pulumi.Output[str]
+    """ARM id of the ExpressRoute port (what circuits reference)."""
+    port_name: pulumi.Output[str]
+    """Azure name of the port."""
+    stage: pulumi.Output[str]
+    """Lifecycle stage applied by this deployment."""
+    links: pulumi.Output[dict]
+    """Per link: cipher, SCI state, key generation, admin state, MACsec on/off and the CAK/CKN secret names and URLs."""
+    router_keys: pulumi.Output[dict]
+    """Secret. Generated keys to load into your routers: {link1: {cak, ckn}, link2: {...}}; empty for bring-your-own keys."""
+
+    def __init__(
+        self,
+        name: str,
+        args: EncryptedDirectPortArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        source = f"EncryptedDirectPort '{name}'"
+        settings: PortSettings = validate_args(
+            PortSettings, {k: v for k, v in args.items() if k in PortSettings.model_fields}, source
+        )
+        byo = args.get("keys")
+        if byo is not None:
+            _check_plain_keys(byo, settings.macsec.cipher, source)
+        super().__init__("expressroute-encryption:index:EncryptedDirectPort", name, None, opts)
+        protect = args.get("protect", True)
+        generations = settings.macsec.key_generation
+
+        cak_uris, ckn_uris, secret_names, generated = {}, {}, {}, {}
+        for link in LINKS:
+            generation = getattr(generations, link)
+            if byo is None:
+                cak = self._random_hex(f"{name}-{link}-cak", CAK_HEX_DIGITS[settings.macsec.cipher], generation)
+                ckn = self._random_hex(f"{name}-{link}-ckn", CKN_HEX_DIGITS, generation)
+                generated[link] = {"cak": cak, "ckn": ckn}
+            else:
+                cak = pulumi.Output.secret(byo[link]["cak"])
+                ckn = pulumi.Output.secret(byo[link]["ckn"])
+            for kind, value, uris in (("cak", cak, cak_uris), ("ckn", ckn, ckn_uris)):
+                secret_name = f"{settings.name}-{link}-{kind}"
+                secret = keyvault.Secret(
+                    f"{name}-{link}-{kind}",
+                    resource_group_name=args["resource_group_name"],
+                    vault_name=args["vault_name"],
+                    secret_name=secret_name,
+                    properties=keyvault.SecretPropertiesArgs(
+                        value=value, content_type=f"MACsec {kind.upper()} (hex)"
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, protect=protect),
+                )
+                secret_names[(link, kind)] = secret_name
+                # The URL names a secret version; it reveals nothing about the key.
+                uris[link] = pulumi.Output.unsecret(secret.properties.secret_uri_with_version)
+
+        port = network.ExpressRoutePort(
+            name,
+            resource_group_name=args["resource_group_name"],
+            express_route_port_name=settings.name,
+            peering_location=settings.peering_location,
+            bandwidth_in_gbps=settings.bandwidth_in_gbps,
+            encapsulation=settings.encapsulation,
+            billing_type=settings.billing_type,
+            identity=network.ManagedServiceIdentityArgs(
+                type="UserAssigned", user_assigned_identities=[args["identity_id"]]
+            ),
+            links=link_settings(settings, cak_uris, ckn_uris),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        )
+
+        macsec_on = settings.stage != "reserved"
+        self.port_id = port.id
+        self.port_name = port.name
+        self.stage = pulumi.Output.from_input(settings.stage)
+        self.links = pulumi.Output.from_input({
+            link: {
+                "cipher": settings.macsec.cipher,
+                "sciState": settings.macsec.sci_state,
+                "keyGeneration": getattr(generations, link),
+                "keySource": "generated" if byo is None else "bringYourOwn",
+                "macsecEnabled": macsec_on,
+                "adminState": "Enabled" if settings.stage == "active" else "Disabled",
+                "cakSecretName": secret_names[(link, "cak")],
+                "cknSecretName": secret_names[(link, "ckn")],
+                "cakSecretUri": cak_uris[link],
+                "cknSecretUri": ckn_uris[link],
+            }
+            for link in LINKS
+        })
+        self.router_keys = pulumi.Output.secret(generated)
+        self.register_outputs({
+            "port_id": self.port_id,
+            "port_name": self.port_name,
+            "stage": self.stage,
+            "links": self.links,
+            "router_keys": self.router_keys,
+        })
+
+    def _random_hex(self, name: str, hex_digits: int, generation: int) -> pulumi.Output[str]:
+        """Random key material of the cipher's full length; a new generation replaces it."""
+        key = random.RandomBytes(
+            name,
+            length=hex_digits // 2,
+            keepers={"keyGeneration": str(generation)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return pulumi.Output.secret(key.hex)
+
+
+def _check_plain_keys(keys: Mapping[str, Any], cipher: str, source: str) -> None:
+    """Check bring-your-own keys given as plain strings; Outputs are checked by Azure."""
+    try:
+        plain = {
+            link: {kind: keys[link][kind] for kind in ("cak", "ckn")} for link in LINKS
+        }
+    except (KeyError, TypeError):
+        raise ConfigError(["keys: needs link1 and link2, each with cak and ckn"], source) from None
+    if not all(isinstance(v, str) for link in plain.values() for v in link.values()):
+        return
+    problems = PortKeys.model_validate(plain).problems(cipher)
+    if problems:
+        raise ConfigError([f"keys.{'.'.join(path)}: {msg}" for path, _, msg in problems], source)

@@ -1,0 +1,143 @@
+"""The Key Vault that holds MACsec keys, and the identity ExpressRoute reads them with."""
+
+from typing import Optional, TypedDict
+
+import pulumi
+from pulumi_azure_native import authorization, keyvault, managedidentity
+from typing_extensions import NotRequired
+
+from .config import KeyVaultSettings, validate_args
+
+# Built-in role "Key Vault Secrets User": read secret contents, nothing else.
+SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
+
+
+class MacsecKeyVaultArgs(TypedDict):
+    """Arguments of MacsecKeyVault; the vault settings match the stack config's ``keyVault``."""
+
+    resource_group_name: pulumi.Input[str]
+    """Resource group for the vault and the identity."""
+    name: str
+    """Vault name: 3-24 letters, digits and hyphens, globally unique (it is a DNS name)."""
+    allowed_ip_ranges: NotRequired[list[str]]
+    """Public IPv4 ranges allowed through the vault firewall (e.g. the deployers' egress)."""
+    soft_delete_retention_days: NotRequired[int]
+    """7-90 days; default 90, as in Microsoft's MACsec procedure."""
+    purge_protection: NotRequired[bool]
+    """Default true: nobody can permanently delete the keys during the retention period."""
+    authorization: NotRequired[str]
+    """'accessPolicy' (default, Microsoft's documented procedure) or 'rbac'."""
+    protect: NotRequired[bool]
+    """Default true: Pulumi refuses to delete the vault and the identity."""
+
+
+class MacsecKeyVault(pulumi.ComponentResource):
+    """A firewalled Key Vault for MACsec keys and a user-assigned identity that may read them.
+
+    Azure constraints encoded here:
+    - ExpressRoute reads the keys as a trusted Microsoft service, so the firewall denies
+      by default and lets ``AzureServices`` through; a private endpoint (or disabling
+      public network access) would cut ExpressRoute off, so neither is used.
+    - Soft delete is always on (Microsoft's procedure); purge protection is on by default.
+    - The identity gets ``get`` on secrets only (least privilege), by access policy or,
+      with ``authorization: rbac``, the Key Vault Secrets User role on this vault.
+    """
+
+    vault_id: pulumi.Output[str]
+    """ARM id of the vault."""
+    vault_name: pulumi.Output[str]
+    """Name of the vault (what Key Vault secrets are created in)."""
+    vault_uri: pulumi.Output[str]
+    """https://<name>.vault.azure.net/"""
+    identity_id: pulumi.Output[str]
+    """ARM id of the user-assigned identity, to attach to ExpressRoute ports; resolves once the identity may read the vault's secrets."""
+    identity_principal_id: pulumi.Output[str]
+    """Object id of the identity (what access policies and role assignments name)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: MacsecKeyVaultArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        settings: KeyVaultSettings = validate_args(
+            KeyVaultSettings,
+            {k: v for k, v in args.items() if k in KeyVaultSettings.model_fields},
+            source=f"MacsecKeyVault '{name}'",
+        )
+        super().__init__("expressroute-encryption:index:MacsecKeyVault", name, None, opts)
+        protect = args.get("protect", True)
+        rg = args["resource_group_name"]
+
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_group_name=rg,
+            resource_name_=f"{settings.name}-macsec",
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        )
+
+        rbac = settings.authorization == "rbac"
+        access_policies = [] if rbac else [
+            keyvault.AccessPolicyEntryArgs(
+                tenant_id=identity.tenant_id,
+                object_id=identity.principal_id,
+                permissions=keyvault.PermissionsArgs(secrets=["get"]),
+            )
+        ]
+        vault = keyvault.Vault(
+            f"{name}-vault",
+            resource_group_name=rg,
+            vault_name=settings.name,
+            properties=keyvault.VaultPropertiesArgs(
+                tenant_id=identity.tenant_id,
+                sku=keyvault.SkuArgs(family="A", name="standard"),
+                enable_soft_delete=True,
+                soft_delete_retention_in_days=settings.soft_delete_retention_days,
+                # Azure rejects enablePurgeProtection=false; leaving it unset means off.
+                enable_purge_protection=True if settings.purge_protection else None,
+                enable_rbac_authorization=rbac,
+                access_policies=access_policies,
+                public_network_access="Enabled",
+                network_acls=keyvault.NetworkRuleSetArgs(
+                    default_action="Deny",
+                    bypass="AzureServices",
+                    ip_rules=[keyvault.IPRuleArgs(value=r) for r in settings.allowed_ip_ranges],
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        )
+
+        grant: pulumi.Resource = vault  # access policies are part of the vault
+        if rbac:
+            grant = authorization.RoleAssignment(
+                f"{name}-secrets-user",
+                principal_id=identity.principal_id,
+                principal_type="ServicePrincipal",
+                scope=vault.id,
+                role_definition_id=vault.id.apply(_secrets_user_role_id),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+        self.vault_id = vault.id
+        self.vault_name = vault.name
+        self.vault_uri = vault.properties.vault_uri
+        # Handing out the identity only once it may read the vault means a port never
+        # points at keys it cannot read yet.
+        self.identity_id = pulumi.Output.all(identity.id, grant.id).apply(lambda ids: ids[0])
+        self.identity_principal_id = identity.principal_id
+        self.register_outputs({
+            "vault_id": self.vault_id,
+            "vault_name": self.vault_name,
+            "vault_uri": self.vault_uri,
+            "identity_id": self.identity_id,
+            "identity_principal_id": self.identity_principal_id,
+        })
+
+
+def _secrets_user_role_id(vault_id: str) -> str:
+    """Role definitions are scoped to the subscription the vault lives in."""
+    subscription = vault_id.split("/")[2]
+    return (
+        f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
+        f"roleDefinitions/{SECRETS_USER_ROLE}"
+    )

@@ -1,0 +1,250 @@
+"""Pulumi mocks that answer like Azure, for previews and tests without a subscription.
+
+Each resource type the program uses has a handler that returns the state Azure (or the
+random provider) would: ARM-style ids, the computed outputs each type really has
+(versioned Key Vault secret URLs, identity principal ids, the port's two links), and
+output shapes where they differ from inputs (an identity list comes back as a map).
+Values are derived from the resource's name and inputs, so two runs of the same config
+give the same ids, and a changed key gives a new secret version, as in Azure.
+
+An unknown resource type or function is an error: a mock that silently echoes inputs
+would let a preview "pass" on resources nobody has modelled.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from typing import Any, Callable
+
+import pulumi
+
+from offline import wire
+
+SUBSCRIPTION_ID = "9b2c1f4e-7d3a-4c55-9e61-2f0a8d6b3c17"
+TENANT_ID = "5f3e8a21-6b4c-4d7e-8f90-1a2b3c4d5e6f"
+_NS = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
+
+Handler = Callable[["pulumi.runtime.MockResourceArgs"], tuple[str, dict]]
+
+
+def fake_uuid(*parts: Any) -> str:
+    """A stable GUID for a name, like the ones Azure hands out."""
+    return str(uuid.uuid5(_NS, "/".join(str(p) for p in parts)))
+
+
+def fake_hex(digits: int, *parts: Any) -> str:
+    """Stable hex of the requested length (versions, fake key material)."""
+    out = ""
+    counter = 0
+    while len(out) < digits:
+        out += hashlib.sha256("/".join(map(str, (*parts, counter))).encode()).hexdigest()
+        counter += 1
+    return out[:digits]
+
+
+def arm_id(resource_group: str, provider: str, *path: str) -> str:
+    return (
+        f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{resource_group}"
+        f"/providers/{provider}/" + "/".join(path)
+    )
+
+
+def _autoname(args: pulumi.runtime.MockResourceArgs, key: str) -> str:
+    """azure-native names a resource after its logical name plus a random suffix when
+    no explicit name is given."""
+    return args.inputs.get(key) or f"{args.name}{fake_hex(7, args.name)}"
+
+
+def _location(inputs: dict) -> str:
+    return inputs.get("location") or "westeurope"
+
+
+def resource_group(args):
+    name = _autoname(args, "resourceGroupName")
+    rid = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}"
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": "Microsoft.Resources/resourceGroups",
+        "properties": {"provisioningState": "Succeeded"},
+        "azureApiVersion": "2024-03-01",
+    }
+
+
+def user_assigned_identity(args):
+    name = _autoname(args, "resourceName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.ManagedIdentity", "userAssignedIdentities", name)
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "principalId": fake_uuid("principal", rid),
+        "clientId": fake_uuid("client", rid),
+        "tenantId": TENANT_ID,
+        "azureApiVersion": "2023-01-31",
+    }
+
+
+def vault_uri(vault_name: str) -> str:
+    return f"https://{vault_name}.vault.azure.net/"
+
+
+def vault(args):
+    name = _autoname(args, "vaultName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.KeyVault", "vaults", name)
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": "Microsoft.KeyVault/vaults",
+        "properties": {
+            **args.inputs.get("properties", {}),
+            "vaultUri": vault_uri(name),
+            "provisioningState": "Succeeded",
+            "hsmPoolResourceId": "",
+        },
+        "azureApiVersion": "2024-11-01",
+    }
+
+
+def secret(args):
+    name = args.inputs["secretName"]
+    vault_name = args.inputs["vaultName"]
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.KeyVault", "vaults", vault_name, "secrets", name)
+    props = dict(args.inputs.get("properties", {}))
+    # Azure never returns the value; a new value is a new version of the same secret.
+    value = props.pop("value", "")
+    version = fake_hex(32, rid, value)
+    uri = f"{vault_uri(vault_name)}secrets/{name}"
+    return rid, {
+        **{k: v for k, v in args.inputs.items() if k != "properties"},
+        "name": name,
+        "type": "Microsoft.KeyVault/vaults/secrets",
+        "properties": {
+            **props,
+            "secretUri": uri,
+            "secretUriWithVersion": f"{uri}/{version}",
+            "attributes": {"enabled": True, "created": 1764000000, "updated": 1764000000},
+        },
+        "azureApiVersion": "2024-11-01",
+    }
+
+
+def role_assignment(args):
+    name = args.inputs.get("roleAssignmentName") or fake_uuid("role", args.name)
+    scope = args.inputs["scope"]
+    rid = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "type": "Microsoft.Authorization/roleAssignments",
+        "principalType": args.inputs.get("principalType", "ServicePrincipal"),
+        "azureApiVersion": "2022-04-01",
+    }
+
+
+def express_route_port(args):
+    name = _autoname(args, "expressRoutePortName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRoutePorts", name)
+    sent = {link.get("name"): link for link in args.inputs.get("links") or []}
+    links = []
+    for index, link_name in enumerate(("link1", "link2"), start=1):
+        link = sent.get(link_name, {})
+        links.append({
+            **link,
+            "name": link_name,
+            "id": f"{rid}/links/{link_name}",
+            "adminState": link.get("adminState", "Disabled"),
+            "connectorType": "LC" if args.inputs.get("bandwidthInGbps") == 10 else "SC",
+            "interfaceName": f"HundredGigE2/2/{index}",
+            "patchPanelId": f"PP:0123:{1234560 + index}",
+            "rackId": f"AM5-0{index}-COLO1",
+            "routerName": f"{name[:6].lower()}-{index:02d}gmr-cis-1",
+            "provisioningState": "Succeeded",
+            "etag": f'W/"{fake_uuid(rid, link_name)}"',
+        })
+    identity = args.inputs.get("identity")
+    if identity:
+        identity = {
+            "type": identity.get("type"),
+            "userAssignedIdentities": {
+                i: {"principalId": fake_uuid("principal", i), "clientId": fake_uuid("client", i)}
+                for i in identity.get("userAssignedIdentities", [])
+            },
+        }
+    return rid, {
+        **args.inputs,
+        "identity": identity,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": "Microsoft.Network/expressRoutePorts",
+        "links": links,
+        "allocationDate": "Tuesday, November 25, 2026",
+        "etherType": "0x8100" if args.inputs.get("encapsulation") == "Dot1Q" else "0x88a8",
+        "mtu": "1500",
+        "provisionedBandwidthInGbps": 0.0,
+        "provisioningState": "Succeeded",
+        "resourceGuid": fake_uuid("guid", rid),
+        "circuits": [],
+        "etag": f'W/"{fake_uuid(rid)}"',
+        "azureApiVersion": "2024-05-01",
+    }
+
+
+def random_bytes(args):
+    """Stand-in key material: stable, of the requested length, and new when a keeper
+    (the key generation) changes, as the random provider would."""
+    length = int(args.inputs["length"])
+    raw = bytes.fromhex(fake_hex(length * 2, args.name, json.dumps(args.inputs, sort_keys=True)))
+    return fake_uuid("random", args.name), {
+        **args.inputs,
+        "hex": raw.hex(),
+        "base64": base64.b64encode(raw).decode(),
+    }
+
+
+HANDLERS: dict[str, Handler] = {
+    "azure-native:resources:ResourceGroup": resource_group,
+    "azure-native:managedidentity:UserAssignedIdentity": user_assigned_identity,
+    "azure-native:keyvault:Vault": vault,
+    "azure-native:keyvault:Secret": secret,
+    "azure-native:authorization:RoleAssignment": role_assignment,
+    "azure-native:network:ExpressRoutePort": express_route_port,
+    "random:index/randomBytes:RandomBytes": random_bytes,
+}
+
+
+class UnknownTypeError(Exception):
+    """The program used a resource type or function the mocks do not model."""
+
+
+class AzureMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations with realistic Azure state (see module docstring)."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        if not args.custom:
+            # Our own components: nothing is created in Azure.
+            return "", args.inputs
+        handler = HANDLERS.get(args.typ)
+        if handler is None:
+            raise UnknownTypeError(
+                f"offline mocks do not model resource type {args.typ} ({args.name}); "
+                "add a handler to offline/mocks.py"
+            )
+        secret_inputs = {k for k, v in args.inputs.items() if wire.is_secret(v)}
+        args.inputs = wire.unwrap(args.inputs)
+        resource_id, state = handler(args)
+        # As the engine does: an output property whose input was secret stays secret.
+        return resource_id, {
+            k: wire.secret(v) if k in secret_inputs else v for k, v in state.items()
+        }
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        raise UnknownTypeError(
+            f"offline mocks do not model function {args.token}; add it to offline/mocks.py"
+        )

@@ -1,0 +1,97 @@
+"""Shared helpers: run the real program under the Azure mocks with a given config."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.config import NAMESPACE
+from offline.harness import ProgramRun, Registration, run_program
+from offline.wire import unwrap
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+BASE: dict[str, Any] = {
+    "resourceGroupName": "rg-er-test",
+    "keyVault": {"name": "kv-er-test", "allowedIpRanges": ["198.51.100.0/24"]},
+    "ports": [
+        {
+            "name": "port-a",
+            "peeringLocation": "Equinix-Amsterdam-AM5",
+            "bandwidthInGbps": 10,
+            "encapsulation": "QinQ",
+            "billingType": "MeteredData",
+            "stage": "active",
+            "macsec": {"cipher": "GcmAes256"},
+        }
+    ],
+}
+
+# Well-formed bring-your-own keys for a 256-bit cipher; tests check they never leak.
+BYO_CAK = "c0ffee" * 10 + "abcd"  # 64 hex digits
+BYO_CKN = "5ec2e7" * 4  # 24 hex digits
+
+
+def base_config(**changes: Any) -> dict[str, Any]:
+    """A deep copy of BASE with top-level keys replaced (None removes a key)."""
+    values = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    return values
+
+
+def port(**changes: Any) -> dict[str, Any]:
+    """BASE's port with fields replaced."""
+    values = copy.deepcopy(BASE["ports"][0])
+    values.update(changes)
+    return values
+
+
+def cli_config(values: dict[str, Any], location: str | None = "westeurope") -> dict[str, str]:
+    """The config as the Pulumi CLI passes it: namespaced keys, objects as JSON."""
+    config = {
+        f"{NAMESPACE}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()
+    }
+    if location:
+        config["azure-native:location"] = location
+    return config
+
+
+def run_stack(values: dict[str, Any], secret_keys: tuple[str, ...] = (), stack: str = "test", **kw) -> ProgramRun:
+    """Run __main__.py under the mocks, as `pulumi preview` would."""
+    return run_program(
+        PROJECT_DIR,
+        "expressroute-encryption",
+        stack,
+        cli_config(values, **kw),
+        [f"{NAMESPACE}:{k}" for k in secret_keys],
+    )
+
+
+def find(run: ProgramRun, type_suffix: str, name: str | None = None) -> list[Registration]:
+    return [
+        r for r in run.resources
+        if r.type.endswith(type_suffix) and (name is None or r.name == name)
+    ]
+
+
+def one(run: ProgramRun, type_suffix: str, name: str | None = None) -> Registration:
+    found = find(run, type_suffix, name)
+    assert len(found) == 1, f"expected one {type_suffix} {name or ''}, got {[r.name for r in found]}"
+    return found[0]
+
+
+def plain_inputs(reg: Registration) -> dict[str, Any]:
+    return unwrap(reg.inputs)
+
+
+@pytest.fixture(scope="session")
+def dev_run() -> ProgramRun:
+    return run_stack(base_config())

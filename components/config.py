@@ -226,13 +226,20 @@ def cak_problem(cak: str, cipher: str | None = None) -> str | None:
 
     Azure pads a short key with zeros; a padded key is a weak key, so it is refused."""
     if cipher is None:
-        if not HEX_RE.match(cak) or len(cak) not in (32, 64):
+        if len(cak) not in (32, 64):
             return "must be exactly 32 (128-bit ciphers) or 64 (256-bit ciphers) hexadecimal digits (value not shown)"
         return None
     want = CAK_HEX_DIGITS[cipher]
-    if not HEX_RE.match(cak) or len(cak) != want:
+    if len(cak) != want:
         return f"must be exactly {want} hexadecimal digits for {cipher} (value not shown)"
     return None
+
+
+def cak_format_problem(cak: str) -> str | None:
+    """What can be checked before the port's cipher is known."""
+    if not HEX_RE.match(cak):
+        return "must contain only hexadecimal digits 0-9 and a-f (value not shown)"
+    return cak_problem(cak)
 
 
 def _secret_rule(rule: str, check):
@@ -242,7 +249,7 @@ def _secret_rule(rule: str, check):
 class LinkKey(_Model):
     """A pre-shared MACsec key for one link, as the customer's router holds it."""
 
-    cak: Annotated[SecretStr, _secret_rule("cak_format", cak_problem)]
+    cak: Annotated[SecretStr, _secret_rule("cak_format", cak_format_problem)]
     ckn: Annotated[SecretStr, _secret_rule("ckn_format", ckn_problem)]
 
 
@@ -260,9 +267,9 @@ class PortKeys(_Model):
             for link in LINKS
         }
 
-    def problems(self, cipher: str) -> list[tuple[tuple[str, ...], str, str]]:
-        """Problems with the cipher's exact CAK length, as (path under this port, rule,
-        message); never the value."""
+    def problems(self, cipher: str | None) -> list[tuple[tuple[str, ...], str, str]]:
+        """CAK length problems for the port's cipher (None: not known), as
+        (path under this port, rule, message); never the value."""
         found = []
         for link in LINKS:
             key: LinkKey = getattr(self, link)
@@ -303,18 +310,17 @@ class StackConfig(_Model):
     @classmethod
     def _keys_match_ports(cls, keys: dict[str, PortKeys], info: ValidationInfo) -> dict[str, PortKeys]:
         """Keys belong to a listed port, with the CAK length of that port's cipher."""
-        if "ports" not in info.data:
-            return keys  # the ports have their own errors; formats were checked already
-        ciphers = {port.name: port.macsec.cipher for port in info.data["ports"]}
+        ports = info.data.get("ports")  # absent when the ports have errors of their own
+        ciphers = {port.name: port.macsec.cipher for port in ports or []}
         errors = []
         for port_name, port_keys in keys.items():
-            if port_name not in ciphers:
+            if ports is not None and port_name not in ciphers:
                 errors.append(_rule_error(
                     (port_name,), "unknown_port",
                     f"no port named '{port_name}' in ports[]; keys must be listed under a port's name",
                 ))
                 continue
-            for path, rule, message in port_keys.problems(ciphers[port_name]):
+            for path, rule, message in port_keys.problems(ciphers.get(port_name)):
                 errors.append(_rule_error((port_name, *path), rule, message))
         _raise_rules("macsecKeys", errors)
         return keys

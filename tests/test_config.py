@@ -149,6 +149,13 @@ def test_byo_short_cak_refused_for_256_bit_cipher():
     assert short not in msg
 
 
+@pytest.mark.parametrize("cak", ["ab" * 20, "g" * 64, ""])
+def test_byo_cak_format(cak):
+    msg = only_problem(base_config(macsecKeys=byo(link1={"cak": cak, "ckn": BYO_CKN})))
+    assert msg.startswith("macsecKeys.port-a.link1.cak: must ")
+    assert msg.endswith("(value not shown)")
+
+
 def test_byo_cak_length_follows_the_cipher():
     values = base_config(ports=[port(macsec={"cipher": "GcmAes128"})], macsecKeys=byo())
     assert problems(values) == [

@@ -1,0 +1,299 @@
+"""The program under the Azure mocks: what a `pulumi preview` would register."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+
+from offline.wire import SECRET_SIG, is_secret, redact, unwrap
+from tests.conftest import BYO_CAK, BYO_CKN, base_config, find, one, plain_inputs, port, run_stack
+
+LINKS = ("link1", "link2")
+
+
+def port_links(run, name="port-a"):
+    return plain_inputs(one(run, "network:ExpressRoutePort", name)).get("links")
+
+
+def generated_key_values(run) -> list[str]:
+    return [unwrap(r.outputs["hex"]) for r in find(run, "RandomBytes")]
+
+
+# --- keys -------------------------------------------------------------------
+
+
+def test_generated_keys_have_the_cipher_length_and_are_secret(dev_run):
+    keys = {r.name: r for r in find(dev_run, "RandomBytes")}
+    assert sorted(keys) == sorted(f"port-a-{link}-{kind}" for link in LINKS for kind in ("cak", "ckn"))
+    for name, reg in keys.items():
+        assert is_secret(reg.outputs["hex"]) and is_secret(reg.outputs["base64"])
+        want = 64  # GcmAes256 CAK is 32 bytes; CKNs are always 32 bytes
+        assert len(unwrap(reg.outputs["hex"])) == want, name
+
+
+def test_128_bit_cipher_generates_16_byte_caks():
+    run = run_stack(base_config(ports=[port(macsec={"cipher": "GcmAes128"})]))
+    assert plain_inputs(one(run, "RandomBytes", "port-a-link1-cak"))["length"] == 16
+    assert plain_inputs(one(run, "RandomBytes", "port-a-link1-ckn"))["length"] == 32
+
+
+def test_each_link_has_a_cak_and_ckn_secret_holding_secret_values(dev_run):
+    secrets = {r.name: r for r in find(dev_run, "keyvault:Secret")}
+    assert sorted(secrets) == sorted(f"port-a-{link}-{kind}" for link in LINKS for kind in ("cak", "ckn"))
+    for name, reg in secrets.items():
+        assert reg.inputs["secretName"] == name
+        assert reg.inputs["vaultName"] == "kv-er-test"
+        assert is_secret(reg.inputs["properties"]) or is_secret(reg.inputs["properties"]["value"])
+
+
+def test_no_key_value_appears_outside_secrets(dev_run):
+    values = generated_key_values(dev_run)
+    assert len(values) == 4
+    visible = json.dumps([redact(r.inputs) for r in dev_run.registrations])
+    visible += json.dumps([redact(r.outputs) for r in dev_run.registrations])
+    visible += json.dumps(redact(dev_run.stack_outputs))
+    for value in values:
+        assert value not in visible
+
+
+def test_router_keys_are_a_secret_stack_output(dev_run):
+    outputs = dev_run.stack_outputs
+    assert is_secret(outputs["macsecKeys"])
+    keys = unwrap(outputs["macsecKeys"])["port-a"]
+    assert set(keys) == set(LINKS)
+    assert sorted(k for link in LINKS for k in keys[link].values()) == sorted(generated_key_values(dev_run))
+
+
+def test_port_references_versioned_secret_urls(dev_run):
+    links = port_links(dev_run)
+    for link in links:
+        for kind in ("cak", "ckn"):
+            url = link["macSecConfig"][f"{kind}SecretIdentifier"]
+            prefix = f"https://kv-er-test.vault.azure.net/secrets/port-a-{link['name']}-{kind}/"
+            assert url.startswith(prefix) and len(url) == len(prefix) + 32
+
+
+def changed_resources(run_before, run_after) -> set[tuple[str, str]]:
+    """(type, name) of the resources whose inputs differ between two runs."""
+    before = {(r.type.split(":")[-1], r.name): plain_inputs(r) for r in run_before.resources}
+    after = {(r.type.split(":")[-1], r.name): plain_inputs(r) for r in run_after.resources}
+    assert before.keys() == after.keys()
+    return {key for key in before if before[key] != after[key]}
+
+
+def test_rotating_link1_changes_only_link1_keys_and_settings(dev_run):
+    rotated = run_stack(base_config(ports=[port(macsec={"cipher": "GcmAes256", "keyGeneration": {"link1": 2}})]))
+    assert changed_resources(dev_run, rotated) == {
+        ("RandomBytes", "port-a-link1-cak"), ("RandomBytes", "port-a-link1-ckn"),  # keeper moved
+        ("Secret", "port-a-link1-cak"), ("Secret", "port-a-link1-ckn"),  # new values
+        ("ExpressRoutePort", "port-a"),  # link1 points at the new secret versions
+    }
+    new_keys = {r.name: unwrap(r.outputs["hex"]) for r in find(rotated, "RandomBytes")}
+    old_keys = {r.name: unwrap(r.outputs["hex"]) for r in find(dev_run, "RandomBytes")}
+    assert new_keys["port-a-link1-cak"] != old_keys["port-a-link1-cak"]
+    assert new_keys["port-a-link2-cak"] == old_keys["port-a-link2-cak"]
+    before, after = port_links(dev_run), port_links(rotated)
+    assert before[1] == after[1]  # link2 untouched
+    assert before[0]["macSecConfig"]["cakSecretIdentifier"] != after[0]["macSecConfig"]["cakSecretIdentifier"]
+    # Same secret, new version: the old key version stays in the vault for roll-back.
+    assert before[0]["macSecConfig"]["cakSecretIdentifier"].rsplit("/", 1)[0] == \
+        after[0]["macSecConfig"]["cakSecretIdentifier"].rsplit("/", 1)[0]
+
+
+# --- port lifecycle ---------------------------------------------------------
+
+
+def test_reserved_port_sends_no_link_settings():
+    run = run_stack(base_config(ports=[port(stage="reserved")]))
+    assert "links" not in plain_inputs(one(run, "network:ExpressRoutePort"))
+    assert len(find(run, "keyvault:Secret")) == 4  # keys are ready for the next stage
+
+
+def test_encrypted_port_has_macsec_with_links_admin_disabled():
+    run = run_stack(base_config(ports=[port(stage="encrypted", macsec={"cipher": "GcmAes128", "sciState": "Enabled"})]))
+    links = port_links(run)
+    assert [link["name"] for link in links] == list(LINKS)
+    for link in links:
+        assert link["adminState"] == "Disabled"
+        assert link["macSecConfig"]["cipher"] == "GcmAes128"
+        assert link["macSecConfig"]["sciState"] == "Enabled"
+
+
+def test_active_port_enables_both_links_with_macsec(dev_run):
+    links = port_links(dev_run)
+    assert [(link["name"], link["adminState"], link["macSecConfig"]["cipher"]) for link in links] == [
+        ("link1", "Enabled", "GcmAes256"), ("link2", "Enabled", "GcmAes256")
+    ]
+
+
+def test_port_settings_and_user_assigned_identity(dev_run):
+    inputs = plain_inputs(one(dev_run, "network:ExpressRoutePort"))
+    identity = plain_inputs(one(dev_run, "UserAssignedIdentity"))
+    identity_id = one(dev_run, "UserAssignedIdentity").id
+    assert inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity_id]}
+    assert (inputs["expressRoutePortName"], inputs["bandwidthInGbps"], inputs["encapsulation"],
+            inputs["billingType"], inputs["peeringLocation"]) == (
+        "port-a", 10, "QinQ", "MeteredData", "Equinix-Amsterdam-AM5")
+    assert identity["resourceGroupName"] == "rg-er-test"
+
+
+def test_port_waits_for_the_identity_and_its_secrets(dev_run):
+    port_reg = one(dev_run, "network:ExpressRoutePort")
+    deps = set(port_reg.dependencies)
+    assert one(dev_run, "UserAssignedIdentity").urn in deps
+    assert {r.urn for r in find(dev_run, "keyvault:Secret")} <= deps
+
+
+def test_port_stack_outputs_describe_each_link_without_keys(dev_run):
+    ports = dev_run.stack_outputs["ports"]
+    assert not is_secret(ports)
+    info = ports["port-a"]
+    assert info["stage"] == "active" and info["id"].endswith("/expressRoutePorts/port-a")
+    link1 = info["links"]["link1"]
+    assert {k: link1[k] for k in ("cipher", "sciState", "keyGeneration", "macsecEnabled", "adminState", "keySource")} == {
+        "cipher": "GcmAes256", "sciState": "Disabled", "keyGeneration": 1,
+        "macsecEnabled": True, "adminState": "Enabled", "keySource": "generated",
+    }
+    assert link1["cakSecretUri"].startswith("https://kv-er-test.vault.azure.net/secrets/port-a-link1-cak/")
+    for key in ("keyVaultUri", "identityPrincipalId", "identityId", "keyVaultName"):
+        assert dev_run.stack_outputs[key] and not is_secret(dev_run.stack_outputs[key])
+    assert dev_run.stack_outputs["keyVaultUri"] == "https://kv-er-test.vault.azure.net/"
+
+
+# --- vault -----------------------------------------------------------------
+
+
+def test_vault_firewall_soft_delete_and_purge_protection(dev_run):
+    props = plain_inputs(one(dev_run, "keyvault:Vault"))["properties"]
+    assert props["networkAcls"] == {
+        "defaultAction": "Deny", "bypass": "AzureServices", "ipRules": [{"value": "198.51.100.0/24"}]
+    }
+    assert props["enableSoftDelete"] is True and props["softDeleteRetentionInDays"] == 90
+    assert props["enablePurgeProtection"] is True
+    assert props["publicNetworkAccess"] == "Enabled"  # trusted-service access needs it
+    assert find(dev_run, "PrivateEndpoint") == []
+
+
+def test_access_policy_grants_identity_get_on_secrets_only(dev_run):
+    props = plain_inputs(one(dev_run, "keyvault:Vault"))["properties"]
+    identity = one(dev_run, "UserAssignedIdentity")
+    assert props["enableRbacAuthorization"] is False
+    assert props["accessPolicies"] == [{
+        "tenantId": identity.outputs["tenantId"],
+        "objectId": identity.outputs["principalId"],
+        "permissions": {"secrets": ["get"]},
+    }]
+    assert find(dev_run, "RoleAssignment") == []
+
+
+def test_rbac_uses_secrets_user_role_on_the_vault():
+    run = run_stack(base_config(keyVault={"name": "kv-er-test", "authorization": "rbac"}))
+    props = plain_inputs(one(run, "keyvault:Vault"))["properties"]
+    assert props["enableRbacAuthorization"] is True and props["accessPolicies"] == []
+    role = plain_inputs(one(run, "RoleAssignment"))
+    vault = one(run, "keyvault:Vault")
+    assert role["scope"] == vault.id
+    assert role["roleDefinitionId"].endswith("/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6")
+    assert role["principalId"] == one(run, "UserAssignedIdentity").outputs["principalId"]
+    # The port only gets the identity once the role is granted.
+    assert one(run, "RoleAssignment").urn in one(run, "network:ExpressRoutePort").dependencies
+
+
+def test_purge_protection_off_leaves_the_flag_unset():
+    run = run_stack(base_config(keyVault={"name": "kv-er-test", "purgeProtection": False}))
+    assert "enablePurgeProtection" not in plain_inputs(one(run, "keyvault:Vault"))["properties"]
+
+
+# --- protection ----------------------------------------------------------------
+
+
+def test_physical_and_irreplaceable_resources_are_protected_by_default(dev_run):
+    protected = {(r.type.split(":")[-1], r.name) for r in dev_run.resources if r.protect}
+    assert protected == {
+        ("ResourceGroup", "expressroute"),
+        ("UserAssignedIdentity", "macsec-identity"),
+        ("Vault", "macsec-vault"),
+        ("ExpressRoutePort", "port-a"),
+    } | {("Secret", f"port-a-{link}-{kind}") for link in LINKS for kind in ("cak", "ckn")}
+    # Random keys are replaced on rotation, so protecting them would block it.
+    assert not any(r.protect for r in find(dev_run, "RandomBytes"))
+
+
+def test_protect_false_is_honoured():
+    run = run_stack(base_config(protect=False))
+    assert not any(r.protect for r in run.resources)
+
+
+# --- bring your own keys ---------------------------------------------------------
+
+
+def byo_keys():
+    key = {"cak": BYO_CAK, "ckn": BYO_CKN}
+    return {"port-a": {"link1": key, "link2": key}}
+
+
+def test_byo_keys_are_stored_as_secrets_and_not_generated():
+    run = run_stack(base_config(macsecKeys=byo_keys()), secret_keys=("macsecKeys",))
+    assert find(run, "RandomBytes") == []
+    values = {unwrap(r.inputs["properties"])["value"] for r in find(run, "keyvault:Secret")}
+    assert values == {BYO_CAK, BYO_CKN}
+    visible = json.dumps([redact(r.inputs) for r in run.registrations] + [redact(run.stack_outputs)])
+    assert BYO_CAK not in visible and BYO_CKN not in visible
+    assert unwrap(run.stack_outputs["macsecKeys"]) == {"port-a": {}}
+    assert run.stack_outputs["ports"]["port-a"]["links"]["link1"]["keySource"] == "bringYourOwn"
+
+
+def test_byo_keys_in_plain_config_are_refused_with_the_fix():
+    with pytest.raises(pulumi.RunError) as info:
+        run_stack(base_config(macsecKeys=byo_keys()))
+    message = str(info.value)
+    assert "macsecKeys: must be a secret config value" in message
+    assert "pulumi config set --secret --path 'macsecKeys.<port>.link1.cak'" in message
+    assert BYO_CAK not in message and BYO_CKN not in message
+
+
+def test_wrong_length_byo_key_is_refused_without_echoing_it():
+    short = BYO_CAK[:32]  # a 128-bit key for a 256-bit cipher: Azure would pad it
+    keys = byo_keys()
+    keys["port-a"]["link2"] = {"cak": short, "ckn": BYO_CKN}
+    with pytest.raises(pulumi.RunError) as info:
+        run_stack(base_config(macsecKeys=keys), secret_keys=("macsecKeys",))
+    assert "macsecKeys.port-a.link2.cak: must be exactly 64 hexadecimal digits for GcmAes256" in str(info.value)
+    assert short not in str(info.value)
+
+
+# --- config errors stop everything -------------------------------------------------
+
+
+def test_config_error_registers_nothing_and_lists_every_problem():
+    values = base_config(keyVault={"name": "x"}, ports=[port(bandwidthInGbps=40)])
+    with pytest.raises(pulumi.RunError) as info:
+        run = run_stack(values, location=None)
+    lines = str(info.value).splitlines()
+    assert lines[0] == "stack config: 3 problems; nothing was deployed:"
+    assert [line.strip().split(":")[0] for line in lines[1:]] == [
+        "azure-native", "keyVault.name", "ports[0].bandwidthInGbps",
+    ]
+
+
+def test_config_error_happens_before_any_registration(monkeypatch):
+    from offline import harness
+
+    seen = []
+    original = harness.RecordingMonitor.RegisterResource
+    monkeypatch.setattr(harness.RecordingMonitor, "RegisterResource",
+                        lambda self, req: seen.append(req.type) or original(self, req))
+    with pytest.raises(pulumi.RunError):
+        run_stack(base_config(ports=[port(stage="on")]))
+    assert seen == ["pulumi:pulumi:Stack"]
+
+
+def test_two_ports_get_separate_keys_and_secrets():
+    run = run_stack(base_config(ports=[port(), port(name="port-b", bandwidthInGbps=100, macsec={"cipher": "GcmAesXpn256"})]))
+    assert len(find(run, "network:ExpressRoutePort")) == 2
+    assert len(find(run, "keyvault:Secret")) == 8
+    assert len(set(generated_key_values(run))) == 8
+    assert {link["macSecConfig"]["cipher"] for link in port_links(run, "port-b")} == {"GcmAesXpn256"}
+    assert SECRET_SIG not in json.dumps(run.stack_outputs["ports"])

@@ -366,7 +366,7 @@ def _model_at(model: Any, loc: tuple[str | int, ...]) -> Any:
     return model
 
 
-def describe_errors(exc: ValidationError, root: type[BaseModel]) -> list[str]:
+def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[str]:
     """One line per problem: its config path, what is wrong and what is allowed.
 
     pydantic is told to hide inputs, and custom rules never quote key material, so the
@@ -374,7 +374,7 @@ def describe_errors(exc: ValidationError, root: type[BaseModel]) -> list[str]:
     lines = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = tuple(err["loc"])
-        path = format_loc(loc) or "(top level)"
+        path = format_loc(prefix + loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             parent = _model_at(root, loc[:-1])
             allowed = ", ".join(_field_keys(parent)) if parent else ""
@@ -396,12 +396,14 @@ def parse_stack_config(values: Mapping[str, Any]) -> StackConfig:
         raise ConfigError(describe_errors(exc, StackConfig)) from None
 
 
-def validate_args(model: type[_Model], args: Mapping[str, Any], source: str) -> Any:
-    """Validate a component's arguments with the same model as the stack config."""
+def validate_args(
+    model: type[_Model], args: Mapping[str, Any], source: str, prefix: tuple[str, ...] = ()
+) -> Any:
+    """Validate a component's arguments (under ``prefix``) with the stack config's model."""
     try:
         return model.model_validate(dict(args))
     except ValidationError as exc:
-        raise ConfigError(describe_errors(exc, model), source=source) from None
+        raise ConfigError(describe_errors(exc, model, prefix), source=source) from None
 
 
 # ---------------------------------------------------------------------------
@@ -436,7 +438,7 @@ def load_stack_config() -> StackConfig:
     from pulumi.runtime.config import is_config_secret
 
     cfg = pulumi.Config(NAMESPACE)
-    values = {key: _decode(raw) for key in _namespace_keys() if (raw := cfg.get(key)) is not None}
+    values = {key: _decode(raw) for key in sorted(_namespace_keys()) if (raw := cfg.get(key)) is not None}
     problems = []
     if pulumi.Config("azure-native").get("location") is None:
         problems.append(

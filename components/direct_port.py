@@ -231,7 +231,6 @@ def _check_plain_keys(keys: Mapping[str, Any], cipher: str, source: str) -> None
         raise ConfigError(["keys: needs link1 and link2, each with cak and ckn"], source) from None
     if not all(isinstance(v, str) for link in plain.values() for v in link.values()):
         return
-    validate_args(PortKeys, plain, source)
-    problems = PortKeys.model_validate(plain).problems(cipher)
+    problems = validate_args(PortKeys, plain, source, prefix=("keys",)).problems(cipher)
     if problems:
         raise ConfigError([f"keys.{'.'.join(path)}: {msg}" for path, _, msg in problems], source)

@@ -1,0 +1,128 @@
+"""`make preview` as a user runs it: a separate process on real stack files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from offline.wire import SECRET_SIG, WITHHELD
+from tests.conftest import BYO_CAK, BYO_CKN, PROJECT_DIR
+from tests.pulumi_crypto import GoCompatibleEncrypter
+
+
+def preview(*args: str, cwd: Path = PROJECT_DIR, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "offline.preview", *args],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+    )
+
+
+def project_copy(tmp_path: Path, stack: str, stack_doc: dict) -> Path:
+    """A project directory with this repo's program and one extra stack file."""
+    for name in ("Pulumi.yaml", "__main__.py", "components", "offline"):
+        (tmp_path / name).symlink_to(PROJECT_DIR / name)
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_doc))
+    return tmp_path
+
+
+def dev_config() -> dict:
+    return yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]
+
+
+def test_dev_stack_previews_with_tree_and_macsec_summary(tmp_path):
+    export = tmp_path / "dev.json"
+    result = preview("--stack", "dev", "--export", str(export))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Offline preview of stack 'dev' (14 resources):" in out
+    assert "  expressroute-encryption:index:EncryptedDirectPort  er-direct-ams-dev" in out
+    assert "    azure-native:network:ExpressRoutePort  er-direct-ams-dev" in out
+    assert "  link1: MACsec on, cipher GcmAes256, SCI Disabled, admin Enabled, key generation 1 (generated)" in out
+
+    doc = json.loads(export.read_text())
+    assert doc["version"] == 3
+    resources = doc["deployment"]["resources"]
+    assert resources[0]["type"] == "pulumi:pulumi:Stack"
+    assert resources[0]["outputs"]["macsecKeys"] == {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": WITHHELD}
+    port = next(r for r in resources if r["type"] == "azure-native:network:ExpressRoutePort")
+    assert port["parent"].endswith("::expressroute-encryption:index:EncryptedDirectPort::er-direct-ams-dev")
+    assert port["inputs"]["links"][0]["macSecConfig"]["cipher"] == "GcmAes256"
+    # No hex string long enough to be key material appears anywhere in the export.
+    text = export.read_text()
+    for rb in (r for r in resources if r["type"].endswith("RandomBytes")):
+        assert rb["outputs"]["hex"]["ciphertext"] == WITHHELD
+    assert "hex\": \"" not in text
+
+
+def test_config_error_exits_2_with_one_line_per_problem_and_no_traceback(tmp_path):
+    config = dev_config()
+    config["expressroute-encryption:ports"][0]["macsec"]["cipher"] = "GcmAesXpn256"
+    config["expressroute-encryption:keyVault"]["name"] = "kv--bad"
+    config["expressroute-encryption:portz"] = []
+    project = project_copy(tmp_path, "bad", {"config": config})
+    result = preview("--stack", "bad", "--project-dir", str(project))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "stack config: 3 problems; nothing was deployed:"
+    assert sorted(line.split(":")[0].strip() for line in lines[1:]) == [
+        "keyVault.name", "ports[0].macsec.cipher", "portz"
+    ]
+
+
+def test_missing_stack_file_is_a_clear_error():
+    result = preview("--stack", "nope")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: Pulumi.nope.yaml: no such file (is the stack name right?)"
+
+
+def byo_stack(encrypt) -> dict:
+    config = dev_config()
+    config["expressroute-encryption:macsecKeys"] = {
+        "er-direct-ams-dev": {
+            link: {"cak": {"secure": encrypt(BYO_CAK)}, "ckn": {"secure": encrypt(BYO_CKN)}}
+            for link in ("link1", "link2")
+        }
+    }
+    return config
+
+
+@pytest.fixture(scope="module")
+def encrypter():
+    return GoCompatibleEncrypter("s3cret passphrase")
+
+
+def test_secure_values_are_decrypted_with_the_passphrase(tmp_path, encrypter):
+    project = project_copy(tmp_path, "byo", {"encryptionsalt": encrypter.state(), "config": byo_stack(encrypter.encrypt)})
+    export = tmp_path / "byo.json"
+    result = preview("--stack", "byo", "--project-dir", str(project), "--export", str(export),
+                     env={"PULUMI_CONFIG_PASSPHRASE": "s3cret passphrase"})
+    assert result.returncode == 0, result.stderr
+    assert "(bringYourOwn)" in result.stdout and "note:" not in result.stdout
+    everything = result.stdout + result.stderr + export.read_text()
+    assert BYO_CAK not in everything and BYO_CKN not in everything
+    assert "RandomBytes" not in export.read_text()
+
+
+def test_secure_values_without_passphrase_are_unknown_secrets_and_said_so(tmp_path, encrypter):
+    project = project_copy(tmp_path, "byo", {"encryptionsalt": encrypter.state(), "config": byo_stack(encrypter.encrypt)})
+    result = preview("--stack", "byo", "--project-dir", str(project))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        "note: expressroute-encryption:macsecKeys: encrypted (secure) values could not be decrypted"
+    )
+    assert "(bringYourOwn)" in result.stdout
+
+
+def test_wrong_passphrase_is_a_clear_error(tmp_path, encrypter):
+    project = project_copy(tmp_path, "byo", {"encryptionsalt": encrypter.state(), "config": byo_stack(encrypter.encrypt)})
+    result = preview("--stack", "byo", "--project-dir", str(project), env={"PULUMI_CONFIG_PASSPHRASE": "guess"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: Pulumi.byo.yaml:") and "Traceback" not in result.stderr
+    assert "guess" not in result.stderr

@@ -411,13 +411,16 @@ def validate_args(
 
 
 def _decode(raw: str) -> Any:
-    """Pulumi hands every config value over as a string; objects and lists as JSON."""
+    """Pulumi hands every config value over as a string: objects and lists as JSON, and
+    top-level values as typed (``pulumi config set protect false`` gives "false")."""
     import json
 
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
+    if raw in ("true", "false") or raw[:1] in ("{", "["):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            pass
+    return raw
 
 
 def _namespace_keys() -> set[str]:
@@ -448,7 +451,7 @@ def load_stack_config() -> StackConfig:
     if "macsecKeys" in values and not is_config_secret(f"{NAMESPACE}:macsecKeys"):
         problems.append(
             "macsecKeys: must be a secret config value; remove it from the stack file and set each key "
-            "with: pulumi config set --secret --path 'macsecKeys.<port>.link1.cak' <hex>"
+            "with: pulumi config set --secret --type string --path 'macsecKeys.<port>.link1.cak' <hex>"
         )
     try:
         config = parse_stack_config(values)

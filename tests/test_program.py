@@ -250,7 +250,7 @@ def test_byo_keys_in_plain_config_are_refused_with_the_fix():
         run_stack(base_config(macsecKeys=byo_keys()))
     message = str(info.value)
     assert "macsecKeys: must be a secret config value" in message
-    assert "pulumi config set --secret --path 'macsecKeys.<port>.link1.cak'" in message
+    assert "pulumi config set --secret --type string --path 'macsecKeys.<port>.link1.cak'" in message
     assert BYO_CAK not in message and BYO_CKN not in message
 
 
@@ -297,3 +297,11 @@ def test_two_ports_get_separate_keys_and_secrets():
     assert len(set(generated_key_values(run))) == 8
     assert {link["macSecConfig"]["cipher"] for link in port_links(run, "port-b")} == {"GcmAesXpn256"}
     assert SECRET_SIG not in json.dumps(run.stack_outputs["ports"])
+
+
+def test_top_level_values_are_read_as_the_cli_passes_them():
+    # `pulumi config set protect false` and `pulumi config set resourceGroupName 123`
+    # arrive as the strings "false" and "123".
+    run = run_stack(base_config(protect="false", resourceGroupName="123"))
+    assert not any(r.protect for r in run.resources)
+    assert plain_inputs(one(run, "ResourceGroup"))["resourceGroupName"] == "123"

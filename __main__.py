@@ -1,8 +1,9 @@
-"""Encrypted ExpressRoute Direct: a Key Vault of MACsec keys and ports that use them.
+"""Encrypted ExpressRoute Direct: a Key Vault of MACsec keys, ports that use them, and
+the circuits that run on those ports.
 
 The story of the stack: read and check the config (nothing is registered if it is
 wrong), create the resource group, the vault and its identity, then each port with
-MACsec on both links, and export what the operator needs.
+MACsec on both links and its circuits, and export what the operator needs.
 """
 
 import pulumi
@@ -17,7 +18,7 @@ except ConfigError as error:
 
 from pulumi_azure_native import resources  # noqa: E402  (only once the config is valid)
 
-from components import EncryptedDirectPort, MacsecKeyVault  # noqa: E402
+from components import DirectCircuit, EncryptedDirectPort, MacsecKeyVault  # noqa: E402
 
 protect = pulumi.ResourceOptions(protect=config.protect)
 group = resources.ResourceGroup(
@@ -33,7 +34,7 @@ vault = MacsecKeyVault(
     },
 )
 
-ports = {}
+ports, circuits = {}, {}
 for port in config.ports:
     byo = config.macsec_keys.get(port.name)
     ports[port.name] = EncryptedDirectPort(
@@ -47,6 +48,18 @@ for port in config.ports:
             "protect": config.protect,
         },
     )
+    for circuit in port.circuits:
+        circuits[circuit.name] = DirectCircuit(
+            circuit.name,
+            {
+                "resource_group_name": group.name,
+                "express_route_port_id": ports[port.name].port_id,
+                "port_bandwidth_in_gbps": port.bandwidth_in_gbps,
+                "port_stage": port.stage,
+                **circuit.model_dump(exclude_none=True),
+                "protect": config.protect,
+            },
+        )
 
 pulumi.export("resourceGroupName", group.name)
 pulumi.export("keyVaultName", vault.vault_name)
@@ -58,3 +71,15 @@ pulumi.export("ports", {
 })
 # Read with: pulumi stack output macsecKeys --show-secrets
 pulumi.export("macsecKeys", pulumi.Output.secret({name: p.router_keys for name, p in ports.items()}))
+pulumi.export("circuits", {
+    name: {
+        "id": c.circuit_id,
+        "serviceKey": c.service_key,
+        "bandwidthInGbps": c.bandwidth_in_gbps,
+        "expressRoutePortId": c.express_route_port_id,
+        "peerings": c.peerings,
+    }
+    for name, c in circuits.items()
+})
+# Read with: pulumi stack output authorizationKeys --show-secrets
+pulumi.export("authorizationKeys", pulumi.Output.secret({name: c.authorization_keys for name, c in circuits.items()}))

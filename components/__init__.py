@@ -14,6 +14,8 @@ _EXPORTS = {
     "MacsecKeyVaultArgs": "key_vault",
     "EncryptedDirectPort": "direct_port",
     "EncryptedDirectPortArgs": "direct_port",
+    "DirectCircuit": "circuit",
+    "DirectCircuitArgs": "circuit",
     "ConfigError": "config",
 }
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import (
     AfterValidator,
@@ -117,6 +117,11 @@ NON_PUBLIC_RANGES = tuple(
 )
 
 
+NON_PUBLIC_V6_RANGES = tuple(
+    ipaddress.IPv6Network(r) for r in ("fc00::/7", "fe80::/10", "::1/128")
+)
+
+
 def ip_range_problem(value: str) -> str | None:
     """Key Vault IP rules take a public IPv4 address or an IPv4 CIDR range."""
     try:
@@ -176,6 +181,226 @@ class MacsecSettings(_Model):
     key_generation: KeyGeneration = Field(default_factory=KeyGeneration)
 
 
+# ---------------------------------------------------------------------------
+# Circuits and peerings on a Direct port
+
+
+AZURE_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
+
+
+def azure_name_problem(name: str) -> str | None:
+    """Azure network resource names: 1-80 letters, digits, '_', '.', '-', starting with a
+    letter or digit and ending with a letter, digit or '_'."""
+    if not AZURE_NAME_RE.match(name):
+        return (
+            "must be 1-80 letters, digits, '_', '.' or '-', starting with a letter or digit "
+            "and ending with a letter, digit or '_' (Azure resource naming)"
+        )
+    return None
+
+
+# 12076 is Microsoft's ASN on every peering, 8074/8075 are Microsoft's too, 65515-65520
+# are reserved for Azure's internal use, 23456 is AS_TRANS and 65535 and 4294967295 are
+# reserved by RFC 7300.
+RESERVED_ASNS = frozenset({8074, 8075, 12076, 23456, 65535, 4294967295, *range(65515, 65521)})
+
+
+def asn_problem(asn: int) -> str | None:
+    if asn in RESERVED_ASNS:
+        return (
+            f"AS {asn} is reserved (Microsoft uses 12076, 8074 and 8075; Azure keeps 65515-65520; "
+            "23456, 65535 and 4294967295 are reserved); use your own ASN"
+        )
+    return None
+
+
+def peer_prefix_problem(value: str, length: int) -> str | None:
+    """Peering links use one /30 (IPv4) or /126 (IPv6) per link: your router takes the
+    first address, Microsoft the second."""
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        network = None
+    family = 4 if length == 30 else 6
+    if network is None or network.version != family or network.prefixlen != length:
+        example = "192.168.100.0/30" if family == 4 else "2001:db8:1::/126"
+        return f"must be an IPv{family} /{length} network such as {example} (host bits zero)"
+    return None
+
+
+def _prefix(length: int):
+    return Annotated[str, _rule(f"peer_prefix_{length}", lambda v: peer_prefix_problem(v, length))]
+
+
+def public_prefix_problem(value: str) -> str | None:
+    """Microsoft peering carries public address space only (you must own it)."""
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return "must be an IPv4 or IPv6 network such as 203.0.113.0/28 (host bits zero)"
+    if network.prefixlen == 0 or any(
+        network.version == private.version and network.subnet_of(private)
+        for private in NON_PUBLIC_RANGES + NON_PUBLIC_V6_RANGES
+    ):
+        return "must be a public prefix you own: private (RFC 1918), link-local and default routes are not accepted on Microsoft peering"
+    return None
+
+
+PublicPrefix = Annotated[str, _rule("public_prefix", public_prefix_problem)]
+
+
+def _overlap_problem(primary: str, secondary: str) -> str | None:
+    if ipaddress.ip_network(primary).overlaps(ipaddress.ip_network(secondary)):
+        return "must not overlap primaryPeerAddressPrefix: each link needs its own subnet"
+    return None
+
+
+class Ipv6PeeringSettings(_Model):
+    """IPv6 on a peering: one /126 per link."""
+
+    primary_peer_address_prefix: _prefix(126)
+    secondary_peer_address_prefix: _prefix(126)
+
+    @field_validator("secondary_peer_address_prefix")
+    @classmethod
+    def _links_do_not_overlap(cls, secondary: str, info: ValidationInfo) -> str:
+        if "primary_peer_address_prefix" in info.data:
+            if problem := _overlap_problem(info.data["primary_peer_address_prefix"], secondary):
+                raise PydanticCustomError("peer_prefix_overlap", problem)
+        return secondary
+
+
+class PrivatePeeringSettings(_Model):
+    """Azure private peering: BGP between your routers and Microsoft's over one VLAN."""
+
+    peer_asn: Annotated[int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]
+    primary_peer_address_prefix: _prefix(30)
+    secondary_peer_address_prefix: _prefix(30)
+    vlan_id: Annotated[int, Field(ge=1, le=4094)]
+    ipv6: Optional[Ipv6PeeringSettings] = None
+
+    @field_validator("secondary_peer_address_prefix")
+    @classmethod
+    def _links_do_not_overlap(cls, secondary: str, info: ValidationInfo) -> str:
+        if "primary_peer_address_prefix" in info.data:
+            if problem := _overlap_problem(info.data["primary_peer_address_prefix"], secondary):
+                raise PydanticCustomError("peer_prefix_overlap", problem)
+        return secondary
+
+
+RoutingRegistry = Literal["ARIN", "APNIC", "AFRINIC", "LACNIC", "RIPENCC", "RADB", "ALTDB", "LEVEL3"]
+
+
+class MicrosoftPeeringSettings(PrivatePeeringSettings):
+    """Microsoft peering: Microsoft 365 and Azure public services over your public prefixes."""
+
+    primary_peer_address_prefix: Annotated[_prefix(30), _rule("public_prefix", public_prefix_problem)]
+    secondary_peer_address_prefix: Annotated[_prefix(30), _rule("public_prefix", public_prefix_problem)]
+    advertised_public_prefixes: Annotated[list[PublicPrefix], Field(min_length=1)]
+    customer_asn: Optional[Annotated[int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]] = None
+    routing_registry_name: RoutingRegistry
+
+    @field_validator("advertised_public_prefixes")
+    @classmethod
+    def _prefixes_match_the_sessions(cls, prefixes: list[str], info: ValidationInfo) -> list[str]:
+        """IPv4 prefixes ride the IPv4 session (at least one is needed); IPv6 prefixes
+        need the peering's ``ipv6`` session."""
+        if not any(ipaddress.ip_network(p).version == 4 for p in prefixes):
+            raise PydanticCustomError("ipv4_prefix_needed", "needs at least one IPv4 prefix for the IPv4 peering")
+        if info.data.get("ipv6") is None:
+            _raise_rules("advertisedPublicPrefixes", [
+                _rule_error((i,), "ipv6_needs_session",
+                            "an IPv6 prefix needs the peering's ipv6 block (its /126 subnets)")
+                for i, p in enumerate(prefixes) if ipaddress.ip_network(p).version == 6
+            ])
+        return prefixes
+
+
+# Direct circuit sizes per port speed.
+CIRCUIT_SIZES = {10: (1, 2, 5, 10), 100: (5, 10, 40, 100)}
+OVERSUBSCRIPTION = 2  # circuits on a port may add up to twice its bandwidth
+
+
+class CircuitSettings(_Model):
+    """An ExpressRoute circuit on a Direct port, with its peerings and authorizations."""
+
+    name: Annotated[str, _rule("circuit_name", azure_name_problem)]
+    bandwidth_in_gbps: Literal[1, 2, 5, 10, 40, 100]
+    sku_tier: Literal["Standard", "Premium", "Local"]
+    sku_family: Literal["MeteredData", "UnlimitedData"]
+    allow_classic_operations: bool = False
+    authorizations: list[Annotated[str, _rule("authorization_name", azure_name_problem)]] = Field(
+        default_factory=list
+    )
+    private_peering: Optional[PrivatePeeringSettings] = None
+    microsoft_peering: Optional[MicrosoftPeeringSettings] = None
+
+    @field_validator("authorizations")
+    @classmethod
+    def _unique_authorizations(cls, names: list[str]) -> list[str]:
+        _raise_rules("authorizations", [
+            _rule_error((i,), "duplicate_authorization", f"authorization '{name}' is listed twice")
+            for i, name in enumerate(names) if name in names[:i]
+        ])
+        return names
+
+    def peerings(self) -> list[tuple[str, PrivatePeeringSettings]]:
+        """(config key, settings) of the peerings present."""
+        return [
+            (key, peering)
+            for key, peering in (("privatePeering", self.private_peering), ("microsoftPeering", self.microsoft_peering))
+            if peering is not None
+        ]
+
+
+def circuit_problems(circuits: list[CircuitSettings], bandwidth: int | None, stage: str | None):
+    """Rules for the circuits of one port, as (path under circuits, rule, message)."""
+    if stage == "reserved" and circuits:
+        yield (), "circuit_on_reserved_port", (
+            "circuits need the port's stage to be 'encrypted' or 'active': on a 'reserved' port "
+            "traffic could flow before MACsec is configured"
+        )
+    if bandwidth is not None:
+        wrong_size = [i for i, c in enumerate(circuits) if c.bandwidth_in_gbps not in CIRCUIT_SIZES[bandwidth]]
+        for i in wrong_size:
+            sizes = ", ".join(map(str, CIRCUIT_SIZES[bandwidth]))
+            yield (i, "bandwidthInGbps"), "circuit_size", (
+                f"{circuits[i].bandwidth_in_gbps} Gbps is not offered on a {bandwidth} Gbps port; use {sizes}"
+            )
+        total = sum(c.bandwidth_in_gbps for c in circuits)
+        if not wrong_size and total > OVERSUBSCRIPTION * bandwidth:
+            yield (), "oversubscribed", (
+                f"circuits add up to {total} Gbps; a {bandwidth} Gbps port allows at most "
+                f"{OVERSUBSCRIPTION * bandwidth} Gbps (2x oversubscription)"
+            )
+    seen_vlans: dict[int, str] = {}
+    seen_prefixes: list[tuple[ipaddress._BaseNetwork, str]] = []
+    for i, circuit in enumerate(circuits):
+        for key, peering in circuit.peerings():
+            where = f"circuits[{i}].{key}"
+            if peering.vlan_id in seen_vlans:
+                yield (i, key, "vlanId"), "duplicate_vlan", (
+                    f"VLAN {peering.vlan_id} is already used by {seen_vlans[peering.vlan_id]}; VLAN ids must be unique per port"
+                )
+            seen_vlans.setdefault(peering.vlan_id, where)
+            prefixes = [("primaryPeerAddressPrefix", peering.primary_peer_address_prefix),
+                        ("secondaryPeerAddressPrefix", peering.secondary_peer_address_prefix)]
+            if peering.ipv6:
+                prefixes += [("ipv6.primaryPeerAddressPrefix", peering.ipv6.primary_peer_address_prefix),
+                             ("ipv6.secondaryPeerAddressPrefix", peering.ipv6.secondary_peer_address_prefix)]
+            for field, value in prefixes:
+                network = ipaddress.ip_network(value)
+                clash = next((owner for other, owner in seen_prefixes
+                              if other.version == network.version and other.overlaps(network)
+                              and not owner.startswith(where + ".")), None)
+                if clash:
+                    yield (i, key, *field.split(".")), "duplicate_peer_prefix", (
+                        f"{value} overlaps {clash}; peering subnets must be unique per port"
+                    )
+                seen_prefixes.append((network, f"{where}.{field}"))
+
+
+
 class PortSettings(_Model):
     """One ExpressRoute Direct port (a pair of physical links) and its MACsec settings.
 
@@ -192,6 +417,19 @@ class PortSettings(_Model):
     billing_type: Literal["MeteredData", "UnlimitedData"]
     stage: Stage
     macsec: MacsecSettings
+    circuits: list[CircuitSettings] = Field(default_factory=list)
+
+    @field_validator("circuits")
+    @classmethod
+    def _circuits_fit_the_port(cls, circuits: list[CircuitSettings], info: ValidationInfo) -> list[CircuitSettings]:
+        """Circuit sizes, oversubscription, lifecycle stage and unique VLANs and subnets."""
+        _raise_rules("circuits", [
+            _rule_error(path, rule, message)
+            for path, rule, message in circuit_problems(
+                circuits, info.data.get("bandwidth_in_gbps"), info.data.get("stage")
+            )
+        ])
+        return circuits
 
     @field_validator("macsec")
     @classmethod
@@ -293,16 +531,24 @@ class StackConfig(_Model):
 
     @field_validator("ports")
     @classmethod
-    def _unique_port_names(cls, ports: list[PortSettings]) -> list[PortSettings]:
-        """Port names are Azure names in one resource group and prefix secret names."""
-        errors, seen = [], set()
+    def _unique_names(cls, ports: list[PortSettings]) -> list[PortSettings]:
+        """Port and circuit names are Azure names in one resource group (Azure names are
+        case-insensitive); port names also prefix secret names."""
+        errors, ports_seen, circuits_seen = [], set(), set()
         for i, port in enumerate(ports):
-            if port.name.lower() in seen:
+            if port.name.lower() in ports_seen:
                 errors.append(_rule_error(
                     (i, "name"), "duplicate_port",
                     f"port name '{port.name}' is used twice; port names must be unique",
                 ))
-            seen.add(port.name.lower())
+            ports_seen.add(port.name.lower())
+            for j, circuit in enumerate(port.circuits):
+                if circuit.name.lower() in circuits_seen:
+                    errors.append(_rule_error(
+                        (i, "circuits", j, "name"), "duplicate_circuit",
+                        f"circuit name '{circuit.name}' is used twice; circuit names must be unique in the stack",
+                    ))
+                circuits_seen.add(circuit.name.lower())
         _raise_rules("ports", errors)
         return ports
 

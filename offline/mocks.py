@@ -196,6 +196,63 @@ def express_route_port(args):
     }
 
 
+def express_route_circuit(args):
+    name = _autoname(args, "circuitName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteCircuits", name)
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": "Microsoft.Network/expressRouteCircuits",
+        "serviceKey": fake_uuid("service-key", rid),
+        "circuitProvisioningState": "Enabled",
+        # Direct circuits have no provider to wait for.
+        "serviceProviderProvisioningState": "Provisioned",
+        "provisioningState": "Succeeded",
+        "globalReachEnabled": False,
+        "stag": 100 + int(fake_hex(4, rid), 16) % 3000,
+        "authorizations": [],
+        "peerings": [],
+        "etag": f'W/"{fake_uuid(rid)}"',
+        "azureApiVersion": "2024-05-01",
+    }
+
+
+def express_route_circuit_peering(args):
+    name = args.inputs.get("peeringName") or args.inputs.get("peeringType")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteCircuits",
+                 args.inputs["circuitName"], "peerings", name)
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "type": "Microsoft.Network/expressRouteCircuits/peerings",
+        "azureASN": 12076,
+        "primaryAzurePort": "",
+        "secondaryAzurePort": "",
+        "state": args.inputs.get("state", "Enabled"),
+        "provisioningState": "Succeeded",
+        "lastModifiedBy": "Customer",
+        "etag": f'W/"{fake_uuid(rid)}"',
+        "azureApiVersion": "2024-05-01",
+    }
+
+
+def express_route_circuit_authorization(args):
+    name = _autoname(args, "authorizationName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteCircuits",
+                 args.inputs["circuitName"], "authorizations", name)
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "type": "Microsoft.Network/expressRouteCircuits/authorizations",
+        "authorizationKey": fake_uuid("authorization-key", rid),
+        "authorizationUseStatus": "Available",
+        "provisioningState": "Succeeded",
+        "etag": f'W/"{fake_uuid(rid)}"',
+        "azureApiVersion": "2024-05-01",
+    }
+
+
 def random_bytes(args):
     """Stand-in key material: stable, of the requested length, and new when a keeper
     (the key generation) changes, as the random provider would."""
@@ -215,6 +272,9 @@ HANDLERS: dict[str, Handler] = {
     "azure-native:keyvault:Secret": secret,
     "azure-native:authorization:RoleAssignment": role_assignment,
     "azure-native:network:ExpressRoutePort": express_route_port,
+    "azure-native:network:ExpressRouteCircuit": express_route_circuit,
+    "azure-native:network:ExpressRouteCircuitPeering": express_route_circuit_peering,
+    "azure-native:network:ExpressRouteCircuitAuthorization": express_route_circuit_authorization,
     "random:index/randomBytes:RandomBytes": random_bytes,
 }
 

@@ -40,15 +40,32 @@ def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
     from offline.wire import unwrap
 
     lines = []
-    for port, info in (unwrap(stack_outputs).get("ports") or {}).items():
+    for port, info in sorted((unwrap(stack_outputs).get("ports") or {}).items()):
         lines.append(f"port {port}: stage {info.get('stage')}")
-        for link, s in (info.get("links") or {}).items():
+        for link, s in sorted((info.get("links") or {}).items()):
             state = "MACsec on" if s.get("macsecEnabled") else "MACsec not applied yet"
             lines.append(
                 f"  {link}: {state}, cipher {s.get('cipher')}, SCI {s.get('sciState')}, "
                 f"admin {s.get('adminState')}, key generation {s.get('keyGeneration')} "
                 f"({s.get('keySource')}), secrets {s.get('cakSecretName')} / {s.get('cknSecretName')}"
             )
+    return lines
+
+
+def _circuit_lines(stack_outputs: dict[str, Any]) -> list[str]:
+    from offline.wire import unwrap
+
+    outputs = unwrap(stack_outputs)
+    port_names = {info.get("id"): name for name, info in (outputs.get("ports") or {}).items()}
+    lines = []
+    for name, info in sorted((outputs.get("circuits") or {}).items()):
+        port = port_names.get(info.get("expressRoutePortId"), "?")
+        peerings = ", ".join(
+            f"{kind} VLAN {p.get('vlanId')} AS {p.get('peerAsn')}"
+            for kind, p in sorted((info.get("peerings") or {}).items())
+        ) or "no peerings"
+        auths = ", ".join(sorted((outputs.get("authorizationKeys") or {}).get(name) or {})) or "none"
+        lines.append(f"circuit {name} on port {port}: {info.get('bandwidthInGbps')} Gbps; {peerings}; authorizations: {auths}")
     return lines
 
 
@@ -121,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(_tree_lines(run)))
     print("\nMACsec:")
     print("\n".join(_macsec_lines(run.stack_outputs)) or "  (no ports)")
+    if circuit_lines := _circuit_lines(run.stack_outputs):
+        print("\nCircuits:")
+        print("\n".join(circuit_lines))
     if args.export:
         Path(args.export).write_text(json.dumps(export_document(run, args.stack, stack_file.project), indent=2))
         print(f"\nwrote {args.export} (secrets withheld)")

@@ -40,7 +40,8 @@ def test_dev_stack_previews_with_tree_and_macsec_summary(tmp_path):
     result = preview("--stack", "dev", "--export", str(export))
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Offline preview of stack 'dev' (14 resources):" in out
+    assert "Offline preview of stack 'dev' (18 resources):" in out
+    assert "circuit er-ckt-ams-dev-1 on port er-direct-ams-dev: 5 Gbps; AzurePrivatePeering VLAN 100 AS 65010; authorizations: app-team-hub" in out
     assert "  expressroute-encryption:index:EncryptedDirectPort  er-direct-ams-dev" in out
     assert "    azure-native:network:ExpressRoutePort  er-direct-ams-dev" in out
     assert "  link1: MACsec on, cipher GcmAes256, SCI Disabled, admin Enabled, key generation 1 (generated)" in out

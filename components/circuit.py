@@ -1,0 +1,218 @@
+"""An ExpressRoute circuit on an encrypted Direct port, with its peerings and authorizations."""
+
+import ipaddress
+from typing import Optional, TypedDict
+
+import pulumi
+from pulumi_azure_native import network
+from typing_extensions import NotRequired
+
+from .config import (
+    CircuitSettings,
+    ConfigError,
+    MicrosoftPeeringSettings,
+    PrivatePeeringSettings,
+    circuit_problems,
+    validate_args,
+)
+
+PEERING_TYPES = {"privatePeering": "AzurePrivatePeering", "microsoftPeering": "MicrosoftPeering"}
+
+
+class Ipv6PeeringArgs(TypedDict):
+    """One /126 per link."""
+
+    primary_peer_address_prefix: str
+    secondary_peer_address_prefix: str
+
+
+class PeeringArgs(TypedDict):
+    """A BGP peering: one /30 per link and a VLAN id unique on the port."""
+
+    peer_asn: int
+    primary_peer_address_prefix: str
+    secondary_peer_address_prefix: str
+    vlan_id: int
+    ipv6: NotRequired[Ipv6PeeringArgs]
+
+
+class MicrosoftPeeringArgs(PeeringArgs):
+    """Microsoft peering: public /30s, public prefixes you own, their routing registry."""
+
+    advertised_public_prefixes: list[str]
+    customer_asn: NotRequired[int]
+    routing_registry_name: str
+
+
+class DirectCircuitArgs(TypedDict):
+    """Arguments of DirectCircuit; the circuit settings match ``ports[i].circuits[j]``."""
+
+    resource_group_name: pulumi.Input[str]
+    """Resource group for the circuit."""
+    express_route_port_id: pulumi.Input[str]
+    """ARM id of the ExpressRoute Direct port (EncryptedDirectPort.port_id)."""
+    port_bandwidth_in_gbps: NotRequired[int]
+    """The port's bandwidth, to check the circuit size against it (10 or 100)."""
+    port_stage: NotRequired[str]
+    """The port's lifecycle stage; a circuit on a 'reserved' port is refused."""
+    name: str
+    """Circuit name."""
+    bandwidth_in_gbps: int
+    """1, 2, 5 or 10 on a 10 Gbps port; 5, 10, 40 or 100 on a 100 Gbps port."""
+    sku_tier: str
+    """'Standard', 'Premium' or 'Local'."""
+    sku_family: str
+    """'MeteredData' or 'UnlimitedData'."""
+    allow_classic_operations: NotRequired[bool]
+    """Default false."""
+    authorizations: NotRequired[list[str]]
+    """Names of authorization keys to create (for gateways in other subscriptions)."""
+    private_peering: NotRequired[PeeringArgs]
+    """Azure private peering."""
+    microsoft_peering: NotRequired[MicrosoftPeeringArgs]
+    """Microsoft peering."""
+    protect: NotRequired[bool]
+    """Default true: Pulumi refuses to delete the circuit (its service key is what your network and connections know it by)."""
+
+
+class DirectCircuit(pulumi.ComponentResource):
+    """An ExpressRoute circuit on an ExpressRoute Direct port whose links carry MACsec.
+
+    Peerings and authorizations are separate resources under this component, so that
+    changing one never recreates the others. Azure takes one change at a time on a
+    circuit, so they are created one after another. Authorization keys are secret.
+    """
+
+    circuit_id: pulumi.Output[str]
+    """ARM id of the circuit (what gateway connections reference)."""
+    circuit_name: pulumi.Output[str]
+    """Azure name of the circuit."""
+    service_key: pulumi.Output[str]
+    """The circuit's service key."""
+    bandwidth_in_gbps: pulumi.Output[int]
+    """Circuit bandwidth."""
+    express_route_port_id: pulumi.Output[str]
+    """The Direct port the circuit runs on."""
+    peerings: pulumi.Output[dict]
+    """Per peering type: id, peer ASN, VLAN, primary/secondary prefixes, Azure ASN."""
+    authorization_keys: pulumi.Output[dict]
+    """Secret. Authorization name -> authorization key."""
+
+    def __init__(
+        self,
+        name: str,
+        args: DirectCircuitArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        source = f"DirectCircuit '{name}'"
+        settings: CircuitSettings = validate_args(
+            CircuitSettings, {k: v for k, v in args.items() if k in CircuitSettings.model_fields}, source
+        )
+        problems = list(circuit_problems([settings], args.get("port_bandwidth_in_gbps"), args.get("port_stage")))
+        if problems:
+            raise ConfigError([f"{'.'.join(str(p) for p in path[1:]) or 'circuit'}: {msg}" for path, _, msg in problems], source)
+        super().__init__("expressroute-encryption:index:DirectCircuit", name, None, opts)
+        rg = args["resource_group_name"]
+
+        circuit = network.ExpressRouteCircuit(
+            name,
+            resource_group_name=rg,
+            circuit_name=settings.name,
+            express_route_port=network.SubResourceArgs(id=args["express_route_port_id"]),
+            bandwidth_in_gbps=settings.bandwidth_in_gbps,
+            sku=network.ExpressRouteCircuitSkuArgs(
+                name=f"{settings.sku_tier}_{settings.sku_family}",
+                tier=settings.sku_tier,
+                family=settings.sku_family,
+            ),
+            allow_classic_operations=settings.allow_classic_operations,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.get("protect", True)),
+        )
+
+        # One operation at a time on a circuit: each child waits for the previous one.
+        previous: list[pulumi.Resource] = []
+        peerings = {}
+        for key, peering in settings.peerings():
+            resource = network.ExpressRouteCircuitPeering(
+                f"{name}-{PEERING_TYPES[key]}",
+                resource_group_name=rg,
+                circuit_name=circuit.name,
+                peering_name=PEERING_TYPES[key],
+                **_peering_args(PEERING_TYPES[key], peering),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
+            )
+            previous = [resource]
+            peerings[PEERING_TYPES[key]] = {
+                "id": resource.id,
+                "peerAsn": peering.peer_asn,
+                "vlanId": peering.vlan_id,
+                "primaryPeerAddressPrefix": peering.primary_peer_address_prefix,
+                "secondaryPeerAddressPrefix": peering.secondary_peer_address_prefix,
+                "azureAsn": resource.azure_asn,
+            }
+
+        keys = {}
+        for auth in settings.authorizations:
+            resource = network.ExpressRouteCircuitAuthorization(
+                f"{name}-{auth}",
+                resource_group_name=rg,
+                circuit_name=circuit.name,
+                authorization_name=auth,
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=previous, additional_secret_outputs=["authorizationKey"]
+                ),
+            )
+            previous = [resource]
+            keys[auth] = resource.authorization_key
+
+        self.circuit_id = circuit.id
+        self.circuit_name = circuit.name
+        self.service_key = circuit.service_key
+        self.bandwidth_in_gbps = pulumi.Output.from_input(settings.bandwidth_in_gbps)
+        self.express_route_port_id = pulumi.Output.from_input(args["express_route_port_id"])
+        self.peerings = pulumi.Output.from_input(peerings)
+        self.authorization_keys = pulumi.Output.secret(keys)
+        self.register_outputs({
+            "circuit_id": self.circuit_id,
+            "circuit_name": self.circuit_name,
+            "service_key": self.service_key,
+            "bandwidth_in_gbps": self.bandwidth_in_gbps,
+            "express_route_port_id": self.express_route_port_id,
+            "peerings": self.peerings,
+            "authorization_keys": self.authorization_keys,
+        })
+
+
+def _peering_args(peering_type: str, peering: PrivatePeeringSettings) -> dict:
+    """ARM properties of a peering; Microsoft peering splits its prefixes by IP version."""
+    args = {
+        "peering_type": peering_type,
+        "peer_asn": peering.peer_asn,
+        "primary_peer_address_prefix": peering.primary_peer_address_prefix,
+        "secondary_peer_address_prefix": peering.secondary_peer_address_prefix,
+        "vlan_id": peering.vlan_id,
+        "state": "Enabled",
+    }
+    v6_prefixes: list[str] = []
+    if isinstance(peering, MicrosoftPeeringSettings):
+        by_version = {4: [], 6: []}
+        for prefix in peering.advertised_public_prefixes:
+            by_version[ipaddress.ip_network(prefix).version].append(prefix)
+        v6_prefixes = by_version[6]
+        args["microsoft_peering_config"] = network.ExpressRouteCircuitPeeringConfigArgs(
+            advertised_public_prefixes=by_version[4],
+            customer_asn=peering.customer_asn,
+            routing_registry_name=peering.routing_registry_name,
+        )
+    if peering.ipv6:
+        args["ipv6_peering_config"] = network.Ipv6ExpressRouteCircuitPeeringConfigArgs(
+            primary_peer_address_prefix=peering.ipv6.primary_peer_address_prefix,
+            secondary_peer_address_prefix=peering.ipv6.secondary_peer_address_prefix,
+            state="Enabled",
+            microsoft_peering_config=network.ExpressRouteCircuitPeeringConfigArgs(
+                advertised_public_prefixes=v6_prefixes,
+                customer_asn=peering.customer_asn,
+                routing_registry_name=peering.routing_registry_name,
+            ) if isinstance(peering, MicrosoftPeeringSettings) else None,
+        )
+    return args

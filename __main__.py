@@ -18,7 +18,7 @@ except ConfigError as error:
 
 from pulumi_azure_native import resources  # noqa: E402  (only once the config is valid)
 
-from components import DirectCircuit, EncryptedDirectPort, MacsecKeyVault  # noqa: E402
+from components import DirectCircuit, EncryptedDirectPort, MacsecKeyVault, PrivatePeeringVpn  # noqa: E402
 
 protect = pulumi.ResourceOptions(protect=config.protect)
 group = resources.ResourceGroup(
@@ -61,6 +61,18 @@ for port in config.ports:
             },
         )
 
+vpn = None
+if config.vpn:
+    vpn = PrivatePeeringVpn(
+        "vpn",
+        {
+            "resource_group_name": group.name,
+            "express_route_circuit_id": circuits[config.vpn.circuit].private_peering_ready_circuit_id,
+            **config.vpn.model_dump(exclude_none=True, exclude={"shared_key"}),
+            **({"shared_key": config.vpn.shared_key.get_secret_value()} if config.vpn.shared_key else {}),
+        },
+    )
+
 pulumi.export("resourceGroupName", group.name)
 pulumi.export("keyVaultName", vault.vault_name)
 pulumi.export("keyVaultUri", vault.vault_uri)
@@ -83,3 +95,13 @@ pulumi.export("circuits", {
 })
 # Read with: pulumi stack output authorizationKeys --show-secrets
 pulumi.export("authorizationKeys", pulumi.Output.secret({name: c.authorization_keys for name, c in circuits.items()}))
+if vpn:
+    pulumi.export("vpn", {
+        "circuit": config.vpn.circuit,
+        "vpnGatewayPrivateIps": vpn.vpn_gateway_private_ips,
+        "vpnGatewayBgpAddresses": vpn.vpn_gateway_bgp_addresses,
+        "connectionId": vpn.connection_id,
+        "expressRouteConnectionId": vpn.express_route_connection_id,
+    })
+    # Read with: pulumi stack output vpnSharedKey --show-secrets
+    pulumi.export("vpnSharedKey", vpn.shared_key)

@@ -16,6 +16,8 @@ _EXPORTS = {
     "EncryptedDirectPortArgs": "direct_port",
     "DirectCircuit": "circuit",
     "DirectCircuitArgs": "circuit",
+    "PrivatePeeringVpn": "vpn",
+    "PrivatePeeringVpnArgs": "vpn",
     "ConfigError": "config",
 }
 

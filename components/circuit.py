@@ -93,6 +93,8 @@ class DirectCircuit(pulumi.ComponentResource):
     """Circuit bandwidth."""
     express_route_port_id: pulumi.Output[str]
     """The Direct port the circuit runs on."""
+    private_peering_ready_circuit_id: pulumi.Output[str]
+    """The circuit id, resolving only once the private peering exists: what a gateway connection should use."""
     peerings: pulumi.Output[dict]
     """Per peering type: id, peer ASN, VLAN, primary/secondary prefixes, Azure ASN."""
     authorization_keys: pulumi.Output[dict]
@@ -131,7 +133,7 @@ class DirectCircuit(pulumi.ComponentResource):
 
         # One operation at a time on a circuit: each child waits for the previous one.
         previous: list[pulumi.Resource] = []
-        peerings = {}
+        peerings, peering_resources = {}, {}
         for key, peering in settings.peerings():
             resource = network.ExpressRouteCircuitPeering(
                 f"{name}-{PEERING_TYPES[key]}",
@@ -142,6 +144,7 @@ class DirectCircuit(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
             )
             previous = [resource]
+            peering_resources[PEERING_TYPES[key]] = resource
             peerings[PEERING_TYPES[key]] = {
                 "id": resource.id,
                 "peerAsn": peering.peer_asn,
@@ -171,6 +174,10 @@ class DirectCircuit(pulumi.ComponentResource):
         self.bandwidth_in_gbps = pulumi.Output.from_input(settings.bandwidth_in_gbps)
         self.express_route_port_id = pulumi.Output.from_input(args["express_route_port_id"])
         self.peerings = pulumi.Output.from_input(peerings)
+        private = peering_resources.get("AzurePrivatePeering")
+        self.private_peering_ready_circuit_id = (
+            pulumi.Output.all(circuit.id, private.id).apply(lambda ids: ids[0]) if private else circuit.id
+        )
         self.authorization_keys = pulumi.Output.secret(keys)
         self.register_outputs({
             "circuit_id": self.circuit_id,
@@ -179,6 +186,7 @@ class DirectCircuit(pulumi.ComponentResource):
             "bandwidth_in_gbps": self.bandwidth_in_gbps,
             "express_route_port_id": self.express_route_port_id,
             "peerings": self.peerings,
+            "private_peering_ready_circuit_id": self.private_peering_ready_circuit_id,
             "authorization_keys": self.authorization_keys,
         })
 

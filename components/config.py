@@ -517,6 +517,171 @@ class PortKeys(_Model):
 
 
 # ---------------------------------------------------------------------------
+# IPsec VPN over the private peering
+
+
+WEAK_ALGORITHMS = {
+    "ike_encryption": {"DES", "DES3"},
+    "ike_integrity": {"MD5", "SHA1"},
+    "dh_group": {"None", "DHGroup1", "DHGroup2"},
+    "ipsec_encryption": {"None", "DES", "DES3"},
+    "ipsec_integrity": {"MD5", "SHA1"},
+    "pfs_group": {"None", "PFS1", "PFS2"},
+}
+
+
+def _strong(field: str):
+    weak = WEAK_ALGORITHMS[field]
+    return _rule("weak_algorithm", lambda value: (
+        f"{value} is weak; choose another ({', '.join(sorted(weak))} are refused)" if value in weak else None
+    ))
+
+
+class IpsecPolicySettings(_Model):
+    """A custom IPsec/IKE policy. Azure's default policies offer DH group 2 (1024-bit), so
+    a custom policy is always set; the default here is CNSA-style (GCM-AES-256, SHA-384,
+    ECP384)."""
+
+    ike_encryption: Annotated[Literal["DES", "DES3", "AES128", "AES192", "AES256", "GCMAES128", "GCMAES256"], _strong("ike_encryption")] = "GCMAES256"
+    ike_integrity: Annotated[Literal["MD5", "SHA1", "SHA256", "SHA384", "GCMAES128", "GCMAES256"], _strong("ike_integrity")] = "SHA384"
+    dh_group: Annotated[Literal["None", "DHGroup1", "DHGroup2", "DHGroup14", "DHGroup2048", "ECP256", "ECP384", "DHGroup24"], _strong("dh_group")] = "ECP384"
+    ipsec_encryption: Annotated[Literal["None", "DES", "DES3", "AES128", "AES192", "AES256", "GCMAES128", "GCMAES192", "GCMAES256"], _strong("ipsec_encryption")] = "GCMAES256"
+    ipsec_integrity: Annotated[Literal["MD5", "SHA1", "SHA256", "GCMAES128", "GCMAES192", "GCMAES256"], _strong("ipsec_integrity")] = "GCMAES256"
+    pfs_group: Annotated[Literal["None", "PFS1", "PFS2", "PFS2048", "PFS14", "ECP256", "ECP384", "PFS24", "PFSMM"], _strong("pfs_group")] = "ECP384"
+    sa_life_time_seconds: Annotated[int, Field(ge=300)] = 27000
+    sa_data_size_kilobytes: Annotated[int, Field(ge=1024)] = 102400000
+
+    @field_validator("ipsec_integrity")
+    @classmethod
+    def _gcm_pairs(cls, integrity: str, info: ValidationInfo) -> str:
+        """With GCM, IPsec encryption and integrity are the same GCMAES algorithm and key length."""
+        encryption = info.data.get("ipsec_encryption")
+        if encryption and (encryption.startswith("GCM") or integrity.startswith("GCM")) and encryption != integrity:
+            raise PydanticCustomError(
+                "gcm_pair", f"must equal ipsecEncryption ({encryption}) when either uses GCM (Azure rule)"
+            )
+        return integrity
+
+
+def _cidr_problem(value: str) -> str | None:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        return "must be an IPv4 CIDR range such as 10.20.0.0/16 (host bits zero)"
+    return None
+
+
+def _ipv4_address_problem(value: str) -> str | None:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        return "must be an IPv4 address such as 10.1.0.10"
+    return None
+
+
+Cidr = Annotated[str, _rule("cidr", _cidr_problem)]
+Ipv4Address = Annotated[str, _rule("ipv4_address", _ipv4_address_problem)]
+
+
+class VirtualNetworkSettings(_Model):
+    """The virtual network the tunnel lands in, with the GatewaySubnet for both gateways."""
+
+    name: Annotated[str, _rule("vnet_name", azure_name_problem)]
+    address_space: Annotated[list[Cidr], Field(min_length=1)]
+    gateway_subnet_prefix: Cidr
+
+    @field_validator("gateway_subnet_prefix")
+    @classmethod
+    def _gateway_subnet(cls, prefix: str, info: ValidationInfo) -> str:
+        """The ExpressRoute and VPN gateways share the GatewaySubnet: /27 or larger,
+        inside the address space."""
+        subnet = ipaddress.IPv4Network(prefix)
+        if subnet.prefixlen > 27:
+            raise PydanticCustomError("gateway_subnet_size", "must be a /27 or larger: both gateways share the GatewaySubnet")
+        space = info.data.get("address_space")
+        if space and not any(subnet.subnet_of(ipaddress.IPv4Network(s)) for s in space):
+            raise PydanticCustomError("gateway_subnet_inside", "must lie inside the virtual network's addressSpace")
+        return prefix
+
+
+class BgpPeerSettings(_Model):
+    """BGP on the tunnel: the on-premises device's ASN and BGP peering address."""
+
+    asn: Annotated[int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]
+    peering_address: Ipv4Address
+
+
+class OnPremisesSettings(_Model):
+    """The on-premises VPN device, reached at its private address over private peering."""
+
+    name: Annotated[str, _rule("local_gateway_name", azure_name_problem)]
+    vpn_device_ip: Ipv4Address
+    address_prefixes: Annotated[list[Cidr], Field(min_length=1)]
+    bgp: Optional[BgpPeerSettings] = None
+
+
+class VpnSettings(_Model):
+    """An IPsec tunnel from a VPN gateway in a virtual network to an on-premises device,
+    carried over a circuit's private peering, for end-to-end encryption."""
+
+    circuit: str
+    virtual_network: VirtualNetworkSettings
+    express_route_gateway_sku: Literal["ErGw1AZ", "ErGw2AZ", "ErGw3AZ", "ErGwScale"]
+    vpn_gateway_sku: Literal["VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ"]
+    active_active: bool = False
+    vpn_gateway_asn: Optional[Annotated[int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]] = None
+    on_premises: OnPremisesSettings
+    ipsec_policy: IpsecPolicySettings = Field(default_factory=IpsecPolicySettings)
+    shared_key: Optional[Annotated[SecretStr, _secret_rule("shared_key", lambda key: (
+        "must be 16-128 printable ASCII characters (value not shown)"
+        if not (16 <= len(key) <= 128 and key.isascii() and key.isprintable()) else None
+    ))]] = None
+    advertised_over_express_route: list[Cidr] = Field(default_factory=list)
+
+    @field_validator("on_premises")
+    @classmethod
+    def _on_premises_outside_the_vnet(cls, on_prem: OnPremisesSettings, info: ValidationInfo) -> OnPremisesSettings:
+        """The device and the on-premises prefixes cannot overlap the virtual network."""
+        vnet = info.data.get("virtual_network")
+        if vnet is None:
+            return on_prem
+        space = [ipaddress.IPv4Network(s) for s in vnet.address_space]
+        errors = []
+        if any(ipaddress.IPv4Address(on_prem.vpn_device_ip) in s for s in space):
+            errors.append(_rule_error(("vpnDeviceIp",), "device_in_vnet",
+                                      "must be an on-premises address outside the virtual network's addressSpace"))
+        for i, prefix in enumerate(on_prem.address_prefixes):
+            if any(ipaddress.IPv4Network(prefix).overlaps(s) for s in space):
+                errors.append(_rule_error(("addressPrefixes", i), "prefix_in_vnet",
+                                          f"{prefix} overlaps the virtual network's addressSpace"))
+        _raise_rules("onPremises", errors)
+        return on_prem
+
+    @field_validator("advertised_over_express_route")
+    @classmethod
+    def _tunnel_prefixes_more_specific(cls, advertised: list[str], info: ValidationInfo) -> list[str]:
+        """Azure prefers the longest prefix, and ExpressRoute over VPN for equal ones: a
+        tunnel prefix equal to or broader than one announced over the circuit would send
+        that traffic down the unencrypted ExpressRoute path."""
+        on_prem = info.data.get("on_premises")
+        if on_prem is None:
+            return advertised
+        errors = []
+        for j, er_prefix in enumerate(advertised):
+            er = ipaddress.IPv4Network(er_prefix)
+            for i, tunnel_prefix in enumerate(on_prem.address_prefixes):
+                tunnel = ipaddress.IPv4Network(tunnel_prefix)
+                if er.subnet_of(tunnel):
+                    errors.append(_rule_error((j,), "tunnel_prefix_not_specific", (
+                        f"{er_prefix} is also announced over ExpressRoute, and onPremises.addressPrefixes[{i}] "
+                        f"({tunnel_prefix}) is equal or broader, so Azure would send that traffic over the "
+                        "unencrypted ExpressRoute path; send more specific prefixes through the tunnel"
+                    )))
+        _raise_rules("advertisedOverExpressRoute", errors)
+        return advertised
+
+
+# ---------------------------------------------------------------------------
 # The whole stack
 
 
@@ -528,6 +693,24 @@ class StackConfig(_Model):
     key_vault: KeyVaultSettings
     ports: Annotated[list[PortSettings], Field(min_length=1)]
     macsec_keys: dict[str, PortKeys] = Field(default_factory=dict)
+    vpn: Optional[VpnSettings] = None
+
+    @field_validator("vpn")
+    @classmethod
+    def _vpn_circuit_has_private_peering(cls, vpn: Optional[VpnSettings], info: ValidationInfo) -> Optional[VpnSettings]:
+        """The tunnel rides a circuit's private peering, so that circuit must exist and have one."""
+        ports = info.data.get("ports")
+        if vpn is None or ports is None:
+            return vpn
+        circuits = {c.name: c for port in ports for c in port.circuits}
+        if vpn.circuit not in circuits:
+            names = ", ".join(sorted(circuits)) or "none are defined"
+            problem = f"no circuit named '{vpn.circuit}' in ports[].circuits[] (circuits: {names})"
+        elif circuits[vpn.circuit].private_peering is None:
+            problem = f"circuit '{vpn.circuit}' has no privatePeering; the tunnel runs over private peering"
+        else:
+            return vpn
+        _raise_rules("vpn", [_rule_error(("circuit",), "vpn_circuit", problem)])
 
     @field_validator("ports")
     @classmethod
@@ -698,6 +881,12 @@ def load_stack_config() -> StackConfig:
         problems.append(
             "macsecKeys: must be a secret config value; remove it from the stack file and set each key "
             "with: pulumi config set --secret --type string --path 'macsecKeys.<port>.link1.cak' <hex>"
+        )
+    vpn = values.get("vpn")
+    if isinstance(vpn, dict) and "sharedKey" in vpn and not is_config_secret(f"{NAMESPACE}:vpn"):
+        problems.append(
+            "vpn.sharedKey: must be a secret config value; remove it from the stack file and set it "
+            "with: pulumi config set --secret --type string --path vpn.sharedKey <key> (or leave it out to generate one)"
         )
     try:
         config = parse_stack_config(values)

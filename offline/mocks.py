@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import uuid
 from typing import Any, Callable
@@ -27,7 +28,7 @@ SUBSCRIPTION_ID = "9b2c1f4e-7d3a-4c55-9e61-2f0a8d6b3c17"
 TENANT_ID = "5f3e8a21-6b4c-4d7e-8f90-1a2b3c4d5e6f"
 _NS = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
 
-Handler = Callable[["pulumi.runtime.MockResourceArgs"], tuple[str, dict]]
+Handler = Callable[["pulumi.runtime.MockResourceArgs", dict], tuple[str, dict]]
 
 
 def fake_uuid(*parts: Any) -> str:
@@ -62,7 +63,7 @@ def _location(inputs: dict) -> str:
     return inputs.get("location") or "westeurope"
 
 
-def resource_group(args):
+def resource_group(args, known):
     name = _autoname(args, "resourceGroupName")
     rid = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}"
     return rid, {
@@ -75,7 +76,7 @@ def resource_group(args):
     }
 
 
-def user_assigned_identity(args):
+def user_assigned_identity(args, known):
     name = _autoname(args, "resourceName")
     rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.ManagedIdentity", "userAssignedIdentities", name)
     return rid, {
@@ -94,7 +95,7 @@ def vault_uri(vault_name: str) -> str:
     return f"https://{vault_name}.vault.azure.net/"
 
 
-def vault(args):
+def vault(args, known):
     name = _autoname(args, "vaultName")
     rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.KeyVault", "vaults", name)
     return rid, {
@@ -112,7 +113,7 @@ def vault(args):
     }
 
 
-def secret(args):
+def secret(args, known):
     name = args.inputs["secretName"]
     vault_name = args.inputs["vaultName"]
     rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.KeyVault", "vaults", vault_name, "secrets", name)
@@ -135,7 +136,7 @@ def secret(args):
     }
 
 
-def role_assignment(args):
+def role_assignment(args, known):
     name = args.inputs.get("roleAssignmentName") or fake_uuid("role", args.name)
     scope = args.inputs["scope"]
     rid = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
@@ -148,7 +149,7 @@ def role_assignment(args):
     }
 
 
-def express_route_port(args):
+def express_route_port(args, known):
     name = _autoname(args, "expressRoutePortName")
     rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRoutePorts", name)
     sent = {link.get("name"): link for link in args.inputs.get("links") or []}
@@ -196,7 +197,7 @@ def express_route_port(args):
     }
 
 
-def express_route_circuit(args):
+def express_route_circuit(args, known):
     name = _autoname(args, "circuitName")
     rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteCircuits", name)
     return rid, {
@@ -218,7 +219,7 @@ def express_route_circuit(args):
     }
 
 
-def express_route_circuit_peering(args):
+def express_route_circuit_peering(args, known):
     name = args.inputs.get("peeringName") or args.inputs.get("peeringType")
     rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteCircuits",
                  args.inputs["circuitName"], "peerings", name)
@@ -237,7 +238,7 @@ def express_route_circuit_peering(args):
     }
 
 
-def express_route_circuit_authorization(args):
+def express_route_circuit_authorization(args, known):
     name = _autoname(args, "authorizationName")
     rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteCircuits",
                  args.inputs["circuitName"], "authorizations", name)
@@ -253,7 +254,127 @@ def express_route_circuit_authorization(args):
     }
 
 
-def random_bytes(args):
+def virtual_network(args, known):
+    name = _autoname(args, "virtualNetworkName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "virtualNetworks", name)
+    subnets = []
+    for subnet in args.inputs.get("subnets") or []:
+        subnet_id = f"{rid}/subnets/{subnet['name']}"
+        known[subnet_id] = subnet.get("addressPrefix")
+        subnets.append({**subnet, "id": subnet_id, "provisioningState": "Succeeded",
+                        "type": "Microsoft.Network/virtualNetworks/subnets"})
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": "Microsoft.Network/virtualNetworks",
+        "subnets": subnets,
+        "resourceGuid": fake_uuid("guid", rid),
+        "provisioningState": "Succeeded",
+        "azureApiVersion": "2024-05-01",
+    }
+
+
+def public_ip_address(args, known):
+    name = _autoname(args, "publicIpAddressName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "publicIPAddresses", name)
+    digest = bytes.fromhex(fake_hex(4, rid))
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": "Microsoft.Network/publicIPAddresses",
+        # Documentation range (RFC 5737): realistic shape, never a real address.
+        "ipAddress": f"198.51.100.{digest[0] % 250 + 1}",
+        "publicIPAddressVersion": "IPv4",
+        "provisioningState": "Succeeded",
+        "azureApiVersion": "2024-05-01",
+    }
+
+
+def virtual_network_gateway(args, known):
+    name = _autoname(args, "virtualNetworkGatewayName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "virtualNetworkGateways", name)
+    configs = []
+    taken = known.setdefault("allocated", set())
+    for config in args.inputs.get("ipConfigurations") or []:
+        subnet_id = (config.get("subnet") or {}).get("id")
+        prefix = known.get(subnet_id)
+        address = None
+        if prefix:
+            # Azure keeps the first four addresses of a subnet for itself.
+            address = next(str(ip) for ip in list(ipaddress.ip_network(prefix).hosts())[3:] if (subnet_id, str(ip)) not in taken)
+            taken.add((subnet_id, address))
+        configs.append({**config, "id": f"{rid}/ipConfigurations/{config.get('name')}",
+                        "privateIPAddress": address, "provisioningState": "Succeeded"})
+    state = {
+        **args.inputs,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": "Microsoft.Network/virtualNetworkGateways",
+        "ipConfigurations": configs,
+        "provisioningState": "Succeeded",
+        "resourceGuid": fake_uuid("guid", rid),
+        "azureApiVersion": "2024-05-01",
+    }
+    if args.inputs.get("gatewayType") == "Vpn":
+        asn = (args.inputs.get("bgpSettings") or {}).get("asn") or 65515
+        state["bgpSettings"] = {
+            "asn": asn,
+            "peerWeight": 0,
+            "bgpPeeringAddress": ",".join(c["privateIPAddress"] or "" for c in configs),
+            "bgpPeeringAddresses": [
+                {"ipconfigurationId": c["id"], "defaultBgpIpAddresses": [c["privateIPAddress"]],
+                 "customBgpIpAddresses": [], "tunnelIpAddresses": [c["privateIPAddress"]]}
+                for c in configs
+            ],
+        }
+    return rid, state
+
+
+def local_network_gateway(args, known):
+    name = _autoname(args, "localNetworkGatewayName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "localNetworkGateways", name)
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": "Microsoft.Network/localNetworkGateways",
+        "provisioningState": "Succeeded",
+        "resourceGuid": fake_uuid("guid", rid),
+        "azureApiVersion": "2024-05-01",
+    }
+
+
+def virtual_network_gateway_connection(args, known):
+    name = _autoname(args, "virtualNetworkGatewayConnectionName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "connections", name)
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": "Microsoft.Network/connections",
+        "connectionStatus": "Unknown",
+        "ingressBytesTransferred": 0,
+        "egressBytesTransferred": 0,
+        "provisioningState": "Succeeded",
+        "resourceGuid": fake_uuid("guid", rid),
+        "azureApiVersion": "2024-05-01",
+    }
+
+
+def random_password(args, known):
+    length = int(args.inputs.get("length", 16))
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+    digest = bytes.fromhex(fake_hex(length * 2, args.name, json.dumps(args.inputs, sort_keys=True)))
+    return fake_uuid("random", args.name), {
+        **args.inputs,
+        "result": "".join(alphabet[b % len(alphabet)] for b in digest),
+        "bcryptHash": "$2a$10$" + fake_hex(53, "bcrypt", args.name),
+    }
+
+
+def random_bytes(args, known):
     """Stand-in key material: stable, of the requested length, and new when a keeper
     (the key generation) changes, as the random provider would."""
     length = int(args.inputs["length"])
@@ -275,7 +396,13 @@ HANDLERS: dict[str, Handler] = {
     "azure-native:network:ExpressRouteCircuit": express_route_circuit,
     "azure-native:network:ExpressRouteCircuitPeering": express_route_circuit_peering,
     "azure-native:network:ExpressRouteCircuitAuthorization": express_route_circuit_authorization,
+    "azure-native:network:VirtualNetwork": virtual_network,
+    "azure-native:network:PublicIPAddress": public_ip_address,
+    "azure-native:network:VirtualNetworkGateway": virtual_network_gateway,
+    "azure-native:network:LocalNetworkGateway": local_network_gateway,
+    "azure-native:network:VirtualNetworkGatewayConnection": virtual_network_gateway_connection,
     "random:index/randomBytes:RandomBytes": random_bytes,
+    "random:index/randomPassword:RandomPassword": random_password,
 }
 
 
@@ -285,6 +412,11 @@ class UnknownTypeError(Exception):
 
 class AzureMocks(pulumi.runtime.Mocks):
     """Answers resource registrations with realistic Azure state (see module docstring)."""
+
+    def __init__(self) -> None:
+        # What earlier registrations told us, e.g. subnet prefixes by subnet id, so that
+        # a gateway gets its private addresses from its own subnet.
+        self.known: dict[str, Any] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         if not args.custom:
@@ -298,7 +430,7 @@ class AzureMocks(pulumi.runtime.Mocks):
             )
         secret_inputs = {k for k, v in args.inputs.items() if wire.is_secret(v)}
         args.inputs = wire.unwrap(args.inputs)
-        resource_id, state = handler(args)
+        resource_id, state = handler(args, self.known)
         # As the engine does: an output property whose input was secret stays secret.
         return resource_id, {
             k: wire.secret(v) if k in secret_inputs else v for k, v in state.items()

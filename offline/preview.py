@@ -69,6 +69,19 @@ def _circuit_lines(stack_outputs: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _vpn_lines(stack_outputs: dict[str, Any]) -> list[str]:
+    from offline.wire import unwrap
+
+    vpn = unwrap(stack_outputs).get("vpn")
+    if not vpn:
+        return []
+    return [
+        f"IPsec over the private peering of circuit {vpn.get('circuit')}: the on-premises device peers with "
+        f"the VPN gateway's private address(es) {', '.join(vpn.get('vpnGatewayPrivateIps') or []) or '?'} "
+        "(shared key: pulumi stack output vpnSharedKey --show-secrets)"
+    ]
+
+
 def export_document(run, stack: str, project: str) -> dict[str, Any]:
     """The run as a ``pulumi stack export`` (version 3) document, secrets redacted."""
     from offline.harness import STACK_TYPE
@@ -138,9 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(_tree_lines(run)))
     print("\nMACsec:")
     print("\n".join(_macsec_lines(run.stack_outputs)) or "  (no ports)")
-    if circuit_lines := _circuit_lines(run.stack_outputs):
-        print("\nCircuits:")
-        print("\n".join(circuit_lines))
+    for title, lines in (("Circuits", _circuit_lines(run.stack_outputs)), ("VPN", _vpn_lines(run.stack_outputs))):
+        if lines:
+            print(f"\n{title}:")
+            print("\n".join(lines))
     if args.export:
         Path(args.export).write_text(json.dumps(export_document(run, args.stack, stack_file.project), indent=2))
         print(f"\nwrote {args.export} (secrets withheld)")

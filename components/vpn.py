@@ -1,0 +1,249 @@
+"""An IPsec VPN over an ExpressRoute circuit's private peering, into a virtual network."""
+
+from typing import Optional, TypedDict
+
+import pulumi
+import pulumi_random as random
+from pulumi_azure_native import network
+from typing_extensions import NotRequired
+
+from .config import VpnSettings, validate_args
+
+
+class VirtualNetworkArgs(TypedDict):
+    name: str
+    address_space: list[str]
+    gateway_subnet_prefix: str
+    """/27 or larger, inside address_space; both gateways live in it."""
+
+
+class BgpPeerArgs(TypedDict):
+    asn: int
+    peering_address: str
+
+
+class OnPremisesArgs(TypedDict):
+    name: str
+    vpn_device_ip: str
+    """The device's private address, reachable over private peering."""
+    address_prefixes: list[str]
+    """On-premises prefixes sent through the tunnel."""
+    bgp: NotRequired[BgpPeerArgs]
+
+
+class IpsecPolicyArgs(TypedDict, total=False):
+    """Every field has a strong default (GCMAES256 / SHA384 / ECP384)."""
+
+    ike_encryption: str
+    ike_integrity: str
+    dh_group: str
+    ipsec_encryption: str
+    ipsec_integrity: str
+    pfs_group: str
+    sa_life_time_seconds: int
+    sa_data_size_kilobytes: int
+
+
+class PrivatePeeringVpnArgs(TypedDict):
+    """Arguments of PrivatePeeringVpn; the settings match the stack config's ``vpn``."""
+
+    resource_group_name: pulumi.Input[str]
+    express_route_circuit_id: pulumi.Input[str]
+    """ARM id of the circuit whose private peering carries the tunnel (resolve it after the peering exists)."""
+    circuit: str
+    """Name of that circuit (for messages and outputs)."""
+    virtual_network: VirtualNetworkArgs
+    express_route_gateway_sku: str
+    """ErGw1AZ, ErGw2AZ, ErGw3AZ or ErGwScale."""
+    vpn_gateway_sku: str
+    """VpnGw1AZ .. VpnGw5AZ."""
+    active_active: NotRequired[bool]
+    vpn_gateway_asn: NotRequired[int]
+    on_premises: OnPremisesArgs
+    ipsec_policy: NotRequired[IpsecPolicyArgs]
+    shared_key: NotRequired[pulumi.Input[str]]
+    """Pre-shared key; generated (40 characters, secret) when absent."""
+    advertised_over_express_route: NotRequired[list[str]]
+    """On-premises prefixes also announced over private peering (checked against the tunnel's)."""
+
+
+def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource) -> network.PublicIPAddress:
+    """AZ gateway SKUs need Standard, static, zone-redundant public IPs (even when the
+    tunnel itself uses private addresses, the gateway keeps a public one for management)."""
+    return network.PublicIPAddress(
+        name,
+        resource_group_name=rg,
+        sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+        public_ip_allocation_method="Static",
+        zones=["1", "2", "3"],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+class PrivatePeeringVpn(pulumi.ComponentResource):
+    """End-to-end IPsec from a virtual network to an on-premises device, over ExpressRoute.
+
+    Azure constraints encoded here:
+    - an ExpressRoute gateway and a VPN gateway share the VNet's GatewaySubnet; the
+      ExpressRoute gateway connects to the circuit, which carries private peering;
+    - the VPN gateway has private IP addresses enabled and the connection uses
+      ``useLocalAzureIpAddress``, so the tunnel runs between private addresses over
+      the circuit rather than over the internet (toggling either replaces it);
+    - the local network gateway is the device's private address;
+    - the connection carries a custom IPsec/IKE policy (Azure's defaults include
+      DH group 2), checked against the weak-algorithm rules.
+    """
+
+    vpn_gateway_private_ips: pulumi.Output[list]
+    """The VPN gateway's private tunnel address(es): what the on-premises device peers with."""
+    vpn_gateway_bgp_addresses: pulumi.Output[list]
+    """The VPN gateway's BGP peering address(es), when BGP is on."""
+    connection_id: pulumi.Output[str]
+    """ARM id of the IPsec connection."""
+    express_route_connection_id: pulumi.Output[str]
+    """ARM id of the ExpressRoute gateway's connection to the circuit."""
+    shared_key: pulumi.Output[str]
+    """Secret. The IPsec pre-shared key, to configure on the on-premises device."""
+
+    def __init__(
+        self,
+        name: str,
+        args: PrivatePeeringVpnArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        settings: VpnSettings = validate_args(
+            VpnSettings,
+            # A shared key given as an Output is checked by Azure; a plain one here.
+            {k: v for k, v in args.items() if k in VpnSettings.model_fields
+             and (k != "shared_key" or isinstance(v, str))},
+            source=f"PrivatePeeringVpn '{name}'",
+        )
+        super().__init__("expressroute-encryption:index:PrivatePeeringVpn", name, None, opts)
+        rg = args["resource_group_name"]
+        child = pulumi.ResourceOptions(parent=self)
+        vnet_settings = settings.virtual_network
+        on_prem = settings.on_premises
+
+        vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            resource_group_name=rg,
+            virtual_network_name=vnet_settings.name,
+            address_space=network.AddressSpaceArgs(address_prefixes=vnet_settings.address_space),
+            subnets=[network.SubnetArgs(name="GatewaySubnet", address_prefix=vnet_settings.gateway_subnet_prefix)],
+            opts=child,
+        )
+        gateway_subnet = network.SubResourceArgs(id=vnet.subnets.apply(lambda subnets: subnets[0].id))
+
+        er_ip = _zone_redundant_ip(f"{name}-ergw-ip", rg, self)
+        er_gateway = network.VirtualNetworkGateway(
+            f"{name}-ergw",
+            resource_group_name=rg,
+            gateway_type="ExpressRoute",
+            sku=network.VirtualNetworkGatewaySkuArgs(
+                name=settings.express_route_gateway_sku, tier=settings.express_route_gateway_sku
+            ),
+            ip_configurations=[network.VirtualNetworkGatewayIPConfigurationArgs(
+                name="default",
+                subnet=gateway_subnet,
+                public_ip_address=network.SubResourceArgs(id=er_ip.id),
+                private_ip_allocation_method="Dynamic",
+            )],
+            opts=child,
+        )
+        er_connection = network.VirtualNetworkGatewayConnection(
+            f"{name}-er-connection",
+            resource_group_name=rg,
+            connection_type="ExpressRoute",
+            virtual_network_gateway1=network.VirtualNetworkGatewayArgs(id=er_gateway.id),
+            peer=network.SubResourceArgs(id=args["express_route_circuit_id"]),
+            routing_weight=0,
+            opts=child,
+        )
+
+        vpn_ips = [_zone_redundant_ip(f"{name}-vpngw-ip{i + 1}", rg, self)
+                   for i in range(2 if settings.active_active else 1)]
+        bgp = on_prem.bgp is not None
+        vpn_gateway = network.VirtualNetworkGateway(
+            f"{name}-vpngw",
+            resource_group_name=rg,
+            gateway_type="Vpn",
+            vpn_type="RouteBased",
+            vpn_gateway_generation="Generation1" if settings.vpn_gateway_sku == "VpnGw1AZ" else "Generation2",
+            sku=network.VirtualNetworkGatewaySkuArgs(name=settings.vpn_gateway_sku, tier=settings.vpn_gateway_sku),
+            active_active=settings.active_active,
+            enable_private_ip_address=True,
+            enable_bgp=bgp,
+            bgp_settings=network.BgpSettingsArgs(asn=settings.vpn_gateway_asn) if bgp and settings.vpn_gateway_asn else None,
+            ip_configurations=[
+                network.VirtualNetworkGatewayIPConfigurationArgs(
+                    name=f"ipconfig{i + 1}",
+                    subnet=gateway_subnet,
+                    public_ip_address=network.SubResourceArgs(id=ip.id),
+                    private_ip_allocation_method="Dynamic",
+                )
+                for i, ip in enumerate(vpn_ips)
+            ],
+            # Two gateways cannot be built in one GatewaySubnet at the same time.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[er_gateway]),
+        )
+
+        local_gateway = network.LocalNetworkGateway(
+            f"{name}-onprem",
+            resource_group_name=rg,
+            local_network_gateway_name=on_prem.name,
+            gateway_ip_address=on_prem.vpn_device_ip,
+            local_network_address_space=network.AddressSpaceArgs(address_prefixes=on_prem.address_prefixes),
+            bgp_settings=network.BgpSettingsArgs(
+                asn=on_prem.bgp.asn, bgp_peering_address=on_prem.bgp.peering_address
+            ) if bgp else None,
+            opts=child,
+        )
+
+        shared_key = args.get("shared_key")
+        if shared_key is None:
+            shared_key = random.RandomPassword(
+                f"{name}-shared-key", length=40, special=False, opts=child
+            ).result
+        shared_key = pulumi.Output.secret(shared_key)
+
+        policy = settings.ipsec_policy
+        connection = network.VirtualNetworkGatewayConnection(
+            f"{name}-ipsec",
+            resource_group_name=rg,
+            connection_type="IPsec",
+            connection_protocol="IKEv2",
+            virtual_network_gateway1=network.VirtualNetworkGatewayArgs(id=vpn_gateway.id),
+            local_network_gateway2=network.LocalNetworkGatewayArgs(id=local_gateway.id),
+            shared_key=shared_key,
+            use_local_azure_ip_address=True,
+            enable_bgp=bgp,
+            ipsec_policies=[network.IpsecPolicyArgs(
+                ike_encryption=policy.ike_encryption,
+                ike_integrity=policy.ike_integrity,
+                dh_group=policy.dh_group,
+                ipsec_encryption=policy.ipsec_encryption,
+                ipsec_integrity=policy.ipsec_integrity,
+                pfs_group=policy.pfs_group,
+                sa_life_time_seconds=policy.sa_life_time_seconds,
+                sa_data_size_kilobytes=policy.sa_data_size_kilobytes,
+            )],
+            # The tunnel's packets ride the private peering: it must be connected first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[er_connection], additional_secret_outputs=["sharedKey"]),
+        )
+
+        self.vpn_gateway_private_ips = vpn_gateway.ip_configurations.apply(
+            lambda configs: [c.private_ip_address for c in configs or []]
+        )
+        self.vpn_gateway_bgp_addresses = vpn_gateway.bgp_settings.apply(
+            lambda b: [a for p in (b.bgp_peering_addresses or []) for a in (p.default_bgp_ip_addresses or [])] if b else []
+        )
+        self.connection_id = connection.id
+        self.express_route_connection_id = er_connection.id
+        self.shared_key = shared_key
+        self.register_outputs({
+            "vpn_gateway_private_ips": self.vpn_gateway_private_ips,
+            "vpn_gateway_bgp_addresses": self.vpn_gateway_bgp_addresses,
+            "connection_id": self.connection_id,
+            "express_route_connection_id": self.express_route_connection_id,
+            "shared_key": self.shared_key,
+        })

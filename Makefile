@@ -7,7 +7,7 @@ STACK ?= dev
 .PHONY: help venv preview test check-policy clean
 
 help:
-	@echo "make preview [STACK=dev] [EXPORT=file]   offline preview of Pulumi.<stack>.yaml (no Azure, no Pulumi CLI)"
+	@echo "make preview [STACK=dev] [EXPORT=file] [CONFIG=policy-config]   offline preview of Pulumi.<stack>.yaml, with the policy pack"
 	@echo "make test                                the whole test suite"
 	@echo "make check-policy FILE=path [CONFIG=f]   policy pack over a stack export or preview --json file"
 
@@ -20,7 +20,11 @@ $(VENV)/.installed: requirements.txt
 venv: $(VENV)/.installed
 
 preview: venv
-	$(PY) -m offline.preview --stack $(STACK) $(if $(EXPORT),--export $(EXPORT))
+	$(PY) -m offline.preview --stack $(STACK) $(if $(EXPORT),--export $(EXPORT)) $(if $(CONFIG),--policy-config $(CONFIG))
+
+check-policy: venv
+	@test -n "$(FILE)" || { echo "usage: make check-policy FILE=<stack export or preview --json> [CONFIG=<policy config>]" >&2; exit 2; }
+	$(PY) -m policy.expressroute_policy.checker $(FILE) $(if $(CONFIG),--config $(CONFIG))
 
 test: venv
 	$(PY) -m pytest

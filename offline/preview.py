@@ -5,7 +5,12 @@ the resource tree and a MACsec summary per port and link. No Azure credentials, 
 Pulumi CLI, no network. Key values are never printed; with ``--export`` the run is
 written as a ``pulumi stack export``-shaped file with secrets as secret markers.
 
-Exit codes: 0 preview ran, 2 bad config or stack file (one line per problem).
+The registered resources then go through the project's policy pack (``policy/``),
+the same policies ``pulumi preview --policy-pack policy`` runs, and the results are
+printed; ``--policy-config`` takes a policy pack config file.
+
+Exit codes: 0 preview ran and no mandatory policy is violated, 1 a mandatory policy is
+violated, 2 bad config, stack file or policy config (one line per problem).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-EXIT_OK, EXIT_INPUT = 0, 2
+EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = 0, 1, 2
 
 
 def _tree_lines(run) -> list[str]:
@@ -82,6 +87,18 @@ def _vpn_lines(stack_outputs: dict[str, Any]) -> list[str]:
     ]
 
 
+def policy_resources(run) -> list[dict[str, Any]]:
+    """The registrations in the stack-export shape the policy checker reads."""
+    return [
+        {
+            "urn": reg.urn, "type": reg.type, "name": reg.name, "custom": reg.custom,
+            "inputs": reg.inputs, "outputs": reg.outputs, "parent": reg.parent,
+            "protect": reg.protect, "dependencies": reg.dependencies,
+        }
+        for reg in run.resources
+    ]
+
+
 def export_document(run, stack: str, project: str) -> dict[str, Any]:
     """The run as a ``pulumi stack export`` (version 3) document, secrets redacted."""
     from offline.harness import STACK_TYPE
@@ -123,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="offline.preview", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--export", metavar="FILE", help="write a stack-export-shaped file")
+    parser.add_argument("--policy-config", metavar="FILE", help="policy pack config (as --policy-pack-config)")
     parser.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     project_dir = Path(args.project_dir)
@@ -158,7 +176,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.export:
         Path(args.export).write_text(json.dumps(export_document(run, args.stack, stack_file.project), indent=2))
         print(f"\nwrote {args.export} (secrets withheld)")
-    return EXIT_OK
+
+    from policy.expressroute_policy.checker import InputError, evaluate, load_config
+
+    try:
+        violations = evaluate(policy_resources(run), load_config(args.policy_config))
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    mandatory = sum(v.level == "mandatory" for v in violations)
+    print(f"\nPolicies (policy/): {mandatory} mandatory, {len(violations) - mandatory} advisory violation(s)")
+    for violation in violations:
+        print(f"  {violation.to_line()}")
+    return EXIT_VIOLATION if mandatory else EXIT_OK
 
 
 if __name__ == "__main__":

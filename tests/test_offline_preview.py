@@ -127,3 +127,38 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path, encrypter):
     assert result.returncode == 2
     assert result.stderr.startswith("error: Pulumi.byo.yaml:") and "Traceback" not in result.stderr
     assert "guess" not in result.stderr
+
+
+def test_preview_runs_the_policy_pack_and_fails_on_a_mandatory_violation(tmp_path):
+    ok = preview("--stack", "dev")
+    assert ok.returncode == 0
+    assert "Policies (policy/): 0 mandatory, 6 advisory violation(s)" in ok.stdout
+    assert "advisory: critical-resources-protected: urn:pulumi:dev::expressroute-encryption::" in ok.stdout
+    # The dev stack turns `protect` off; a team that makes protection mandatory sees it fail.
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps({"critical-resources-protected": "mandatory"}))
+    strict = preview("--stack", "dev", "--policy-config", str(config))
+    assert strict.returncode == 1
+    assert "Policies (policy/): 6 mandatory, 0 advisory violation(s)" in strict.stdout
+
+
+def test_bad_policy_config_exits_2(tmp_path):
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps({"no-such-policy": "mandatory"}))
+    result = preview("--stack", "dev", "--policy-config", str(config))
+    assert result.returncode == 2 and result.stderr.startswith("error: CONFIG") and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "vpn"])
+def test_example_stacks_pass_every_mandatory_policy(stack):
+    from offline.harness import run_program
+    from offline.preview import policy_resources
+    from offline.stack_file import load_stack_file
+    from policy.expressroute_policy.checker import evaluate
+
+    stack_file = load_stack_file(PROJECT_DIR, stack)
+    run = run_program(PROJECT_DIR, stack_file.project, stack, stack_file.config, stack_file.secret_keys)
+    violations = evaluate(policy_resources(run))
+    assert [v for v in violations if v.level == "mandatory"] == []
+    if stack != "dev":  # dev alone switches protection off
+        assert violations == []

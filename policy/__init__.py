@@ -1,0 +1,1 @@
+"""The repository's CrossGuard policy pack; see ``expressroute_policy`` and ``PulumiPolicy.yaml``."""

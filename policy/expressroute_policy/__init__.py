@@ -1,0 +1,16 @@
+"""CrossGuard policies for MACsec-encrypted ExpressRoute Direct ports (see ``pack.POLICIES``).
+
+Modules:
+
+- ``expressroute``: resource policies for ports (MACsec on both links, ciphers, identity, key URLs).
+- ``keyvault``: resource policies for the vault holding the keys (firewall, soft delete, purge protection).
+- ``stack``: stack policies relating ports to their circuits and vaults (private endpoints).
+- ``vpn``: stack policy for IPsec connections (algorithms, private IPs over private peering).
+- ``protection``: advisory resource policy asking for ``protect`` on ports, vaults and secrets.
+- ``pack``: the pack's name and policy list, shared by ``policy/__main__.py`` and the checker.
+- ``checker``: the offline checker (``python -m policy.expressroute_policy.checker``) and ``evaluate``.
+
+The package is imported as ``expressroute_policy`` when the Pulumi CLI runs the pack (the pack directory
+is on ``sys.path``) and as ``policy.expressroute_policy`` from the repository root; its modules import
+each other relatively so both work.
+"""

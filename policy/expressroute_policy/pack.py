@@ -1,0 +1,39 @@
+"""The policy pack's contents: its name, its policies and their default enforcement levels.
+
+``policy/__main__.py`` builds the ``PolicyPack`` from ``pack_arguments()``; the offline checker evaluates
+the very same ``POLICIES``.
+"""
+
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Policy
+
+from . import expressroute, keyvault, protection, stack, vpn
+
+PACK_NAME = "expressroute-encryption-policies"
+DESCRIPTION = ("MACsec on ExpressRoute Direct ports, the Key Vault holding the keys, circuits on encrypted "
+               "ports and IPsec over ExpressRoute private peering.")
+# Every policy sets its own level; this only applies to a policy that would not.
+DEFAULT_ENFORCEMENT_LEVEL = EnforcementLevel.ADVISORY
+
+POLICIES: list[Policy] = [
+    *expressroute.POLICIES,
+    *keyvault.POLICIES,
+    *stack.POLICIES,
+    *vpn.POLICIES,
+    *protection.POLICIES,
+]
+
+POLICY_NAMES = [policy.name for policy in POLICIES]
+
+
+def pack_arguments() -> dict[str, Any]:
+    """Keyword arguments for ``pulumi_policy.PolicyPack``."""
+    return {
+        "name": PACK_NAME,
+        "policies": POLICIES,
+        "enforcement_level": DEFAULT_ENFORCEMENT_LEVEL,
+        "description": DESCRIPTION,
+        "provider": "azure",
+        "tags": ["azure", "expressroute", "macsec", "keyvault", "ipsec"],
+    }

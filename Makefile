@@ -20,11 +20,11 @@ $(VENV)/.installed: requirements.txt
 venv: $(VENV)/.installed
 
 preview: venv
-	$(PY) -m offline.preview --stack $(STACK) $(if $(EXPORT),--export $(EXPORT)) $(if $(CONFIG),--policy-config $(CONFIG))
+	$(PY) -m offline.preview --stack $(STACK) $(if $(EXPORT),--export $(EXPORT)) $(if $(CONFIG),--policy-config $(CONFIG)) $(if $(JSON),--json)
 
 check-policy: venv
 	@test -n "$(FILE)" || { echo "usage: make check-policy FILE=<stack export or preview --json> [CONFIG=<policy config>]" >&2; exit 2; }
-	$(PY) -m policy.expressroute_policy.checker $(FILE) $(if $(CONFIG),--config $(CONFIG))
+	$(PY) -m policy.expressroute_policy.checker $(FILE) $(if $(CONFIG),--config $(CONFIG)) $(if $(JSON),--json)
 
 test: venv
 	$(PY) -m pytest

@@ -9,6 +9,10 @@ The registered resources then go through the project's policy pack (``policy/``)
 the same policies ``pulumi preview --policy-pack policy`` runs, and the results are
 printed; ``--policy-config`` takes a policy pack config file.
 
+``--json`` prints one JSON object instead (stack, exitCode, errors, notes, resource
+counts, policy results), for a pipeline to post on a pull request; the exit code is the
+same in both modes. Output never carries colour codes.
+
 Exit codes: 0 preview ran and no mandatory policy is violated, 1 a mandatory policy is
 violated, 2 bad config, stack file or policy config (one line per problem).
 """
@@ -19,6 +23,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -136,59 +141,111 @@ def export_document(run, stack: str, project: str) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="offline.preview", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", default="dev", help="stack name (reads Pulumi.<stack>.yaml)")
-    parser.add_argument("--export", metavar="FILE", help="write a stack-export-shaped file")
-    parser.add_argument("--policy-config", metavar="FILE", help="policy pack config (as --policy-pack-config)")
-    parser.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    project_dir = Path(args.project_dir)
+@dataclass
+class Report:
+    """What one offline preview found: printed as text, or as JSON for a pipeline."""
 
+    stack: str
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    resources: int = 0
+    resource_types: dict[str, int] = field(default_factory=dict)
+    violations: list[Any] = field(default_factory=list)
+    exit_code: int = EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        mandatory = sum(v.level == "mandatory" for v in self.violations)
+        return {
+            "stack": self.stack,
+            "exitCode": self.exit_code,
+            "errors": self.errors,
+            "notes": self.notes,
+            "resources": self.resources,
+            "resourceTypes": dict(sorted(self.resource_types.items())),
+            "policy": {
+                "mandatory": mandatory,
+                "advisory": len(self.violations) - mandatory,
+                "violations": [v.to_dict() for v in self.violations],
+            },
+        }
+
+    def to_text(self) -> tuple[str, str]:
+        """(stdout, stderr)."""
+        out = [f"note: {note}" for note in self.notes]
+        for title, lines in self.sections.items():
+            if lines:
+                out += [f"{title}:" if not out else f"\n{title}:", *lines]
+        if not self.errors:
+            mandatory = sum(v.level == "mandatory" for v in self.violations)
+            out.append(f"\nPolicies (policy/): {mandatory} mandatory, {len(self.violations) - mandatory} advisory violation(s)")
+            out += [f"  {v.to_line()}" for v in self.violations]
+        return "\n".join(out), "\n".join(self.errors)
+
+
+def run_preview(stack: str, project_dir: Path, export: str | None = None, policy_config: str | None = None) -> Report:
+    """Preview ``stack`` offline: config, program, export, policies."""
     from offline.stack_file import StackFileError, load_stack_file
+    from policy.expressroute_policy.checker import InputError, evaluate, load_config
 
+    report = Report(stack)
     try:
-        stack_file = load_stack_file(project_dir, args.stack)
-    except StackFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    for note in stack_file.notes:
-        print(f"note: {note}")
+        stack_file = load_stack_file(project_dir, stack)
+        config = load_config(policy_config)
+    except (StackFileError, InputError) as exc:
+        report.errors.append(f"error: {exc}")
+        report.exit_code = EXIT_INPUT
+        return report
+    report.notes += stack_file.notes
 
     import pulumi
 
     from offline.harness import run_program
 
     try:
-        run = run_program(project_dir, stack_file.project, args.stack, stack_file.config, stack_file.secret_keys)
+        run = run_program(project_dir, stack_file.project, stack, stack_file.config, stack_file.secret_keys)
     except pulumi.RunError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_INPUT
+        report.errors += str(exc).splitlines()
+        report.exit_code = EXIT_INPUT
+        return report
 
-    print(f"Offline preview of stack '{args.stack}' ({len(run.resources)} resources):")
-    print("\n".join(_tree_lines(run)))
-    print("\nMACsec:")
-    print("\n".join(_macsec_lines(run.stack_outputs)) or "  (no ports)")
-    for title, lines in (("Circuits", _circuit_lines(run.stack_outputs)), ("VPN", _vpn_lines(run.stack_outputs))):
-        if lines:
-            print(f"\n{title}:")
-            print("\n".join(lines))
-    if args.export:
-        Path(args.export).write_text(json.dumps(export_document(run, args.stack, stack_file.project), indent=2))
-        print(f"\nwrote {args.export} (secrets withheld)")
+    report.resources = len(run.resources)
+    for reg in run.resources:
+        report.resource_types[reg.type] = report.resource_types.get(reg.type, 0) + 1
+    report.sections = {
+        f"Offline preview of stack '{stack}' ({len(run.resources)} resources)": _tree_lines(run),
+        "MACsec": _macsec_lines(run.stack_outputs) or ["  (no ports)"],
+        "Circuits": _circuit_lines(run.stack_outputs),
+        "VPN": _vpn_lines(run.stack_outputs),
+    }
+    if export:
+        Path(export).write_text(json.dumps(export_document(run, stack, stack_file.project), indent=2))
+        report.sections["Export"] = [f"wrote {export} (secrets withheld)"]
+    report.violations = evaluate(policy_resources(run), config)
+    if any(v.level == "mandatory" for v in report.violations):
+        report.exit_code = EXIT_VIOLATION
+    return report
 
-    from policy.expressroute_policy.checker import InputError, evaluate, load_config
 
-    try:
-        violations = evaluate(policy_resources(run), load_config(args.policy_config))
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    mandatory = sum(v.level == "mandatory" for v in violations)
-    print(f"\nPolicies (policy/): {mandatory} mandatory, {len(violations) - mandatory} advisory violation(s)")
-    for violation in violations:
-        print(f"  {violation.to_line()}")
-    return EXIT_VIOLATION if mandatory else EXIT_OK
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="offline.preview", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="dev", help="stack name (reads Pulumi.<stack>.yaml)")
+    parser.add_argument("--export", metavar="FILE", help="write a stack-export-shaped file")
+    parser.add_argument("--policy-config", metavar="FILE", help="policy pack config (as --policy-pack-config)")
+    parser.add_argument("--json", action="store_true", help="print one JSON summary (for pipelines) instead of text")
+    parser.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    report = run_preview(args.stack, Path(args.project_dir), args.export, args.policy_config)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        out, err = report.to_text()
+        if out:
+            print(out)
+        if err:
+            print(err, file=sys.stderr)
+    return report.exit_code
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: help venv preview test check-policy clean
+.PHONY: help venv preview rotation-plan test check-policy clean
 
 help:
-	@echo "make preview [STACK=dev] [EXPORT=file] [CONFIG=policy-config]   offline preview of Pulumi.<stack>.yaml, with the policy pack"
+	@echo "make preview [STACK=dev] [PREVIOUS=export.json] [EXPORT=file] [CONFIG=policy-config] [JSON=1]"
+	@echo "                                         offline preview of Pulumi.<stack>.yaml, with the policy pack"
+	@echo "make rotation-plan [STACK=dev] [PREVIOUS=export.json]         what the next pulumi up changes per link, and the runbook"
 	@echo "make test                                the whole test suite"
 	@echo "make check-policy FILE=path [CONFIG=f]   policy pack over a stack export or preview --json file"
 
@@ -20,7 +22,10 @@ $(VENV)/.installed: requirements.txt
 venv: $(VENV)/.installed
 
 preview: venv
-	$(PY) -m offline.preview --stack $(STACK) $(if $(EXPORT),--export $(EXPORT)) $(if $(CONFIG),--policy-config $(CONFIG)) $(if $(JSON),--json)
+	$(PY) -m offline.preview --stack $(STACK) $(if $(EXPORT),--export $(EXPORT)) $(if $(CONFIG),--policy-config $(CONFIG)) $(if $(JSON),--json) $(if $(PREVIOUS),--previous $(PREVIOUS))
+
+rotation-plan: venv
+	$(PY) -m offline.rotation_plan --stack $(STACK) $(if $(PREVIOUS),--previous $(PREVIOUS))
 
 check-policy: venv
 	@test -n "$(FILE)" || { echo "usage: make check-policy FILE=<stack export or preview --json> [CONFIG=<policy config>]" >&2; exit 2; }

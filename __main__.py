@@ -1,14 +1,17 @@
-"""Encrypted ExpressRoute Direct: a Key Vault of MACsec keys, ports that use them, and
-the circuits that run on those ports.
+"""Encrypted ExpressRoute Direct: a Key Vault of MACsec keys, ports that use them, the
+circuits that run on those ports and, optionally, IPsec over a circuit's private peering.
 
-The story of the stack: read and check the config (nothing is registered if it is
-wrong), create the resource group, the vault and its identity, then each port with
-MACsec on both links and its circuits, and export what the operator needs.
+The story of the stack: read and check the config, compare each port's links with the
+last deployment (a live port never has both links changed at once), and only then
+create the resource group, the vault and its identity, each port with MACsec on both
+links and its circuits, the VPN, and export what the operator needs. Nothing is
+registered when the config or the change is refused.
 """
 
 import pulumi
 
 from components.config import ConfigError, load_stack_config
+from components.rotation import key_fingerprints, read_last_deployment, rotation_problems
 
 try:
     config = load_stack_config()
@@ -20,88 +23,104 @@ from pulumi_azure_native import resources  # noqa: E402  (only once the config i
 
 from components import DirectCircuit, EncryptedDirectPort, MacsecKeyVault, PrivatePeeringVpn  # noqa: E402
 
-protect = pulumi.ResourceOptions(protect=config.protect)
-group = resources.ResourceGroup(
-    "expressroute", resource_group_name=config.resource_group_name, opts=protect
-)
 
-vault = MacsecKeyVault(
-    "macsec",
-    {
-        "resource_group_name": group.name,
-        **config.key_vault.model_dump(),
-        "protect": config.protect,
-    },
-)
+def build() -> None:
+    protect = pulumi.ResourceOptions(protect=config.protect)
+    group = resources.ResourceGroup(
+        "expressroute", resource_group_name=config.resource_group_name, opts=protect
+    )
 
-ports, circuits = {}, {}
-for port in config.ports:
-    byo = config.macsec_keys.get(port.name)
-    ports[port.name] = EncryptedDirectPort(
-        port.name,
+    vault = MacsecKeyVault(
+        "macsec",
         {
             "resource_group_name": group.name,
-            "vault_name": vault.vault_name,
-            "identity_id": vault.identity_id,
-            **port.model_dump(),
-            **({"keys": byo.plain()} if byo else {}),
+            **config.key_vault.model_dump(),
             "protect": config.protect,
         },
     )
-    for circuit in port.circuits:
-        circuits[circuit.name] = DirectCircuit(
-            circuit.name,
+
+    ports, circuits = {}, {}
+    for port in config.ports:
+        byo = config.macsec_keys.get(port.name)
+        ports[port.name] = EncryptedDirectPort(
+            port.name,
             {
                 "resource_group_name": group.name,
-                "express_route_port_id": ports[port.name].port_id,
-                "port_bandwidth_in_gbps": port.bandwidth_in_gbps,
-                "port_stage": port.stage,
-                **circuit.model_dump(exclude_none=True),
+                "vault_name": vault.vault_name,
+                "identity_id": vault.identity_id,
+                **port.model_dump(),
+                **({"keys": byo.plain()} if byo else {}),
                 "protect": config.protect,
             },
         )
+        for circuit in port.circuits:
+            circuits[circuit.name] = DirectCircuit(
+                circuit.name,
+                {
+                    "resource_group_name": group.name,
+                    "express_route_port_id": ports[port.name].port_id,
+                    "port_bandwidth_in_gbps": port.bandwidth_in_gbps,
+                    "port_stage": port.stage,
+                    **circuit.model_dump(exclude_none=True),
+                    "protect": config.protect,
+                },
+            )
 
-vpn = None
-if config.vpn:
-    vpn = PrivatePeeringVpn(
-        "vpn",
-        {
-            "resource_group_name": group.name,
-            "express_route_circuit_id": circuits[config.vpn.circuit].private_peering_ready_circuit_id,
-            **config.vpn.model_dump(exclude_none=True, exclude={"shared_key"}),
-            **({"shared_key": config.vpn.shared_key.get_secret_value()} if config.vpn.shared_key else {}),
-        },
-    )
+    vpn = None
+    if config.vpn:
+        vpn = PrivatePeeringVpn(
+            "vpn",
+            {
+                "resource_group_name": group.name,
+                "express_route_circuit_id": circuits[config.vpn.circuit].private_peering_ready_circuit_id,
+                **config.vpn.model_dump(exclude_none=True, exclude={"shared_key"}),
+                **({"shared_key": config.vpn.shared_key.get_secret_value()} if config.vpn.shared_key else {}),
+            },
+        )
 
-pulumi.export("resourceGroupName", group.name)
-pulumi.export("keyVaultName", vault.vault_name)
-pulumi.export("keyVaultUri", vault.vault_uri)
-pulumi.export("identityId", vault.identity_id)
-pulumi.export("identityPrincipalId", vault.identity_principal_id)
-pulumi.export("ports", {
-    name: {"id": p.port_id, "stage": p.stage, "links": p.links} for name, p in ports.items()
-})
-# Read with: pulumi stack output macsecKeys --show-secrets
-pulumi.export("macsecKeys", pulumi.Output.secret({name: p.router_keys for name, p in ports.items()}))
-pulumi.export("circuits", {
-    name: {
-        "id": c.circuit_id,
-        "serviceKey": c.service_key,
-        "bandwidthInGbps": c.bandwidth_in_gbps,
-        "expressRoutePortId": c.express_route_port_id,
-        "peerings": c.peerings,
-    }
-    for name, c in circuits.items()
-})
-# Read with: pulumi stack output authorizationKeys --show-secrets
-pulumi.export("authorizationKeys", pulumi.Output.secret({name: c.authorization_keys for name, c in circuits.items()}))
-if vpn:
-    pulumi.export("vpn", {
-        "circuit": config.vpn.circuit,
-        "vpnGatewayPrivateIps": vpn.vpn_gateway_private_ips,
-        "vpnGatewayBgpAddresses": vpn.vpn_gateway_bgp_addresses,
-        "connectionId": vpn.connection_id,
-        "expressRouteConnectionId": vpn.express_route_connection_id,
+    pulumi.export("resourceGroupName", group.name)
+    pulumi.export("keyVaultName", vault.vault_name)
+    pulumi.export("keyVaultUri", vault.vault_uri)
+    pulumi.export("identityId", vault.identity_id)
+    pulumi.export("identityPrincipalId", vault.identity_principal_id)
+    pulumi.export("ports", {
+        name: {"id": p.port_id, "stage": p.stage, "links": p.links} for name, p in ports.items()
     })
-    # Read with: pulumi stack output vpnSharedKey --show-secrets
-    pulumi.export("vpnSharedKey", vpn.shared_key)
+    # Read with: pulumi stack output macsecKeys --show-secrets
+    pulumi.export("macsecKeys", pulumi.Output.secret({name: p.router_keys for name, p in ports.items()}))
+    pulumi.export("circuits", {
+        name: {
+            "id": c.circuit_id,
+            "serviceKey": c.service_key,
+            "bandwidthInGbps": c.bandwidth_in_gbps,
+            "expressRoutePortId": c.express_route_port_id,
+            "peerings": c.peerings,
+        }
+        for name, c in circuits.items()
+    })
+    # Read with: pulumi stack output authorizationKeys --show-secrets
+    pulumi.export("authorizationKeys", pulumi.Output.secret({name: c.authorization_keys for name, c in circuits.items()}))
+    if vpn:
+        pulumi.export("vpn", {
+            "circuit": config.vpn.circuit,
+            "vpnGatewayPrivateIps": vpn.vpn_gateway_private_ips,
+            "vpnGatewayBgpAddresses": vpn.vpn_gateway_bgp_addresses,
+            "connectionId": vpn.connection_id,
+            "expressRouteConnectionId": vpn.express_route_connection_id,
+        })
+        # Read with: pulumi stack output vpnSharedKey --show-secrets
+        pulumi.export("vpnSharedKey", vpn.shared_key)
+
+    if config.macsec_keys:
+        # Compared by the next deployment to spot a bring-your-own key change (secret).
+        pulumi.export("macsecKeyFingerprints", pulumi.Output.secret(key_fingerprints(config)))
+
+
+async def main() -> None:
+    previous = await read_last_deployment()
+    if problems := rotation_problems(config, previous):
+        raise pulumi.RunError(str(ConfigError(problems, source="MACsec change refused")))
+    build()
+
+
+pulumi.run(main)

@@ -173,12 +173,35 @@ class KeyGeneration(_Model):
     link2: Annotated[int, Field(ge=1)] = 1
 
 
+SciState = Literal["Enabled", "Disabled"]
+
+
+class LinkMacsecOverride(_Model):
+    """One link's cipher or SCI state, while a change is rolled out one link at a time."""
+
+    cipher: Optional[Cipher] = None
+    sci_state: Optional[SciState] = None
+
+
 class MacsecSettings(_Model):
-    """MACsec applied to both links of a port."""
+    """MACsec applied to both links of a port.
+
+    Any change of key, cipher or SCI drops a link until the router matches, so on a live
+    port a change goes to one link per deployment: raise one link's ``keyGeneration``,
+    or stage a new cipher/SCI state on one link with ``link1``/``link2`` overrides.
+    ``allowBothLinks`` lets one deployment change both links (a planned full outage)."""
 
     cipher: Cipher
-    sci_state: Literal["Enabled", "Disabled"] = "Disabled"
+    sci_state: SciState = "Disabled"
     key_generation: KeyGeneration = Field(default_factory=KeyGeneration)
+    link1: Optional[LinkMacsecOverride] = None
+    link2: Optional[LinkMacsecOverride] = None
+    allow_both_links: bool = False
+
+    def for_link(self, link: str) -> tuple[str, str]:
+        """(cipher, SCI state) that ``link`` gets: its override, else the port's."""
+        override = getattr(self, link) or LinkMacsecOverride()
+        return override.cipher or self.cipher, override.sci_state or self.sci_state
 
 
 # ---------------------------------------------------------------------------
@@ -435,12 +458,17 @@ class PortSettings(_Model):
     @classmethod
     def _xpn_needs_100g(cls, macsec: MacsecSettings, info: ValidationInfo) -> MacsecSettings:
         """XPN ciphers are not supported on 10 Gbps ports."""
-        if macsec.cipher in XPN_CIPHERS and info.data.get("bandwidth_in_gbps") == 10:
-            _raise_rules("MacsecSettings", [_rule_error(
-                ("cipher",), "xpn_needs_100g",
-                f"{macsec.cipher} is not supported on 10 Gbps ports; "
-                "use GcmAes128 or GcmAes256 (XPN ciphers need a 100 Gbps port)",
-            )])
+        if info.data.get("bandwidth_in_gbps") != 10:
+            return macsec
+        ciphers = [(("cipher",), macsec.cipher)] + [
+            ((link, "cipher"), getattr(macsec, link).cipher) for link in LINKS if getattr(macsec, link)
+        ]
+        _raise_rules("MacsecSettings", [
+            _rule_error(path, "xpn_needs_100g",
+                        f"{cipher} is not supported on 10 Gbps ports; "
+                        "use GcmAes128 or GcmAes256 (XPN ciphers need a 100 Gbps port)")
+            for path, cipher in ciphers if cipher in XPN_CIPHERS
+        ])
         return macsec
 
 
@@ -505,15 +533,25 @@ class PortKeys(_Model):
             for link in LINKS
         }
 
-    def problems(self, cipher: str | None) -> list[tuple[tuple[str, ...], str, str]]:
-        """CAK length problems for the port's cipher (None: not known), as
+    def problems(self, macsec: MacsecSettings | None) -> list[tuple[tuple[str, ...], str, str]]:
+        """CAK length problems for each link's cipher (None: not known), as
         (path under this port, rule, message); never the value."""
         found = []
         for link in LINKS:
             key: LinkKey = getattr(self, link)
+            cipher = macsec.for_link(link)[0] if macsec else None
             if problem := cak_problem(key.cak.get_secret_value(), cipher):
                 found.append(((link, "cak"), "cak_length", problem))
         return found
+
+    def fingerprint(self, link: str) -> str:
+        """A digest that changes when the link's key changes. It is only ever kept as a
+        secret output (the keys themselves are in the state too, encrypted alike)."""
+        import hashlib
+
+        key: LinkKey = getattr(self, link)
+        material = f"{key.cak.get_secret_value().lower()}:{key.ckn.get_secret_value().lower()}"
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
 # ---------------------------------------------------------------------------
@@ -740,16 +778,16 @@ class StackConfig(_Model):
     def _keys_match_ports(cls, keys: dict[str, PortKeys], info: ValidationInfo) -> dict[str, PortKeys]:
         """Keys belong to a listed port, with the CAK length of that port's cipher."""
         ports = info.data.get("ports")  # absent when the ports have errors of their own
-        ciphers = {port.name: port.macsec.cipher for port in ports or []}
+        macsecs = {port.name: port.macsec for port in ports or []}
         errors = []
         for port_name, port_keys in keys.items():
-            if ports is not None and port_name not in ciphers:
+            if ports is not None and port_name not in macsecs:
                 errors.append(_rule_error(
                     (port_name,), "unknown_port",
                     f"no port named '{port_name}' in ports[]; keys must be listed under a port's name",
                 ))
                 continue
-            for path, rule, message in port_keys.problems(ciphers.get(port_name)):
+            for path, rule, message in port_keys.problems(macsecs.get(port_name)):
                 errors.append(_rule_error((port_name, *path), rule, message))
         _raise_rules("macsecKeys", errors)
         return keys

@@ -25,6 +25,13 @@ class KeyGenerationArgs(TypedDict):
     link2: NotRequired[int]
 
 
+class LinkMacsecArgs(TypedDict, total=False):
+    """One link's cipher or SCI state, to roll a change out one link at a time."""
+
+    cipher: str
+    sci_state: str
+
+
 class MacsecArgs(TypedDict):
     """MACsec settings applied to both links."""
 
@@ -34,6 +41,12 @@ class MacsecArgs(TypedDict):
     """'Enabled' or 'Disabled' (default); some router vendors need SCI."""
     key_generation: NotRequired[KeyGenerationArgs]
     """Per-link key generation, default 1."""
+    link1: NotRequired[LinkMacsecArgs]
+    """Overrides for link1 (cipher, SCI state)."""
+    link2: NotRequired[LinkMacsecArgs]
+    """Overrides for link2 (cipher, SCI state)."""
+    allow_both_links: NotRequired[bool]
+    """Let one deployment change both links of a live port (a planned full outage); checked by the stack program."""
 
 
 class LinkKeyArgs(TypedDict):
@@ -93,8 +106,8 @@ def link_settings(settings: PortSettings, cak_uris: Mapping[str, Any], ckn_uris:
             name=link,
             admin_state=admin_state,
             mac_sec_config=network.ExpressRouteLinkMacSecConfigArgs(
-                cipher=settings.macsec.cipher,
-                sci_state=settings.macsec.sci_state,
+                cipher=settings.macsec.for_link(link)[0],
+                sci_state=settings.macsec.for_link(link)[1],
                 cak_secret_identifier=cak_uris[link],
                 ckn_secret_identifier=ckn_uris[link],
             ),
@@ -136,7 +149,7 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         )
         byo = args.get("keys")
         if byo is not None:
-            _check_plain_keys(byo, settings.macsec.cipher, source)
+            _check_plain_keys(byo, settings.macsec, source)
         super().__init__("expressroute-encryption:index:EncryptedDirectPort", name, None, opts)
         protect = args.get("protect", True)
         generations = settings.macsec.key_generation
@@ -145,7 +158,7 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         for link in LINKS:
             generation = getattr(generations, link)
             if byo is None:
-                cak = self._random_hex(f"{name}-{link}-cak", CAK_HEX_DIGITS[settings.macsec.cipher], generation)
+                cak = self._random_hex(f"{name}-{link}-cak", CAK_HEX_DIGITS[settings.macsec.for_link(link)[0]], generation)
                 ckn = self._random_hex(f"{name}-{link}-ckn", CKN_HEX_DIGITS, generation)
                 generated[link] = {"cak": cak, "ckn": ckn}
             else:
@@ -188,8 +201,8 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         self.stage = pulumi.Output.from_input(settings.stage)
         self.links = pulumi.Output.from_input({
             link: {
-                "cipher": settings.macsec.cipher,
-                "sciState": settings.macsec.sci_state,
+                "cipher": settings.macsec.for_link(link)[0],
+                "sciState": settings.macsec.for_link(link)[1],
                 "keyGeneration": getattr(generations, link),
                 "keySource": "generated" if byo is None else "bringYourOwn",
                 "macsecEnabled": macsec_on,
@@ -211,17 +224,19 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         })
 
     def _random_hex(self, name: str, hex_digits: int, generation: int) -> pulumi.Output[str]:
-        """Random key material of the cipher's full length; a new generation replaces it."""
-        key = random.RandomBytes(
-            name,
-            length=hex_digits // 2,
-            keepers={"keyGeneration": str(generation)},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return pulumi.Output.secret(key.hex)
+        """Random key material of the cipher's full length for ``generation``.
+
+        The previous generation's key is kept alongside (its own resource, untouched), so
+        that moving the generation back after a failed rotation restores exactly the key
+        the router still has. Older generations are dropped."""
+        keys = {
+            g: random.RandomBytes(f"{name}-gen{g}", length=hex_digits // 2, opts=pulumi.ResourceOptions(parent=self))
+            for g in (generation - 1, generation) if g >= 1
+        }
+        return pulumi.Output.secret(keys[generation].hex)
 
 
-def _check_plain_keys(keys: Mapping[str, Any], cipher: str, source: str) -> None:
+def _check_plain_keys(keys: Mapping[str, Any], macsec, source: str) -> None:
     """Check bring-your-own keys given as plain strings; Outputs are checked by Azure."""
     try:
         plain = {
@@ -231,6 +246,6 @@ def _check_plain_keys(keys: Mapping[str, Any], cipher: str, source: str) -> None
         raise ConfigError(["keys: needs link1 and link2, each with cak and ckn"], source) from None
     if not all(isinstance(v, str) for link in plain.values() for v in link.values()):
         return
-    problems = validate_args(PortKeys, plain, source, prefix=("keys",)).problems(cipher)
+    problems = validate_args(PortKeys, plain, source, prefix=("keys",)).problems(macsec)
     if problems:
         raise ConfigError([f"keys.{'.'.join(path)}: {msg}" for path, _, msg in problems], source)

@@ -9,6 +9,7 @@ inputs and outputs in wire form, with secrets still marked as secrets.
 
 from __future__ import annotations
 
+import copy
 import logging
 import runpy
 import sys
@@ -16,14 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import get_project, get_stack
-from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.stack import register_stack_transformation, run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from components.rotation import whole_numbers
 from offline.mocks import AzureMocks
 from offline.wire import is_secret, secret
 
@@ -59,18 +62,7 @@ class ProgramRun:
 
 def _wire(struct) -> dict[str, Any]:
     """A protobuf Struct as JSON-like data, keeping secret and unknown markers."""
-    return _integers(json_format.MessageToDict(struct, preserving_proto_field_name=True))
-
-
-def _integers(value: Any) -> Any:
-    """protobuf numbers are doubles; the engine's JSON state writes whole numbers as ints."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integers(v) for v in value]
-    return value
+    return whole_numbers(json_format.MessageToDict(struct, preserving_proto_field_name=True))
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -117,6 +109,33 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+def _without_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+    """Drop a resource's aliases before the SDK computes anything from them (offline only).
+
+    Every azure-native resource class adds dozens of ``Alias(type_=...)`` options (one per
+    API version it ever had). For each one the SDK builds Outputs in the resource's
+    constructor (the alias URN, for children to inherit) and an alias spec per
+    registration: about 60 chains of Outputs and tasks per resource, most of a large
+    preview's time and memory. An alias only tells the engine which resource in the
+    previous state this one may be; the mock monitor has no previous state and never
+    reads ``RegisterResourceRequest.aliases``, and nothing in the record comes from
+    them, so dropping them changes nothing a preview reports.
+
+    Registered in ``run_program`` only: ``pulumi up`` and ``pulumi preview`` (the
+    language host, never this harness) keep every alias, as the SDK intends."""
+    if not args.opts.aliases:
+        return None
+    opts = copy.copy(args.opts)
+    opts.aliases = None
+    return pulumi.ResourceTransformationResult(args.props, opts)
+
+
+def _run_main(main: Path) -> None:
+    """The program, as the language host runs it, with the offline-only transformation."""
+    register_stack_transformation(_without_aliases)
+    runpy.run_path(str(main), run_name="__main__")
+
+
 def run_program(
     project_dir: Path,
     project: str,
@@ -146,7 +165,7 @@ def run_program(
     main = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))
     try:
-        _sync_await(run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__")))
+        _sync_await(run_in_stack(lambda: _run_main(main)))
     finally:
         sys.path.remove(str(project_dir))
     return run

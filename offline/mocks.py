@@ -413,12 +413,21 @@ class UnknownTypeError(Exception):
 class AzureMocks(pulumi.runtime.Mocks):
     """Answers resource registrations with realistic Azure state (see module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, previous_outputs: dict[str, Any] | None = None) -> None:
         # What earlier registrations told us, e.g. subnet prefixes by subnet id, so that
         # a gateway gets its private addresses from its own subnet.
         self.known: dict[str, Any] = {}
+        # The stack's last outputs, answered to the program's stack reference to itself;
+        # none means a first deployment.
+        self.previous_outputs = previous_outputs or {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            return args.name, {
+                "name": args.name,
+                "outputs": self.previous_outputs,
+                "secretOutputNames": [k for k, v in self.previous_outputs.items() if wire.is_secret(v)],
+            }
         if not args.custom:
             # Our own components: nothing is created in Azure.
             return "", args.inputs

@@ -135,7 +135,8 @@ def export_document(run, stack: str, project: str) -> dict[str, Any]:
                 "magic": "",
                 "version": "offline-preview",
             },
-            "secrets_providers": {"type": "passphrase", "state": {"salt": "offline-preview"}},
+            # Secrets are withheld, not encrypted: no provider could decrypt them.
+            "secrets_providers": {"type": "offline-preview"},
             "resources": resources,
         },
     }
@@ -183,8 +184,11 @@ class Report:
         return "\n".join(out), "\n".join(self.errors)
 
 
-def run_preview(stack: str, project_dir: Path, export: str | None = None, policy_config: str | None = None) -> Report:
-    """Preview ``stack`` offline: config, program, export, policies."""
+def run_preview(stack: str, project_dir: Path, export: str | None = None, policy_config: str | None = None,
+                previous: str | None = None) -> Report:
+    """Preview ``stack`` offline: config, program (against ``previous``, a stack export
+    of the last deployment, or as a new stack), export, policies."""
+    from offline.previous import PreviousDeployment, PreviousError, load_previous
     from offline.stack_file import StackFileError, load_stack_file
     from policy.expressroute_policy.checker import InputError, evaluate, load_config
 
@@ -192,18 +196,23 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
     try:
         stack_file = load_stack_file(project_dir, stack)
         config = load_config(policy_config)
-    except (StackFileError, InputError) as exc:
+        last = load_previous(previous) if previous else PreviousDeployment()
+    except (StackFileError, InputError, PreviousError) as exc:
         report.errors.append(f"error: {exc}")
         report.exit_code = EXIT_INPUT
         return report
-    report.notes += stack_file.notes
+    report.notes += stack_file.notes + last.notes
+    if not previous:
+        report.notes.append("no PREVIOUS deployment given: previewed as a new stack (no MACsec change guard)")
 
     import pulumi
 
     from offline.harness import run_program
+    from offline.mocks import AzureMocks
 
     try:
-        run = run_program(project_dir, stack_file.project, stack, stack_file.config, stack_file.secret_keys)
+        run = run_program(project_dir, stack_file.project, stack, stack_file.config, stack_file.secret_keys,
+                          mocks=AzureMocks(previous_outputs=last.outputs))
     except pulumi.RunError as exc:
         report.errors += str(exc).splitlines()
         report.exit_code = EXIT_INPUT
@@ -232,11 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="dev", help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--export", metavar="FILE", help="write a stack-export-shaped file")
     parser.add_argument("--policy-config", metavar="FILE", help="policy pack config (as --policy-pack-config)")
+    parser.add_argument("--previous", metavar="FILE", help="`pulumi stack export` of the last deployment (default: a new stack)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary (for pipelines) instead of text")
     parser.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    report = run_preview(args.stack, Path(args.project_dir), args.export, args.policy_config)
+    report = run_preview(args.stack, Path(args.project_dir), args.export, args.policy_config, args.previous)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

@@ -11,6 +11,7 @@ import pytest
 
 from components.config import NAMESPACE
 from offline.harness import ProgramRun, Registration, run_program
+from offline.mocks import AzureMocks
 from offline.wire import unwrap
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -64,14 +65,17 @@ def cli_config(values: dict[str, Any], location: str | None = "westeurope") -> d
     return config
 
 
-def run_stack(values: dict[str, Any], secret_keys: tuple[str, ...] = (), stack: str = "test", **kw) -> ProgramRun:
-    """Run __main__.py under the mocks, as `pulumi preview` would."""
+def run_stack(values: dict[str, Any], secret_keys: tuple[str, ...] = (), stack: str = "test",
+              previous: ProgramRun | None = None, **kw) -> ProgramRun:
+    """Run __main__.py under the mocks, as `pulumi preview` would; ``previous`` is the
+    run whose stack outputs the program reads back as its last deployment."""
     return run_program(
         PROJECT_DIR,
         "expressroute-encryption",
         stack,
         cli_config(values, **kw),
         [f"{NAMESPACE}:{k}" for k in secret_keys],
+        mocks=AzureMocks(previous_outputs=previous.stack_outputs if previous else None),
     )
 
 

@@ -49,7 +49,7 @@ def test_components_work_from_code_with_secure_defaults(tmp_path):
     assert {(link["adminState"], link["macSecConfig"]["cipher"], link["macSecConfig"]["sciState"]) for link in links} == {
         ("Disabled", "GcmAesXpn128", "Disabled")
     }
-    assert plain_inputs(one(run, "RandomBytes", "edge-link1-cak"))["length"] == 16
+    assert plain_inputs(one(run, "RandomBytes", "edge-link1-cak-gen1"))["length"] == 16
     assert set(unwrap(run.stack_outputs["keys"])) == {"link1", "link2"}
     assert sorted(r.type for r in run.resources if r.parent.endswith("::pulumi:pulumi:Stack::platform-app-prod")) == [
         "expressroute-encryption:index:EncryptedDirectPort", "expressroute-encryption:index:MacsecKeyVault"

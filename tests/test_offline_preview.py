@@ -105,7 +105,7 @@ def test_secure_values_are_decrypted_with_the_passphrase(tmp_path, encrypter):
     result = preview("--stack", "byo", "--project-dir", str(project), "--export", str(export),
                      env={"PULUMI_CONFIG_PASSPHRASE": "s3cret passphrase"})
     assert result.returncode == 0, result.stderr
-    assert "(bringYourOwn)" in result.stdout and "note:" not in result.stdout
+    assert "(bringYourOwn)" in result.stdout and "could not be decrypted" not in result.stdout
     everything = result.stdout + result.stderr + export.read_text()
     assert BYO_CAK not in everything and BYO_CKN not in everything
     assert "RandomBytes" not in export.read_text()

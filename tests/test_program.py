@@ -26,7 +26,7 @@ def generated_key_values(run) -> list[str]:
 
 def test_generated_keys_have_the_cipher_length_and_are_secret(dev_run):
     keys = {r.name: r for r in find(dev_run, "RandomBytes")}
-    assert sorted(keys) == sorted(f"port-a-{link}-{kind}" for link in LINKS for kind in ("cak", "ckn"))
+    assert sorted(keys) == sorted(f"port-a-{link}-{kind}-gen1" for link in LINKS for kind in ("cak", "ckn"))
     for name, reg in keys.items():
         assert is_secret(reg.outputs["hex"]) and is_secret(reg.outputs["base64"])
         want = 64  # GcmAes256 CAK is 32 bytes; CKNs are always 32 bytes
@@ -35,8 +35,8 @@ def test_generated_keys_have_the_cipher_length_and_are_secret(dev_run):
 
 def test_128_bit_cipher_generates_16_byte_caks():
     run = run_stack(base_config(ports=[port(macsec={"cipher": "GcmAes128"})]))
-    assert plain_inputs(one(run, "RandomBytes", "port-a-link1-cak"))["length"] == 16
-    assert plain_inputs(one(run, "RandomBytes", "port-a-link1-ckn"))["length"] == 32
+    assert plain_inputs(one(run, "RandomBytes", "port-a-link1-cak-gen1"))["length"] == 16
+    assert plain_inputs(one(run, "RandomBytes", "port-a-link1-ckn-gen1"))["length"] == 32
 
 
 def test_each_link_has_a_cak_and_ckn_secret_holding_secret_values(dev_run):
@@ -76,24 +76,40 @@ def test_port_references_versioned_secret_urls(dev_run):
 
 
 def changed_resources(run_before, run_after) -> set[tuple[str, str]]:
-    """(type, name) of the resources whose inputs differ between two runs."""
+    """(type, name) of the resources added, or whose inputs differ, between two runs."""
     before = {(r.type.split(":")[-1], r.name): plain_inputs(r) for r in run_before.resources}
     after = {(r.type.split(":")[-1], r.name): plain_inputs(r) for r in run_after.resources}
-    assert before.keys() == after.keys()
-    return {key for key in before if before[key] != after[key]}
+    assert before.keys() <= after.keys()  # nothing is deleted
+    return {key for key in after if before.get(key) != after[key]}
+
+
+def test_rolling_back_a_generation_restores_the_previous_key():
+    # The engine keeps a random value as long as its resource stays with the same inputs,
+    # so a roll-back is exact when the previous generation's resource survived the rotation.
+    rotated = run_stack(base_config(ports=[port(macsec={"cipher": "GcmAes256", "keyGeneration": {"link1": 2}})]))
+    rolled_back = run_stack(base_config(ports=[port(macsec={"cipher": "GcmAes256", "keyGeneration": {"link1": 1}})]))
+    kept = {r.name: plain_inputs(r) for r in find(rotated, "RandomBytes")}
+    assert "port-a-link1-cak-gen1" in kept and "port-a-link1-cak-gen2" in kept
+    back = {r.name: plain_inputs(r) for r in find(rolled_back, "RandomBytes")}
+    assert back["port-a-link1-cak-gen1"] == kept["port-a-link1-cak-gen1"]
+    gen1_key = unwrap(one(rolled_back, "RandomBytes", "port-a-link1-cak-gen1").outputs["hex"])
+    assert unwrap(rolled_back.stack_outputs["macsecKeys"])["port-a"]["link1"]["cak"] == gen1_key
 
 
 def test_rotating_link1_changes_only_link1_keys_and_settings(dev_run):
     rotated = run_stack(base_config(ports=[port(macsec={"cipher": "GcmAes256", "keyGeneration": {"link1": 2}})]))
     assert changed_resources(dev_run, rotated) == {
-        ("RandomBytes", "port-a-link1-cak"), ("RandomBytes", "port-a-link1-ckn"),  # keeper moved
-        ("Secret", "port-a-link1-cak"), ("Secret", "port-a-link1-ckn"),  # new values
+        ("RandomBytes", "port-a-link1-cak-gen2"), ("RandomBytes", "port-a-link1-ckn-gen2"),  # new keys
+        ("Secret", "port-a-link1-cak"), ("Secret", "port-a-link1-ckn"),  # new values, new versions
         ("ExpressRoutePort", "port-a"),  # link1 points at the new secret versions
     }
     new_keys = {r.name: unwrap(r.outputs["hex"]) for r in find(rotated, "RandomBytes")}
     old_keys = {r.name: unwrap(r.outputs["hex"]) for r in find(dev_run, "RandomBytes")}
-    assert new_keys["port-a-link1-cak"] != old_keys["port-a-link1-cak"]
-    assert new_keys["port-a-link2-cak"] == old_keys["port-a-link2-cak"]
+    assert new_keys["port-a-link1-cak-gen2"] != old_keys["port-a-link1-cak-gen1"]
+    # The previous generation is kept, unchanged, for a roll-back.
+    assert new_keys["port-a-link1-cak-gen1"] == old_keys["port-a-link1-cak-gen1"]
+    assert new_keys["port-a-link2-cak-gen1"] == old_keys["port-a-link2-cak-gen1"]
+    assert unwrap(rotated.stack_outputs["macsecKeys"])["port-a"]["link1"]["cak"] == new_keys["port-a-link1-cak-gen2"]
     before, after = port_links(dev_run), port_links(rotated)
     assert before[1] == after[1]  # link2 untouched
     assert before[0]["macSecConfig"]["cakSecretIdentifier"] != after[0]["macSecConfig"]["cakSecretIdentifier"]

@@ -1,0 +1,54 @@
+"""Rotation plan: ``python -m offline.rotation_plan [--stack dev] [--previous FILE]``.
+
+Prints, for each port, what the next ``pulumi up`` will change on each link against the
+last deployment (a ``pulumi stack export`` file; without it the stack is treated as
+new), whether the change drops the link, and the ordered runbook. It never prints key
+values. Exit codes: 0 the plan is safe to apply, 1 the next ``pulumi up`` would be
+refused (both links of a live port, or an unannounced key change), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="offline.rotation_plan", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--previous", metavar="FILE", help="`pulumi stack export` of the last deployment")
+    parser.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    from pulumi.runtime.config import set_all_config
+
+    from components.config import ConfigError, load_stack_config
+    from components.rotation import Previous, rotation_plan, rotation_problems
+    from offline.previous import PreviousDeployment, PreviousError, load_previous
+    from offline.stack_file import StackFileError, load_stack_file
+    from offline.wire import unwrap
+
+    try:
+        stack_file = load_stack_file(Path(args.project_dir), args.stack)
+        last = load_previous(args.previous) if args.previous else PreviousDeployment()
+        set_all_config(stack_file.config, stack_file.secret_keys)
+        config = load_stack_config()
+    except (StackFileError, PreviousError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    for note in stack_file.notes + last.notes:
+        print(f"note: {note}")
+    outputs = unwrap(last.outputs)
+    previous = Previous(ports=outputs.get("ports") or {}, fingerprints=outputs.get("macsecKeyFingerprints") or {})
+    print(rotation_plan(config, previous, args.stack))
+    return 1 if rotation_problems(config, previous) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

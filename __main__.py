@@ -21,7 +21,13 @@ except ConfigError as error:
 
 from pulumi_azure_native import resources  # noqa: E402  (only once the config is valid)
 
-from components import DirectCircuit, EncryptedDirectPort, MacsecKeyVault, PrivatePeeringVpn  # noqa: E402
+from components import (  # noqa: E402
+    DirectCircuit,
+    EncryptedDirectPort,
+    MacsecKeyVault,
+    PrivatePeeringVpn,
+    VirtualWanVpn,
+)
 
 
 def build() -> None:
@@ -68,15 +74,20 @@ def build() -> None:
 
     vpn = None
     if config.vpn:
-        vpn = PrivatePeeringVpn(
-            "vpn",
-            {
-                "resource_group_name": group.name,
-                "express_route_circuit_id": circuits[config.vpn.circuit].private_peering_ready_circuit_id,
-                **config.vpn.model_dump(exclude_none=True, exclude={"shared_key"}),
-                **({"shared_key": config.vpn.shared_key.get_secret_value()} if config.vpn.shared_key else {}),
-            },
-        )
+        circuit = circuits[config.vpn.circuit]
+        vpn_args = {
+            "resource_group_name": group.name,
+            **config.vpn.model_dump(exclude_none=True, exclude={"shared_key", "mode"}),
+            **({"shared_key": config.vpn.shared_key.get_secret_value()} if config.vpn.shared_key else {}),
+        }
+        if config.vpn.mode == "virtualWan":
+            vpn = VirtualWanVpn("vpn", {
+                **vpn_args, "express_route_circuit_private_peering_id": circuit.private_peering_id,
+            })
+        else:
+            vpn = PrivatePeeringVpn("vpn", {
+                **vpn_args, "express_route_circuit_id": circuit.private_peering_ready_circuit_id,
+            })
 
     pulumi.export("resourceGroupName", group.name)
     pulumi.export("keyVaultName", vault.vault_name)
@@ -102,6 +113,7 @@ def build() -> None:
     pulumi.export("authorizationKeys", pulumi.Output.secret({name: c.authorization_keys for name, c in circuits.items()}))
     if vpn:
         pulumi.export("vpn", {
+            "mode": config.vpn.mode,
             "circuit": config.vpn.circuit,
             "vpnGatewayPrivateIps": vpn.vpn_gateway_private_ips,
             "vpnGatewayBgpAddresses": vpn.vpn_gateway_bgp_addresses,

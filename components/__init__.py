@@ -18,6 +18,8 @@ _EXPORTS = {
     "DirectCircuitArgs": "circuit",
     "PrivatePeeringVpn": "vpn",
     "PrivatePeeringVpnArgs": "vpn",
+    "VirtualWanVpn": "virtual_wan_vpn",
+    "VirtualWanVpnArgs": "virtual_wan_vpn",
     "ConfigError": "config",
 }
 

@@ -93,6 +93,8 @@ class DirectCircuit(pulumi.ComponentResource):
     """Circuit bandwidth."""
     express_route_port_id: pulumi.Output[str]
     """The Direct port the circuit runs on."""
+    private_peering_id: pulumi.Output[str]
+    """ARM id of the AzurePrivatePeering (None without one): what a Virtual WAN ExpressRoute connection uses."""
     private_peering_ready_circuit_id: pulumi.Output[str]
     """The circuit id, resolving only once the private peering exists: what a gateway connection should use."""
     peerings: pulumi.Output[dict]
@@ -175,6 +177,7 @@ class DirectCircuit(pulumi.ComponentResource):
         self.express_route_port_id = pulumi.Output.from_input(args["express_route_port_id"])
         self.peerings = pulumi.Output.from_input(peerings)
         private = peering_resources.get("AzurePrivatePeering")
+        self.private_peering_id = private.id if private else pulumi.Output.from_input(None)
         self.private_peering_ready_circuit_id = (
             pulumi.Output.all(circuit.id, private.id).apply(lambda ids: ids[0]) if private else circuit.id
         )
@@ -186,6 +189,7 @@ class DirectCircuit(pulumi.ComponentResource):
             "bandwidth_in_gbps": self.bandwidth_in_gbps,
             "express_route_port_id": self.express_route_port_id,
             "peerings": self.peerings,
+            "private_peering_id": self.private_peering_id,
             "private_peering_ready_circuit_id": self.private_peering_ready_circuit_id,
             "authorization_keys": self.authorization_keys,
         })

@@ -658,16 +658,78 @@ class OnPremisesSettings(_Model):
     bgp: Optional[BgpPeerSettings] = None
 
 
-class VpnSettings(_Model):
-    """An IPsec tunnel from a VPN gateway in a virtual network to an on-premises device,
-    carried over a circuit's private peering, for end-to-end encryption."""
+class VirtualHubSettings(_Model):
+    """The Virtual WAN hub the tunnel terminates in, and its gateways' scale units."""
 
+    name: Annotated[str, _rule("hub_name", azure_name_problem)]
+    address_prefix: Cidr
+    express_route_gateway_scale_units: Annotated[int, Field(ge=1, le=10)] = 1
+    vpn_gateway_scale_units: Annotated[int, Field(ge=1, le=20)] = 1
+
+    @field_validator("address_prefix")
+    @classmethod
+    def _hub_range_size(cls, prefix: str) -> str:
+        """A virtual hub needs a /24 or larger range for its routers and gateways."""
+        if ipaddress.IPv4Network(prefix).prefixlen > 24:
+            raise PydanticCustomError("hub_prefix_size", "must be a /24 or larger (Azure's minimum for a virtual hub)")
+        return prefix
+
+
+VIRTUAL_WAN_ID_RE = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualWans/[^/]+$", re.IGNORECASE
+)
+
+
+class VirtualWanSettings(_Model):
+    """A Virtual WAN to create (``name``) or an existing one (``id``), and its hub."""
+
+    name: Optional[Annotated[str, _rule("virtual_wan_name", azure_name_problem)]] = None
+    id: Optional[Annotated[str, _rule("virtual_wan_id", lambda v: None if VIRTUAL_WAN_ID_RE.match(v) else (
+        "must be the ARM id of a Virtual WAN: /subscriptions/<id>/resourceGroups/<group>/providers/"
+        "Microsoft.Network/virtualWans/<name>"))]] = Field(default=None, validate_default=True)
+    hub: VirtualHubSettings
+
+    @field_validator("id")
+    @classmethod
+    def _name_or_id(cls, wan_id: Optional[str], info: ValidationInfo) -> Optional[str]:
+        if (wan_id is None) == (info.data.get("name") is None) and "name" in info.data:
+            raise PydanticCustomError(
+                "name_or_id", "give either name (a Virtual WAN to create) or id (an existing one), not both or neither"
+            )
+        return wan_id
+
+
+VpnMode = Literal["virtualNetwork", "virtualWan"]
+# Which mode each mode-specific key belongs to, and whether that mode requires it.
+MODE_KEYS: dict[str, tuple[str, bool]] = {
+    "virtual_network": ("virtualNetwork", True),
+    "express_route_gateway_sku": ("virtualNetwork", True),
+    "vpn_gateway_sku": ("virtualNetwork", True),
+    "active_active": ("virtualNetwork", False),
+    "vpn_gateway_asn": ("virtualNetwork", False),
+    "virtual_wan": ("virtualWan", True),
+}
+
+
+def _mode_field():
+    """A key that belongs to one mode: None by default, checked even when absent."""
+    return Field(default=None, validate_default=True)
+
+
+class VpnSettings(_Model):
+    """An IPsec tunnel to an on-premises device, carried over a circuit's private peering,
+    for end-to-end encryption: from a VPN gateway in a virtual network
+    (``mode: virtualNetwork``, the default), or from a Virtual WAN hub's VPN gateway
+    (``mode: virtualWan``)."""
+
+    mode: VpnMode = "virtualNetwork"
     circuit: str
-    virtual_network: VirtualNetworkSettings
-    express_route_gateway_sku: Literal["ErGw1AZ", "ErGw2AZ", "ErGw3AZ", "ErGwScale"]
-    vpn_gateway_sku: Literal["VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ"]
-    active_active: bool = False
-    vpn_gateway_asn: Optional[Annotated[int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]] = None
+    virtual_network: Optional[VirtualNetworkSettings] = _mode_field()
+    virtual_wan: Optional[VirtualWanSettings] = _mode_field()
+    express_route_gateway_sku: Optional[Literal["ErGw1AZ", "ErGw2AZ", "ErGw3AZ", "ErGwScale"]] = _mode_field()
+    vpn_gateway_sku: Optional[Literal["VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ"]] = _mode_field()
+    active_active: Optional[bool] = _mode_field()
+    vpn_gateway_asn: Optional[Annotated[int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]] = _mode_field()
     on_premises: OnPremisesSettings
     ipsec_policy: IpsecPolicySettings = Field(default_factory=IpsecPolicySettings)
     shared_key: Optional[Annotated[SecretStr, _secret_rule("shared_key", lambda key: (
@@ -676,22 +738,50 @@ class VpnSettings(_Model):
     ))]] = None
     advertised_over_express_route: list[Cidr] = Field(default_factory=list)
 
+    @field_validator(*MODE_KEYS)
+    @classmethod
+    def _keys_of_the_mode(cls, value: Any, info: ValidationInfo) -> Any:
+        """Each mode has its own keys: required ones must be there, the other mode's must not."""
+        mode = info.data.get("mode")
+        owner, required = MODE_KEYS[info.field_name]
+        if mode is None:
+            return value
+        if value is None and required and mode == owner:
+            raise PydanticCustomError("mode_key_required", f"required with mode: {owner}")
+        if value is not None and mode != owner:
+            raise PydanticCustomError(
+                "mode_key_not_allowed", f"not allowed with mode: {mode} (it belongs to mode: {owner})"
+            )
+        return value
+
+    def address_space(self) -> list[ipaddress.IPv4Network]:
+        """Azure's side of the tunnel: the VNet's address space, or the hub's range."""
+        if self.virtual_network:
+            return [ipaddress.IPv4Network(s) for s in self.virtual_network.address_space]
+        if self.virtual_wan:
+            return [ipaddress.IPv4Network(self.virtual_wan.hub.address_prefix)]
+        return []
+
     @field_validator("on_premises")
     @classmethod
-    def _on_premises_outside_the_vnet(cls, on_prem: OnPremisesSettings, info: ValidationInfo) -> OnPremisesSettings:
-        """The device and the on-premises prefixes cannot overlap the virtual network."""
-        vnet = info.data.get("virtual_network")
-        if vnet is None:
+    def _on_premises_outside_azure(cls, on_prem: OnPremisesSettings, info: ValidationInfo) -> OnPremisesSettings:
+        """The device and the on-premises prefixes cannot overlap Azure's side."""
+        if info.data.get("virtual_network"):
+            space = [ipaddress.IPv4Network(s) for s in info.data["virtual_network"].address_space]
+            where = "the virtual network's addressSpace"
+        elif info.data.get("virtual_wan"):
+            space = [ipaddress.IPv4Network(info.data["virtual_wan"].hub.address_prefix)]
+            where = "the virtual hub's addressPrefix"
+        else:
             return on_prem
-        space = [ipaddress.IPv4Network(s) for s in vnet.address_space]
         errors = []
         if any(ipaddress.IPv4Address(on_prem.vpn_device_ip) in s for s in space):
-            errors.append(_rule_error(("vpnDeviceIp",), "device_in_vnet",
-                                      "must be an on-premises address outside the virtual network's addressSpace"))
+            errors.append(_rule_error(("vpnDeviceIp",), "device_in_azure",
+                                      f"must be an on-premises address outside {where}"))
         for i, prefix in enumerate(on_prem.address_prefixes):
             if any(ipaddress.IPv4Network(prefix).overlaps(s) for s in space):
-                errors.append(_rule_error(("addressPrefixes", i), "prefix_in_vnet",
-                                          f"{prefix} overlaps the virtual network's addressSpace"))
+                errors.append(_rule_error(("addressPrefixes", i), "prefix_in_azure",
+                                          f"{prefix} overlaps {where}"))
         _raise_rules("onPremises", errors)
         return on_prem
 
@@ -716,6 +806,13 @@ class VpnSettings(_Model):
                         "unencrypted ExpressRoute path; send more specific prefixes through the tunnel"
                     )))
         _raise_rules("advertisedOverExpressRoute", errors)
+        device = ipaddress.IPv4Address(on_prem.vpn_device_ip)
+        if (info.data.get("mode") == "virtualWan" and advertised
+                and not any(device in ipaddress.IPv4Network(p) for p in advertised)):
+            raise PydanticCustomError("device_not_advertised", (
+                "must include the on-premises device's address (onPremises.vpnDeviceIp): the Virtual WAN "
+                "hub reaches the device only through prefixes advertised over private peering"
+            ))
         return advertised
 
 
@@ -833,7 +930,8 @@ def _model_at(model: Any, loc: tuple[str | int, ...]) -> Any:
     return model
 
 
-def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[str]:
+def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[str, ...] = (),
+                    camel: bool = False) -> list[str]:
     """One line per problem: its config path, what is wrong and what is allowed.
 
     pydantic is told to hide inputs, and custom rules never quote key material, so the
@@ -841,6 +939,9 @@ def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[s
     lines = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = tuple(err["loc"])
+        if camel:
+            # A key checked while absent is reported by its Python name; name it as in YAML.
+            loc = tuple(to_camel(part) if isinstance(part, str) and "_" in part else part for part in loc)
         path = format_loc(prefix + loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             parent = _model_at(root, loc[:-1])
@@ -860,7 +961,7 @@ def parse_stack_config(values: Mapping[str, Any]) -> StackConfig:
     try:
         return StackConfig.model_validate(dict(values))
     except ValidationError as exc:
-        raise ConfigError(describe_errors(exc, StackConfig)) from None
+        raise ConfigError(describe_errors(exc, StackConfig, camel=True)) from None
 
 
 def validate_args(

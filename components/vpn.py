@@ -7,7 +7,7 @@ import pulumi_random as random
 from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
-from .config import VpnSettings, validate_args
+from .config import IpsecPolicySettings, VpnSettings, validate_args
 
 
 class VirtualNetworkArgs(TypedDict):
@@ -65,6 +65,20 @@ class PrivatePeeringVpnArgs(TypedDict):
     """Pre-shared key; generated (40 characters, secret) when absent."""
     advertised_over_express_route: NotRequired[list[str]]
     """On-premises prefixes also announced over private peering (checked against the tunnel's)."""
+
+
+def ipsec_policy_args(policy: IpsecPolicySettings) -> network.IpsecPolicyArgs:
+    """The custom IPsec/IKE policy: Azure requires every field once one is set."""
+    return network.IpsecPolicyArgs(
+        ike_encryption=policy.ike_encryption,
+        ike_integrity=policy.ike_integrity,
+        dh_group=policy.dh_group,
+        ipsec_encryption=policy.ipsec_encryption,
+        ipsec_integrity=policy.ipsec_integrity,
+        pfs_group=policy.pfs_group,
+        sa_life_time_seconds=policy.sa_life_time_seconds,
+        sa_data_size_kilobytes=policy.sa_data_size_kilobytes,
+    )
 
 
 def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource) -> network.PublicIPAddress:
@@ -170,7 +184,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             vpn_type="RouteBased",
             vpn_gateway_generation="Generation1" if settings.vpn_gateway_sku == "VpnGw1AZ" else "Generation2",
             sku=network.VirtualNetworkGatewaySkuArgs(name=settings.vpn_gateway_sku, tier=settings.vpn_gateway_sku),
-            active_active=settings.active_active,
+            active_active=bool(settings.active_active),
             enable_private_ip_address=True,
             enable_bgp=bgp,
             bgp_settings=network.BgpSettingsArgs(asn=settings.vpn_gateway_asn) if bgp and settings.vpn_gateway_asn else None,
@@ -206,7 +220,6 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             ).result
         shared_key = pulumi.Output.secret(shared_key)
 
-        policy = settings.ipsec_policy
         connection = network.VirtualNetworkGatewayConnection(
             f"{name}-ipsec",
             resource_group_name=rg,
@@ -217,16 +230,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             shared_key=shared_key,
             use_local_azure_ip_address=True,
             enable_bgp=bgp,
-            ipsec_policies=[network.IpsecPolicyArgs(
-                ike_encryption=policy.ike_encryption,
-                ike_integrity=policy.ike_integrity,
-                dh_group=policy.dh_group,
-                ipsec_encryption=policy.ipsec_encryption,
-                ipsec_integrity=policy.ipsec_integrity,
-                pfs_group=policy.pfs_group,
-                sa_life_time_seconds=policy.sa_life_time_seconds,
-                sa_data_size_kilobytes=policy.sa_data_size_kilobytes,
-            )],
+            ipsec_policies=[ipsec_policy_args(settings.ipsec_policy)],
             # The tunnel's packets ride the private peering: it must be connected first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[er_connection], additional_secret_outputs=["sharedKey"]),
         )

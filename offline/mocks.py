@@ -363,6 +363,83 @@ def virtual_network_gateway_connection(args, known):
     }
 
 
+def virtual_wan(args, known):
+    name = _autoname(args, "virtualWANName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "virtualWans", name)
+    return rid, {**args.inputs, "name": name, "location": _location(args.inputs),
+                 "type": "Microsoft.Network/virtualWans", "provisioningState": "Succeeded",
+                 "azureApiVersion": "2024-05-01"}
+
+
+def virtual_hub(args, known):
+    name = _autoname(args, "virtualHubName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "virtualHubs", name)
+    known[rid] = args.inputs.get("addressPrefix")
+    return rid, {**args.inputs, "name": name, "location": _location(args.inputs),
+                 "type": "Microsoft.Network/virtualHubs", "provisioningState": "Succeeded",
+                 "routingState": "Provisioned", "virtualRouterAsn": 65515,
+                 "azureApiVersion": "2024-05-01"}
+
+
+def express_route_gateway(args, known):
+    name = _autoname(args, "expressRouteGatewayName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteGateways", name)
+    return rid, {**args.inputs, "name": name, "location": _location(args.inputs),
+                 "type": "Microsoft.Network/expressRouteGateways", "provisioningState": "Succeeded",
+                 "expressRouteConnections": [], "azureApiVersion": "2024-05-01"}
+
+
+def express_route_connection(args, known):
+    name = args.inputs.get("name") or args.name
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteGateways",
+                 args.inputs["expressRouteGatewayName"], "expressRouteConnections", name)
+    return rid, {**args.inputs, "name": name, "provisioningState": "Succeeded", "azureApiVersion": "2024-05-01"}
+
+
+def vpn_gateway(args, known):
+    name = _autoname(args, "gatewayName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "vpnGateways", name)
+    prefix = known.get((args.inputs.get("virtualHub") or {}).get("id"))
+    hosts = list(ipaddress.ip_network(prefix).hosts()) if prefix else []
+    configs = []
+    for instance in range(2):  # a hub VPN gateway always runs two instances
+        private = str(hosts[12 + instance]) if hosts else None
+        configs.append({"id": f"Instance{instance}", "privateIpAddress": private,
+                        "publicIpAddress": f"198.51.100.{200 + instance}"})
+    return rid, {
+        **args.inputs, "name": name, "location": _location(args.inputs),
+        "type": "Microsoft.Network/vpnGateways", "provisioningState": "Succeeded",
+        "ipConfigurations": configs,
+        "bgpSettings": {
+            "asn": 65515, "peerWeight": 0,
+            "bgpPeeringAddresses": [
+                {"ipconfigurationId": c["id"], "defaultBgpIpAddresses": [c["privateIpAddress"]],
+                 "customBgpIpAddresses": [], "tunnelIpAddresses": [c["publicIpAddress"], c["privateIpAddress"]]}
+                for c in configs
+            ],
+        },
+        "azureApiVersion": "2024-05-01",
+    }
+
+
+def vpn_site(args, known):
+    name = _autoname(args, "vpnSiteName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "vpnSites", name)
+    links = [{**link, "id": f"{rid}/vpnSiteLinks/{link.get('name')}", "provisioningState": "Succeeded"}
+             for link in args.inputs.get("vpnSiteLinks") or []]
+    return rid, {**args.inputs, "name": name, "location": _location(args.inputs), "vpnSiteLinks": links,
+                 "type": "Microsoft.Network/vpnSites", "provisioningState": "Succeeded",
+                 "azureApiVersion": "2024-05-01"}
+
+
+def vpn_connection(args, known):
+    name = args.inputs.get("connectionName") or args.name
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "vpnGateways",
+                 args.inputs["gatewayName"], "vpnConnections", name)
+    return rid, {**args.inputs, "name": name, "provisioningState": "Succeeded",
+                 "connectionStatus": "Unknown", "azureApiVersion": "2024-05-01"}
+
+
 def random_password(args, known):
     length = int(args.inputs.get("length", 16))
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -401,6 +478,13 @@ HANDLERS: dict[str, Handler] = {
     "azure-native:network:VirtualNetworkGateway": virtual_network_gateway,
     "azure-native:network:LocalNetworkGateway": local_network_gateway,
     "azure-native:network:VirtualNetworkGatewayConnection": virtual_network_gateway_connection,
+    "azure-native:network:VirtualWan": virtual_wan,
+    "azure-native:network:VirtualHub": virtual_hub,
+    "azure-native:network:ExpressRouteGateway": express_route_gateway,
+    "azure-native:network:ExpressRouteConnection": express_route_connection,
+    "azure-native:network:VpnGateway": vpn_gateway,
+    "azure-native:network:VpnSite": vpn_site,
+    "azure-native:network:VpnConnection": vpn_connection,
     "random:index/randomBytes:RandomBytes": random_bytes,
     "random:index/randomPassword:RandomPassword": random_password,
 }

@@ -86,7 +86,7 @@ def _vpn_lines(stack_outputs: dict[str, Any]) -> list[str]:
     if not vpn:
         return []
     return [
-        f"IPsec over the private peering of circuit {vpn.get('circuit')}: the on-premises device peers with "
+        f"IPsec ({vpn.get('mode')}) over the private peering of circuit {vpn.get('circuit')}: the on-premises device peers with "
         f"the VPN gateway's private address(es) {', '.join(vpn.get('vpnGatewayPrivateIps') or []) or '?'} "
         "(shared key: pulumi stack output vpnSharedKey --show-secrets)"
     ]

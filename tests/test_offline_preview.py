@@ -149,7 +149,7 @@ def test_bad_policy_config_exits_2(tmp_path):
     assert result.returncode == 2 and result.stderr.startswith("error: CONFIG") and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "vpn"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "vpn", "vwan"])
 def test_example_stacks_pass_every_mandatory_policy(stack):
     from offline.harness import run_program
     from offline.preview import policy_resources

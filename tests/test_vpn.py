@@ -50,7 +50,7 @@ def test_defaults_are_a_strong_policy():
     assert (policy.ike_encryption, policy.ike_integrity, policy.dh_group, policy.ipsec_encryption,
             policy.ipsec_integrity, policy.pfs_group) == ("GCMAES256", "SHA384", "ECP384", "GCMAES256", "GCMAES256", "ECP384")
     assert (policy.sa_life_time_seconds, policy.sa_data_size_kilobytes) == (27000, 102400000)
-    assert vpn.active_active is False and vpn.shared_key is None
+    assert vpn.mode == "virtualNetwork" and not vpn.active_active and vpn.shared_key is None
 
 
 @pytest.mark.parametrize("field,value", [

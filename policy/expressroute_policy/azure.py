@@ -15,6 +15,7 @@ VPN_GATEWAY = "azure-native:network:VirtualNetworkGateway"
 LOCAL_NETWORK_GATEWAY = "azure-native:network:LocalNetworkGateway"
 GATEWAY_CONNECTION = "azure-native:network:VirtualNetworkGatewayConnection"
 VWAN_VPN_CONNECTION = "azure-native:network:VpnConnection"
+VPN_SITE = "azure-native:network:VpnSite"
 
 # Resource inputs carry the Azure name in a type-specific property; outputs carry it as `name`.
 NAME_INPUTS = {
@@ -24,6 +25,7 @@ NAME_INPUTS = {
     SECRET: "secretName",
     VPN_GATEWAY: "virtualNetworkGatewayName",
     LOCAL_NETWORK_GATEWAY: "localNetworkGatewayName",
+    VPN_SITE: "vpnSiteName",
 }
 
 # The ARM resource type of each, as it appears in ARM ids: .../providers/Microsoft.Network/expressRoutePorts/<name>.
@@ -32,6 +34,7 @@ ARM_TYPES = {
     VAULT: "Microsoft.KeyVault/vaults",
     VPN_GATEWAY: "Microsoft.Network/virtualNetworkGateways",
     LOCAL_NETWORK_GATEWAY: "Microsoft.Network/localNetworkGateways",
+    VPN_SITE: "Microsoft.Network/vpnSites",
 }
 
 

@@ -14,7 +14,8 @@ A connection is taken to run over private peering when the connection or its gat
 private IP, when its local network gateway's address is a private one (RFC 1918, RFC 6598, IPv6 unique
 local), or always when the
 policy's ``requirePrivateIp`` config is true. Virtual WAN link connections (``VpnConnection``) have no
-gateway-side setting; there ``useLocalAzureIpAddress`` is required only under ``requirePrivateIp``.
+gateway-side setting; there ``useLocalAzureIpAddress`` ("use Azure private IP address") is required when
+the connection's VPN site is at a private address, or under ``requirePrivateIp``.
 """
 
 import ipaddress
@@ -29,7 +30,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .azure import GATEWAY_CONNECTION, LOCAL_NETWORK_GATEWAY, VPN_GATEWAY, VWAN_VPN_CONNECTION
+from .azure import GATEWAY_CONNECTION, LOCAL_NETWORK_GATEWAY, VPN_GATEWAY, VPN_SITE, VWAN_VPN_CONNECTION
 from .configuration import config_flag
 from .props import UNKNOWN, elements, equals_ignoring_case, get, number, text
 from .resources import of_type, referenced_resource
@@ -65,12 +66,14 @@ def check_ipsec_connections(args: StackValidationArgs, report_violation: ReportV
         problems = ipsec_policy_problems(get(connection.props, "ipsecPolicies"))
         problems += private_ip_problems(connection, gateway, local_gateway, require_private_ip)
         report_problems(report_violation, connection, problems)
+    sites = of_type(args.resources, VPN_SITE)
     for connection in of_type(args.resources, VWAN_VPN_CONNECTION):
         problems = []
+        private_site = site_has_private_address(referenced_resource(connection, ("remoteVpnSite", "id"), sites))
         for label, settings in vwan_link_settings(connection):
             problems += [label + problem for problem in ipsec_policy_problems(get(settings, "ipsecPolicies"))]
             flag = get(settings, "useLocalAzureIpAddress")
-            if require_private_ip and flag is not True and flag is not UNKNOWN:
+            if (require_private_ip or private_site) and flag is not True and flag is not UNKNOWN:
                 problems.append(f"{label}set useLocalAzureIpAddress to true (the connection runs over "
                                 "ExpressRoute private peering)")
         report_problems(report_violation, connection, problems)
@@ -156,9 +159,23 @@ def private_ip_problems(connection: PolicyResource, gateway: PolicyResource | No
 def has_private_address(local_gateway: PolicyResource | None) -> bool:
     """Whether a local network gateway points at a private (RFC 1918, RFC 6598 or unique local) address,
     which Azure can reach only over ExpressRoute private peering."""
-    address = text(get(local_gateway.props, "gatewayIpAddress")) if local_gateway else None
+    return is_private(get(local_gateway.props, "gatewayIpAddress")) if local_gateway else False
+
+
+def site_has_private_address(site: PolicyResource | None) -> bool:
+    """Whether a Virtual WAN VPN site (or one of its links) is at a private address: the hub reaches it
+    only over ExpressRoute private peering, so its link connections must use Azure private IPs."""
+    if site is None:
+        return False
+    links = get(site.props, "vpnSiteLinks")
+    addresses = [get(site.props, "ipAddress")] + (
+        [] if links is UNKNOWN else [get(link, "ipAddress") for link in elements(links) if link is not UNKNOWN])
+    return any(is_private(address) for address in addresses)
+
+
+def is_private(address: Any) -> bool:
     try:
-        parsed = ipaddress.ip_address(address or "")
+        parsed = ipaddress.ip_address(text(address) or "")
     except ValueError:
         return False
     return any(parsed in network for network in PRIVATE_NETWORKS if network.version == parsed.version)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.config import NAMESPACE
+from components.config import NAMESPACE, ConfigError, parse_stack_config
 from offline.harness import ProgramRun, Registration, run_program
 from offline.mocks import AzureMocks
 from offline.wire import unwrap
@@ -99,3 +99,16 @@ def plain_inputs(reg: Registration) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def dev_run() -> ProgramRun:
     return run_stack(base_config())
+
+
+def problems(values: dict[str, Any]) -> list[str]:
+    """The config problems ``values`` has (it must have some)."""
+    with pytest.raises(ConfigError) as info:
+        parse_stack_config(values)
+    return info.value.problems
+
+
+def only_problem(values: dict[str, Any]) -> str:
+    found = problems(values)
+    assert len(found) == 1, found
+    return found[0]

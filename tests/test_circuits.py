@@ -6,11 +6,11 @@ import copy
 
 import pytest
 
-from components.config import ConfigError, parse_stack_config
+from components.config import parse_stack_config
 from offline.harness import run_program
 from offline.stack_file import load_stack_file
 from offline.wire import is_secret, unwrap
-from tests.conftest import PROJECT_DIR, base_config, find, one, plain_inputs, port, run_stack
+from tests.conftest import PROJECT_DIR, base_config, find, one, only_problem, plain_inputs, port, problems, run_stack
 
 PRIVATE = {
     "peerAsn": 65010,
@@ -45,16 +45,6 @@ def with_circuits(*circuits, **port_changes):
     return base_config(ports=[port(circuits=list(circuits), **port_changes)])
 
 
-def problems(values) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        parse_stack_config(values)
-    return info.value.problems
-
-
-def only_problem(values) -> str:
-    found = problems(values)
-    assert len(found) == 1, found
-    return found[0]
 
 
 # --- rules --------------------------------------------------------------------

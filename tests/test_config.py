@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import ConfigError, parse_stack_config
-from tests.conftest import BYO_CAK, BYO_CKN, base_config, port
+from components.config import parse_stack_config
+from tests.conftest import BYO_CAK, BYO_CKN, base_config, only_problem, port, problems
 
 
-def problems(values) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        parse_stack_config(values)
-    return info.value.problems
-
-
-def only_problem(values) -> str:
-    found = problems(values)
-    assert len(found) == 1, found
-    return found[0]
 
 
 def test_base_config_is_valid():

@@ -286,7 +286,7 @@ def test_wrong_length_byo_key_is_refused_without_echoing_it():
 def test_config_error_registers_nothing_and_lists_every_problem():
     values = base_config(keyVault={"name": "x"}, ports=[port(bandwidthInGbps=40)])
     with pytest.raises(pulumi.RunError) as info:
-        run = run_stack(values, location=None)
+        run_stack(values, location=None)
     lines = str(info.value).splitlines()
     assert lines[0] == "stack config: 3 problems; nothing was deployed:"
     assert [line.strip().split(":")[0] for line in lines[1:]] == [

@@ -8,7 +8,6 @@ import sys
 
 import pulumi
 import pytest
-import yaml
 
 from components.config import parse_stack_config
 from components.rotation import Previous, rotation_plan

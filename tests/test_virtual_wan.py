@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from components.config import ConfigError, parse_stack_config
+from components.config import parse_stack_config
 from offline.preview import policy_resources
 from offline.wire import is_secret, redact, unwrap
 from policy.expressroute_policy.checker import evaluate
-from tests.conftest import base_config, find, one, plain_inputs, port, run_stack
+from tests.conftest import base_config, find, one, only_problem, plain_inputs, port, problems, run_stack
 from tests.test_circuits import circuit
 from tests.test_vpn import VPN
 
@@ -33,16 +33,6 @@ def vwan_config(**changes):
     return base_config(ports=[port(circuits=[circuit()])], vpn=vpn)
 
 
-def problems(values) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        parse_stack_config(values)
-    return info.value.problems
-
-
-def only_problem(values) -> str:
-    found = problems(values)
-    assert len(found) == 1, found
-    return found[0]
 
 
 def hub(**changes):

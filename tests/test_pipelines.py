@@ -1,0 +1,351 @@
+"""The pipeline examples (.github/workflows, pipelines/) and the machine-readable summaries they post.
+
+The workflow and pipeline files are checked by real validators installed from requirements.txt:
+actionlint (with shellcheck on every `run:` script) and check-jsonschema with its vendored
+GitHub workflow and Azure Pipelines schemas, run with any network access made to fail. Each
+validator is also shown a broken copy, so a validator that checks nothing fails here too.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import PROJECT_DIR
+from tests.test_offline_preview import dev_config, project_copy
+
+WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
+AZURE_PIPELINES = sorted((PROJECT_DIR / "pipelines").glob("*.yml")) + sorted(
+    (PROJECT_DIR / "pipelines" / "templates").glob("*.yml"))
+SHELL_SCRIPTS = sorted((PROJECT_DIR / "pipelines").glob("*.sh"))
+BIN = Path(sys.executable).parent  # the project's virtualenv, where requirements.txt installs the tools
+ANSI = re.compile(r"\x1b\[")
+# Any attempt to reach the network (e.g. a schema download) fails fast instead of passing by luck.
+NO_NETWORK = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+              "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "NO_PROXY": ""}
+AZURE_SCHEMA_ARGS = ["--builtin-schema", "vendor.azure-pipelines",
+                     "--data-transform", "azure-pipelines", "--regex-variant", "nonunicode"]
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name, path=str(BIN))
+    assert path, f"{name} is not installed in {BIN}: run `make venv` (it is pinned in requirements.txt)"
+    return path
+
+
+def run(*args: str, cwd: Path = PROJECT_DIR, env: dict | None = None, timeout: int = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), **(env or {})})
+
+
+def load_yaml(path: Path) -> dict:
+    document = yaml.safe_load(path.read_text())
+    if True in document:  # YAML 1.1 reads the `on:` key as a boolean
+        document["on"] = document.pop(True)
+    return document
+
+
+# --- validators on the checked-in files -------------------------------------------------------
+
+def test_pipeline_files_exist():
+    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "pull-request.yml", "pulumi-stack.yml"]
+    assert {p.relative_to(PROJECT_DIR).as_posix() for p in AZURE_PIPELINES} == {
+        "pipelines/deploy.yml", "pipelines/pull-request.yml",
+        "pipelines/templates/pulumi-stack.yml", "pipelines/templates/setup.yml"}
+
+
+def test_github_workflows_pass_actionlint_with_shellcheck():
+    tool("shellcheck")  # actionlint runs it on `run:` scripts when it is on PATH
+    result = run(tool("actionlint"), "-no-color", *map(str, WORKFLOWS))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+def test_actionlint_rejects_a_broken_workflow(tmp_path):
+    (tmp_path / ".git").mkdir()  # actionlint resolves local reusable workflows from the repository root
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for path in WORKFLOWS:
+        shutil.copy(path, workflows)
+    deploy = workflows / "deploy.yml"
+    deploy.write_text(deploy.read_text()
+                      .replace("      stack: prod\n", "      stak: prod\n")
+                      .replace("run: make test", "run: make test STACK=$GITHUB_REF_NAME"))
+    result = run(tool("actionlint"), "-no-color", cwd=tmp_path)
+    assert result.returncode == 1
+    assert 'input "stak" is not defined in "./.github/workflows/pulumi-stack.yml" reusable workflow' in result.stdout
+    assert "SC2086" in result.stdout  # shellcheck really ran
+
+
+def test_workflows_and_pipelines_match_the_vendored_schemas_offline():
+    github = run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                 *map(str, WORKFLOWS), env=NO_NETWORK)
+    assert github.returncode == 0, github.stdout + github.stderr
+    azure = run(tool("check-jsonschema"), *AZURE_SCHEMA_ARGS, *map(str, AZURE_PIPELINES), env=NO_NETWORK)
+    assert azure.returncode == 0, azure.stdout + azure.stderr
+
+
+def test_the_schemas_reject_broken_copies(tmp_path):
+    workflow = tmp_path / "deploy.yml"
+    workflow.write_text((PROJECT_DIR / ".github/workflows/deploy.yml").read_text().replace("runs-on:", "run-on:"))
+    github = run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(workflow), env=NO_NETWORK)
+    assert github.returncode == 1 and "run-on" in github.stdout
+
+    template = tmp_path / "pulumi-stack.yml"
+    template.write_text((PROJECT_DIR / "pipelines/templates/pulumi-stack.yml").read_text()
+                        .replace("scriptType: bash", "scriptType: zsh"))
+    azure = run(tool("check-jsonschema"), *AZURE_SCHEMA_ARGS, str(template), env=NO_NETWORK)
+    assert azure.returncode == 1 and "zsh" in azure.stdout
+
+
+def test_pipeline_shell_scripts_pass_shellcheck():
+    result = run(tool("shellcheck"), *map(str, SHELL_SCRIPTS))
+    assert result.returncode == 0, result.stdout
+    assert {p.name for p in SHELL_SCRIPTS} == {"offline-checks.sh", "azure-devops-env.sh"}
+
+
+# --- what the pipelines do --------------------------------------------------------------------
+
+def all_pipeline_text() -> str:
+    return "\n".join(p.read_text() for p in WORKFLOWS + AZURE_PIPELINES + SHELL_SCRIPTS)
+
+
+def test_no_long_lived_credentials_anywhere():
+    text = all_pipeline_text()
+    for forbidden in ("secrets.", "client-secret", "creds:", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE",
+                      "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET", "servicePrincipalKey", "AZURE_STORAGE_KEY"):
+        assert forbidden not in text, forbidden
+    stack = load_yaml(PROJECT_DIR / ".github/workflows/pulumi-stack.yml")
+    assert stack["permissions"]["id-token"] == "write"
+    assert stack["env"]["ARM_USE_OIDC"] == "true"
+    logins = [s for job in stack["jobs"].values() for s in job["steps"] if s.get("uses", "").startswith("azure/login@")]
+    assert len(logins) == 2 and all(set(s["with"]) == {"client-id", "tenant-id", "subscription-id"} for s in logins)
+    azure_cli_tasks = re.findall(r"task: AzureCLI@2\n(?:.*\n){0,6}?\s+addSpnToEnvironment: true",
+                                 (PROJECT_DIR / "pipelines/templates/pulumi-stack.yml").read_text())
+    assert len(azure_cli_tasks) == 2
+
+
+def test_every_pulumi_command_uses_the_policy_pack_and_plain_output():
+    commands = re.findall(r"^\s*(?:run: )?(pulumi (?:preview|up) .*)$", all_pipeline_text(), re.M)
+    assert len(commands) == 4  # preview and up, in each CI system
+    for command in commands:
+        assert "--policy-pack policy" in command and "--color never" in command and "--non-interactive" in command
+    assert sum(" --yes" in c for c in commands) == 2
+
+
+def test_github_pull_request_and_main_branch_flow():
+    stack = load_yaml(PROJECT_DIR / ".github/workflows/pulumi-stack.yml")
+    preview_runs = [s.get("run", "") for s in stack["jobs"]["preview"]["steps"]]
+    order = ["pulumi stack export", "pipelines/offline-checks.sh", "make -s rotation-plan", "pulumi preview"]
+    positions = [next(i for i, r in enumerate(preview_runs) if marker in r) for marker in order]
+    assert positions == sorted(positions)
+    up = stack["jobs"]["up"]
+    assert up["environment"] == "${{ inputs.stack }}" and up["needs"] == "preview" and up["if"] == "inputs.deploy"
+    assert "pulumi up" in up["steps"][-1]["run"]
+    assert "pipelines/offline-checks.sh" in up["steps"][-2]["run"]  # the rotation guard again, just before `up`
+
+    pull_request = load_yaml(PROJECT_DIR / ".github/workflows/pull-request.yml")
+    assert list(pull_request["on"]) == ["pull_request"]
+    assert pull_request["jobs"]["test"]["steps"][-1]["run"] == "make test"
+    preview = pull_request["jobs"]["preview"]
+    assert preview["uses"] == "./.github/workflows/pulumi-stack.yml" and "deploy" not in preview["with"]
+
+    deploy = load_yaml(PROJECT_DIR / ".github/workflows/deploy.yml")
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    assert deploy["jobs"]["prod"]["needs"] == "dev"
+    for name in ("dev", "prod"):
+        job = deploy["jobs"][name]
+        assert job["with"] == {"stack": name, "deploy": True}
+        assert job["concurrency"] == {"group": f"pulumi-{name}", "cancel-in-progress": False}
+
+
+def test_azure_pipelines_flow():
+    template = load_yaml(PROJECT_DIR / "pipelines/templates/pulumi-stack.yml")
+    preview, only_when_deploying = template["jobs"]
+    (up,) = only_when_deploying["${{ if eq(parameters.deploy, true) }}"]
+    assert preview["job"] == "preview" and up["deployment"] == "up" and up["dependsOn"] == "preview"
+    assert up["environment"] == "${{ parameters.environment }}"
+    script = preview["steps"][1]["inputs"]["inlineScript"]
+    assert script.index("pulumi stack export") < script.index("offline-checks.sh") < script.index("pulumi preview")
+    deploy = load_yaml(PROJECT_DIR / "pipelines/deploy.yml")
+    assert deploy["trigger"]["branches"]["include"] == ["main"] and deploy["pr"] == "none"
+    pull_request = load_yaml(PROJECT_DIR / "pipelines/pull-request.yml")
+    assert pull_request["trigger"] == "none" and pull_request["pr"]["branches"]["include"] == ["main"]
+
+
+def test_stacks_in_the_pipelines_exist_and_the_cli_matches_the_sdk_pin():
+    stacks = [load_yaml(PROJECT_DIR / ".github/workflows/pull-request.yml")["jobs"]["preview"]["strategy"]["matrix"]["stack"],
+              [s["name"] for s in load_yaml(PROJECT_DIR / "pipelines/pull-request.yml")["parameters"][0]["default"]],
+              [s["name"] for s in load_yaml(PROJECT_DIR / "pipelines/deploy.yml")["parameters"][0]["default"]]]
+    for names in stacks:
+        assert names == ["dev", "prod"]
+        assert all((PROJECT_DIR / f"Pulumi.{name}.yaml").exists() for name in names)
+    sdk = re.search(r"^pulumi==(\S+)$", (PROJECT_DIR / "requirements.txt").read_text(), re.M).group(1)
+    assert load_yaml(PROJECT_DIR / ".github/workflows/pulumi-stack.yml")["env"]["PULUMI_VERSION"] == sdk
+    assert load_yaml(PROJECT_DIR / "pipelines/templates/setup.yml")["parameters"][0]["default"] == sdk
+
+
+def test_actions_are_pinned_to_versions():
+    uses = [u for p in WORKFLOWS for u in re.findall(r"uses: (\S+)", p.read_text())]
+    assert uses
+    for action in uses:
+        assert action.startswith("./") or re.fullmatch(r"[\w.-]+/[\w.-]+@(v\d+(\.\d+)*|[0-9a-f]{40})", action), action
+
+
+# --- the offline commands' JSON summaries -----------------------------------------------------
+
+def preview(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
+    return run(sys.executable, "-m", "offline.preview", *args, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def dev_preview(tmp_path_factory):
+    """`python -m offline.preview --stack dev --json --export FILE`: (summary, export path)."""
+    export = tmp_path_factory.mktemp("dev") / "preview-export.json"
+    result = preview("--stack", "dev", "--json", "--export", str(export))
+    assert result.returncode == 0, result.stderr
+    assert not ANSI.search(result.stdout + result.stderr)
+    return json.loads(result.stdout), export
+
+
+def test_preview_json_has_resource_counts_policy_results_and_no_errors(dev_preview):
+    summary, _ = dev_preview
+    assert summary["stack"] == "dev" and summary["exitCode"] == 0 and summary["errors"] == []
+    assert summary["resources"] == 18 == sum(summary["resourceTypes"].values())
+    assert summary["resourceTypes"]["azure-native:network:ExpressRoutePort"] == 1
+    assert summary["resourceTypes"]["azure-native:keyvault:Secret"] == 4
+    policy = summary["policy"]
+    assert (policy["mandatory"], policy["advisory"]) == (0, 6) and len(policy["violations"]) == 6
+    assert {tuple(sorted(v)) for v in policy["violations"]} == {("level", "message", "policy", "urn")}
+    assert {v["policy"] for v in policy["violations"]} == {"critical-resources-protected"}
+
+
+def test_checker_json_on_the_preview_export(dev_preview):
+    summary, export = dev_preview
+    result = run(sys.executable, "-m", "policy.expressroute_policy.checker", str(export), "--json")
+    assert result.returncode == 0, result.stderr
+    checked = json.loads(result.stdout)
+    assert checked["format"] == "stack export" and checked["policyPack"] == "expressroute-encryption-policies"
+    assert checked["resources"] == summary["resources"]
+    assert (checked["mandatory"], checked["advisory"]) == (0, 6)
+    assert sorted(map(json.dumps, checked["violations"])) == sorted(map(json.dumps, summary["policy"]["violations"]))
+    text = run(sys.executable, "-m", "policy.expressroute_policy.checker", str(export))
+    assert text.returncode == 0 and not ANSI.search(text.stdout + text.stderr)
+
+
+def test_config_error_exits_2_in_json_mode_too_with_the_errors_in_the_json(tmp_path):
+    config = dev_config()
+    config["expressroute-encryption:ports"][0]["macsec"]["cipher"] = "GcmAesXpn256"
+    config["expressroute-encryption:keyVault"]["name"] = "kv--bad"
+    project = project_copy(tmp_path, "bad", {"config": config})
+    text = preview("--stack", "bad", "--project-dir", str(project))
+    as_json = preview("--stack", "bad", "--project-dir", str(project), "--json")
+    assert text.returncode == as_json.returncode == 2
+    for result in (text, as_json):
+        assert "Traceback" not in result.stdout + result.stderr
+        assert not ANSI.search(result.stdout + result.stderr)
+    summary = json.loads(as_json.stdout)
+    assert summary["exitCode"] == 2 and summary["resources"] == 0 and summary["policy"]["violations"] == []
+    assert summary["errors"][0] == "stack config: 2 problems; nothing was deployed:"
+    assert sorted(e.split(":")[0].strip() for e in summary["errors"][1:]) == ["keyVault.name", "ports[0].macsec.cipher"]
+    assert summary["errors"] == text.stderr.strip().splitlines()  # the same lines as in text mode
+
+
+def test_both_link_macsec_change_fails_the_pull_request_check(tmp_path, dev_preview):
+    """The PR pipeline's command: make preview STACK=<env> PREVIOUS=<last deployment> JSON=1."""
+    _, last_deployment = dev_preview  # as `pulumi stack export` would give it
+    config = dev_config()
+    config["expressroute-encryption:ports"][0]["macsec"]["keyGeneration"] = {"link1": 2, "link2": 2}
+    project = project_copy(tmp_path, "dev", {"config": config})
+    result = preview("--stack", "dev", "--project-dir", str(project), "--previous", str(last_deployment), "--json")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["exitCode"] == 2 and summary["resources"] == 0
+    assert summary["errors"][0].startswith("MACsec change refused")
+    assert any("link1" in e and "link2" in e for e in summary["errors"][1:])
+
+
+# --- pipelines/offline-checks.sh and pipelines/pr_summary.py ----------------------------------
+
+def offline_checks(tmp_path: Path, stack: str, **env: str) -> subprocess.CompletedProcess:
+    return run("bash", str(PROJECT_DIR / "pipelines/offline-checks.sh"), stack, env={"OUT_DIR": str(tmp_path), **env})
+
+
+def test_offline_checks_script_writes_the_summaries(tmp_path):
+    result = offline_checks(tmp_path, "dev")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "offline-preview-dev.json", "policy-check-dev.json", "preview-export-dev.json", "summary-dev.md"]
+    assert json.loads((tmp_path / "offline-preview-dev.json").read_text())["resources"] == 18
+    assert json.loads((tmp_path / "policy-check-dev.json").read_text())["resources"] == 18
+    summary = (tmp_path / "summary-dev.md").read_text()
+    assert summary.startswith("### Stack `dev`: offline checks passed (exit 0)")
+    assert "| policy pack | 0 mandatory, 6 advisory violation(s) |" in summary
+    assert summary.strip() in result.stdout  # also readable in the job log
+    assert not ANSI.search(result.stdout + result.stderr)
+
+
+def test_offline_checks_script_keeps_the_exit_codes(tmp_path):
+    strict = tmp_path / "policy-config.json"
+    strict.write_text(json.dumps({"critical-resources-protected": "mandatory"}))
+    violation = offline_checks(tmp_path / "strict", "dev", POLICY_CONFIG=str(strict))
+    assert violation.returncode == 1  # `make` alone would have said 2
+    assert json.loads((tmp_path / "strict/policy-check-dev.json").read_text())["mandatory"] == 6
+    assert "offline checks failed: mandatory policy violation (exit 1)" in violation.stdout
+
+    missing = offline_checks(tmp_path / "missing", "nope")
+    assert missing.returncode == 2
+    assert "error: Pulumi.nope.yaml: no such file (is the stack name right?)" in missing.stdout
+    assert not (tmp_path / "missing/policy-check-nope.json").exists()
+
+
+def load_pr_summary():
+    spec = importlib.util.spec_from_file_location("pr_summary", PROJECT_DIR / "pipelines/pr_summary.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pr_summary_statuses_and_escaping(tmp_path):
+    pr_summary = load_pr_summary()
+    markdown, status = pr_summary.summarize("dev", str(tmp_path / "absent.json"))
+    assert status == 2 and "not written" in markdown
+
+    preview_file = tmp_path / "preview.json"
+    preview_file.write_text(json.dumps({
+        "stack": "dev", "exitCode": 0, "errors": [], "notes": [], "resources": 1,
+        "resourceTypes": {"azure-native:network:ExpressRoutePort": 1},
+        "policy": {"mandatory": 0, "advisory": 1, "violations": [
+            {"level": "advisory", "policy": "p", "urn": "urn:pulumi:dev::x::t::port", "message": "a | b `c`"}]}}))
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(json.dumps({"resources": 1, "mandatory": 1, "advisory": 0, "violations": []}))
+    markdown, status = pr_summary.summarize("dev", str(preview_file), str(policy_file))
+    assert status == 1  # the preview passed, the policy check did not
+    row = next(line for line in markdown.splitlines() if line.startswith("| advisory"))
+    assert len(re.findall(r"(?<!\\)\|", row)) == 5 and "a \\| b 'c'" in row
+
+    (tmp_path / "summary.md").write_text(markdown)
+    result = run(sys.executable, str(PROJECT_DIR / "pipelines/pr_summary.py"), "--ado-thread", str(tmp_path / "summary.md"))
+    thread = json.loads(result.stdout)
+    assert thread["status"] == 4 and thread["comments"] == [
+        {"parentCommentId": 0, "content": markdown.strip(), "commentType": 1}]
+
+
+def test_operations_doc_is_linked_and_names_only_files_that_exist():
+    doc = (PROJECT_DIR / "docs/operations.md").read_text()
+    assert "[docs/operations.md](docs/operations.md)" in (PROJECT_DIR / "README.md").read_text()
+    named = set(re.findall(r"`((?:\.github/workflows|pipelines)/[\w./-]+\.(?:yml|sh|py))`", doc))
+    assert {"pipelines/offline-checks.sh", "pipelines/pr_summary.py", ".github/workflows/pulumi-stack.yml"} <= named
+    assert [name for name in named if not (PROJECT_DIR / name).exists()] == []
+    for command in ("pulumi login \"azblob://", "--secrets-provider \"azurekeyvault://",
+                    "pulumi stack change-secrets-provider", "pulumi stack output macsecKeys --show-secrets"):
+        assert command in doc, command

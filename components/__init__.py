@@ -1,13 +1,21 @@
 """Reusable Pulumi components for encrypted Azure ExpressRoute Direct.
 
-    from components import MacsecKeyVault, EncryptedDirectPort
+Installed as a package (``pip install`` from a git URL or a path), they import as
+``expressroute_encryption``; this repository's own program imports the same directory
+as ``components``:
 
-The components are imported lazily: ``components.config`` (the schema and its
-validation) loads without the Azure SDK, so a bad config is reported in a fraction of
-a second.
+    from expressroute_encryption import MacsecKeyVault, EncryptedDirectPort
+
+The components are imported lazily: ``.config`` (the schema and its validation) loads
+without the Azure SDK, so a bad config is reported in a fraction of a second.
+
+``python -m expressroute_encryption`` (or ``pulumi package add ./components``) serves
+them as a Pulumi component package for TypeScript, Go, C#, Java and YAML programs.
 """
 
 import importlib
+
+__version__ = "0.1.0"
 
 _EXPORTS = {
     "MacsecKeyVault": "key_vault",
@@ -20,6 +28,8 @@ _EXPORTS = {
     "PrivatePeeringVpnArgs": "vpn",
     "VirtualWanVpn": "virtual_wan_vpn",
     "VirtualWanVpnArgs": "virtual_wan_vpn",
+    "CircuitVnetConnection": "circuit_connection",
+    "CircuitVnetConnectionArgs": "circuit_connection",
     "ConfigError": "config",
 }
 
@@ -30,3 +40,7 @@ def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

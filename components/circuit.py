@@ -15,6 +15,7 @@ from .config import (
     circuit_problems,
     validate_args,
 )
+from .tokens import component_options, type_token
 
 PEERING_TYPES = {"privatePeering": "AzurePrivatePeering", "microsoftPeering": "MicrosoftPeering"}
 
@@ -42,6 +43,19 @@ class MicrosoftPeeringArgs(PeeringArgs):
     advertised_public_prefixes: list[str]
     customer_asn: NotRequired[int]
     routing_registry_name: str
+
+
+class PeeringState(TypedDict):
+    """A peering as deployed (keys as in the ``circuits`` stack output)."""
+
+    id: str
+    """ARM id of the peering."""
+    peerAsn: int
+    vlanId: int
+    primaryPeerAddressPrefix: str
+    secondaryPeerAddressPrefix: str
+    azureAsn: int
+    """Microsoft's ASN on the peering (12076)."""
 
 
 class DirectCircuitArgs(TypedDict):
@@ -93,13 +107,13 @@ class DirectCircuit(pulumi.ComponentResource):
     """Circuit bandwidth."""
     express_route_port_id: pulumi.Output[str]
     """The Direct port the circuit runs on."""
-    private_peering_id: pulumi.Output[str]
+    private_peering_id: pulumi.Output[Optional[str]]
     """ARM id of the AzurePrivatePeering (None without one): what a Virtual WAN ExpressRoute connection uses."""
     private_peering_ready_circuit_id: pulumi.Output[str]
     """The circuit id, resolving only once the private peering exists: what a gateway connection should use."""
-    peerings: pulumi.Output[dict]
-    """Per peering type: id, peer ASN, VLAN, primary/secondary prefixes, Azure ASN."""
-    authorization_keys: pulumi.Output[dict]
+    peerings: pulumi.Output[dict[str, PeeringState]]
+    """Per peering type (AzurePrivatePeering, MicrosoftPeering): id, peer ASN, VLAN, primary/secondary prefixes, Azure ASN."""
+    authorization_keys: pulumi.Output[dict[str, str]]
     """Secret. Authorization name -> authorization key."""
 
     def __init__(
@@ -115,7 +129,7 @@ class DirectCircuit(pulumi.ComponentResource):
         problems = list(circuit_problems([settings], args.get("port_bandwidth_in_gbps"), args.get("port_stage")))
         if problems:
             raise ConfigError([f"{'.'.join(str(p) for p in path[1:]) or 'circuit'}: {msg}" for path, _, msg in problems], source)
-        super().__init__("expressroute-encryption:index:DirectCircuit", name, None, opts)
+        super().__init__(type_token("DirectCircuit"), name, None, component_options("DirectCircuit", opts))
         rg = args["resource_group_name"]
 
         circuit = network.ExpressRouteCircuit(

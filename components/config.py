@@ -817,6 +817,70 @@ class VpnSettings(_Model):
 
 
 # ---------------------------------------------------------------------------
+# A virtual network on an existing circuit (an application team's stack)
+
+
+ExpressRouteGatewaySku = Literal["ErGw1AZ", "ErGw2AZ", "ErGw3AZ", "ErGwScale"]
+
+CIRCUIT_ID_RE = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/expressRouteCircuits/[^/]+$",
+    re.IGNORECASE,
+)
+GUID_RE = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+
+
+def circuit_id_problem(value: str) -> str | None:
+    if not CIRCUIT_ID_RE.match(value):
+        return (
+            "must be the ARM id of an ExpressRoute circuit: /subscriptions/<id>/resourceGroups/<group>/"
+            "providers/Microsoft.Network/expressRouteCircuits/<name>"
+        )
+    return None
+
+
+def authorization_key_problem(key: str) -> str | None:
+    """A circuit authorization key is a GUID."""
+    if not GUID_RE.match(key):
+        return "must be a circuit authorization key: a GUID such as 0a1b2c3d-... (value not shown)"
+    return None
+
+
+class GatewayVirtualNetworkSettings(VirtualNetworkSettings):
+    """A virtual network whose GatewaySubnet holds one ExpressRoute gateway."""
+
+    @field_validator("gateway_subnet_prefix")
+    @classmethod
+    def _gateway_subnet(cls, prefix: str, info: ValidationInfo) -> str:
+        """Microsoft's minimum for an ExpressRoute gateway's subnet is a /27, inside the
+        address space."""
+        subnet = ipaddress.IPv4Network(prefix)
+        if subnet.prefixlen > 27:
+            raise PydanticCustomError(
+                "gateway_subnet_size", "must be a /27 or larger (Microsoft's minimum GatewaySubnet for an ExpressRoute gateway)"
+            )
+        space = info.data.get("address_space")
+        if space and not any(subnet.subnet_of(ipaddress.IPv4Network(s)) for s in space):
+            raise PydanticCustomError("gateway_subnet_inside", "must lie inside the virtual network's addressSpace")
+        return prefix
+
+
+class CircuitConnectionSettings(_Model):
+    """A virtual network with an ExpressRoute gateway, connected to an existing circuit.
+
+    The circuit usually belongs to the network team's stack, often in another
+    subscription: the connection then redeems one of the circuit's authorization keys
+    (``DirectCircuit`` ``authorizations``, stack output ``authorizationKeys``). The
+    circuit id and the key are checked here when given as plain strings; when they come
+    from a stack reference they are Outputs, and Azure checks them."""
+
+    virtual_network: GatewayVirtualNetworkSettings
+    express_route_gateway_sku: ExpressRouteGatewaySku
+    routing_weight: Annotated[int, Field(ge=0, le=32000)] = 0
+    express_route_circuit_id: Optional[Annotated[str, _rule("circuit_id", circuit_id_problem)]] = None
+    authorization_key: Optional[Annotated[SecretStr, _secret_rule("authorization_key", authorization_key_problem)]] = None
+
+
+# ---------------------------------------------------------------------------
 # The whole stack
 
 

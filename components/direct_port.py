@@ -16,6 +16,7 @@ from .config import (
     PortSettings,
     validate_args,
 )
+from .tokens import component_options, type_token
 
 
 class KeyGenerationArgs(TypedDict):
@@ -92,6 +93,47 @@ class EncryptedDirectPortArgs(TypedDict):
     """Default true: Pulumi refuses to delete the port and its secrets."""
 
 
+class PortLinkState(TypedDict):
+    """What one link of the port got from this deployment (keys as in the ``ports`` stack output)."""
+
+    cipher: str
+    """MACsec cipher of the link."""
+    sciState: str
+    """'Enabled' or 'Disabled'."""
+    keyGeneration: int
+    """Key generation of the link's CAK/CKN."""
+    keySource: str
+    """'generated' or 'bringYourOwn'."""
+    macsecEnabled: bool
+    """False while the port is 'reserved' (no link settings are sent yet)."""
+    adminState: str
+    """'Enabled' only in the 'active' stage."""
+    cakSecretName: str
+    """Key Vault secret holding the CAK."""
+    cknSecretName: str
+    """Key Vault secret holding the CKN."""
+    cakSecretUri: str
+    """Versioned URL of the CAK secret (reveals nothing about the key)."""
+    cknSecretUri: str
+    """Versioned URL of the CKN secret."""
+
+
+class PortLinks(TypedDict):
+    """Both links of an ExpressRoute Direct port."""
+
+    link1: PortLinkState
+    link2: PortLinkState
+
+
+class MacsecKeyPair(TypedDict):
+    """A generated pre-shared key, to load into the router of one link."""
+
+    cak: str
+    """Connectivity association key (hex)."""
+    ckn: str
+    """Connectivity association key name (hex)."""
+
+
 def link_settings(settings: PortSettings, cak_uris: Mapping[str, Any], ckn_uris: Mapping[str, Any]):
     """The ``links`` property for the port's lifecycle stage.
 
@@ -132,9 +174,9 @@ class EncryptedDirectPort(pulumi.ComponentResource):
     """Azure name of the port."""
     stage: pulumi.Output[str]
     """Lifecycle stage applied by this deployment."""
-    links: pulumi.Output[dict]
+    links: pulumi.Output[PortLinks]
     """Per link: cipher, SCI state, key generation, admin state, MACsec on/off and the CAK/CKN secret names and URLs."""
-    router_keys: pulumi.Output[dict]
+    router_keys: pulumi.Output[dict[str, MacsecKeyPair]]
     """Secret. Generated keys to load into your routers: {link1: {cak, ckn}, link2: {...}}; empty for bring-your-own keys."""
 
     def __init__(
@@ -150,7 +192,7 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         byo = args.get("keys")
         if byo is not None:
             _check_plain_keys(byo, settings.macsec, source)
-        super().__init__("expressroute-encryption:index:EncryptedDirectPort", name, None, opts)
+        super().__init__(type_token("EncryptedDirectPort"), name, None, component_options("EncryptedDirectPort", opts))
         protect = args.get("protect", True)
         generations = settings.macsec.key_generation
 

@@ -7,6 +7,7 @@ from pulumi_azure_native import authorization, keyvault, managedidentity
 from typing_extensions import NotRequired
 
 from .config import KeyVaultSettings, validate_args
+from .tokens import component_options, type_token
 
 # Built-in role "Key Vault Secrets User": read secret contents, nothing else.
 SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -65,7 +66,7 @@ class MacsecKeyVault(pulumi.ComponentResource):
             {k: v for k, v in args.items() if k in KeyVaultSettings.model_fields},
             source=f"MacsecKeyVault '{name}'",
         )
-        super().__init__("expressroute-encryption:index:MacsecKeyVault", name, None, opts)
+        super().__init__(type_token("MacsecKeyVault"), name, None, component_options("MacsecKeyVault", opts))
         protect = args.get("protect", True)
         rg = args["resource_group_name"]
 

@@ -8,6 +8,7 @@ from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
 from .config import VpnSettings, validate_args
+from .tokens import component_options, type_token
 from .vpn import IpsecPolicyArgs, OnPremisesArgs, ipsec_policy_args
 
 
@@ -54,9 +55,9 @@ class VirtualWanVpn(pulumi.ComponentResource):
     - the link connection carries a custom IPsec/IKE policy without weak algorithms.
     """
 
-    vpn_gateway_private_ips: pulumi.Output[list]
+    vpn_gateway_private_ips: pulumi.Output[list[str]]
     """The hub VPN gateway's private tunnel addresses: what the on-premises device peers with."""
-    vpn_gateway_bgp_addresses: pulumi.Output[list]
+    vpn_gateway_bgp_addresses: pulumi.Output[list[str]]
     """The hub VPN gateway's BGP addresses."""
     connection_id: pulumi.Output[str]
     """ARM id of the VPN connection."""
@@ -77,7 +78,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
                                       and (k != "shared_key" or isinstance(v, str))}},
             source=f"VirtualWanVpn '{name}'",
         )
-        super().__init__("expressroute-encryption:index:VirtualWanVpn", name, None, opts)
+        super().__init__(type_token("VirtualWanVpn"), name, None, component_options("VirtualWanVpn", opts))
         rg = args["resource_group_name"]
         child = pulumi.ResourceOptions(parent=self)
         wan_settings = settings.virtual_wan

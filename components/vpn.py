@@ -8,6 +8,7 @@ from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
 from .config import IpsecPolicySettings, VpnSettings, validate_args
+from .tokens import component_options, type_token
 
 
 class VirtualNetworkArgs(TypedDict):
@@ -108,9 +109,9 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
       DH group 2), checked against the weak-algorithm rules.
     """
 
-    vpn_gateway_private_ips: pulumi.Output[list]
+    vpn_gateway_private_ips: pulumi.Output[list[str]]
     """The VPN gateway's private tunnel address(es): what the on-premises device peers with."""
-    vpn_gateway_bgp_addresses: pulumi.Output[list]
+    vpn_gateway_bgp_addresses: pulumi.Output[list[str]]
     """The VPN gateway's BGP peering address(es), when BGP is on."""
     connection_id: pulumi.Output[str]
     """ARM id of the IPsec connection."""
@@ -132,7 +133,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
              and (k != "shared_key" or isinstance(v, str))},
             source=f"PrivatePeeringVpn '{name}'",
         )
-        super().__init__("expressroute-encryption:index:PrivatePeeringVpn", name, None, opts)
+        super().__init__(type_token("PrivatePeeringVpn"), name, None, component_options("PrivatePeeringVpn", opts))
         rg = args["resource_group_name"]
         child = pulumi.ResourceOptions(parent=self)
         vnet_settings = settings.virtual_network

@@ -275,6 +275,21 @@ def virtual_network(args, known):
     }
 
 
+def subnet(args, known):
+    name = _autoname(args, "subnetName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "virtualNetworks",
+                 args.inputs["virtualNetworkName"], "subnets", name)
+    # As for inline subnets: a gateway in this subnet gets its private addresses from it.
+    known[rid] = args.inputs.get("addressPrefix")
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "type": "Microsoft.Network/virtualNetworks/subnets",
+        "provisioningState": "Succeeded",
+        "azureApiVersion": "2024-05-01",
+    }
+
+
 def public_ip_address(args, known):
     name = _autoname(args, "publicIpAddressName")
     rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "publicIPAddresses", name)
@@ -474,6 +489,7 @@ HANDLERS: dict[str, Handler] = {
     "azure-native:network:ExpressRouteCircuitPeering": express_route_circuit_peering,
     "azure-native:network:ExpressRouteCircuitAuthorization": express_route_circuit_authorization,
     "azure-native:network:VirtualNetwork": virtual_network,
+    "azure-native:network:Subnet": subnet,
     "azure-native:network:PublicIPAddress": public_ip_address,
     "azure-native:network:VirtualNetworkGateway": virtual_network_gateway,
     "azure-native:network:LocalNetworkGateway": local_network_gateway,
@@ -494,23 +510,52 @@ class UnknownTypeError(Exception):
     """The program used a resource type or function the mocks do not model."""
 
 
+class UnansweredStackReference(Exception):
+    """The program referenced another stack whose outputs were not given."""
+
+
 class AzureMocks(pulumi.runtime.Mocks):
     """Answers resource registrations with realistic Azure state (see module docstring)."""
 
-    def __init__(self, previous_outputs: dict[str, Any] | None = None) -> None:
+    def __init__(self, previous_outputs: dict[str, Any] | None = None,
+                 stack_outputs: dict[str, dict[str, Any]] | None = None) -> None:
         # What earlier registrations told us, e.g. subnet prefixes by subnet id, so that
         # a gateway gets its private addresses from its own subnet.
         self.known: dict[str, Any] = {}
         # The stack's last outputs, answered to the program's stack reference to itself;
         # none means a first deployment.
         self.previous_outputs = previous_outputs or {}
+        # Other stacks' outputs (wire form), by stack name: "org/project/stack", or a
+        # shorter name the engine would resolve in this organization and project.
+        self.stack_outputs = dict(stack_outputs or {})
+
+    def _referenced_outputs(self, name: str) -> dict[str, Any]:
+        """The outputs a stack reference to ``name`` gets: the stack's own last outputs
+        for itself, the given outputs for another stack; any other stack is an error
+        (answering it with made-up outputs would let a preview pass on nothing)."""
+        own = (pulumi.get_organization() or "organization", pulumi.get_project(), pulumi.get_stack())
+
+        def qualified(stack: str) -> str:
+            parts = stack.split("/")
+            return "/".join((*own[: 3 - len(parts)], *parts)) if len(parts) < 3 else stack
+
+        given = {qualified(stack): outputs for stack, outputs in self.stack_outputs.items()}
+        if qualified(name) in given:
+            return given[qualified(name)]
+        if qualified(name) == "/".join(own):
+            return self.previous_outputs
+        raise UnansweredStackReference(
+            f"no outputs for the stack reference to '{name}'; give them from a "
+            f"`pulumi stack export` of that stack (offline preview: --stack-output {name}=<export file>)"
+        )
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         if args.typ == "pulumi:pulumi:StackReference":
+            outputs = self._referenced_outputs(args.inputs.get("name") or args.name)
             return args.name, {
                 "name": args.name,
-                "outputs": self.previous_outputs,
-                "secretOutputNames": [k for k, v in self.previous_outputs.items() if wire.is_secret(v)],
+                "outputs": outputs,
+                "secretOutputNames": [k for k, v in outputs.items() if wire.is_secret(v)],
             }
         if not args.custom:
             # Our own components: nothing is created in Azure.

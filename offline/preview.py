@@ -9,6 +9,10 @@ The registered resources then go through the project's policy pack (``policy/``)
 the same policies ``pulumi preview --policy-pack policy`` runs, and the results are
 printed; ``--policy-config`` takes a policy pack config file.
 
+``--project-dir`` previews another Pulumi project the same way (e.g. the programs under
+``examples/``), and ``--stack-output STACK=FILE`` answers its stack references to other
+stacks from their `pulumi stack export` files.
+
 ``--json`` prints one JSON object instead (stack, exitCode, errors, notes, resource
 counts, policy results), for a pipeline to post on a pull request; the exit code is the
 same in both modes. Output never carries colour codes.
@@ -184,10 +188,35 @@ class Report:
         return "\n".join(out), "\n".join(self.errors)
 
 
+def referenced_stack_outputs(stack_outputs: dict[str, str]) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Outputs of other stacks, for the program's stack references to them: stack name ->
+    `pulumi stack export` file. Secret outputs that cannot be read offline (see
+    ``offline.previous``) are answered as unknown secrets, as a preview shows values not
+    known yet, and a note names them. Raises PreviousError for an unreadable file."""
+    from pulumi.runtime.rpc import UNKNOWN
+
+    from offline import wire
+    from offline.previous import load_previous
+
+    answers, notes = {}, []
+    for name, path in stack_outputs.items():
+        exported = load_previous(path)
+        unreadable = [key for key in exported.secret_names if key not in exported.outputs]
+        answers[name] = {**exported.outputs, **{key: wire.secret(UNKNOWN) for key in unreadable}}
+        if unreadable:
+            notes.append(
+                f"{path}: secret outputs of {name} ({', '.join(sorted(unreadable))}) cannot be read offline "
+                "(the stack does not use the passphrase provider, or PULUMI_CONFIG_PASSPHRASE is not set): "
+                "the program sees them as unknown secrets"
+            )
+    return answers, notes
+
+
 def run_preview(stack: str, project_dir: Path, export: str | None = None, policy_config: str | None = None,
-                previous: str | None = None) -> Report:
+                previous: str | None = None, stack_outputs: dict[str, str] | None = None) -> Report:
     """Preview ``stack`` offline: config, program (against ``previous``, a stack export
-    of the last deployment, or as a new stack), export, policies."""
+    of the last deployment, or as a new stack; and ``stack_outputs``, stack name -> export
+    file, for stack references to other stacks), export, policies."""
     from offline.previous import PreviousDeployment, PreviousError, load_previous
     from offline.stack_file import StackFileError, load_stack_file
     from policy.expressroute_policy.checker import InputError, evaluate, load_config
@@ -197,22 +226,27 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         stack_file = load_stack_file(project_dir, stack)
         config = load_config(policy_config)
         last = load_previous(previous) if previous else PreviousDeployment()
+        others, other_notes = referenced_stack_outputs(stack_outputs or {})
     except (StackFileError, InputError, PreviousError) as exc:
         report.errors.append(f"error: {exc}")
         report.exit_code = EXIT_INPUT
         return report
-    report.notes += stack_file.notes + last.notes
+    report.notes += stack_file.notes + last.notes + other_notes
     if not previous:
         report.notes.append("no PREVIOUS deployment given: previewed as a new stack (no MACsec change guard)")
 
     import pulumi
 
     from offline.harness import run_program
-    from offline.mocks import AzureMocks
+    from offline.mocks import AzureMocks, UnansweredStackReference
 
     try:
         run = run_program(project_dir, stack_file.project, stack, stack_file.config, stack_file.secret_keys,
-                          mocks=AzureMocks(previous_outputs=last.outputs))
+                          mocks=AzureMocks(previous_outputs=last.outputs, stack_outputs=others))
+    except UnansweredStackReference as exc:
+        report.errors.append(f"error: {exc}")
+        report.exit_code = EXIT_INPUT
+        return report
     except pulumi.RunError as exc:
         report.errors += str(exc).splitlines()
         report.exit_code = EXIT_INPUT
@@ -243,10 +277,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy-config", metavar="FILE", help="policy pack config (as --policy-pack-config)")
     parser.add_argument("--previous", metavar="FILE", help="`pulumi stack export` of the last deployment (default: a new stack)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary (for pipelines) instead of text")
-    parser.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    parser.add_argument("--project-dir", default=str(PROJECT_DIR),
+                        help="the Pulumi project to preview (default: this repository), e.g. examples/encrypted-port-from-code")
+    parser.add_argument("--stack-output", metavar="STACK=FILE", action="append", default=[],
+                        help="answer the program's stack reference to STACK (org/project/stack) from FILE, "
+                             "a `pulumi stack export` of that stack; repeatable")
     args = parser.parse_args(argv)
 
-    report = run_preview(args.stack, Path(args.project_dir), args.export, args.policy_config, args.previous)
+    stack_outputs = {}
+    for spec in args.stack_output:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            parser.error(f"--stack-output {spec}: expected STACK=FILE")
+        stack_outputs[name] = path
+    report = run_preview(args.stack, Path(args.project_dir), args.export, args.policy_config, args.previous,
+                         stack_outputs)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

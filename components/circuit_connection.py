@@ -1,0 +1,140 @@
+"""A virtual network connected to an existing ExpressRoute circuit, through an authorization key."""
+
+from typing import Optional, TypedDict
+
+import pulumi
+from pulumi_azure_native import network
+from typing_extensions import NotRequired
+
+from .config import CircuitConnectionSettings, validate_args
+from .tokens import component_options, type_token
+from .vpn import _zone_redundant_ip
+
+
+class ConnectedVirtualNetworkArgs(TypedDict):
+    """The virtual network to create, and its GatewaySubnet."""
+
+    name: str
+    """Virtual network name."""
+    address_space: list[str]
+    """IPv4 CIDR ranges of the virtual network."""
+    gateway_subnet_prefix: str
+    """/27 or larger, inside address_space: the ExpressRoute gateway's subnet."""
+
+
+class CircuitVnetConnectionArgs(TypedDict):
+    """Arguments of CircuitVnetConnection."""
+
+    resource_group_name: pulumi.Input[str]
+    """Resource group for the virtual network, the gateway and the connection."""
+    express_route_circuit_id: pulumi.Input[str]
+    """ARM id of the circuit (the network team's stack output ``circuits.<name>.id``)."""
+    authorization_key: NotRequired[pulumi.Input[str]]
+    """One of the circuit's authorization keys (stack output ``authorizationKeys``); needed
+    when the circuit is in another subscription. Always handled as a secret."""
+    virtual_network: ConnectedVirtualNetworkArgs
+    """The virtual network to create; add your workload subnets to it as separate Subnet resources."""
+    express_route_gateway_sku: str
+    """ErGw1AZ, ErGw2AZ, ErGw3AZ or ErGwScale."""
+    routing_weight: NotRequired[int]
+    """0-32000, default 0: the connection's routing weight."""
+
+
+class CircuitVnetConnection(pulumi.ComponentResource):
+    """A virtual network on an existing ExpressRoute circuit: VNet, GatewaySubnet, a
+    zone-redundant ExpressRoute gateway, and its connection to the circuit.
+
+    Made for application and platform teams building on the network team's circuits:
+    the circuit id and an authorization key come from the network stack's outputs
+    (``circuits``, ``authorizationKeys``) through a StackReference. The authorization
+    key stays secret end to end (input and state of the connection). The subnet is its
+    own resource, so workload subnets can be added next to it without the virtual
+    network removing them.
+    """
+
+    virtual_network_id: pulumi.Output[str]
+    """ARM id of the virtual network."""
+    virtual_network_name: pulumi.Output[str]
+    """Name of the virtual network (to add workload subnets to)."""
+    gateway_subnet_id: pulumi.Output[str]
+    """ARM id of the GatewaySubnet."""
+    gateway_id: pulumi.Output[str]
+    """ARM id of the ExpressRoute gateway."""
+    connection_id: pulumi.Output[str]
+    """ARM id of the gateway's connection to the circuit."""
+
+    def __init__(
+        self,
+        name: str,
+        args: CircuitVnetConnectionArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        settings: CircuitConnectionSettings = validate_args(
+            CircuitConnectionSettings,
+            # The circuit id and the key are checked here when plain strings; Outputs by Azure.
+            {k: v for k, v in args.items() if k in CircuitConnectionSettings.model_fields
+             and (k not in ("express_route_circuit_id", "authorization_key") or isinstance(v, str))},
+            source=f"CircuitVnetConnection '{name}'",
+        )
+        super().__init__(type_token("CircuitVnetConnection"), name, None, component_options("CircuitVnetConnection", opts))
+        rg = args["resource_group_name"]
+        child = pulumi.ResourceOptions(parent=self)
+        vnet_settings = settings.virtual_network
+
+        vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            resource_group_name=rg,
+            virtual_network_name=vnet_settings.name,
+            address_space=network.AddressSpaceArgs(address_prefixes=vnet_settings.address_space),
+            opts=child,
+        )
+        gateway_subnet = network.Subnet(
+            f"{name}-gateway-subnet",
+            resource_group_name=rg,
+            virtual_network_name=vnet.name,
+            subnet_name="GatewaySubnet",
+            address_prefix=vnet_settings.gateway_subnet_prefix,
+            opts=child,
+        )
+
+        ip = _zone_redundant_ip(f"{name}-ergw-ip", rg, self)
+        gateway = network.VirtualNetworkGateway(
+            f"{name}-ergw",
+            resource_group_name=rg,
+            gateway_type="ExpressRoute",
+            sku=network.VirtualNetworkGatewaySkuArgs(
+                name=settings.express_route_gateway_sku, tier=settings.express_route_gateway_sku
+            ),
+            ip_configurations=[network.VirtualNetworkGatewayIPConfigurationArgs(
+                name="default",
+                subnet=network.SubResourceArgs(id=gateway_subnet.id),
+                public_ip_address=network.SubResourceArgs(id=ip.id),
+                private_ip_allocation_method="Dynamic",
+            )],
+            opts=child,
+        )
+
+        key = args.get("authorization_key")
+        connection = network.VirtualNetworkGatewayConnection(
+            f"{name}-connection",
+            resource_group_name=rg,
+            connection_type="ExpressRoute",
+            virtual_network_gateway1=network.VirtualNetworkGatewayArgs(id=gateway.id),
+            peer=network.SubResourceArgs(id=args["express_route_circuit_id"]),
+            authorization_key=pulumi.Output.secret(key) if key is not None else None,
+            routing_weight=settings.routing_weight,
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["authorizationKey"]),
+        )
+
+        self.virtual_network_id = vnet.id
+        self.virtual_network_name = vnet.name
+        self.gateway_subnet_id = gateway_subnet.id
+        self.gateway_id = gateway.id
+        self.connection_id = connection.id
+        self.register_outputs({
+            "virtual_network_id": self.virtual_network_id,
+            "virtual_network_name": self.virtual_network_name,
+            "gateway_subnet_id": self.gateway_subnet_id,
+            "gateway_id": self.gateway_id,
+            "connection_id": self.connection_id,
+        })

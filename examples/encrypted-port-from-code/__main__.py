@@ -1,0 +1,76 @@
+"""An encrypted ExpressRoute Direct port and one circuit on it, purely from code.
+
+A platform team's own Pulumi project: it installs the components as a package
+(``requirements.txt``) and builds with them what the expressroute-encryption stack
+builds from its config: a firewalled Key Vault and identity, a 10 Gbps Direct port
+with MACsec on both links (keys generated, kept secret), and a circuit with a private
+peering and one authorization key for an application team. The arguments are checked
+with the same rules as that stack's config: a typo or a 10 Gbps port with an XPN cipher
+stops the program before anything is registered.
+
+The outputs have the shapes of the expressroute-encryption stack's outputs, so other
+stacks read this one the same way (see ../vnet-on-existing-circuit).
+"""
+
+import pulumi
+from pulumi_azure_native import resources
+
+from expressroute_encryption import DirectCircuit, EncryptedDirectPort, MacsecKeyVault
+
+PORT = "er-direct-ams-3"
+CIRCUIT = "er-ckt-ams-platform"
+
+group = resources.ResourceGroup(
+    "network", resource_group_name="rg-er-platform-dev", opts=pulumi.ResourceOptions(protect=True)
+)
+
+vault = MacsecKeyVault("macsec", {
+    "resource_group_name": group.name,
+    "name": "kv-er-platform-dev",
+    "allowed_ip_ranges": ["198.51.100.0/26"],  # the deployers' egress
+})
+
+port = EncryptedDirectPort("ams-3", {
+    "resource_group_name": group.name,
+    "vault_name": vault.vault_name,
+    "identity_id": vault.identity_id,
+    "name": PORT,
+    "peering_location": "Equinix-Amsterdam-AM5",
+    "bandwidth_in_gbps": 10,
+    "encapsulation": "Dot1Q",
+    "billing_type": "MeteredData",
+    # Created as "reserved" first (Azure ignores link settings when it creates a port),
+    # then "encrypted" once the cross-connects are up: circuits need MACsec in place.
+    "stage": "encrypted",
+    "macsec": {"cipher": "GcmAes256"},
+})
+
+circuit = DirectCircuit("platform", {
+    "resource_group_name": group.name,
+    "express_route_port_id": port.port_id,
+    "port_bandwidth_in_gbps": 10,
+    "port_stage": "encrypted",
+    "name": CIRCUIT,
+    "bandwidth_in_gbps": 5,
+    "sku_tier": "Standard",
+    "sku_family": "MeteredData",
+    "authorizations": ["app-team-a"],
+    "private_peering": {
+        "peer_asn": 64910,
+        "primary_peer_address_prefix": "10.254.0.0/30",
+        "secondary_peer_address_prefix": "10.254.0.4/30",
+        "vlan_id": 400,
+    },
+})
+
+pulumi.export("ports", {PORT: {"id": port.port_id, "stage": port.stage, "links": port.links}})
+# Read with: pulumi stack output macsecKeys --show-secrets
+pulumi.export("macsecKeys", pulumi.Output.secret({PORT: port.router_keys}))
+pulumi.export("circuits", {CIRCUIT: {
+    "id": circuit.circuit_id,
+    "serviceKey": circuit.service_key,
+    "bandwidthInGbps": circuit.bandwidth_in_gbps,
+    "expressRoutePortId": circuit.express_route_port_id,
+    "peerings": circuit.peerings,
+}})
+pulumi.export("authorizationKeys", pulumi.Output.secret({CIRCUIT: circuit.authorization_keys}))

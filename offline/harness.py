@@ -5,23 +5,31 @@ as the Python language host runs it (``run_in_stack`` around ``__main__.py``), b
 resource registrations go to a recording mock monitor instead of the Pulumi engine.
 The record keeps what the engine would see: type, name, parent, protect, dependencies,
 inputs and outputs in wire form, with secrets still marked as secrets.
+
+For speed, a run skips SDK work whose only consumer is the engine (aliases, stack
+traces) and spares the garbage collector pointless work; see "Offline-only shortcuts"
+below and docs/performance.md. None of it changes what is registered or recorded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import gc
 import logging
 import runpy
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource_runtime
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import register_stack_transformation, run_in_stack
 from pulumi.runtime.sync_await import _sync_await
@@ -109,29 +117,88 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+# ---------------------------------------------------------------------------------------
+# Offline-only shortcuts (see docs/performance.md).
+#
+# The program registers every resource with the SDK exactly as under `pulumi preview`;
+# these only skip SDK work whose sole consumer is the Pulumi engine, which is not here,
+# and spare the garbage collector work that frees nothing. run_program applies them for
+# one run, and puts the SDK back as it was afterwards. `pulumi up` and `pulumi preview`
+# run __main__.py in the language host, which never imports this module: the real path
+# keeps the SDK's behaviour, aliases and stack traces included.
+
+
 def _without_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
-    """Drop a resource's aliases before the SDK computes anything from them (offline only).
+    """Drop a provider resource's aliases before the SDK computes anything from them.
 
     Every azure-native resource class adds dozens of ``Alias(type_=...)`` options (one per
-    API version it ever had). For each one the SDK builds Outputs in the resource's
-    constructor (the alias URN, for children to inherit) and an alias spec per
-    registration: about 60 chains of Outputs and tasks per resource, most of a large
-    preview's time and memory. An alias only tells the engine which resource in the
+    API version the type ever had, about 60 for a circuit). For each one the SDK builds
+    Outputs in the resource's constructor (the alias URN, for children to inherit) and an
+    alias spec at registration: chains of Outputs and tasks that made up most of a large
+    preview's time and memory. An alias only tells the engine which resource of the
     previous state this one may be; the mock monitor has no previous state and never
-    reads ``RegisterResourceRequest.aliases``, and nothing in the record comes from
-    them, so dropping them changes nothing a preview reports.
-
-    Registered in ``run_program`` only: ``pulumi up`` and ``pulumi preview`` (the
-    language host, never this harness) keep every alias, as the SDK intends."""
-    if not args.opts.aliases:
+    reads ``RegisterResourceRequest.aliases``, and nothing in the record comes from them,
+    so dropping them changes nothing a preview reports. Components (custom=False) keep
+    theirs: they are this project's own (a renamed component's old type), and few."""
+    if not args.opts.aliases or not isinstance(args.resource, pulumi.CustomResource):
         return None
     opts = copy.copy(args.opts)
     opts.aliases = None
     return pulumi.ResourceTransformationResult(args.props, opts)
 
 
+def _no_stack_trace() -> source_pb2.StackTrace:
+    return source_pb2.StackTrace()
+
+
+# Whether the objects of the last run were moved to the collector's permanent generation.
+_last_run_frozen = False
+
+
+@contextlib.contextmanager
+def _offline_runtime() -> Iterator[None]:
+    """For the length of one run (entered once the runtime is configured for it):
+
+    - No stack traces: for every registration the SDK walks the Python stack
+      (``traceback.extract_stack``) and sends it as ``stackTrace``/``sourcePosition`` for
+      the engine to keep in the state. The mock monitor ignores both and the record holds
+      neither, so the SDK is handed an empty trace. (The SDK has no switch for this: its
+      private ``_get_stack_trace`` is replaced, and put back afterwards. Should a later
+      SDK rename it, nothing is replaced and runs are only slower.)
+    - No automatic collection of the oldest generation: a run keeps every Output,
+      future and task of the program alive until it ends (tens of thousands for a large
+      estate), so each full collection walks a growing heap, azure-native's classes
+      included, and frees nearly nothing; they made up about a third of a large preview.
+      The young generations are collected as usual.
+    - Afterwards, everything alive is moved to the permanent generation (``gc.freeze``):
+      the runtime keeps the program's objects until the next run configures it afresh,
+      and the preview's report and policy check would otherwise have the collector walk
+      them, and the modules, again and again (about 0.3 s of a large preview). The next
+      run gives them back (``gc.unfreeze``) and collects them once they are garbage, so
+      a process running many programs (the tests) frees every run's objects as before.
+      (This assumes nothing else in the process uses ``gc.freeze``.)"""
+    global _last_run_frozen
+    if _last_run_frozen:
+        _last_run_frozen = False
+        gc.unfreeze()
+        gc.collect()
+    threshold = gc.get_threshold()
+    original = getattr(pulumi_resource_runtime, "_get_stack_trace", None)
+    gc.set_threshold(threshold[0], threshold[1], 1_000_000)
+    if original is not None:
+        pulumi_resource_runtime._get_stack_trace = _no_stack_trace
+    try:
+        yield
+    finally:
+        if original is not None:
+            pulumi_resource_runtime._get_stack_trace = original
+        gc.set_threshold(*threshold)
+        gc.freeze()
+        _last_run_frozen = True
+
+
 def _run_main(main: Path) -> None:
-    """The program, as the language host runs it, with the offline-only transformation."""
+    """The program, as the language host runs it, with the offline transformation."""
     register_stack_transformation(_without_aliases)
     runpy.run_path(str(main), run_name="__main__")
 
@@ -165,7 +232,8 @@ def run_program(
     main = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))
     try:
-        _sync_await(run_in_stack(lambda: _run_main(main)))
+        with _offline_runtime():
+            _sync_await(run_in_stack(lambda: _run_main(main)))
     finally:
         sys.path.remove(str(project_dir))
     return run

@@ -1,0 +1,1 @@
+"""Benchmark of the offline preview and policy check (``make bench``; see docs/performance.md)."""

@@ -11,7 +11,12 @@ registered when the config or the change is refused.
 import pulumi
 
 from components.config import ConfigError, load_stack_config
-from components.rotation import key_fingerprints, read_last_deployment, rotation_problems
+from components.rotation import (
+    first_deployment_warnings,
+    key_fingerprints,
+    read_last_deployment,
+    rotation_problems,
+)
 
 try:
     config = load_stack_config()
@@ -132,6 +137,8 @@ async def main() -> None:
     previous = await read_last_deployment()
     if problems := rotation_problems(config, previous):
         raise pulumi.RunError(str(ConfigError(problems, source="MACsec change refused")))
+    for warning in first_deployment_warnings(config, previous):
+        pulumi.log.warn(warning)
     build()
 
 

@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    BeforeValidator,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -56,6 +57,17 @@ class ConfigError(Exception):
         lines = [f"{source}: {len(problems)} {noun}; nothing was deployed:"]
         lines += [f"  {p}" for p in problems]
         super().__init__("\n".join(lines))
+
+
+def _not_a_bool(value: Any) -> Any:
+    """YAML's true/false are not numbers (pydantic would read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer, not true/false")
+    return value
+
+
+# A whole number: integral floats pass (other Pulumi languages send numbers as doubles).
+Int = Annotated[int, BeforeValidator(_not_a_bool)]
 
 
 class _Model(BaseModel):
@@ -122,12 +134,21 @@ NON_PUBLIC_V6_RANGES = tuple(
 )
 
 
+# A firewall rule broader than this is not a firewall any more.
+MIN_ALLOWED_PREFIX = 16
+
+
 def ip_range_problem(value: str) -> str | None:
     """Key Vault IP rules take a public IPv4 address or an IPv4 CIDR range."""
     try:
         network = ipaddress.IPv4Network(value, strict=True)
     except ValueError:
         return "must be an IPv4 address or CIDR range such as 203.0.113.0/24 (host bits zero)"
+    if network.prefixlen < MIN_ALLOWED_PREFIX:
+        return (
+            f"is too broad: /{network.prefixlen} would let a large part of the internet past the vault's "
+            f"firewall; list your egress ranges (/{MIN_ALLOWED_PREFIX} or narrower)"
+        )
     if any(network.subnet_of(private) for private in NON_PUBLIC_RANGES):
         return (
             "must be a public range: Key Vault IP rules do not accept private (RFC 1918), "
@@ -143,7 +164,7 @@ class KeyVaultSettings(_Model):
     allowed_ip_ranges: list[Annotated[str, _rule("ip_range", ip_range_problem)]] = Field(
         default_factory=list
     )
-    soft_delete_retention_days: Annotated[int, Field(ge=7, le=90)] = 90
+    soft_delete_retention_days: Annotated[Int, Field(ge=7, le=90)] = 90
     purge_protection: bool = True
     authorization: Literal["accessPolicy", "rbac"] = "accessPolicy"
 
@@ -169,8 +190,8 @@ def port_name_problem(name: str) -> str | None:
 class KeyGeneration(_Model):
     """A counter per link: raising it generates a new key for that link only."""
 
-    link1: Annotated[int, Field(ge=1)] = 1
-    link2: Annotated[int, Field(ge=1)] = 1
+    link1: Annotated[Int, Field(ge=1)] = 1
+    link2: Annotated[Int, Field(ge=1)] = 1
 
 
 SciState = Literal["Enabled", "Disabled"]
@@ -296,10 +317,10 @@ class Ipv6PeeringSettings(_Model):
 class PrivatePeeringSettings(_Model):
     """Azure private peering: BGP between your routers and Microsoft's over one VLAN."""
 
-    peer_asn: Annotated[int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]
+    peer_asn: Annotated[Int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]
     primary_peer_address_prefix: _prefix(30)
     secondary_peer_address_prefix: _prefix(30)
-    vlan_id: Annotated[int, Field(ge=1, le=4094)]
+    vlan_id: Annotated[Int, Field(ge=1, le=4094)]
     ipv6: Optional[Ipv6PeeringSettings] = None
 
     @field_validator("secondary_peer_address_prefix")
@@ -320,7 +341,7 @@ class MicrosoftPeeringSettings(PrivatePeeringSettings):
     primary_peer_address_prefix: Annotated[_prefix(30), _rule("public_prefix", public_prefix_problem)]
     secondary_peer_address_prefix: Annotated[_prefix(30), _rule("public_prefix", public_prefix_problem)]
     advertised_public_prefixes: Annotated[list[PublicPrefix], Field(min_length=1)]
-    customer_asn: Optional[Annotated[int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]] = None
+    customer_asn: Optional[Annotated[Int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]] = None
     routing_registry_name: RoutingRegistry
 
     @field_validator("advertised_public_prefixes")
@@ -586,8 +607,8 @@ class IpsecPolicySettings(_Model):
     ipsec_encryption: Annotated[Literal["None", "DES", "DES3", "AES128", "AES192", "AES256", "GCMAES128", "GCMAES192", "GCMAES256"], _strong("ipsec_encryption")] = "GCMAES256"
     ipsec_integrity: Annotated[Literal["MD5", "SHA1", "SHA256", "GCMAES128", "GCMAES192", "GCMAES256"], _strong("ipsec_integrity")] = "GCMAES256"
     pfs_group: Annotated[Literal["None", "PFS1", "PFS2", "PFS2048", "PFS14", "ECP256", "ECP384", "PFS24", "PFSMM"], _strong("pfs_group")] = "ECP384"
-    sa_life_time_seconds: Annotated[int, Field(ge=300)] = 27000
-    sa_data_size_kilobytes: Annotated[int, Field(ge=1024)] = 102400000
+    sa_life_time_seconds: Annotated[Int, Field(ge=300)] = 27000
+    sa_data_size_kilobytes: Annotated[Int, Field(ge=1024)] = 102400000
 
     @field_validator("ipsec_integrity")
     @classmethod
@@ -645,7 +666,7 @@ class VirtualNetworkSettings(_Model):
 class BgpPeerSettings(_Model):
     """BGP on the tunnel: the on-premises device's ASN and BGP peering address."""
 
-    asn: Annotated[int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]
+    asn: Annotated[Int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]
     peering_address: Ipv4Address
 
 
@@ -663,8 +684,8 @@ class VirtualHubSettings(_Model):
 
     name: Annotated[str, _rule("hub_name", azure_name_problem)]
     address_prefix: Cidr
-    express_route_gateway_scale_units: Annotated[int, Field(ge=1, le=10)] = 1
-    vpn_gateway_scale_units: Annotated[int, Field(ge=1, le=20)] = 1
+    express_route_gateway_scale_units: Annotated[Int, Field(ge=1, le=10)] = 1
+    vpn_gateway_scale_units: Annotated[Int, Field(ge=1, le=20)] = 1
 
     @field_validator("address_prefix")
     @classmethod
@@ -699,6 +720,19 @@ class VirtualWanSettings(_Model):
         return wan_id
 
 
+# Microsoft's ExpressRoute/VPN coexistence rule: the VPN gateway keeps Azure's ASN.
+AZURE_VPN_GATEWAY_ASN = 65515
+
+
+def vpn_gateway_asn_problem(asn: int) -> str | None:
+    if asn != AZURE_VPN_GATEWAY_ASN:
+        return (
+            f"must be {AZURE_VPN_GATEWAY_ASN} (or left out): a VPN gateway that shares its virtual network with an "
+            "ExpressRoute gateway only works with Azure's default ASN (ExpressRoute/VPN coexistence)"
+        )
+    return None
+
+
 VpnMode = Literal["virtualNetwork", "virtualWan"]
 # Which mode each mode-specific key belongs to, and whether that mode requires it.
 MODE_KEYS: dict[str, tuple[str, bool]] = {
@@ -729,7 +763,7 @@ class VpnSettings(_Model):
     express_route_gateway_sku: Optional[Literal["ErGw1AZ", "ErGw2AZ", "ErGw3AZ", "ErGwScale"]] = _mode_field()
     vpn_gateway_sku: Optional[Literal["VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ"]] = _mode_field()
     active_active: Optional[bool] = _mode_field()
-    vpn_gateway_asn: Optional[Annotated[int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]] = _mode_field()
+    vpn_gateway_asn: Optional[Annotated[Int, _rule("coexistence_asn", vpn_gateway_asn_problem)]] = _mode_field()
     on_premises: OnPremisesSettings
     ipsec_policy: IpsecPolicySettings = Field(default_factory=IpsecPolicySettings)
     shared_key: Optional[Annotated[SecretStr, _secret_rule("shared_key", lambda key: (
@@ -875,7 +909,7 @@ class CircuitConnectionSettings(_Model):
 
     virtual_network: GatewayVirtualNetworkSettings
     express_route_gateway_sku: ExpressRouteGatewaySku
-    routing_weight: Annotated[int, Field(ge=0, le=32000)] = 0
+    routing_weight: Annotated[Int, Field(ge=0, le=32000)] = 0
     express_route_circuit_id: Optional[Annotated[str, _rule("circuit_id", circuit_id_problem)]] = None
     authorization_key: Optional[Annotated[SecretStr, _secret_rule("authorization_key", authorization_key_problem)]] = None
 

@@ -31,10 +31,10 @@ OTHER_LINK = {"link1": "link2", "link2": "link1"}
 @dataclass
 class Previous:
     """What the last deployment applied: the ``ports`` stack output, and the bring-your-own
-    key fingerprints (None where they could not be read, e.g. an encrypted offline export)."""
+    key fingerprints (empty where there are none, or they could not be read offline)."""
 
     ports: dict[str, Any] = field(default_factory=dict)
-    fingerprints: dict[str, Any] | None = field(default_factory=dict)
+    fingerprints: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_first_deployment(self) -> bool:
@@ -104,11 +104,50 @@ def port_changes(config: StackConfig, previous: Previous) -> dict[str, list[Link
     return result
 
 
-def rotation_problems(config: StackConfig, previous: Previous) -> list[str]:
-    """Config-error lines for unsafe MACsec changes (empty on a first deployment)."""
+def lifecycle_problems(config: StackConfig, previous: Previous) -> list[str]:
+    """Stage changes Azure would silently not carry out.
+
+    Azure ignores link settings in the request that creates a port, so a port new to a
+    deployed stack must start ``reserved``; and it keeps link settings that a request
+    leaves out, so a port cannot go back to ``reserved`` once its links were set."""
     if previous.is_first_deployment:
         return []
     problems = []
+    for i, port in enumerate(config.ports):
+        before = previous.ports.get(port.name)
+        where = format_loc(("ports", i, "stage"))
+        if before is None and port.stage != "reserved":
+            problems.append(
+                f"{where}: port '{port.name}' is new: create it with stage: reserved first (Azure ignores link "
+                "settings in the request that creates a port, so MACsec would never be applied), then move "
+                "it to encrypted in the next deployment"
+            )
+        elif before is not None and before.get("stage") != "reserved" and port.stage == "reserved":
+            problems.append(
+                f"{where}: port '{port.name}' cannot go back to reserved: Azure keeps the link settings a "
+                "request leaves out, so MACsec and the links would stay as they are while the stack recorded "
+                "them as off; keep it encrypted (links admin-disabled) or active"
+            )
+    return problems
+
+
+def first_deployment_warnings(config: StackConfig, previous: Previous) -> list[str]:
+    """On a stack's first deployment, ports created past ``reserved``: fine if they already
+    exist in Azure (imported or adopted), but a port created now ignores its link settings."""
+    if not previous.is_first_deployment:
+        return []
+    return [
+        f"port '{port.name}' is deployed for the first time at stage {port.stage}: if the port does not exist "
+        "in Azure yet, deploy it as reserved first; Azure ignores link settings when it creates a port"
+        for port in config.ports if port.stage != "reserved"
+    ]
+
+
+def rotation_problems(config: StackConfig, previous: Previous) -> list[str]:
+    """Config-error lines for unsafe stage and MACsec changes (none on a first deployment)."""
+    if previous.is_first_deployment:
+        return []
+    problems = lifecycle_problems(config, previous)
     fingerprints_now = key_fingerprints(config)
     changes = port_changes(config, previous)
     for i, port in enumerate(config.ports):
@@ -132,7 +171,7 @@ def rotation_problems(config: StackConfig, previous: Previous) -> list[str]:
 def _unannounced_key_changes(i: int, port: str, config: StackConfig, previous: Previous,
                              now: dict[str, dict[str, str]]) -> list[str]:
     """A bring-your-own key may only change together with its link's keyGeneration."""
-    if previous.fingerprints is None or port not in now:
+    if port not in now:
         return []
     before_prints = previous.fingerprints.get(port) or {}
     before_links = (previous.ports.get(port) or {}).get("links") or {}

@@ -1,5 +1,6 @@
 """An IPsec VPN over an ExpressRoute circuit's private peering, into a virtual network."""
 
+import ipaddress
 from typing import Optional, TypedDict
 
 import pulumi
@@ -80,6 +81,15 @@ def ipsec_policy_args(policy: IpsecPolicySettings) -> network.IpsecPolicyArgs:
         sa_life_time_seconds=policy.sa_life_time_seconds,
         sa_data_size_kilobytes=policy.sa_data_size_kilobytes,
     )
+
+
+def _private_tunnel_addresses(ip_configurations, bgp_settings) -> list[str]:
+    """The gateway's private tunnel addresses: each IP configuration's private address,
+    and the private ones among its BGP tunnel addresses (where Azure also lists them)."""
+    found = [c.private_ip_address for c in ip_configurations or [] if c.private_ip_address]
+    for peering in (bgp_settings.bgp_peering_addresses or []) if bgp_settings else []:
+        found += [a for a in peering.tunnel_ip_addresses or [] if ipaddress.ip_address(a).is_private]
+    return list(dict.fromkeys(found))
 
 
 def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource) -> network.PublicIPAddress:
@@ -237,7 +247,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
         )
 
         self.vpn_gateway_private_ips = vpn_gateway.ip_configurations.apply(
-            lambda configs: [c.private_ip_address for c in configs or []]
+            lambda configs: vpn_gateway.bgp_settings.apply(lambda bgp: _private_tunnel_addresses(configs, bgp))
         )
         self.vpn_gateway_bgp_addresses = vpn_gateway.bgp_settings.apply(
             lambda b: [a for p in (b.bgp_peering_addresses or []) for a in (p.default_bgp_ip_addresses or [])] if b else []

@@ -24,7 +24,9 @@ violated, 2 bad config, stack file or policy config (one line per problem).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import sys
 import time
 from dataclasses import dataclass, field
@@ -152,6 +154,7 @@ class Report:
 
     stack: str
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     sections: dict[str, list[str]] = field(default_factory=dict)
     resources: int = 0
@@ -166,6 +169,7 @@ class Report:
             "exitCode": self.exit_code,
             "errors": self.errors,
             "notes": self.notes,
+            "warnings": self.warnings,
             "resources": self.resources,
             "resourceTypes": dict(sorted(self.resource_types.items())),
             "policy": {
@@ -177,7 +181,7 @@ class Report:
 
     def to_text(self) -> tuple[str, str]:
         """(stdout, stderr)."""
-        out = [f"note: {note}" for note in self.notes]
+        out = [f"note: {note}" for note in self.notes] + [f"warning: {w}" for w in self.warnings]
         for title, lines in self.sections.items():
             if lines:
                 out += [f"{title}:" if not out else f"\n{title}:", *lines]
@@ -212,6 +216,26 @@ def referenced_stack_outputs(stack_outputs: dict[str, str]) -> tuple[dict[str, d
     return answers, notes
 
 
+@contextlib.contextmanager
+def _program_warnings():
+    """Collect what the program logs with pulumi.log.warn (the CLI would show it)."""
+    collected: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            collected.append(record.getMessage())
+
+    logger = logging.getLogger("offline-preview")
+    handler = Collect(level=logging.WARNING)
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield collected
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 def run_preview(stack: str, project_dir: Path, export: str | None = None, policy_config: str | None = None,
                 previous: str | None = None, stack_outputs: dict[str, str] | None = None) -> Report:
     """Preview ``stack`` offline: config, program (against ``previous``, a stack export
@@ -241,8 +265,10 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
     from offline.mocks import AzureMocks, UnansweredStackReference
 
     try:
-        run = run_program(project_dir, stack_file.project, stack, stack_file.config, stack_file.secret_keys,
-                          mocks=AzureMocks(previous_outputs=last.outputs, stack_outputs=others))
+        with _program_warnings() as warnings:
+            run = run_program(project_dir, stack_file.project, stack, stack_file.config, stack_file.secret_keys,
+                              mocks=AzureMocks(previous_outputs=last.outputs, stack_outputs=others))
+        report.warnings = warnings
     except UnansweredStackReference as exc:
         report.errors.append(f"error: {exc}")
         report.exit_code = EXIT_INPUT

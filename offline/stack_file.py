@@ -60,6 +60,23 @@ def _replace_secure(value: Any, path: tuple, fill) -> Any:
     return value
 
 
+def _plain_key_material(raw: dict[str, Any]) -> list[str]:
+    """Paths of key material written in plain text (a `--path` set without `--secret`):
+    every CAK/CKN under macsecKeys and vpn.sharedKey must be encrypted."""
+    found = []
+    keys = raw.get(f"{NAMESPACE}:macsecKeys")
+    if isinstance(keys, dict):
+        for port, links in keys.items():
+            for link, pair in (links.items() if isinstance(links, dict) else []):
+                for kind, value in (pair.items() if isinstance(pair, dict) else []):
+                    if not _is_secure(value):
+                        found.append(f"macsecKeys.{port}.{link}.{kind}")
+    vpn = raw.get(f"{NAMESPACE}:vpn")
+    if isinstance(vpn, dict) and "sharedKey" in vpn and not _is_secure(vpn["sharedKey"]):
+        found.append("vpn.sharedKey")
+    return found
+
+
 def _to_config_string(value: Any) -> str:
     """How the CLI passes values: strings as they are, everything else as JSON."""
     return value if isinstance(value, str) else json.dumps(value)
@@ -119,7 +136,10 @@ def load_stack_file(project_dir: Path, stack: str) -> StackFile:
     except FileNotFoundError as exc:
         raise StackFileError(f"{Path(exc.filename).name}: no such file (is the stack name right?)") from None
     except yaml.YAMLError as exc:
-        raise StackFileError(f"not valid YAML: {exc}") from None
+        # PyYAML's message quotes the offending text, which may be a key: give the place only.
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise StackFileError(f"not valid YAML{where}") from None
     if not isinstance(stack_doc, dict) or not isinstance(stack_doc.get("config", {}), dict):
         raise StackFileError(f"{stack_path.name}: expected a mapping with a 'config' mapping")
     project = project_doc["name"]
@@ -128,6 +148,12 @@ def load_stack_file(project_dir: Path, stack: str) -> StackFile:
         (key if ":" in key else f"{project}:{key}"): value
         for key, value in (stack_doc.get("config") or {}).items()
     }
+    plain = _plain_key_material(raw)
+    if plain:
+        raise StackFileError(
+            f"{stack_path.name}: {', '.join(plain)}: stored in plain text next to encrypted values; set "
+            "each with: pulumi config set --secret --type string --path '<path>' <value>"
+        )
     secret_keys = sorted(k for k, v in raw.items() if _contains_secure(v))
     notes = []
     fill = None

@@ -182,3 +182,14 @@ def test_all_problems_are_reported_together_without_key_values():
     ], found
     text = "\n".join(found)
     assert "deadbeef" not in text and "xyz" not in text
+
+
+def test_true_false_are_not_numbers():
+    msg = only_problem(base_config(ports=[port(macsec={"cipher": "GcmAes256", "keyGeneration": {"link1": True}})]))
+    assert msg == "ports[0].macsec.keyGeneration.link1: Input should be a valid integer, not true/false"
+
+
+@pytest.mark.parametrize("value", ["0.0.0.0/0", "20.0.0.0/8", "20.32.0.0/15"])
+def test_allowed_ip_ranges_cannot_open_the_firewall_wide(value):
+    msg = only_problem(base_config(keyVault={"name": "kv-ok", "allowedIpRanges": [value]}))
+    assert msg.startswith("keyVault.allowedIpRanges[0]: is too broad:")

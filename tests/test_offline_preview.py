@@ -182,3 +182,22 @@ def test_make_check_policy_keeps_the_checker_exit_codes(tmp_path):
     assert "mandatory: critical-resources-protected:" in violated.stdout
     unreadable = make(f"FILE={tmp_path / 'missing.json'}")
     assert unreadable.returncode == 2 and "cannot read FILE" in unreadable.stdout
+
+
+def test_a_key_set_without_secret_next_to_encrypted_ones_is_refused(tmp_path, encrypter):
+    config = byo_stack(encrypter.encrypt)
+    config["expressroute-encryption:macsecKeys"]["er-direct-ams-dev"]["link2"]["ckn"] = BYO_CKN
+    project = project_copy(tmp_path, "byo", {"encryptionsalt": encrypter.state(), "config": config})
+    result = preview("--stack", "byo", "--project-dir", str(project), env={"PULUMI_CONFIG_PASSPHRASE": "s3cret passphrase"})
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "error: Pulumi.byo.yaml: macsecKeys.er-direct-ams-dev.link2.ckn: stored in plain text next to encrypted values")
+    assert BYO_CKN not in result.stderr + result.stdout
+
+
+def test_a_broken_stack_file_is_reported_by_place_not_content(tmp_path):
+    project = project_copy(tmp_path, "broken", {"config": {}})
+    (project / "Pulumi.broken.yaml").write_text("config:\n  expressroute-encryption:macsecKeys: {cak: c0ffee1234\n")
+    result = preview("--stack", "broken", "--project-dir", str(project))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: not valid YAML at line") and "c0ffee1234" not in result.stderr

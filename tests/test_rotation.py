@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -135,13 +134,14 @@ def test_byo_key_change_with_generation_bump_passes(live_byo):
     assert unwrap(secret.inputs["properties"])["value"] == new_cak
 
 
-def test_byo_fingerprints_are_secret_and_reveal_no_key(live_byo, dev_run):
+def test_byo_fingerprints_are_secret_and_follow_the_key(live_byo, dev_run):
     prints = live_byo.stack_outputs["macsecKeyFingerprints"]
     assert is_secret(prints)
-    values = unwrap(prints)["port-a"]
-    assert sorted(values) == ["link1", "link2"] and all(len(v) == 32 for v in values.values())
-    assert BYO_CAK not in json.dumps(values) and BYO_CKN not in json.dumps(values)
-    assert "macsecKeyFingerprints" not in dev_run.stack_outputs  # generated keys need none
+    before = unwrap(prints)["port-a"]
+    changed = run_stack(base_config(macsecKeys=byo(link2_cak="ab" * 32)), secret_keys=("macsecKeys",))
+    now = unwrap(changed.stack_outputs["macsecKeyFingerprints"])["port-a"]
+    assert now["link1"] == before["link1"] and now["link2"] != before["link2"]
+    assert "macsecKeyFingerprints" not in dev_run.stack_outputs
 
 
 def plan_for(values, previous_run):
@@ -159,6 +159,19 @@ def test_runbook_lists_the_steps_in_order_without_key_material(live):
     assert "pulumi stack output macsecKeys --show-secrets --json --stack prod" in plan
     keys = [unwrap(r.outputs["hex"]) for r in find(live, "RandomBytes")]
     assert not any(key in plan for key in keys)
+    assert "refused" not in plan
+
+
+def test_byo_runbook_loads_the_key_before_the_update_and_never_shows_it(live_byo):
+    new_cak = "ab" * 32
+    config = parse_stack_config(base_config(ports=[port(macsec=macsec(keyGeneration={"link1": 2}))],
+                                            macsecKeys=byo(cak=new_cak)))
+    outputs = unwrap(live_byo.stack_outputs)
+    plan = rotation_plan(config, Previous(ports=outputs["ports"], fingerprints=outputs["macsecKeyFingerprints"]), "prod")
+    steps = [line.strip() for line in plan.splitlines() if line.strip()[:2] in {f"{n}." for n in range(1, 7)}]
+    assert steps[1].startswith("2. load the new key on your router's link1") and steps[2].startswith("3. run `pulumi up`")
+    for secret in (new_cak, BYO_CAK, BYO_CKN):
+        assert secret not in plan
     assert "refused" not in plan
 
 
@@ -200,3 +213,33 @@ def test_unreadable_previous_file_is_a_clear_error(tmp_path):
                             cwd=PROJECT_DIR, capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: previous deployment: {bad}: not a `pulumi stack export` file"
+
+
+# --- the port lifecycle against the last deployment ---------------------------------
+
+
+def test_a_port_new_to_a_deployed_stack_must_start_reserved(live):
+    values = base_config(ports=[port(), port(name="port-b")])
+    message = refused(values, live)
+    assert "ports[1].stage: port 'port-b' is new: create it with stage: reserved first" in message
+    run = run_stack(base_config(ports=[port(), port(name="port-b", stage="reserved")]), previous=live)
+    assert "links" not in plain_inputs(one(run, "ExpressRoutePort", "port-b"))
+
+
+@pytest.mark.parametrize("stage", ["encrypted", "active"])
+def test_a_port_cannot_go_back_to_reserved(stage):
+    message = refused(base_config(ports=[port(stage="reserved")]), deployed(stage))
+    assert "ports[0].stage: port 'port-a' cannot go back to reserved" in message
+
+
+def test_reserved_port_may_go_straight_to_active():
+    run = run_stack(base_config(ports=[port(stage="active")]), previous=deployed("reserved"))
+    assert [link["adminState"] for link in plain_inputs(one(run, "ExpressRoutePort"))["links"]] == ["Enabled"] * 2
+
+
+def test_first_deployment_past_reserved_is_warned_in_the_preview():
+    result = subprocess.run([sys.executable, "-m", "offline.preview", "--stack", "dev"], cwd=PROJECT_DIR,
+                            capture_output=True, text=True)
+    assert result.returncode == 0
+    assert ("warning: port 'er-direct-ams-dev' is deployed for the first time at stage active: if the port "
+            "does not exist in Azure yet, deploy it as reserved first") in result.stdout

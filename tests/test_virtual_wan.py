@@ -54,7 +54,7 @@ def test_virtual_network_is_not_allowed_in_virtual_wan_mode():
 
 
 @pytest.mark.parametrize("key,value", [("expressRouteGatewaySku", "ErGw1AZ"), ("vpnGatewaySku", "VpnGw1AZ"),
-                                       ("activeActive", True), ("vpnGatewayAsn", 65050)])
+                                       ("activeActive", True), ("vpnGatewayAsn", 65515)])
 def test_virtual_network_gateway_settings_are_not_allowed_in_virtual_wan_mode(key, value):
     assert only_problem(vwan_config(**{key: value})) == f"vpn.{key}: not allowed with mode: virtualWan (it belongs to mode: virtualNetwork)"
 

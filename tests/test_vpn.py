@@ -130,8 +130,10 @@ def test_tunnel_prefix_equal_or_broader_than_expressroute_is_refused(tunnel):
     assert "unencrypted ExpressRoute path" in msg
 
 
-def test_reserved_vpn_gateway_asn():
-    assert only_problem(vpn_config(vpnGatewayAsn=65515)).startswith("vpn.vpnGatewayAsn: AS 65515 is reserved")
+def test_vpn_gateway_asn_must_stay_azures_default():
+    assert only_problem(vpn_config(vpnGatewayAsn=65050)).startswith(
+        "vpn.vpnGatewayAsn: must be 65515 (or left out): a VPN gateway that shares its virtual network with an "
+        "ExpressRoute gateway only works with Azure's default ASN")
 
 
 def test_bgp_peer_settings():
@@ -157,7 +159,7 @@ def test_short_shared_key_is_refused_without_echo():
 @pytest.fixture(scope="module")
 def vpn_run():
     on_prem = {**VPN["onPremises"], "bgp": {"asn": 65020, "peeringAddress": "10.1.0.10"}}
-    return run_stack(vpn_config(activeActive=True, vpnGatewayAsn=65050, onPremises=on_prem))
+    return run_stack(vpn_config(activeActive=True, vpnGatewayAsn=65515, onPremises=on_prem))
 
 
 def test_no_gateway_resources_without_vpn(dev_run):
@@ -202,7 +204,7 @@ def test_vpn_gateway_uses_private_ips(vpn_run):
     assert gw["enablePrivateIpAddress"] is True
     assert gw["activeActive"] is True and len(gw["ipConfigurations"]) == 2
     assert gw["sku"]["name"] == "VpnGw2AZ" and gw["vpnGatewayGeneration"] == "Generation2"
-    assert gw["enableBgp"] is True and gw["bgpSettings"] == {"asn": 65050}
+    assert gw["enableBgp"] is True and gw["bgpSettings"] == {"asn": 65515}
     assert one(vpn_run, "VirtualNetworkGateway", "vpn-ergw").urn in gw_reg.dependencies
 
 

@@ -126,13 +126,19 @@ def _decrypter(stack_doc: dict[str, Any], stack_path: Path):
     return fill
 
 
+def _load_yaml(text: str) -> Any:
+    """Safe YAML, with libyaml's C parser when the wheel has it (large stacks parse in
+    milliseconds instead of tenths of a second)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def load_stack_file(project_dir: Path, stack: str) -> StackFile:
     """Config for ``stack`` as the CLI would pass it to the program."""
     project_path = project_dir / "Pulumi.yaml"
     stack_path = project_dir / f"Pulumi.{stack}.yaml"
     try:
-        project_doc = yaml.safe_load(project_path.read_text())
-        stack_doc = yaml.safe_load(stack_path.read_text()) or {}
+        project_doc = _load_yaml(project_path.read_text())
+        stack_doc = _load_yaml(stack_path.read_text()) or {}
     except FileNotFoundError as exc:
         raise StackFileError(f"{Path(exc.filename).name}: no such file (is the stack name right?)") from None
     except yaml.YAMLError as exc:

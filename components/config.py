@@ -299,13 +299,10 @@ def _overlap_problem(primary: str, secondary: str) -> str | None:
     return None
 
 
-class Ipv6PeeringSettings(_Model):
-    """IPv6 on a peering: one /126 per link."""
+class _LinkSubnets(_Model):
+    """A primary and a secondary subnet, one per physical link, which must not overlap."""
 
-    primary_peer_address_prefix: _prefix(126)
-    secondary_peer_address_prefix: _prefix(126)
-
-    @field_validator("secondary_peer_address_prefix")
+    @field_validator("secondary_peer_address_prefix", check_fields=False)
     @classmethod
     def _links_do_not_overlap(cls, secondary: str, info: ValidationInfo) -> str:
         if "primary_peer_address_prefix" in info.data:
@@ -314,7 +311,14 @@ class Ipv6PeeringSettings(_Model):
         return secondary
 
 
-class PrivatePeeringSettings(_Model):
+class Ipv6PeeringSettings(_LinkSubnets):
+    """IPv6 on a peering: one /126 per link."""
+
+    primary_peer_address_prefix: _prefix(126)
+    secondary_peer_address_prefix: _prefix(126)
+
+
+class PrivatePeeringSettings(_LinkSubnets):
     """Azure private peering: BGP between your routers and Microsoft's over one VLAN."""
 
     peer_asn: Annotated[Int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]
@@ -322,14 +326,6 @@ class PrivatePeeringSettings(_Model):
     secondary_peer_address_prefix: _prefix(30)
     vlan_id: Annotated[Int, Field(ge=1, le=4094)]
     ipv6: Optional[Ipv6PeeringSettings] = None
-
-    @field_validator("secondary_peer_address_prefix")
-    @classmethod
-    def _links_do_not_overlap(cls, secondary: str, info: ValidationInfo) -> str:
-        if "primary_peer_address_prefix" in info.data:
-            if problem := _overlap_problem(info.data["primary_peer_address_prefix"], secondary):
-                raise PydanticCustomError("peer_prefix_overlap", problem)
-        return secondary
 
 
 RoutingRegistry = Literal["ARIN", "APNIC", "AFRINIC", "LACNIC", "RIPENCC", "RADB", "ALTDB", "LEVEL3"]

@@ -3,13 +3,18 @@
 from typing import Optional, TypedDict
 
 import pulumi
-import pulumi_random as random
 from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
-from .config import VpnSettings, validate_args
 from .tokens import component_options, type_token
-from .vpn import IpsecPolicyArgs, OnPremisesArgs, ipsec_policy_args
+from .vpn import (
+    IpsecPolicyArgs,
+    OnPremisesArgs,
+    bgp_addresses,
+    ipsec_policy_args,
+    pre_shared_key,
+    vpn_settings,
+)
 
 
 class VirtualHubArgs(TypedDict):
@@ -72,12 +77,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
         args: VirtualWanVpnArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        settings: VpnSettings = validate_args(
-            VpnSettings,
-            {"mode": "virtualWan", **{k: v for k, v in args.items() if k in VpnSettings.model_fields
-                                      and (k != "shared_key" or isinstance(v, str))}},
-            source=f"VirtualWanVpn '{name}'",
-        )
+        settings = vpn_settings(args, f"VirtualWanVpn '{name}'", mode="virtualWan")
         super().__init__(type_token("VirtualWanVpn"), name, None, component_options("VirtualWanVpn", opts))
         rg = args["resource_group_name"]
         child = pulumi.ResourceOptions(parent=self)
@@ -151,10 +151,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
             opts=child,
         )
 
-        shared_key = args.get("shared_key")
-        if shared_key is None:
-            shared_key = random.RandomPassword(f"{name}-shared-key", length=40, special=False, opts=child).result
-        shared_key = pulumi.Output.secret(shared_key)
+        shared_key = pre_shared_key(name, args, self)
 
         connection = network.VpnConnection(
             f"{name}-ipsec",
@@ -181,9 +178,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
         self.vpn_gateway_private_ips = vpn_gateway.ip_configurations.apply(
             lambda configs: [c.private_ip_address for c in configs or [] if c.private_ip_address]
         )
-        self.vpn_gateway_bgp_addresses = vpn_gateway.bgp_settings.apply(
-            lambda b: [a for p in (b.bgp_peering_addresses or []) for a in (p.default_bgp_ip_addresses or [])] if b else []
-        )
+        self.vpn_gateway_bgp_addresses = vpn_gateway.bgp_settings.apply(bgp_addresses)
         self.connection_id = connection.id
         self.express_route_connection_id = er_connection.id
         self.shared_key = shared_key

@@ -83,6 +83,31 @@ def ipsec_policy_args(policy: IpsecPolicySettings) -> network.IpsecPolicyArgs:
     )
 
 
+def vpn_settings(args: dict, source: str, **fixed) -> VpnSettings:
+    """The VPN arguments checked with the stack config's rules (``fixed`` wins over args).
+    A shared key given as an Output is checked by Azure; a plain one here."""
+    given = {k: v for k, v in args.items()
+             if k in VpnSettings.model_fields and (k != "shared_key" or isinstance(v, str))}
+    return validate_args(VpnSettings, {**given, **fixed}, source=source)
+
+
+def pre_shared_key(name: str, args: dict, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The given shared key, or a generated one (40 letters and digits), secret either way."""
+    key = args.get("shared_key")
+    if key is None:
+        key = random.RandomPassword(
+            f"{name}-shared-key", length=40, special=False, opts=pulumi.ResourceOptions(parent=parent)
+        ).result
+    return pulumi.Output.secret(key)
+
+
+def bgp_addresses(bgp_settings) -> list[str]:
+    """A gateway's default BGP peering addresses (empty without BGP)."""
+    if not bgp_settings:
+        return []
+    return [a for p in (bgp_settings.bgp_peering_addresses or []) for a in (p.default_bgp_ip_addresses or [])]
+
+
 def _private_tunnel_addresses(ip_configurations, bgp_settings) -> list[str]:
     """The gateway's private tunnel addresses: each IP configuration's private address,
     and the private ones among its BGP tunnel addresses (where Azure also lists them)."""
@@ -136,13 +161,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
         args: PrivatePeeringVpnArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        settings: VpnSettings = validate_args(
-            VpnSettings,
-            # A shared key given as an Output is checked by Azure; a plain one here.
-            {k: v for k, v in args.items() if k in VpnSettings.model_fields
-             and (k != "shared_key" or isinstance(v, str))},
-            source=f"PrivatePeeringVpn '{name}'",
-        )
+        settings = vpn_settings(args, f"PrivatePeeringVpn '{name}'")
         super().__init__(type_token("PrivatePeeringVpn"), name, None, component_options("PrivatePeeringVpn", opts))
         rg = args["resource_group_name"]
         child = pulumi.ResourceOptions(parent=self)
@@ -224,12 +243,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             opts=child,
         )
 
-        shared_key = args.get("shared_key")
-        if shared_key is None:
-            shared_key = random.RandomPassword(
-                f"{name}-shared-key", length=40, special=False, opts=child
-            ).result
-        shared_key = pulumi.Output.secret(shared_key)
+        shared_key = pre_shared_key(name, args, self)
 
         connection = network.VirtualNetworkGatewayConnection(
             f"{name}-ipsec",
@@ -249,9 +263,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
         self.vpn_gateway_private_ips = vpn_gateway.ip_configurations.apply(
             lambda configs: vpn_gateway.bgp_settings.apply(lambda bgp: _private_tunnel_addresses(configs, bgp))
         )
-        self.vpn_gateway_bgp_addresses = vpn_gateway.bgp_settings.apply(
-            lambda b: [a for p in (b.bgp_peering_addresses or []) for a in (p.default_bgp_ip_addresses or [])] if b else []
-        )
+        self.vpn_gateway_bgp_addresses = vpn_gateway.bgp_settings.apply(bgp_addresses)
         self.connection_id = connection.id
         self.express_route_connection_id = er_connection.id
         self.shared_key = shared_key

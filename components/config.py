@@ -1005,8 +1005,18 @@ def _field_keys(model: type[BaseModel]) -> list[str]:
 
 def _model_at(model: Any, loc: tuple[str | int, ...]) -> Any:
     """Walk the schema along an error location, to name the keys allowed there."""
-    from typing import get_args, get_origin
+    from typing import Union, get_args, get_origin
 
+    def unwrap(annotation: Any) -> Any:
+        while True:
+            if get_origin(annotation) is Annotated:
+                annotation = get_args(annotation)[0]
+            elif get_origin(annotation) is Union:  # Optional[X]
+                annotation = next(a for a in get_args(annotation) if a is not type(None))
+            else:
+                return annotation
+
+    model = unwrap(model)
     for part in loc:
         if isinstance(model, type) and issubclass(model, BaseModel):
             field = next(
@@ -1019,8 +1029,7 @@ def _model_at(model: Any, loc: tuple[str | int, ...]) -> Any:
             model = get_args(model)[-1]
         else:
             return None
-        while get_origin(model) is Annotated:
-            model = get_args(model)[0]
+        model = unwrap(model)
     return model
 
 
@@ -1043,6 +1052,12 @@ def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[s
             lines.append(f"{path}: unknown key" + (f" (allowed: {allowed})" if allowed else ""))
         elif err["type"] == "missing":
             lines.append(f"{path}: required")
+        elif err["type"] == "model_type":
+            model = _model_at(root, loc)
+            keys = ", ".join(_field_keys(model)) if isinstance(model, type) and issubclass(model, BaseModel) else ""
+            lines.append(f"{path}: must be a mapping" + (f" with the keys {keys}" if keys else ""))
+        elif err["type"] in ("list_type", "dict_type"):
+            lines.append(f"{path}: must be a {'list' if err['type'] == 'list_type' else 'mapping'}")
         else:
             lines.append(f"{path}: {err['msg']}")
     return lines

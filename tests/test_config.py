@@ -193,3 +193,14 @@ def test_true_false_are_not_numbers():
 def test_allowed_ip_ranges_cannot_open_the_firewall_wide(value):
     msg = only_problem(base_config(keyVault={"name": "kv-ok", "allowedIpRanges": [value]}))
     assert msg.startswith("keyVault.allowedIpRanges[0]: is too broad:")
+
+
+def test_wrong_shapes_name_what_is_expected():
+    values = base_config(keyVault="kv-name", ports=[port(macsec="GcmAes256", circuits=5)], vpn=[])
+    assert problems(values) == [
+        "keyVault: must be a mapping with the keys name, allowedIpRanges, softDeleteRetentionDays, purgeProtection, authorization",
+        "ports[0].macsec: must be a mapping with the keys cipher, sciState, keyGeneration, link1, link2, allowBothLinks",
+        "ports[0].circuits: must be a list",
+        "vpn: must be a mapping with the keys mode, circuit, virtualNetwork, virtualWan, expressRouteGatewaySku, "
+        "vpnGatewaySku, activeActive, vpnGatewayAsn, onPremises, ipsecPolicy, sharedKey, advertisedOverExpressRoute",
+    ]

@@ -975,7 +975,8 @@ class StackConfig(_Model):
             if ports is not None and port_name not in macsecs:
                 errors.append(_rule_error(
                     (port_name,), "unknown_port",
-                    f"no port named '{port_name}' in ports[]; keys must be listed under a port's name",
+                    f"no port of that name in ports[] ({', '.join(sorted(macsecs)) or 'none'}); "
+                    "keys must be listed under a port's name",
                 ))
                 continue
             for path, rule, message in port_keys.problems(macsecs.get(port_name)):
@@ -1033,6 +1034,10 @@ def _model_at(model: Any, loc: tuple[str | int, ...]) -> Any:
     return model
 
 
+def _looks_like_key(name: Any) -> bool:
+    return isinstance(name, str) and len(name) >= 16 and bool(HEX_RE.match(name))
+
+
 def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[str, ...] = (),
                     camel: bool = False) -> list[str]:
     """One line per problem: its config path, what is wrong and what is allowed.
@@ -1045,6 +1050,9 @@ def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[s
         if camel:
             # A key checked while absent is reported by its Python name; name it as in YAML.
             loc = tuple(to_camel(part) if isinstance(part, str) and "_" in part else part for part in loc)
+        if len(loc) > 1 and loc[0] in ("macsecKeys", "macsec_keys") and _looks_like_key(loc[1]):
+            # A key pasted where a port name belongs must not be printed back.
+            loc = (loc[0], "<a name that looks like key material>", *loc[2:])
         path = format_loc(prefix + loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             parent = _model_at(root, loc[:-1])

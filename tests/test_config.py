@@ -161,7 +161,14 @@ def test_byo_keys_need_both_links():
 
 def test_byo_keys_for_unknown_port():
     values = base_config(macsecKeys={"port-b": byo()["port-a"]})
-    assert only_problem(values).startswith("macsecKeys.port-b: no port named 'port-b'")
+    assert only_problem(values).startswith("macsecKeys.port-b: no port of that name in ports[] (port-a)")
+
+
+def test_a_key_pasted_as_a_port_name_is_not_printed():
+    values = base_config(macsecKeys={BYO_CAK: byo()["port-a"]})
+    msg = only_problem(values)
+    assert msg.startswith("macsecKeys.<a name that looks like key material>: no port of that name")
+    assert BYO_CAK not in msg
 
 
 def test_all_problems_are_reported_together_without_key_values():

@@ -36,6 +36,7 @@ from components import (  # noqa: E402
 
 
 def build() -> None:
+    """Create what the config describes, and export what the operator needs."""
     protect = pulumi.ResourceOptions(protect=config.protect)
     group = resources.ResourceGroup(
         "expressroute", resource_group_name=config.resource_group_name, opts=protect
@@ -134,6 +135,7 @@ def build() -> None:
 
 
 async def main() -> None:
+    """Refuse unsafe changes against the last deployment, then build."""
     previous = await read_last_deployment()
     if problems := rotation_problems(config, previous):
         raise pulumi.RunError(str(ConfigError(problems, source="MACsec change refused")))

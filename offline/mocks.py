@@ -63,6 +63,21 @@ def _location(inputs: dict) -> str:
     return inputs.get("location") or "westeurope"
 
 
+def network_resource(args, name_key: str, collection: str) -> tuple[str, dict]:
+    """Id and state of a Microsoft.Network resource directly under a resource group:
+    the inputs, plus what every such resource reports. Handlers add their own fields."""
+    name = _autoname(args, name_key)
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", collection, name)
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": f"Microsoft.Network/{collection}",
+        "provisioningState": "Succeeded",
+        "azureApiVersion": "2024-05-01",
+    }
+
+
 def resource_group(args, known):
     name = _autoname(args, "resourceGroupName")
     rid = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}"
@@ -198,24 +213,18 @@ def express_route_port(args, known):
 
 
 def express_route_circuit(args, known):
-    name = _autoname(args, "circuitName")
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteCircuits", name)
+    rid, state = network_resource(args, "circuitName", "expressRouteCircuits")
     return rid, {
-        **args.inputs,
-        "name": name,
-        "location": _location(args.inputs),
-        "type": "Microsoft.Network/expressRouteCircuits",
+        **state,
         "serviceKey": fake_uuid("service-key", rid),
         "circuitProvisioningState": "Enabled",
         # Direct circuits have no provider to wait for.
         "serviceProviderProvisioningState": "Provisioned",
-        "provisioningState": "Succeeded",
         "globalReachEnabled": False,
         "stag": 100 + int(fake_hex(4, rid), 16) % 3000,
         "authorizations": [],
         "peerings": [],
         "etag": f'W/"{fake_uuid(rid)}"',
-        "azureApiVersion": "2024-05-01",
     }
 
 
@@ -255,24 +264,14 @@ def express_route_circuit_authorization(args, known):
 
 
 def virtual_network(args, known):
-    name = _autoname(args, "virtualNetworkName")
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "virtualNetworks", name)
+    rid, state = network_resource(args, "virtualNetworkName", "virtualNetworks")
     subnets = []
     for subnet in args.inputs.get("subnets") or []:
         subnet_id = f"{rid}/subnets/{subnet['name']}"
         known[subnet_id] = subnet.get("addressPrefix")
         subnets.append({**subnet, "id": subnet_id, "provisioningState": "Succeeded",
                         "type": "Microsoft.Network/virtualNetworks/subnets"})
-    return rid, {
-        **args.inputs,
-        "name": name,
-        "location": _location(args.inputs),
-        "type": "Microsoft.Network/virtualNetworks",
-        "subnets": subnets,
-        "resourceGuid": fake_uuid("guid", rid),
-        "provisioningState": "Succeeded",
-        "azureApiVersion": "2024-05-01",
-    }
+    return rid, {**state, "subnets": subnets, "resourceGuid": fake_uuid("guid", rid)}
 
 
 def subnet(args, known):
@@ -291,25 +290,14 @@ def subnet(args, known):
 
 
 def public_ip_address(args, known):
-    name = _autoname(args, "publicIpAddressName")
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "publicIPAddresses", name)
+    rid, state = network_resource(args, "publicIpAddressName", "publicIPAddresses")
     digest = bytes.fromhex(fake_hex(4, rid))
-    return rid, {
-        **args.inputs,
-        "name": name,
-        "location": _location(args.inputs),
-        "type": "Microsoft.Network/publicIPAddresses",
-        # Documentation range (RFC 5737): realistic shape, never a real address.
-        "ipAddress": f"198.51.100.{digest[0] % 250 + 1}",
-        "publicIPAddressVersion": "IPv4",
-        "provisioningState": "Succeeded",
-        "azureApiVersion": "2024-05-01",
-    }
+    # Documentation range (RFC 5737): realistic shape, never a real address.
+    return rid, {**state, "ipAddress": f"198.51.100.{digest[0] % 250 + 1}", "publicIPAddressVersion": "IPv4"}
 
 
 def virtual_network_gateway(args, known):
-    name = _autoname(args, "virtualNetworkGatewayName")
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "virtualNetworkGateways", name)
+    rid, state = network_resource(args, "virtualNetworkGatewayName", "virtualNetworkGateways")
     configs = []
     taken = known.setdefault("allocated", set())
     for config in args.inputs.get("ipConfigurations") or []:
@@ -322,16 +310,7 @@ def virtual_network_gateway(args, known):
             taken.add((subnet_id, address))
         configs.append({**config, "id": f"{rid}/ipConfigurations/{config.get('name')}",
                         "privateIPAddress": address, "provisioningState": "Succeeded"})
-    state = {
-        **args.inputs,
-        "name": name,
-        "location": _location(args.inputs),
-        "type": "Microsoft.Network/virtualNetworkGateways",
-        "ipConfigurations": configs,
-        "provisioningState": "Succeeded",
-        "resourceGuid": fake_uuid("guid", rid),
-        "azureApiVersion": "2024-05-01",
-    }
+    state = {**state, "ipConfigurations": configs, "resourceGuid": fake_uuid("guid", rid)}
     if args.inputs.get("gatewayType") == "Vpn":
         asn = (args.inputs.get("bgpSettings") or {}).get("asn") or 65515
         state["bgpSettings"] = {
@@ -348,60 +327,29 @@ def virtual_network_gateway(args, known):
 
 
 def local_network_gateway(args, known):
-    name = _autoname(args, "localNetworkGatewayName")
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "localNetworkGateways", name)
-    return rid, {
-        **args.inputs,
-        "name": name,
-        "location": _location(args.inputs),
-        "type": "Microsoft.Network/localNetworkGateways",
-        "provisioningState": "Succeeded",
-        "resourceGuid": fake_uuid("guid", rid),
-        "azureApiVersion": "2024-05-01",
-    }
+    rid, state = network_resource(args, "localNetworkGatewayName", "localNetworkGateways")
+    return rid, {**state, "resourceGuid": fake_uuid("guid", rid)}
 
 
 def virtual_network_gateway_connection(args, known):
-    name = _autoname(args, "virtualNetworkGatewayConnectionName")
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "connections", name)
-    return rid, {
-        **args.inputs,
-        "name": name,
-        "location": _location(args.inputs),
-        "type": "Microsoft.Network/connections",
-        "connectionStatus": "Unknown",
-        "ingressBytesTransferred": 0,
-        "egressBytesTransferred": 0,
-        "provisioningState": "Succeeded",
-        "resourceGuid": fake_uuid("guid", rid),
-        "azureApiVersion": "2024-05-01",
-    }
+    rid, state = network_resource(args, "virtualNetworkGatewayConnectionName", "connections")
+    return rid, {**state, "connectionStatus": "Unknown", "ingressBytesTransferred": 0,
+                 "egressBytesTransferred": 0, "resourceGuid": fake_uuid("guid", rid)}
 
 
 def virtual_wan(args, known):
-    name = _autoname(args, "virtualWANName")
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "virtualWans", name)
-    return rid, {**args.inputs, "name": name, "location": _location(args.inputs),
-                 "type": "Microsoft.Network/virtualWans", "provisioningState": "Succeeded",
-                 "azureApiVersion": "2024-05-01"}
+    return network_resource(args, "virtualWANName", "virtualWans")
 
 
 def virtual_hub(args, known):
-    name = _autoname(args, "virtualHubName")
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "virtualHubs", name)
+    rid, state = network_resource(args, "virtualHubName", "virtualHubs")
     known[rid] = args.inputs.get("addressPrefix")
-    return rid, {**args.inputs, "name": name, "location": _location(args.inputs),
-                 "type": "Microsoft.Network/virtualHubs", "provisioningState": "Succeeded",
-                 "routingState": "Provisioned", "virtualRouterAsn": 65515,
-                 "azureApiVersion": "2024-05-01"}
+    return rid, {**state, "routingState": "Provisioned", "virtualRouterAsn": 65515}
 
 
 def express_route_gateway(args, known):
-    name = _autoname(args, "expressRouteGatewayName")
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteGateways", name)
-    return rid, {**args.inputs, "name": name, "location": _location(args.inputs),
-                 "type": "Microsoft.Network/expressRouteGateways", "provisioningState": "Succeeded",
-                 "expressRouteConnections": [], "azureApiVersion": "2024-05-01"}
+    rid, state = network_resource(args, "expressRouteGatewayName", "expressRouteGateways")
+    return rid, {**state, "expressRouteConnections": []}
 
 
 def express_route_connection(args, known):
@@ -412,8 +360,7 @@ def express_route_connection(args, known):
 
 
 def vpn_gateway(args, known):
-    name = _autoname(args, "gatewayName")
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "vpnGateways", name)
+    rid, state = network_resource(args, "gatewayName", "vpnGateways")
     prefix = known.get((args.inputs.get("virtualHub") or {}).get("id"))
     hosts = list(ipaddress.ip_network(prefix).hosts()) if prefix else []
     configs = []
@@ -422,8 +369,7 @@ def vpn_gateway(args, known):
         configs.append({"id": f"Instance{instance}", "privateIpAddress": private,
                         "publicIpAddress": f"198.51.100.{200 + instance}"})
     return rid, {
-        **args.inputs, "name": name, "location": _location(args.inputs),
-        "type": "Microsoft.Network/vpnGateways", "provisioningState": "Succeeded",
+        **state,
         "ipConfigurations": configs,
         "bgpSettings": {
             "asn": 65515, "peerWeight": 0,
@@ -433,18 +379,14 @@ def vpn_gateway(args, known):
                 for c in configs
             ],
         },
-        "azureApiVersion": "2024-05-01",
     }
 
 
 def vpn_site(args, known):
-    name = _autoname(args, "vpnSiteName")
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "vpnSites", name)
+    rid, state = network_resource(args, "vpnSiteName", "vpnSites")
     links = [{**link, "id": f"{rid}/vpnSiteLinks/{link.get('name')}", "provisioningState": "Succeeded"}
              for link in args.inputs.get("vpnSiteLinks") or []]
-    return rid, {**args.inputs, "name": name, "location": _location(args.inputs), "vpnSiteLinks": links,
-                 "type": "Microsoft.Network/vpnSites", "provisioningState": "Succeeded",
-                 "azureApiVersion": "2024-05-01"}
+    return rid, {**state, "vpnSiteLinks": links}
 
 
 def vpn_connection(args, known):

@@ -8,7 +8,7 @@ from typing_extensions import NotRequired
 
 from .config import CircuitConnectionSettings, validate_args
 from .tokens import component_options, type_token
-from .vpn import _zone_redundant_ip
+from .vpn import expressroute_gateway
 
 
 class ConnectedVirtualNetworkArgs(TypedDict):
@@ -97,21 +97,8 @@ class CircuitVnetConnection(pulumi.ComponentResource):
             opts=child,
         )
 
-        ip = _zone_redundant_ip(f"{name}-ergw-ip", rg, self)
-        gateway = network.VirtualNetworkGateway(
-            f"{name}-ergw",
-            resource_group_name=rg,
-            gateway_type="ExpressRoute",
-            sku=network.VirtualNetworkGatewaySkuArgs(
-                name=settings.express_route_gateway_sku, tier=settings.express_route_gateway_sku
-            ),
-            ip_configurations=[network.VirtualNetworkGatewayIPConfigurationArgs(
-                name="default",
-                subnet=network.SubResourceArgs(id=gateway_subnet.id),
-                public_ip_address=network.SubResourceArgs(id=ip.id),
-                private_ip_allocation_method="Dynamic",
-            )],
-            opts=child,
+        gateway = expressroute_gateway(
+            name, rg, settings.express_route_gateway_sku, network.SubResourceArgs(id=gateway_subnet.id), self
         )
 
         key = args.get("authorization_key")

@@ -117,6 +117,26 @@ def _private_tunnel_addresses(ip_configurations, bgp_settings) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def expressroute_gateway(name: str, rg, sku: str, subnet: network.SubResourceArgs,
+                         parent: pulumi.Resource) -> network.VirtualNetworkGateway:
+    """An ExpressRoute virtual network gateway in the GatewaySubnet, with its own
+    zone-redundant public IP (AZ SKUs require one)."""
+    ip = _zone_redundant_ip(f"{name}-ergw-ip", rg, parent)
+    return network.VirtualNetworkGateway(
+        f"{name}-ergw",
+        resource_group_name=rg,
+        gateway_type="ExpressRoute",
+        sku=network.VirtualNetworkGatewaySkuArgs(name=sku, tier=sku),
+        ip_configurations=[network.VirtualNetworkGatewayIPConfigurationArgs(
+            name="default",
+            subnet=subnet,
+            public_ip_address=network.SubResourceArgs(id=ip.id),
+            private_ip_allocation_method="Dynamic",
+        )],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource) -> network.PublicIPAddress:
     """AZ gateway SKUs need Standard, static, zone-redundant public IPs (even when the
     tunnel itself uses private addresses, the gateway keeps a public one for management)."""
@@ -178,22 +198,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
         )
         gateway_subnet = network.SubResourceArgs(id=vnet.subnets.apply(lambda subnets: subnets[0].id))
 
-        er_ip = _zone_redundant_ip(f"{name}-ergw-ip", rg, self)
-        er_gateway = network.VirtualNetworkGateway(
-            f"{name}-ergw",
-            resource_group_name=rg,
-            gateway_type="ExpressRoute",
-            sku=network.VirtualNetworkGatewaySkuArgs(
-                name=settings.express_route_gateway_sku, tier=settings.express_route_gateway_sku
-            ),
-            ip_configurations=[network.VirtualNetworkGatewayIPConfigurationArgs(
-                name="default",
-                subnet=gateway_subnet,
-                public_ip_address=network.SubResourceArgs(id=er_ip.id),
-                private_ip_allocation_method="Dynamic",
-            )],
-            opts=child,
-        )
+        er_gateway = expressroute_gateway(name, rg, settings.express_route_gateway_sku, gateway_subnet, self)
         er_connection = network.VirtualNetworkGatewayConnection(
             f"{name}-er-connection",
             resource_group_name=rg,

@@ -1,8 +1,25 @@
-# Everything runs from the project's own virtualenv, created on first use.
+# Thin wrappers around the `expressroute-encryption` command (src/expressroute_encryption/cli.py),
+# all run from the project's own virtualenv, created on first use.
+#
+# Every variable reaches the command as one quoted argument (`$(call arg,...)`), so no value
+# can inject shell syntax. Recipes are not echoed, and pip's output goes to stderr, so that
+# `JSON=1` prints exactly one JSON document on stdout.
+#
+# Exit codes: the command returns 0 ok, 1 refused, 2 bad input. GNU make itself exits 2
+# whenever a recipe fails, so `make preview`, `make rotation-plan` and `make bench` exit 0 or 2
+# (the command's own code is printed on stderr; call `.venv/bin/expressroute-encryption`
+# directly where 1 and 2 must be told apart). `make check-policy` keeps 0/1/2 (see below).
 PYTHON ?= python3
 VENV := .venv
-PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/expressroute-encryption
 STACK ?= dev
+
+# '...'-quote one value for the shell ('  -> '\'').
+quote = '$(subst ','\'',$(1))'
+# "--flag 'value'" when the variable is set, nothing otherwise.
+arg = $(if $(2),$(1) $(call quote,$(2)))
+# Report the command's own exit code before make turns it into 2.
+status = || { code=$$?; echo "make: $@: expressroute-encryption exited $$code" >&2; exit $$code; }
 
 .PHONY: help venv preview rotation-plan test check-policy bench clean
 
@@ -11,38 +28,48 @@ help:
 	@echo "                                         offline preview of Pulumi.<stack>.yaml, with the policy pack"
 	@echo "make rotation-plan [STACK=dev] [PREVIOUS=export.json]         what the next pulumi up changes per link, and the runbook"
 	@echo "make test                                the whole test suite"
-	@echo "make check-policy FILE=path [CONFIG=f]   policy pack over a stack export or preview --json file"
+	@echo "make check-policy FILE=path [CONFIG=f] [JSON=1]   policy pack over a stack export or preview --json file"
 	@echo "make bench [RUNS=5]                      timings of the offline preview and policy check (docs/performance.md)"
 
-# The pinned requirements, then the components as the package `expressroute_encryption`
-# (editable: it is this checkout's components/), which the examples/ programs import.
-$(VENV)/.installed: requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
-	touch $@
+# Runtime pins (requirements.txt, also what `pulumi install` uses) with the package itself
+# installed editable, then the test tools (requirements-dev.txt).
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	@$(PYTHON) -m venv $(VENV) >&2
+	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2
+	@touch $@
 
 venv: $(VENV)/.installed
 
 preview: venv
-	$(PY) -m offline.preview --stack $(STACK) $(if $(EXPORT),--export $(EXPORT)) $(if $(CONFIG),--policy-config $(CONFIG)) $(if $(JSON),--json) $(if $(PREVIOUS),--previous $(PREVIOUS))
+	@$(CLI) preview --stack $(call quote,$(STACK)) $(call arg,--export,$(EXPORT)) \
+		$(call arg,--policy-config,$(CONFIG)) $(call arg,--previous,$(PREVIOUS)) $(if $(JSON),--json) $(status)
 
 rotation-plan: venv
-	$(PY) -m offline.rotation_plan --stack $(STACK) $(if $(PREVIOUS),--previous $(PREVIOUS))
+	@$(CLI) rotation-plan --stack $(call quote,$(STACK)) $(call arg,--previous,$(PREVIOUS)) $(status)
 
-# `make check-policy` keeps the checker's exit codes (0 clean, 1 mandatory violation,
-# 2 unreadable input). GNU make itself only exits 0 or 2 (and 1 under -q), so the check
-# runs while the Makefile is read: a violation turns on -q, which makes the out-of-date
-# phony goal exit 1; bad input stops with make's own exit 2.
-ifeq ($(MAKECMDGOALS),check-policy)
+test: venv
+	@$(VENV)/bin/python -m pytest
+
+bench: venv
+	@$(CLI) bench $(call arg,--runs,$(RUNS)) $(status)
+
+# `make check-policy` keeps the checker's exit codes 0/1/2. A failed recipe always makes
+# make exit 2, and only `-q` makes it exit 1, so the check runs while this file is read
+# (only when check-policy is the sole goal, and never under -n/--just-print), and a
+# mandatory violation turns on -q, under which the out-of-date goal exits 1. Bad input
+# stops with make's own exit 2.
+ifneq ($(filter check-policy,$(MAKECMDGOALS)),)
+ifneq ($(MAKECMDGOALS),check-policy)
+$(error check-policy runs on its own: make check-policy FILE=<file> [CONFIG=<file>] [JSON=1])
+endif
 ifeq ($(FILE),)
 $(error usage: make check-policy FILE=<stack export or preview --json> [CONFIG=<policy config>] [JSON=1])
 endif
+ifeq ($(findstring n,$(firstword -$(MAKEFLAGS))),)
 CHECK_LOG := $(shell mktemp)
-CHECK_CODE := $(shell { $(MAKE) -q $(VENV)/.installed || $(MAKE) -s --no-print-directory venv; } >&2 && \
-	$(PY) -m policy.expressroute_policy.checker $(FILE) $(if $(CONFIG),--config $(CONFIG)) $(if $(JSON),--json) \
-	> $(CHECK_LOG) 2>&1; echo $$?; )
+CHECK_CODE := $(shell { $(MAKE) -s --no-print-directory -q $(VENV)/.installed || $(MAKE) -s --no-print-directory venv; } >&2 && \
+	$(CLI) check-policy $(call quote,$(FILE)) $(call arg,--config,$(CONFIG)) $(if $(JSON),--json) > $(CHECK_LOG); echo $$?)
 $(info $(file < $(CHECK_LOG)))
 $(shell rm -f $(CHECK_LOG))
 ifeq ($(CHECK_CODE),1)
@@ -51,15 +78,10 @@ else ifneq ($(CHECK_CODE),0)
 $(error check-policy: the file or policy config could not be read (exit 2))
 endif
 endif
+endif
 
 check-policy:
 	@true
-
-test: venv
-	$(PY) -m pytest
-
-bench: venv
-	$(PY) -m bench.run $(if $(RUNS),--runs $(RUNS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache

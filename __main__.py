@@ -10,8 +10,8 @@ registered when the config or the change is refused.
 
 import pulumi
 
-from components.config import ConfigError, load_stack_config
-from components.rotation import (
+from expressroute_encryption.config import ConfigError, load_stack_config
+from expressroute_encryption.rotation import (
     first_deployment_warnings,
     key_fingerprints,
     read_last_deployment,
@@ -26,7 +26,7 @@ except ConfigError as error:
 
 from pulumi_azure_native import resources  # noqa: E402  (only once the config is valid)
 
-from components import (  # noqa: E402
+from expressroute_encryption import (  # noqa: E402
     DirectCircuit,
     EncryptedDirectPort,
     MacsecKeyVault,

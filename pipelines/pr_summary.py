@@ -3,8 +3,8 @@
     python3 pipelines/pr_summary.py --stack dev --preview offline-preview-dev.json \\
         [--policy policy-check-dev.json] [--out summary-dev.md]
 
-reads the JSON summaries of ``make preview ... JSON=1`` (``python -m offline.preview --json``)
-and ``make check-policy ... JSON=1`` (``python -m policy.expressroute_policy.checker --json``),
+reads the JSON summaries of ``make preview ... JSON=1`` (``expressroute-encryption preview --json``)
+and ``make check-policy ... JSON=1`` (``expressroute-encryption check-policy --json``),
 writes a short Markdown summary (stdout, or ``--out``) and exits with the status the pipeline
 should fail with: the offline preview's own exit code (0 ok, 1 mandatory policy violation,
 2 config, stack-file or policy-config error, including a MACsec change the rotation guard

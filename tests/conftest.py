@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from components.config import NAMESPACE, ConfigError, parse_stack_config
-from offline.harness import ProgramRun, Registration, run_program
-from offline.mocks import AzureMocks
-from offline.wire import unwrap
+from expressroute_encryption.config import NAMESPACE, ConfigError, parse_stack_config
+from expressroute_encryption.offline.harness import ProgramRun, Registration, run_program
+from expressroute_encryption.offline.mocks import AzureMocks
+from expressroute_encryption.offline.wire import unwrap
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+REPO = PROJECT_DIR
 
 BASE: dict[str, Any] = {
     "resourceGroupName": "rg-er-test",
@@ -112,3 +116,42 @@ def only_problem(values: dict[str, Any]) -> str:
     found = problems(values)
     assert len(found) == 1, found
     return found[0]
+
+
+PACKAGE_SOURCES = ("pyproject.toml", "README.md", "src")
+
+
+def _setuptools_can_build_offline() -> bool:
+    """The venv's own setuptools builds wheels from 70.1 on (bdist_wheel built in)."""
+    try:
+        import setuptools
+    except ImportError:
+        return False
+    major, minor = (int(part) for part in setuptools.__version__.split(".")[:2])
+    return (major, minor) >= (70, 1)
+
+
+@pytest.fixture(scope="session")
+def installed_package(tmp_path_factory) -> Path:
+    """What another project gets from `pip install <git URL or path>`: the package built
+    from a copy of its sources and installed on its own, into a directory of its own."""
+    root = tmp_path_factory.mktemp("package")
+    source, site = root / "source", root / "site"
+    source.mkdir()
+    for name in PACKAGE_SOURCES:
+        path = REPO / name
+        if path.is_dir():
+            shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "venv"))
+        else:
+            shutil.copy2(path, source / name)
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",
+               "--target", str(site), str(source)]
+    if _setuptools_can_build_offline():
+        command.insert(4, "--no-build-isolation")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        output = result.stdout + result.stderr
+        if "setuptools" in output and ("No matching distribution" in output or "Could not find a version" in output):
+            pytest.skip("the build backend pinned in pyproject.toml (setuptools) cannot be fetched here")
+        pytest.fail(f"pip install of the package failed:\n{output}")
+    return site

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from bench.generate import NAMESPACE, RESOURCES_PER_PORT, SHARED_RESOURCES, estate_config, invalid_config
-from components.config import ConfigError, parse_stack_config
-from offline import harness
-from offline.harness import run_program
+from expressroute_encryption.bench.generate import NAMESPACE, RESOURCES_PER_PORT, SHARED_RESOURCES, estate_config, invalid_config
+from expressroute_encryption.config import ConfigError, parse_stack_config
+from expressroute_encryption.offline import harness
+from expressroute_encryption.offline.harness import run_program
 from tests.conftest import PROJECT_DIR
 
 

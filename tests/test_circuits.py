@@ -6,10 +6,10 @@ import copy
 
 import pytest
 
-from components.config import parse_stack_config
-from offline.harness import run_program
-from offline.stack_file import load_stack_file
-from offline.wire import is_secret, unwrap
+from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.offline.harness import run_program
+from expressroute_encryption.offline.stack_file import load_stack_file
+from expressroute_encryption.offline.wire import is_secret, unwrap
 from tests.conftest import PROJECT_DIR, base_config, find, one, only_problem, plain_inputs, port, problems, run_stack
 
 PRIVATE = {

@@ -6,14 +6,14 @@ import textwrap
 
 import pytest
 
-from components.config import ConfigError
-from offline.wire import unwrap
+from expressroute_encryption.config import ConfigError
+from expressroute_encryption.offline.wire import unwrap
 from tests.conftest import BYO_CAK, BYO_CKN, find, one, plain_inputs
-from offline.harness import run_program
+from expressroute_encryption.offline.harness import run_program
 
 PROGRAM = """
 import pulumi
-from components import EncryptedDirectPort, MacsecKeyVault
+from expressroute_encryption import EncryptedDirectPort, MacsecKeyVault
 
 vault = MacsecKeyVault("kv", {"resource_group_name": "rg-app", "name": "kv-app-macsec"})
 port = EncryptedDirectPort("edge", {

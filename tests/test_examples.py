@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from offline import wire
-from offline.harness import run_program
-from offline.mocks import AzureMocks, UnansweredStackReference
-from offline.preview import main as preview_main
-from offline.preview import referenced_stack_outputs, run_preview
-from offline.stack_file import load_stack_file
-from tests.test_package import installed_package  # noqa: F401  (session fixture: the package, pip-installed)
+from expressroute_encryption.offline import wire
+from expressroute_encryption.offline.harness import run_program
+from expressroute_encryption.offline.mocks import AzureMocks, UnansweredStackReference
+from expressroute_encryption.cli import main as cli_main
+from expressroute_encryption.offline.preview import referenced_stack_outputs, run_preview
+from expressroute_encryption.offline.stack_file import load_stack_file
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -28,16 +27,12 @@ TOKEN = "expressroute-encryption:index:"
 
 
 @pytest.fixture
-def consumer(installed_package, monkeypatch):  # noqa: F811
-    """The examples import the installed package, not this repository's components/."""
-    def purge():
-        for name in [m for m in sys.modules if m == "expressroute_encryption" or m.startswith("expressroute_encryption.")]:
-            del sys.modules[name]
+def consumer():
+    """The examples import the package by its one name, `expressroute_encryption` (this
+    checkout, installed editable; test_package.py runs a non-editable install on its own)."""
+    import expressroute_encryption
 
-    purge()
-    monkeypatch.syspath_prepend(str(installed_package))
-    yield installed_package
-    purge()
+    return Path(expressroute_encryption.__file__).parent
 
 
 def resources(export: Path) -> list[dict]:
@@ -184,17 +179,17 @@ def test_vnet_example_with_an_encrypted_network_export(consumer, tmp_path):
 
 
 def preview_cli(*args: str, site: Path) -> subprocess.CompletedProcess:
-    """`python -m offline.preview ...` as a user runs it, with the installed package.
+    """`expressroute-encryption preview ...` as a user runs it, with the installed package.
 
     Failed runs go through a process of their own: the SDK leaves the program's failed
     futures behind, which would otherwise be reported when pytest collects them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
     env["PYTHONPATH"] = str(site)
-    return subprocess.run([sys.executable, "-m", "offline.preview", *args], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "preview", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
-def test_vnet_example_needs_the_network_stacks_outputs(installed_package, network_run, tmp_path):  # noqa: F811
+def test_vnet_example_needs_the_network_stacks_outputs(installed_package, network_run, tmp_path):
     result = preview_cli("--project-dir", str(VNET_EXAMPLE), "--stack", "dev", site=installed_package)
     assert result.returncode == 2
     assert result.stderr.strip() == (
@@ -251,6 +246,6 @@ def test_stack_references_are_answered_by_stack_name():
 
 def test_stack_output_option_needs_a_stack_and_a_file(capsys):
     with pytest.raises(SystemExit) as info:
-        preview_main(["--project-dir", str(VNET_EXAMPLE), "--stack-output", "just-a-name"])
+        cli_main(["preview", "--project-dir", str(VNET_EXAMPLE), "--stack-output", "just-a-name"])
     assert info.value.code == 2
     assert "--stack-output just-a-name: expected STACK=FILE" in capsys.readouterr().err

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline.wire import SECRET_SIG, WITHHELD
+from expressroute_encryption.offline.wire import SECRET_SIG, WITHHELD
 from tests.conftest import BYO_CAK, BYO_CKN, PROJECT_DIR
 from tests.pulumi_crypto import GoCompatibleEncrypter
 
 
 def preview(*args: str, cwd: Path = PROJECT_DIR, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "offline.preview", *args],
+        [sys.executable, "-m", "expressroute_encryption.cli", "preview", *args],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
         env={"PATH": "/usr/bin:/bin", **(env or {})},
     )
@@ -151,10 +151,10 @@ def test_bad_policy_config_exits_2(tmp_path):
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "vpn", "vwan"])
 def test_example_stacks_pass_every_mandatory_policy(stack):
-    from offline.harness import run_program
-    from offline.preview import policy_resources
-    from offline.stack_file import load_stack_file
-    from policy.expressroute_policy.checker import evaluate
+    from expressroute_encryption.offline.harness import run_program
+    from expressroute_encryption.offline.preview import policy_resources
+    from expressroute_encryption.offline.stack_file import load_stack_file
+    from expressroute_encryption.policy.checker import evaluate
 
     stack_file = load_stack_file(PROJECT_DIR, stack)
     run = run_program(PROJECT_DIR, stack_file.project, stack, stack_file.config, stack_file.secret_keys)
@@ -181,7 +181,7 @@ def test_make_check_policy_keeps_the_checker_exit_codes(tmp_path):
     assert violated.returncode == 1
     assert "mandatory: critical-resources-protected:" in violated.stdout
     unreadable = make(f"FILE={tmp_path / 'missing.json'}")
-    assert unreadable.returncode == 2 and "cannot read FILE" in unreadable.stdout
+    assert unreadable.returncode == 2 and "cannot read FILE" in unreadable.stderr
 
 
 def test_a_key_set_without_secret_next_to_encrypted_ones_is_refused(tmp_path, encrypter):

@@ -19,52 +19,15 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-import components
-from components import tokens
-from components.provider import COMPONENTS, NAMESPACE, SECRET_OUTPUTS, package_schema
-from offline.harness import run_program
-from offline.mocks import AzureMocks
-from offline.wire import is_secret, unwrap
+import expressroute_encryption as components
+from expressroute_encryption import tokens
+from expressroute_encryption.provider import COMPONENTS, NAMESPACE, SECRET_OUTPUTS, package_schema
+from expressroute_encryption.offline.harness import run_program
+from expressroute_encryption.offline.mocks import AzureMocks
+from expressroute_encryption.offline.wire import is_secret, unwrap
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGE_SOURCES = ("pyproject.toml", "README.md", "components")
 TOKEN = "expressroute-encryption:index:"
-
-
-def _setuptools_can_build_offline() -> bool:
-    """The venv's own setuptools builds wheels from 70.1 on (bdist_wheel built in)."""
-    try:
-        import setuptools
-    except ImportError:
-        return False
-    major, minor = (int(part) for part in setuptools.__version__.split(".")[:2])
-    return (major, minor) >= (70, 1)
-
-
-@pytest.fixture(scope="session")
-def installed_package(tmp_path_factory) -> Path:
-    """What another project gets from `pip install <git URL or path>`: the package built
-    from a copy of its sources and installed on its own, into a directory of its own."""
-    root = tmp_path_factory.mktemp("package")
-    source, site = root / "source", root / "site"
-    source.mkdir()
-    for name in PACKAGE_SOURCES:
-        path = REPO / name
-        if path.is_dir():
-            shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "venv"))
-        else:
-            shutil.copy2(path, source / name)
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",
-               "--target", str(site), str(source)]
-    if _setuptools_can_build_offline():
-        command.insert(4, "--no-build-isolation")
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        output = result.stdout + result.stderr
-        if "setuptools" in output and ("No matching distribution" in output or "Could not find a version" in output):
-            pytest.skip("the build backend pinned in pyproject.toml (setuptools) cannot be fetched here")
-        pytest.fail(f"pip install of the package failed:\n{output}")
-    return site
 
 
 def _consumer_env(site: Path) -> dict[str, str]:
@@ -93,7 +56,9 @@ def _version(text: str) -> tuple[int, ...]:
 def test_pyproject_declares_the_package_under_its_own_name():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
     assert project["project"]["name"] == "expressroute-encryption"
-    assert project["tool"]["setuptools"]["package-dir"] == {"expressroute_encryption": "components"}
+    # One import name everywhere: the package is src/expressroute_encryption, installed editable here.
+    assert project["tool"]["setuptools"]["packages"]["find"] == {"where": ["src"]}
+    assert project["project"]["scripts"] == {"expressroute-encryption": "expressroute_encryption.cli:main"}
     assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "expressroute_encryption.__version__"}
     # A reproducible build: the backend is pinned.
     assert project["build-system"]["build-backend"] == "setuptools.build_meta"
@@ -107,10 +72,10 @@ def test_pyproject_declares_the_package_under_its_own_name():
         if name in pins:
             assert _version(lower) <= _version(pins[name]), requirement
             assert upper and _version(pins[name]) < _version(upper), requirement
-    # The plugin's own requirements (pulumi package add) are the same ranges.
+    # The plugin's own requirements (pulumi package add) are this package, with those ranges.
     plugin = [line for line in (REPO / "components/requirements.txt").read_text().splitlines()
               if line and not line.startswith("#")]
-    assert plugin == project["project"]["dependencies"]
+    assert plugin == [".."]
 
 
 def test_installed_package_layout(installed_package):
@@ -118,7 +83,7 @@ def test_installed_package_layout(installed_package):
     modules = {p.name for p in package.glob("*.py")}
     assert {"__init__.py", "__main__.py", "config.py", "tokens.py", "provider.py", "key_vault.py", "direct_port.py",
             "circuit.py", "vpn.py", "virtual_wan_vpn.py", "circuit_connection.py"} <= modules
-    assert (package / "PulumiPlugin.yaml").is_file()
+    assert {"offline", "policy", "bench"} <= {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
     assert not (installed_package / "components").exists(), "the repository's directory name must not leak"
     (dist_info,) = installed_package.glob("expressroute_encryption-*.dist-info")
     metadata = (dist_info / "METADATA").read_text()
@@ -316,8 +281,8 @@ def test_secret_outputs_are_described_as_secret(schema):
 CONSTRUCT = '''
 import pulumi
 from pulumi.provider.experimental.component import ComponentProvider
-from components.provider import COMPONENTS, NAMESPACE
-from components.tokens import PACKAGE_NAME
+from expressroute_encryption.provider import COMPONENTS, NAMESPACE
+from expressroute_encryption.tokens import PACKAGE_NAME
 
 provider = ComponentProvider(COMPONENTS, PACKAGE_NAME, NAMESPACE, "0.0.0")
 
@@ -460,7 +425,7 @@ def test_a_renamed_component_registers_with_an_alias_to_its_old_type(monkeypatch
     pulumi_settings.ROOT.set(None)
     pulumi_mocks.set_mocks(mocks, project="aliases", stack="dev", preview=True, monitor=monitor,
                            organization="organization")
-    from components import EncryptedDirectPort, MacsecKeyVault
+    from expressroute_encryption import EncryptedDirectPort, MacsecKeyVault
 
     opts = pulumi.ResourceOptions(protect=False)
 

@@ -35,7 +35,7 @@ import hashlib
 
 import pytest
 
-from offline.passphrase import PassphraseError, make_decrypter
+from expressroute_encryption.offline.passphrase import PassphraseError, make_decrypter
 from tests.pulumi_crypto import GoCompatibleEncrypter as _GoCompatibleEncrypter
 
 # --- vectors made by Pulumi (sources in the module docstring) ------------------------------------

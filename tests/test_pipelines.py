@@ -204,12 +204,12 @@ def test_actions_are_pinned_to_versions():
 # --- the offline commands' JSON summaries -----------------------------------------------------
 
 def preview(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
-    return run(sys.executable, "-m", "offline.preview", *args, cwd=cwd)
+    return run(sys.executable, "-m", "expressroute_encryption.cli", "preview", *args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
 def dev_preview(tmp_path_factory):
-    """`python -m offline.preview --stack dev --json --export FILE`: (summary, export path)."""
+    """`expressroute-encryption preview --stack dev --json --export FILE`: (summary, export path)."""
     export = tmp_path_factory.mktemp("dev") / "preview-export.json"
     result = preview("--stack", "dev", "--json", "--export", str(export))
     assert result.returncode == 0, result.stderr
@@ -231,14 +231,14 @@ def test_preview_json_has_resource_counts_policy_results_and_no_errors(dev_previ
 
 def test_checker_json_on_the_preview_export(dev_preview):
     summary, export = dev_preview
-    result = run(sys.executable, "-m", "policy.expressroute_policy.checker", str(export), "--json")
+    result = run(sys.executable, "-m", "expressroute_encryption.cli", "check-policy", str(export), "--json")
     assert result.returncode == 0, result.stderr
     checked = json.loads(result.stdout)
     assert checked["format"] == "stack export" and checked["policyPack"] == "expressroute-encryption-policies"
     assert checked["resources"] == summary["resources"]
     assert (checked["mandatory"], checked["advisory"]) == (0, 6)
     assert sorted(map(json.dumps, checked["violations"])) == sorted(map(json.dumps, summary["policy"]["violations"]))
-    text = run(sys.executable, "-m", "policy.expressroute_policy.checker", str(export))
+    text = run(sys.executable, "-m", "expressroute_encryption.cli", "check-policy", str(export))
     assert text.returncode == 0 and not ANSI.search(text.stdout + text.stderr)
 
 

@@ -7,7 +7,7 @@ import json
 import pulumi
 import pytest
 
-from offline.wire import SECRET_SIG, is_secret, redact, unwrap
+from expressroute_encryption.offline.wire import SECRET_SIG, is_secret, redact, unwrap
 from tests.conftest import BYO_CAK, BYO_CKN, base_config, find, one, plain_inputs, port, run_stack
 
 LINKS = ("link1", "link2")
@@ -295,7 +295,7 @@ def test_config_error_registers_nothing_and_lists_every_problem():
 
 
 def test_config_error_happens_before_any_registration(monkeypatch):
-    from offline import harness
+    from expressroute_encryption.offline import harness
 
     seen = []
     original = harness.RecordingMonitor.RegisterResource

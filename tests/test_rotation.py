@@ -8,9 +8,9 @@ import sys
 import pulumi
 import pytest
 
-from components.config import parse_stack_config
-from components.rotation import Previous, rotation_plan
-from offline.wire import is_secret, unwrap
+from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.rotation import Previous, rotation_plan
+from expressroute_encryption.offline.wire import is_secret, unwrap
 from tests.conftest import BYO_CAK, BYO_CKN, PROJECT_DIR, base_config, find, one, plain_inputs, port, run_stack
 from tests.test_offline_preview import dev_config, project_copy
 
@@ -55,7 +55,7 @@ def test_rotating_link1_only_passes_and_changes_only_link1(live):
 
 
 def test_rotating_both_links_of_an_active_port_is_refused_before_anything_is_registered(live, monkeypatch):
-    from offline import harness
+    from expressroute_encryption.offline import harness
 
     registered = []
     original = harness.RecordingMonitor.RegisterResource
@@ -183,7 +183,7 @@ def test_plan_shows_a_refusal(live):
 def make_stack_and_previous(tmp_path, generations):
     """A project copy whose dev stack raised key generations, and an export of the original dev."""
     previous = tmp_path / "previous.json"
-    subprocess.run([sys.executable, "-m", "offline.preview", "--stack", "dev", "--export", str(previous)],
+    subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "preview", "--stack", "dev", "--export", str(previous)],
                    cwd=PROJECT_DIR, check=True, capture_output=True)
     config = dev_config()
     config["expressroute-encryption:ports"][0]["macsec"]["keyGeneration"] = generations
@@ -194,11 +194,11 @@ def make_stack_and_previous(tmp_path, generations):
 def test_make_rotation_plan_and_preview_with_previous(tmp_path, generations, code):
     (tmp_path / "project").mkdir()
     project, previous = make_stack_and_previous(tmp_path, generations)
-    plan = subprocess.run([sys.executable, "-m", "offline.rotation_plan", "--stack", "dev", "--project-dir", str(project),
+    plan = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "rotation-plan", "--stack", "dev", "--project-dir", str(project),
                            "--previous", str(previous)], cwd=PROJECT_DIR, capture_output=True, text=True)
     assert plan.returncode == code, plan.stderr
     assert "port er-direct-ams-dev (stage active):" in plan.stdout
-    preview = subprocess.run([sys.executable, "-m", "offline.preview", "--stack", "dev", "--project-dir", str(project),
+    preview = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "preview", "--stack", "dev", "--project-dir", str(project),
                               "--previous", str(previous)], cwd=PROJECT_DIR, capture_output=True, text=True)
     assert preview.returncode == (0 if code == 0 else 2), preview.stderr
     assert "Traceback" not in preview.stderr
@@ -209,7 +209,7 @@ def test_make_rotation_plan_and_preview_with_previous(tmp_path, generations, cod
 def test_unreadable_previous_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "previous.json"
     bad.write_text("{not json")
-    result = subprocess.run([sys.executable, "-m", "offline.preview", "--previous", str(bad)],
+    result = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "preview", "--previous", str(bad)],
                             cwd=PROJECT_DIR, capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: previous deployment: {bad}: not a `pulumi stack export` file"
@@ -238,7 +238,7 @@ def test_reserved_port_may_go_straight_to_active():
 
 
 def test_first_deployment_past_reserved_is_warned_in_the_preview():
-    result = subprocess.run([sys.executable, "-m", "offline.preview", "--stack", "dev"], cwd=PROJECT_DIR,
+    result = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "preview", "--stack", "dev"], cwd=PROJECT_DIR,
                             capture_output=True, text=True)
     assert result.returncode == 0
     assert ("warning: port 'er-direct-ams-dev' is deployed for the first time at stage active: if the port "

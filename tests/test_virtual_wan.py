@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from components.config import parse_stack_config
-from offline.preview import policy_resources
-from offline.wire import is_secret, redact, unwrap
-from policy.expressroute_policy.checker import evaluate
+from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.offline.preview import policy_resources
+from expressroute_encryption.offline.wire import is_secret, redact, unwrap
+from expressroute_encryption.policy.checker import evaluate
 from tests.conftest import base_config, find, one, only_problem, plain_inputs, port, problems, run_stack
 from tests.test_circuits import circuit
 from tests.test_vpn import VPN

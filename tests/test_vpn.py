@@ -8,8 +8,8 @@ import json
 import pulumi
 import pytest
 
-from components.config import parse_stack_config
-from offline.wire import is_secret, redact, unwrap
+from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.offline.wire import is_secret, redact, unwrap
 from tests.conftest import base_config, find, one, only_problem, plain_inputs, port, problems, run_stack
 from tests.test_circuits import circuit
 

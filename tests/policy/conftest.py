@@ -1,4 +1,4 @@
-"""Make the policy pack (``policy.expressroute_policy``) and this directory's helpers importable, whatever
+"""Make the policy pack (``expressroute_encryption.policy``) and this directory's helpers importable, whatever
 directory pytest is started from and whatever import mode it uses."""
 
 import sys

@@ -17,7 +17,7 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from policy.expressroute_policy import azure
+from expressroute_encryption.policy import azure
 
 PROJECT_URN = "urn:pulumi:dev::expressroute-encryption::"
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"

@@ -11,8 +11,9 @@ from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceVali
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from policy.expressroute_policy import checker
-from policy.expressroute_policy.checker import InputError, Violation, evaluate, main
+from expressroute_encryption.policy import checker
+from expressroute_encryption.cli import main
+from expressroute_encryption.policy.checker import InputError, Violation, evaluate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +24,7 @@ CIRCUIT_URN = "urn:pulumi:prod::expressroute-encryption::azure-native:network:Ex
 
 def run(capsys, *args):
     """Run the command line in-process; returns (exit status, stdout lines, stderr)."""
-    status = main([str(arg) for arg in args])
+    status = main(["check-policy", *[str(arg) for arg in args]])
     out, err = capsys.readouterr()
     return status, out.splitlines(), err
 
@@ -125,7 +126,7 @@ class TestCommandLine:
         ("export-compliant.json", 0), ("export-violations.json", 1), ("truncated-preview.txt", 2)])
     def test_module_runs_from_the_repository_root(self, file, status):
         result = subprocess.run(
-            [sys.executable, "-m", "policy.expressroute_policy.checker", str(FIXTURES / file)],
+            [sys.executable, "-m", "expressroute_encryption.cli", "check-policy", str(FIXTURES / file)],
             cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False)
         assert result.returncode == status
         assert "Traceback" not in result.stderr + result.stdout

@@ -13,7 +13,7 @@ from policy_builders import (
 )
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
-from policy.expressroute_policy.expressroute import (
+from expressroute_encryption.policy.expressroute import (
     macsec_cipher,
     macsec_required,
     port_identity,

@@ -4,8 +4,8 @@ import pytest
 from policy_builders import CIRCUIT, PORT, SECRET, VAULT, port, resource_violations, secret, vault
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
-from policy.expressroute_policy.keyvault import firewall_trusted_services, soft_delete_purge_protection
-from policy.expressroute_policy.protection import critical_resources_protected
+from expressroute_encryption.policy.keyvault import firewall_trusted_services, soft_delete_purge_protection
+from expressroute_encryption.policy.protection import critical_resources_protected
 
 VAULT_POLICIES = [firewall_trusted_services, soft_delete_purge_protection]
 

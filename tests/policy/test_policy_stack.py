@@ -18,8 +18,8 @@ from policy_builders import (
 )
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
-from policy.expressroute_policy.azure import PRIVATE_ENDPOINT, VAULT_PRIVATE_ENDPOINT_CONNECTION
-from policy.expressroute_policy.stack import circuit_on_encrypted_port, no_private_endpoint_for_macsec
+from expressroute_encryption.policy.azure import PRIVATE_ENDPOINT, VAULT_PRIVATE_ENDPOINT_CONNECTION
+from expressroute_encryption.policy.stack import circuit_on_encrypted_port, no_private_endpoint_for_macsec
 
 PORT_ID = arm_id("Microsoft.Network/expressRoutePorts", "erp-weu-1")
 VAULT_ID = arm_id("Microsoft.KeyVault/vaults", "kv-macsec")

@@ -4,13 +4,13 @@ import pytest
 from policy_builders import arm_id, secret, stack_resource, stack_violations, urn
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 
-from policy.expressroute_policy.azure import (
+from expressroute_encryption.policy.azure import (
     GATEWAY_CONNECTION,
     LOCAL_NETWORK_GATEWAY,
     VPN_GATEWAY,
     VWAN_VPN_CONNECTION,
 )
-from policy.expressroute_policy.vpn import ipsec_policy_strength
+from expressroute_encryption.policy.vpn import ipsec_policy_strength
 
 GATEWAY_ID = arm_id("Microsoft.Network/virtualNetworkGateways", "vgw-vpn")
 LOCAL_GATEWAY_ID = arm_id("Microsoft.Network/localNetworkGateways", "lgw-onprem")

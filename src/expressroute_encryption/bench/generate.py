@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 
 NAMESPACE = "expressroute-encryption"
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+# The project the benchmark measures: the one it is run from (`make bench` runs it at the root).
+PROJECT_DIR = Path.cwd()
 # What a project directory needs for the offline preview (as tests/test_offline_preview.py's project_copy).
 PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "offline", "policy")
 
@@ -98,7 +99,7 @@ def invalid_config() -> dict[str, Any]:
 
 
 def project_dir(root: Path, stack: str, config: dict[str, Any]) -> Path:
-    """A project directory for ``offline.preview --project-dir``: symlinks to the project's
+    """A project directory for ``expressroute-encryption preview --project-dir``: symlinks to the project's
     program, components, mocks and policy pack, and a generated ``Pulumi.<stack>.yaml``."""
     root.mkdir(parents=True, exist_ok=True)
     for entry in PROJECT_ENTRIES:

@@ -1,4 +1,4 @@
-"""Rotation plan: ``python -m offline.rotation_plan [--stack dev] [--previous FILE]``.
+"""Rotation plan: ``expressroute-encryption rotation-plan [--stack dev] [--previous FILE]``.
 
 Prints, for each port, what the next ``pulumi up`` will change on each link against the
 last deployment (a ``pulumi stack export`` file; without it the stack is treated as
@@ -13,23 +13,26 @@ import argparse
 import sys
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from expressroute_encryption.exit_codes import ExitCode
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="offline.rotation_plan", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", default="dev")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``rotation-plan`` subcommand's options."""
+    parser.add_argument("--stack", default="dev", help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--previous", metavar="FILE", help="`pulumi stack export` of the last deployment")
-    parser.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    parser.add_argument("--project-dir", default=".", help="the Pulumi project (default: the current directory)")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run the ``rotation-plan`` subcommand; returns its exit code."""
 
     from pulumi.runtime.config import set_all_config
 
-    from components.config import ConfigError, load_stack_config
-    from components.rotation import Previous, rotation_plan, rotation_problems
-    from offline.previous import PreviousDeployment, PreviousError, load_previous
-    from offline.stack_file import StackFileError, load_stack_file
-    from offline.wire import unwrap
+    from expressroute_encryption.config import ConfigError, load_stack_config
+    from expressroute_encryption.rotation import Previous, rotation_plan, rotation_problems
+    from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
+    from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
+    from expressroute_encryption.offline.wire import unwrap
 
     try:
         stack_file = load_stack_file(Path(args.project_dir), args.stack)
@@ -38,17 +41,13 @@ def main(argv: list[str] | None = None) -> int:
         config = load_stack_config()
     except (StackFileError, PreviousError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
     for note in stack_file.notes + last.notes:
         print(f"note: {note}")
     outputs = unwrap(last.outputs)
     previous = Previous(ports=outputs.get("ports") or {}, fingerprints=outputs.get("macsecKeyFingerprints") or {})
     print(rotation_plan(config, previous, args.stack))
-    return 1 if rotation_problems(config, previous) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return ExitCode.REFUSED if rotation_problems(config, previous) else ExitCode.OK

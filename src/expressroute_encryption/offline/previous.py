@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offline import wire
+from expressroute_encryption.offline import wire
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -38,7 +38,7 @@ def _decrypter(deployment: dict[str, Any]):
     salt = (provider.get("state") or {}).get("salt")
     if provider.get("type") != "passphrase" or passphrase is None or not salt:
         return None
-    from offline.passphrase import PassphraseError, make_decrypter
+    from expressroute_encryption.offline.passphrase import PassphraseError, make_decrypter
 
     try:
         return make_decrypter(salt, passphrase)

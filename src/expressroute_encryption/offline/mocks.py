@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import pulumi
 
-from offline import wire
+from expressroute_encryption.offline import wire
 
 SUBSCRIPTION_ID = "9b2c1f4e-7d3a-4c55-9e61-2f0a8d6b3c17"
 TENANT_ID = "5f3e8a21-6b4c-4d7e-8f90-1a2b3c4d5e6f"

@@ -1,8 +1,8 @@
 """Offline policy checker: the pack's policies against a stack's resources, without the Pulumi CLI.
 
-Command line (from the repository root)::
+Command line::
 
-    python -m policy.expressroute_policy.checker FILE [--config CONFIG] [--json]
+    expressroute-encryption check-policy FILE [--config CONFIG] [--json]
 
 ``FILE`` is the output of ``pulumi stack export`` (``deployment.resources[]``) or of
 ``pulumi preview --json`` (``steps[].newState``; steps without a new state, i.e. deletions, are skipped).
@@ -18,7 +18,7 @@ violated, 1 when one is, 2 when FILE or CONFIG cannot be read or is malformed.
 
 Python API::
 
-    from policy.expressroute_policy.checker import evaluate, Violation
+    from expressroute_encryption.policy.checker import evaluate, Violation
     violations = evaluate(resources, config=None)
 
 ``resources`` is a list of resources in the stack-export shape: dicts with ``type``, ``urn`` and
@@ -69,7 +69,9 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 
 from .pack import DEFAULT_ENFORCEMENT_LEVEL, PACK_NAME, POLICIES
 
-EXIT_OK, EXIT_MANDATORY_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+from expressroute_encryption.exit_codes import ExitCode
+
+EXIT_OK, EXIT_MANDATORY_VIOLATION, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.REFUSED, ExitCode.BAD_INPUT
 EXPORT_VERSION = 3  # the `pulumi stack export` format read here
 SKIPPED_TYPES = ("pulumi:pulumi:Stack",)
 SKIPPED_TYPE_PREFIXES = ("pulumi:providers:",)
@@ -429,21 +431,15 @@ def summary(violations: Sequence[Violation], resource_count: int) -> dict[str, i
     }
 
 
-def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m policy.expressroute_policy.checker",
-        description=f"Check a stack export or a `pulumi preview --json` file against the {PACK_NAME} "
-                    "policy pack. Exit status: 0 no mandatory violation, 1 mandatory violations, "
-                    "2 unreadable or malformed input.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``check-policy`` subcommand's options."""
     parser.add_argument("file", metavar="FILE", help="`pulumi stack export` or `pulumi preview --json` output")
     parser.add_argument("--config", metavar="CONFIG", help="policy pack config (as for --policy-pack-config)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
-    return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The command line; returns the exit status."""
-    arguments = parse_arguments(argv)
+def run(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run the ``check-policy`` subcommand; returns its exit code."""
     try:
         kind, resources = load_resources(arguments.file)
         violations = evaluate(resources, load_config(arguments.config))
@@ -460,7 +456,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PACK_NAME}: {counts['mandatory']} mandatory and {counts['advisory']} advisory violation(s) "
               f"in {counts['resources']} resource(s) of {arguments.file} ({kind}).")
     return EXIT_MANDATORY_VIOLATION if counts["mandatory"] else EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

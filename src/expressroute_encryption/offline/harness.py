@@ -34,9 +34,9 @@ from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import register_stack_transformation, run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from components.rotation import whole_numbers
-from offline.mocks import AzureMocks
-from offline.wire import is_secret, secret
+from expressroute_encryption.rotation import whole_numbers
+from expressroute_encryption.offline.mocks import AzureMocks
+from expressroute_encryption.offline.wire import is_secret, secret
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 

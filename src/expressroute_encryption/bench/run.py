@@ -1,7 +1,7 @@
 """`make bench`: how fast the offline preview and the policy check are, from one port to a
 global estate, as ratios to the cost of merely importing the SDKs.
 
-    python -m bench.run [--runs 5] [--no-scaling] [--json FILE] [--check]
+    expressroute-encryption bench [--runs 5] [--no-scaling] [--json FILE] [--check]
 
 Every case is a whole process (interpreter start, imports, work, exit), timed from
 spawn to exit, with its peak resident memory from ``os.wait4``. The cases run in
@@ -43,9 +43,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from bench.generate import PROJECT_DIR, estate_config, invalid_config, project_dir
+from expressroute_encryption.exit_codes import ExitCode
+from expressroute_encryption.bench.generate import PROJECT_DIR, estate_config, invalid_config, project_dir
 
 PYTHON = sys.executable
+# The command under test, run as a user runs it (`expressroute-encryption ...`).
+CLI = [PYTHON, "-m", "expressroute_encryption.cli"]
 LARGE_PORTS, EXPORT_PORTS, SCALING_PORTS = 20, 100, (5, 10)
 MEMORY_LIMIT_MB = 300
 LINEAR_TOLERANCE = 1.5  # marginal cost per resource may differ by this factor between sizes
@@ -130,7 +133,7 @@ def json_resources(stdout: str) -> int:
 
 
 def preview(stack: str, project: Path | None = None, *extra: str) -> list[str]:
-    argv = [PYTHON, "-m", "offline.preview", "--stack", stack, "--json", *extra]
+    argv = [*CLI, "preview", "--stack", stack, "--json", *extra]
     return argv + (["--project-dir", str(project)] if project else [])
 
 
@@ -232,15 +235,18 @@ def report(cases: dict[str, Case], scaling: list[ScalePoint], runs: int, info: d
     return "\n".join(lines), missed
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``bench`` subcommand's options."""
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 5)),
                         help="timed rounds; each figure is the median (default 5, or $BENCH_RUNS)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the 5- and 10-port previews")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run the ``bench`` subcommand; returns its exit code."""
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
@@ -264,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             Case("small", "preview of Pulumi.dev.yaml", preview("dev"), 0, 1.6, json_resources),
             Case("large", f"preview of {LARGE_PORTS} ports x 10 circuits + VPN", preview(f"ports{LARGE_PORTS}", estates), 0, 4,
                  json_resources),
-            Case("policy", "policy check of a stack export", [PYTHON, "-m", "policy.expressroute_policy.checker", str(export), "--json"],
+            Case("policy", "policy check of a stack export", [*CLI, "check-policy", str(export), "--json"],
                  0, 2, json_resources),
         ]
         if not args.no_scaling:
@@ -294,8 +300,4 @@ def main(argv: list[str] | None = None) -> int:
             "exportSetup": {"ports": EXPORT_PORTS, "wall": setup.wall, "peakMb": setup.peak_mb, "resources": json_resources(setup.stdout)},
             "missed": missed,
         }, indent=2))
-    return 1 if (missed and args.check) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return ExitCode.REFUSED if (missed and args.check) else ExitCode.OK

@@ -1,4 +1,4 @@
-"""Offline preview: ``python -m offline.preview [--stack dev] [--export FILE]``.
+"""Offline preview: ``expressroute-encryption preview [--stack dev] [--export FILE]``.
 
 Runs the real program for ``Pulumi.<stack>.yaml`` against the Azure mocks and prints
 the resource tree and a MACsec summary per port and link. No Azure credentials, no
@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = 0, 1, 2
+from expressroute_encryption.exit_codes import ExitCode
+
+EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = ExitCode.OK, ExitCode.REFUSED, ExitCode.BAD_INPUT
 
 
 def _tree_lines(run) -> list[str]:
@@ -53,7 +54,7 @@ def _tree_lines(run) -> list[str]:
 
 
 def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
-    from offline.wire import unwrap
+    from expressroute_encryption.offline.wire import unwrap
 
     lines = []
     for port, info in sorted((unwrap(stack_outputs).get("ports") or {}).items()):
@@ -69,7 +70,7 @@ def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
 
 
 def _circuit_lines(stack_outputs: dict[str, Any]) -> list[str]:
-    from offline.wire import unwrap
+    from expressroute_encryption.offline.wire import unwrap
 
     outputs = unwrap(stack_outputs)
     port_names = {info.get("id"): name for name, info in (outputs.get("ports") or {}).items()}
@@ -86,7 +87,7 @@ def _circuit_lines(stack_outputs: dict[str, Any]) -> list[str]:
 
 
 def _vpn_lines(stack_outputs: dict[str, Any]) -> list[str]:
-    from offline.wire import unwrap
+    from expressroute_encryption.offline.wire import unwrap
 
     vpn = unwrap(stack_outputs).get("vpn")
     if not vpn:
@@ -112,8 +113,8 @@ def policy_resources(run) -> list[dict[str, Any]]:
 
 def export_document(run, stack: str, project: str) -> dict[str, Any]:
     """The run as a ``pulumi stack export`` (version 3) document, secrets redacted."""
-    from offline.harness import STACK_TYPE
-    from offline.wire import redact
+    from expressroute_encryption.offline.harness import STACK_TYPE
+    from expressroute_encryption.offline.wire import redact
 
     resources = []
     for reg in run.registrations:
@@ -199,8 +200,8 @@ def referenced_stack_outputs(stack_outputs: dict[str, str]) -> tuple[dict[str, d
     known yet, and a note names them. Raises PreviousError for an unreadable file."""
     from pulumi.runtime.rpc import UNKNOWN
 
-    from offline import wire
-    from offline.previous import load_previous
+    from expressroute_encryption.offline import wire
+    from expressroute_encryption.offline.previous import load_previous
 
     answers, notes = {}, []
     for name, path in stack_outputs.items():
@@ -241,9 +242,9 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
     """Preview ``stack`` offline: config, program (against ``previous``, a stack export
     of the last deployment, or as a new stack; and ``stack_outputs``, stack name -> export
     file, for stack references to other stacks), export, policies."""
-    from offline.previous import PreviousDeployment, PreviousError, load_previous
-    from offline.stack_file import StackFileError, load_stack_file
-    from policy.expressroute_policy.checker import InputError, evaluate, load_config
+    from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
+    from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
+    from expressroute_encryption.policy.checker import InputError, evaluate, load_config
 
     report = Report(stack)
     try:
@@ -261,8 +262,8 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
 
     import pulumi
 
-    from offline.harness import run_program
-    from offline.mocks import AzureMocks, UnansweredStackReference
+    from expressroute_encryption.offline.harness import run_program
+    from expressroute_encryption.offline.mocks import AzureMocks, UnansweredStackReference
 
     try:
         with _program_warnings() as warnings:
@@ -296,20 +297,22 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="offline.preview", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``preview`` subcommand's options."""
     parser.add_argument("--stack", default="dev", help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--export", metavar="FILE", help="write a stack-export-shaped file")
     parser.add_argument("--policy-config", metavar="FILE", help="policy pack config (as --policy-pack-config)")
     parser.add_argument("--previous", metavar="FILE", help="`pulumi stack export` of the last deployment (default: a new stack)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary (for pipelines) instead of text")
-    parser.add_argument("--project-dir", default=str(PROJECT_DIR),
-                        help="the Pulumi project to preview (default: this repository), e.g. examples/encrypted-port-from-code")
+    parser.add_argument("--project-dir", default=".",
+                        help="the Pulumi project to preview (default: the current directory), e.g. examples/encrypted-port-from-code")
     parser.add_argument("--stack-output", metavar="STACK=FILE", action="append", default=[],
                         help="answer the program's stack reference to STACK (org/project/stack) from FILE, "
                              "a `pulumi stack export` of that stack; repeatable")
-    args = parser.parse_args(argv)
 
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run the ``preview`` subcommand; returns its exit code."""
     stack_outputs = {}
     for spec in args.stack_output:
         name, sep, path = spec.partition("=")
@@ -327,7 +330,3 @@ def main(argv: list[str] | None = None) -> int:
         if err:
             print(err, file=sys.stderr)
     return report.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from components.config import CAK_HEX_DIGITS, CKN_HEX_DIGITS, NAMESPACE
+from expressroute_encryption.config import CAK_HEX_DIGITS, CKN_HEX_DIGITS, NAMESPACE
 
 
 class StackFileError(Exception):
@@ -110,7 +110,7 @@ def _decrypter(stack_doc: dict[str, Any], stack_path: Path):
     salt = stack_doc.get("encryptionsalt")
     if passphrase is None or not salt:
         return None
-    from offline.passphrase import PassphraseError, make_decrypter
+    from expressroute_encryption.offline.passphrase import PassphraseError, make_decrypter
 
     try:
         decrypt = make_decrypter(salt, passphrase)

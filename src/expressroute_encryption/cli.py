@@ -1,0 +1,65 @@
+"""The ``expressroute-encryption`` command: every offline tool of the product, one entry point.
+
+    expressroute-encryption preview        [--stack dev] [--previous F] [--export F] [--policy-config F] [--json]
+    expressroute-encryption rotation-plan  [--stack dev] [--previous F]
+    expressroute-encryption check-policy   FILE [--config F] [--json]
+    expressroute-encryption bench          [--runs 5] [--check]
+
+Each subcommand lives in its own module (``add_arguments`` and ``run``); this file only
+wires them together. Exit codes are the same for all (``ExitCode``): 0 ok, 1 refused (a
+mandatory policy is violated, the next ``pulumi up`` would be refused, a benchmark target
+missed with ``--check``), 2 bad input (config, stack file, export, policy config or
+arguments). Nothing here needs Azure credentials, the Pulumi CLI or a network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from expressroute_encryption.exit_codes import ExitCode
+
+# subcommand -> (module with add_arguments/run, one-line help)
+SUBCOMMANDS = {
+    "preview": ("expressroute_encryption.offline.preview",
+                "run the stack program offline against Azure mocks, with the policy pack"),
+    "rotation-plan": ("expressroute_encryption.offline.rotation_plan",
+                      "what the next pulumi up changes per link, and the runbook"),
+    "check-policy": ("expressroute_encryption.policy.checker",
+                     "the policy pack over a stack export or a pulumi preview --json file"),
+    "bench": ("expressroute_encryption.bench.run",
+              "time the offline preview and policy check (docs/performance.md)"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad arguments already; keep its message to one line."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's signature
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    parser = _Parser(prog="expressroute-encryption", description="Offline tools for MACsec-encrypted ExpressRoute Direct: preview, rotation plan, policy check, benchmark.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    subparsers = {}
+    for name, (module, summary) in SUBCOMMANDS.items():
+        sub = commands.add_parser(name, help=summary, description=summary)
+        importlib.import_module(module).add_arguments(sub)
+        subparsers[name] = sub
+    return parser, subparsers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, run the subcommand, return its exit code."""
+    parser, subparsers = build_parser()
+    args = parser.parse_args(argv)
+    module = importlib.import_module(SUBCOMMANDS[args.command][0])
+    return int(module.run(args, subparsers[args.command]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

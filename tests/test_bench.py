@@ -14,7 +14,7 @@ from expressroute_encryption.bench.generate import NAMESPACE, RESOURCES_PER_PORT
 from expressroute_encryption.config import ConfigError, parse_stack_config
 from expressroute_encryption.offline import harness
 from expressroute_encryption.offline.harness import run_program
-from tests.conftest import PROJECT_DIR
+from tests.helpers import PROJECT_DIR
 
 
 def namespaced(config: dict) -> dict:

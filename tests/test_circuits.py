@@ -10,36 +10,7 @@ from expressroute_encryption.config import parse_stack_config
 from expressroute_encryption.offline.harness import run_program
 from expressroute_encryption.offline.stack_file import load_stack_file
 from expressroute_encryption.offline.wire import is_secret, unwrap
-from tests.conftest import PROJECT_DIR, base_config, find, one, only_problem, plain_inputs, port, problems, run_stack
-
-PRIVATE = {
-    "peerAsn": 65010,
-    "primaryPeerAddressPrefix": "192.168.100.0/30",
-    "secondaryPeerAddressPrefix": "192.168.100.4/30",
-    "vlanId": 100,
-}
-MICROSOFT = {
-    "peerAsn": 64496,
-    "primaryPeerAddressPrefix": "203.0.113.0/30",
-    "secondaryPeerAddressPrefix": "203.0.113.4/30",
-    "vlanId": 101,
-    "advertisedPublicPrefixes": ["203.0.113.128/27"],
-    "routingRegistryName": "ARIN",
-}
-
-
-def circuit(**changes):
-    values = {
-        "name": "ckt-1",
-        "bandwidthInGbps": 5,
-        "skuTier": "Standard",
-        "skuFamily": "MeteredData",
-        "authorizations": ["team-a"],
-        "privatePeering": copy.deepcopy(PRIVATE),
-    }
-    values.update(changes)
-    return values
-
+from tests.helpers import MICROSOFT, PRIVATE, PROJECT_DIR, base_config, circuit, find, one, only_problem, plain_inputs, port, problems, run_stack
 
 def with_circuits(*circuits, **port_changes):
     return base_config(ports=[port(circuits=list(circuits), **port_changes)])

@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from expressroute_encryption.offline.wire import SECRET_SIG, WITHHELD
-from tests.conftest import BYO_CAK, BYO_CKN, PROJECT_DIR
+from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR, dev_config, project_copy
 from tests.pulumi_crypto import GoCompatibleEncrypter
 
 
@@ -21,18 +20,6 @@ def preview(*args: str, cwd: Path = PROJECT_DIR, env: dict | None = None) -> sub
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
         env={"PATH": "/usr/bin:/bin", **(env or {})},
     )
-
-
-def project_copy(tmp_path: Path, stack: str, stack_doc: dict) -> Path:
-    """A project directory with this repo's program and one extra stack file."""
-    for name in ("Pulumi.yaml", "__main__.py", "components", "offline"):
-        (tmp_path / name).symlink_to(PROJECT_DIR / name)
-    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_doc))
-    return tmp_path
-
-
-def dev_config() -> dict:
-    return yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]
 
 
 def test_dev_stack_previews_with_tree_and_macsec_summary(tmp_path):

@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import PROJECT_DIR
-from tests.test_offline_preview import dev_config, project_copy
+from tests.helpers import PROJECT_DIR, dev_config, project_copy
 
 WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
 AZURE_PIPELINES = sorted((PROJECT_DIR / "pipelines").glob("*.yml")) + sorted(

@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from expressroute_encryption.offline.wire import SECRET_SIG, is_secret, redact, unwrap
-from tests.conftest import BYO_CAK, BYO_CKN, base_config, find, one, plain_inputs, port, run_stack
+from tests.helpers import BYO_CAK, BYO_CKN, base_config, find, one, plain_inputs, port, run_stack
 
 LINKS = ("link1", "link2")
 

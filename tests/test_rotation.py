@@ -11,8 +11,7 @@ import pytest
 from expressroute_encryption.config import parse_stack_config
 from expressroute_encryption.rotation import Previous, rotation_plan
 from expressroute_encryption.offline.wire import is_secret, unwrap
-from tests.conftest import BYO_CAK, BYO_CKN, PROJECT_DIR, base_config, find, one, plain_inputs, port, run_stack
-from tests.test_offline_preview import dev_config, project_copy
+from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR, base_config, dev_config, find, one, plain_inputs, port, project_copy, run_stack
 
 
 def macsec(**changes):

@@ -11,9 +11,7 @@ from expressroute_encryption.config import parse_stack_config
 from expressroute_encryption.offline.preview import policy_resources
 from expressroute_encryption.offline.wire import is_secret, redact, unwrap
 from expressroute_encryption.policy.checker import evaluate
-from tests.conftest import base_config, find, one, only_problem, plain_inputs, port, problems, run_stack
-from tests.test_circuits import circuit
-from tests.test_vpn import VPN
+from tests.helpers import VPN, base_config, circuit, find, one, only_problem, plain_inputs, port, problems, run_stack
 
 WAN_ID = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-net/providers/Microsoft.Network/virtualWans/vwan-corp"
 VWAN = {

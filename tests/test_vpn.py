@@ -10,24 +10,7 @@ import pytest
 
 from expressroute_encryption.config import parse_stack_config
 from expressroute_encryption.offline.wire import is_secret, redact, unwrap
-from tests.conftest import base_config, find, one, only_problem, plain_inputs, port, problems, run_stack
-from tests.test_circuits import circuit
-
-VPN = {
-    "circuit": "ckt-1",
-    "virtualNetwork": {"name": "vnet-hub", "addressSpace": ["10.50.0.0/16"], "gatewaySubnetPrefix": "10.50.255.0/27"},
-    "expressRouteGatewaySku": "ErGw1AZ",
-    "vpnGatewaySku": "VpnGw2AZ",
-    "onPremises": {"name": "dc1", "vpnDeviceIp": "10.1.0.10", "addressPrefixes": ["10.1.10.0/24"]},
-    "advertisedOverExpressRoute": ["10.1.0.0/16"],
-}
-
-
-def vpn_config(**changes):
-    vpn = copy.deepcopy(VPN)
-    vpn.update(changes)
-    return base_config(ports=[port(circuits=[circuit()])], vpn=vpn)
-
+from tests.helpers import VPN, base_config, circuit, find, one, only_problem, plain_inputs, port, problems, run_stack, vpn_config
 
 
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from policy_builders import PORT, VAULT, port, secret_url, urn, vault
+from tests.policy.policy_builders import PORT, VAULT, port, secret_url, urn, vault
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy

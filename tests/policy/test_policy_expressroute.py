@@ -1,7 +1,7 @@
 """The ExpressRoute port resource policies against ports in the engine's wire shape."""
 
 import pytest
-from policy_builders import (
+from tests.policy.policy_builders import (
     IDENTITY_ID,
     PORT,
     VAULT,

@@ -1,7 +1,7 @@
 """The Key Vault resource policies and the advisory protection policy."""
 
 import pytest
-from policy_builders import CIRCUIT, PORT, SECRET, VAULT, port, resource_violations, secret, vault
+from tests.policy.policy_builders import CIRCUIT, PORT, SECRET, VAULT, port, resource_violations, secret, vault
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
 from expressroute_encryption.policy.keyvault import firewall_trusted_services, soft_delete_purge_protection

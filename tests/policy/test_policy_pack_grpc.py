@@ -20,7 +20,7 @@ import grpc
 import pytest
 import yaml
 from google.protobuf import empty_pb2, struct_pb2
-from policy_builders import CIRCUIT, PORT, port, urn
+from tests.policy.policy_builders import CIRCUIT, PORT, port, urn
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_STRING_VALUE
 

@@ -1,7 +1,7 @@
 """The stack policies relating ports to their circuits and to the vaults holding their keys."""
 
 import pytest
-from policy_builders import (
+from tests.policy.policy_builders import (
     CIRCUIT,
     PORT,
     SECRET,

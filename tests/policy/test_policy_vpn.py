@@ -1,7 +1,7 @@
 """The IPsec connection stack policy: algorithm strength and private IPs over private peering."""
 
 import pytest
-from policy_builders import arm_id, secret, stack_resource, stack_violations, urn
+from tests.policy.policy_builders import arm_id, secret, stack_resource, stack_violations, urn
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 
 from expressroute_encryption.policy.azure import (

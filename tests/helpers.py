@@ -1,0 +1,175 @@
+"""Test helpers shared by every test module: a base config, running the real program under the
+Azure mocks, finding registered resources, and the config-problem helpers. Fixtures live in
+``conftest.py``."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from expressroute_encryption.config import NAMESPACE, ConfigError, parse_stack_config
+from expressroute_encryption.offline.harness import ProgramRun, Registration, run_program
+from expressroute_encryption.offline.mocks import AzureMocks
+from expressroute_encryption.offline.wire import unwrap
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+REPO = PROJECT_DIR
+
+BASE: dict[str, Any] = {
+    "resourceGroupName": "rg-er-test",
+    "keyVault": {"name": "kv-er-test", "allowedIpRanges": ["198.51.100.0/24"]},
+    "ports": [
+        {
+            "name": "port-a",
+            "peeringLocation": "Equinix-Amsterdam-AM5",
+            "bandwidthInGbps": 10,
+            "encapsulation": "QinQ",
+            "billingType": "MeteredData",
+            "stage": "active",
+            "macsec": {"cipher": "GcmAes256"},
+        }
+    ],
+}
+
+# Well-formed bring-your-own keys for a 256-bit cipher; tests check they never leak.
+BYO_CAK = "c0ffee" * 10 + "abcd"  # 64 hex digits
+BYO_CKN = "5ec2e7" * 4  # 24 hex digits
+
+
+def base_config(**changes: Any) -> dict[str, Any]:
+    """A deep copy of BASE with top-level keys replaced (None removes a key)."""
+    values = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    return values
+
+
+def port(**changes: Any) -> dict[str, Any]:
+    """BASE's port with fields replaced."""
+    values = copy.deepcopy(BASE["ports"][0])
+    values.update(changes)
+    return values
+
+
+def cli_config(values: dict[str, Any], location: str | None = "westeurope") -> dict[str, str]:
+    """The config as the Pulumi CLI passes it: namespaced keys, objects as JSON."""
+    config = {
+        f"{NAMESPACE}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()
+    }
+    if location:
+        config["azure-native:location"] = location
+    return config
+
+
+def run_stack(values: dict[str, Any], secret_keys: tuple[str, ...] = (), stack: str = "test",
+              previous: ProgramRun | None = None, **kw) -> ProgramRun:
+    """Run __main__.py under the mocks, as `pulumi preview` would; ``previous`` is the
+    run whose stack outputs the program reads back as its last deployment."""
+    return run_program(
+        PROJECT_DIR,
+        "expressroute-encryption",
+        stack,
+        cli_config(values, **kw),
+        [f"{NAMESPACE}:{k}" for k in secret_keys],
+        mocks=AzureMocks(previous_outputs=previous.stack_outputs if previous else None),
+    )
+
+
+def find(run: ProgramRun, type_suffix: str, name: str | None = None) -> list[Registration]:
+    return [
+        r for r in run.resources
+        if r.type.endswith(type_suffix) and (name is None or r.name == name)
+    ]
+
+
+def one(run: ProgramRun, type_suffix: str, name: str | None = None) -> Registration:
+    found = find(run, type_suffix, name)
+    assert len(found) == 1, f"expected one {type_suffix} {name or ''}, got {[r.name for r in found]}"
+    return found[0]
+
+
+def plain_inputs(reg: Registration) -> dict[str, Any]:
+    return unwrap(reg.inputs)
+
+
+def problems(values: dict[str, Any]) -> list[str]:
+    """The config problems ``values`` has (it must have some)."""
+    with pytest.raises(ConfigError) as info:
+        parse_stack_config(values)
+    return info.value.problems
+
+
+def only_problem(values: dict[str, Any]) -> str:
+    found = problems(values)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# Circuits and VPN settings that pass every rule.
+
+PRIVATE = {
+    "peerAsn": 65010,
+    "primaryPeerAddressPrefix": "192.168.100.0/30",
+    "secondaryPeerAddressPrefix": "192.168.100.4/30",
+    "vlanId": 100,
+}
+MICROSOFT = {
+    "peerAsn": 64496,
+    "primaryPeerAddressPrefix": "203.0.113.0/30",
+    "secondaryPeerAddressPrefix": "203.0.113.4/30",
+    "vlanId": 101,
+    "advertisedPublicPrefixes": ["203.0.113.128/27"],
+    "routingRegistryName": "ARIN",
+}
+
+
+def circuit(**changes):
+    values = {
+        "name": "ckt-1",
+        "bandwidthInGbps": 5,
+        "skuTier": "Standard",
+        "skuFamily": "MeteredData",
+        "authorizations": ["team-a"],
+        "privatePeering": copy.deepcopy(PRIVATE),
+    }
+    values.update(changes)
+    return values
+
+
+VPN = {
+    "circuit": "ckt-1",
+    "virtualNetwork": {"name": "vnet-hub", "addressSpace": ["10.50.0.0/16"], "gatewaySubnetPrefix": "10.50.255.0/27"},
+    "expressRouteGatewaySku": "ErGw1AZ",
+    "vpnGatewaySku": "VpnGw2AZ",
+    "onPremises": {"name": "dc1", "vpnDeviceIp": "10.1.0.10", "addressPrefixes": ["10.1.10.0/24"]},
+    "advertisedOverExpressRoute": ["10.1.0.0/16"],
+}
+
+
+def vpn_config(**changes):
+    vpn = copy.deepcopy(VPN)
+    vpn.update(changes)
+    return base_config(ports=[port(circuits=[circuit()])], vpn=vpn)
+
+
+# Stack files on disk
+
+
+def project_copy(tmp_path: Path, stack: str, stack_doc: dict) -> Path:
+    """A project directory with this repo's program and one extra stack file."""
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).symlink_to(PROJECT_DIR / name)
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_doc))
+    return tmp_path
+
+
+def dev_config() -> dict:
+    return yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]

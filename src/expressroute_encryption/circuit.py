@@ -43,6 +43,8 @@ class MicrosoftPeeringArgs(PeeringArgs):
     advertised_public_prefixes: list[str]
     customer_asn: NotRequired[int]
     routing_registry_name: str
+    route_filter_communities: NotRequired[list[str]]
+    """BGP communities (e.g. 12076:5010) to receive through a route filter; without one the peering receives no Microsoft prefixes."""
 
 
 class PeeringState(TypedDict):
@@ -76,7 +78,7 @@ class DirectCircuitArgs(TypedDict):
     sku_tier: str
     """'Standard', 'Premium' or 'Local'."""
     sku_family: str
-    """'MeteredData' or 'UnlimitedData'."""
+    """'MeteredData' (circuits on ExpressRoute Direct are metered only)."""
     allow_classic_operations: NotRequired[bool]
     """Default false."""
     authorizations: NotRequired[list[str]]
@@ -131,6 +133,7 @@ class DirectCircuit(pulumi.ComponentResource):
             raise ConfigError([f"{'.'.join(str(p) for p in path[1:]) or 'circuit'}: {msg}" for path, _, msg in problems], source)
         super().__init__(type_token("DirectCircuit"), name, None, component_options("DirectCircuit", opts))
         rg = args["resource_group_name"]
+        protect = args.get("protect", True)
 
         circuit = network.ExpressRouteCircuit(
             name,
@@ -144,20 +147,23 @@ class DirectCircuit(pulumi.ComponentResource):
                 family=settings.sku_family,
             ),
             allow_classic_operations=settings.allow_classic_operations,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.get("protect", True)),
+            # Azure echoes every authorization's key inside the circuit itself.
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=["authorizations"]),
         )
 
         # One operation at a time on a circuit: each child waits for the previous one.
         previous: list[pulumi.Resource] = []
         peerings, peering_resources = {}, {}
         for key, peering in settings.peerings():
+            route_filter = self._route_filter(name, rg, settings.name, peering, protect)
             resource = network.ExpressRouteCircuitPeering(
                 f"{name}-{PEERING_TYPES[key]}",
                 resource_group_name=rg,
                 circuit_name=circuit.name,
                 peering_name=PEERING_TYPES[key],
-                **_peering_args(PEERING_TYPES[key], peering),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
+                **_peering_args(PEERING_TYPES[key], peering, route_filter),
+                # A peering may carry a BGP MD5 key set outside this program: never plain in state.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=previous, additional_secret_outputs=["sharedKey"]),
             )
             previous = [resource]
             peering_resources[PEERING_TYPES[key]] = resource
@@ -209,7 +215,33 @@ class DirectCircuit(pulumi.ComponentResource):
         })
 
 
-def _peering_args(peering_type: str, peering: PrivatePeeringSettings) -> dict:
+    def _route_filter(self, name: str, rg, circuit_name: str, peering: PrivatePeeringSettings, protect: bool):
+        """The route filter of a Microsoft peering: one Allow rule for the configured BGP
+        communities (Azure allows one rule per filter, of type Allow). Microsoft peerings
+        configured after 1 August 2017 receive no prefixes until a filter is attached."""
+        if not isinstance(peering, MicrosoftPeeringSettings):
+            return None
+        if peering.route_filter_communities is None:
+            pulumi.log.warn(
+                f"circuit '{circuit_name}': MicrosoftPeering has no route filter (routeFilterCommunities), "
+                "so the peering will receive no Microsoft prefixes; list the BGP communities of the "
+                "services and regions you need", resource=self)
+            return None
+        return network.RouteFilter(
+            f"{name}-route-filter",
+            resource_group_name=rg,
+            route_filter_name=f"{circuit_name}-microsoft-peering",
+            rules=[network.RouteFilterRuleArgs(
+                name="allow-communities",
+                access="Allow",
+                route_filter_rule_type="Community",
+                communities=list(peering.route_filter_communities),
+            )],
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        )
+
+
+def _peering_args(peering_type: str, peering: PrivatePeeringSettings, route_filter=None) -> dict:
     """ARM properties of a peering; Microsoft peering splits its prefixes by IP version."""
     args = {
         "peering_type": peering_type,
@@ -219,6 +251,9 @@ def _peering_args(peering_type: str, peering: PrivatePeeringSettings) -> dict:
         "vlan_id": peering.vlan_id,
         "state": "Enabled",
     }
+    filter_ref = network.SubResourceArgs(id=route_filter.id) if route_filter is not None else None
+    if filter_ref is not None:
+        args["route_filter"] = filter_ref
     v6_prefixes: list[str] = []
     if isinstance(peering, MicrosoftPeeringSettings):
         by_version = {4: [], 6: []}
@@ -240,5 +275,6 @@ def _peering_args(peering_type: str, peering: PrivatePeeringSettings) -> dict:
                 customer_asn=peering.customer_asn,
                 routing_registry_name=peering.routing_registry_name,
             ) if isinstance(peering, MicrosoftPeeringSettings) else None,
+            route_filter=filter_ref,
         )
     return args

@@ -293,6 +293,22 @@ def public_prefix_problem(value: str) -> str | None:
 PublicPrefix = Annotated[str, _rule("public_prefix", public_prefix_problem)]
 
 
+# fact: rf-community-format: Microsoft's BGP communities are 12076:5xxx for services
+# (12076:5010 Exchange) and 12076:5xxxx for Azure regions (12076:51004 East US).
+BGP_COMMUNITY_RE = re.compile(r"^12076:5[0-9]{3,4}$")
+
+
+def bgp_community_problem(value: str) -> str | None:
+    """A route filter rule lists Microsoft's BGP community values."""
+    if not BGP_COMMUNITY_RE.fullmatch(value):
+        return ("must be a Microsoft BGP community such as 12076:5010 (a service) or 12076:51004 "
+                "(an Azure region): 12076: followed by 5 and three or four digits")
+    return None
+
+
+BgpCommunity = Annotated[str, _rule("bgp_community", bgp_community_problem)]
+
+
 def _overlap_problem(primary: str, secondary: str) -> str | None:
     if ipaddress.ip_network(primary).overlaps(ipaddress.ip_network(secondary)):
         return "must not overlap primaryPeerAddressPrefix: each link needs its own subnet"
@@ -339,6 +355,11 @@ class MicrosoftPeeringSettings(PrivatePeeringSettings):
     advertised_public_prefixes: Annotated[list[PublicPrefix], Field(min_length=1)]
     customer_asn: Optional[Annotated[Int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]] = None
     routing_registry_name: RoutingRegistry
+    # fact: rf-required-after-2017-08-01, rf-one-rule-allow
+    route_filter_communities: Optional[Annotated[list[BgpCommunity], Field(min_length=1)]] = None
+    """BGP communities of the Microsoft services and regions to receive; a route filter with
+    one Allow rule for them is attached to the peering. Without it the peering receives no
+    Microsoft prefixes (peerings configured after 1 August 2017)."""
 
     @field_validator("advertised_public_prefixes")
     @classmethod
@@ -361,13 +382,23 @@ CIRCUIT_SIZES = {10: (1, 2, 5, 10), 100: (5, 10, 40, 100)}
 OVERSUBSCRIPTION = 2  # circuits on a port may add up to twice its bandwidth
 
 
+def _direct_is_metered(value: Any) -> Any:
+    """fact: erd-circuit-metered-only: "SkuFamily must be MeteredData only. Unlimited isn't
+    supported on ExpressRoute Direct." (The port's own billingType still takes both.)"""
+    if value == "UnlimitedData":
+        raise PydanticCustomError("direct_metered_only", (
+            "UnlimitedData is not offered for circuits on ExpressRoute Direct: use MeteredData "
+            "(the port's billingType may still be UnlimitedData)"))
+    return value
+
+
 class CircuitSettings(_Model):
     """An ExpressRoute circuit on a Direct port, with its peerings and authorizations."""
 
     name: Annotated[str, _rule("circuit_name", azure_name_problem)]
     bandwidth_in_gbps: Literal[1, 2, 5, 10, 40, 100]
     sku_tier: Literal["Standard", "Premium", "Local"]
-    sku_family: Literal["MeteredData", "UnlimitedData"]
+    sku_family: Annotated[Literal["MeteredData"], BeforeValidator(_direct_is_metered)]
     allow_classic_operations: bool = False
     authorizations: list[Annotated[str, _rule("authorization_name", azure_name_problem)]] = Field(
         default_factory=list

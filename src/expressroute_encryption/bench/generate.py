@@ -43,7 +43,7 @@ def estate_config(ports: int = 20, circuits_per_port: int = 10, vpn: bool = True
                 "name": f"er-ckt-p{p:03d}-c{c:02d}",
                 "bandwidthInGbps": 10,
                 "skuTier": "Premium" if c % 3 == 0 else "Standard",
-                "skuFamily": "UnlimitedData",
+                "skuFamily": "MeteredData",
                 "privatePeering": {
                     "peerAsn": 64512 + p,
                     # /30s are unique per port: 10.<port>.<circuit>.0/30 and .4/30

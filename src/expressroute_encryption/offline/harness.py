@@ -55,6 +55,8 @@ class Registration:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     id: str = ""
+    # Output names the engine stores as secrets whatever the provider returns.
+    additional_secret_outputs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -108,6 +110,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             inputs=_wire(request.object),
             outputs=outputs,
             id=response.id,
+            additional_secret_outputs=list(request.additionalSecretOutputs),
         ))
         return response
 

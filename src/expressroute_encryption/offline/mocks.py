@@ -213,7 +213,15 @@ def express_route_port(args, known):
 
 
 def express_route_circuit(args, known):
+    """A circuit as Azure returns it. Like Azure, it lists the authorizations it already has,
+    each with its key (``known["authorizations"][circuit id]``: created earlier in this run,
+    or set by a test to stand for a circuit that exists in Azure)."""
     rid, state = network_resource(args, "circuitName", "expressRouteCircuits")
+    authorizations = [
+        {"name": name, "id": f"{rid}/authorizations/{name}",
+         "properties": {"authorizationKey": key, "authorizationUseStatus": "Available", "provisioningState": "Succeeded"}}
+        for name, key in sorted(known.get("authorizations", {}).get(rid, {}).items())
+    ]
     return rid, {
         **state,
         "serviceKey": fake_uuid("service-key", rid),
@@ -222,7 +230,7 @@ def express_route_circuit(args, known):
         "serviceProviderProvisioningState": "Provisioned",
         "globalReachEnabled": False,
         "stag": 100 + int(fake_hex(4, rid), 16) % 3000,
-        "authorizations": [],
+        "authorizations": authorizations,
         "peerings": [],
         "etag": f'W/"{fake_uuid(rid)}"',
     }
@@ -251,16 +259,26 @@ def express_route_circuit_authorization(args, known):
     name = _autoname(args, "authorizationName")
     rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteCircuits",
                  args.inputs["circuitName"], "authorizations", name)
+    key = fake_uuid("authorization-key", rid)
+    circuit_id = rid.rsplit("/authorizations/", 1)[0]
+    known.setdefault("authorizations", {}).setdefault(circuit_id, {})[name] = key
     return rid, {
         **args.inputs,
         "name": name,
         "type": "Microsoft.Network/expressRouteCircuits/authorizations",
-        "authorizationKey": fake_uuid("authorization-key", rid),
+        "authorizationKey": key,
         "authorizationUseStatus": "Available",
         "provisioningState": "Succeeded",
         "etag": f'W/"{fake_uuid(rid)}"',
         "azureApiVersion": "2024-05-01",
     }
+
+
+def route_filter(args, known):
+    rid, state = network_resource(args, "routeFilterName", "routeFilters")
+    rules = [{**rule, "id": f"{rid}/routeFilterRules/{rule.get('name')}", "provisioningState": "Succeeded"}
+             for rule in args.inputs.get("rules", [])]
+    return rid, {**state, "rules": rules, "peerings": [], "ipv6Peerings": [], "etag": f'W/"{fake_uuid(rid)}"'}
 
 
 def virtual_network(args, known):
@@ -430,6 +448,7 @@ HANDLERS: dict[str, Handler] = {
     "azure-native:network:ExpressRouteCircuit": express_route_circuit,
     "azure-native:network:ExpressRouteCircuitPeering": express_route_circuit_peering,
     "azure-native:network:ExpressRouteCircuitAuthorization": express_route_circuit_authorization,
+    "azure-native:network:RouteFilter": route_filter,
     "azure-native:network:VirtualNetwork": virtual_network,
     "azure-native:network:Subnet": subnet,
     "azure-native:network:PublicIPAddress": public_ip_address,

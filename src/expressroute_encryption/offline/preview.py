@@ -133,6 +133,8 @@ def export_document(run, stack: str, project: str) -> dict[str, Any]:
             entry["protect"] = True
         if reg.dependencies:
             entry["dependencies"] = reg.dependencies
+        if reg.additional_secret_outputs:
+            entry["additionalSecretOutputs"] = reg.additional_secret_outputs
         resources.append(entry)
     return {
         "version": 3,

@@ -158,7 +158,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
       ExpressRoute gateway connects to the circuit, which carries private peering;
     - the VPN gateway has private IP addresses enabled and the connection uses
       ``useLocalAzureIpAddress``, so the tunnel runs between private addresses over
-      the circuit rather than over the internet (toggling either replaces it);
+      the circuit rather than over the internet (both can be changed in place);
     - the local network gateway is the device's private address;
     - the connection carries a custom IPsec/IKE policy (Azure's defaults include
       DH group 2), checked against the weak-algorithm rules.

@@ -91,11 +91,17 @@ class TestNoPrivateEndpointForMacsecVault:
     def test_public_vault_with_firewall_passes(self):
         assert stack_violations(no_private_endpoint_for_macsec, macsec_stack()) == []
 
-    def test_vault_without_public_network_access_is_flagged(self):
+    def test_vault_without_public_network_access_passes(self):
+        """Microsoft: with public access disabled, traffic from trusted services (ExpressRoute) still
+        reaches the vault; only a private endpoint keeps ExpressRoute out."""
         resources = macsec_stack(vault_props=vault(publicNetworkAccess="Disabled"))
-        [(violation_urn, message)] = stack_violations(no_private_endpoint_for_macsec, resources)
+        assert stack_violations(no_private_endpoint_for_macsec, resources) == []
+
+    def test_vault_with_private_endpoint_connections_is_flagged_by_name(self):
+        props = vault(privateEndpointConnections=[{"id": VAULT_ID + "/privateEndpointConnections/pe"}])
+        [(violation_urn, message)] = stack_violations(no_private_endpoint_for_macsec, macsec_stack(vault_props=props))
         assert violation_urn == urn(VAULT, "kv")
-        assert "Key Vault 'kv'" in message and "port 'port'" in message and "publicNetworkAccess" in message
+        assert "Key Vault 'kv'" in message and "port 'port'" in message
 
     def test_vault_with_private_endpoint_connections_in_its_outputs_is_flagged(self):
         props = vault(privateEndpointConnections=[{"id": VAULT_ID + "/privateEndpointConnections/pe"}])
@@ -132,7 +138,8 @@ class TestNoPrivateEndpointForMacsecVault:
         assert stack_violations(no_private_endpoint_for_macsec, macsec_stack(extra=[other, endpoint, storage])) == []
 
     def test_unknown_identifiers_are_resolved_through_the_ports_secrets(self):
-        key_vault = stack_resource(VAULT, "kv", vault(publicNetworkAccess="Disabled"))
+        key_vault = stack_resource(VAULT, "kv", vault(
+            privateEndpointConnections=[{"id": VAULT_ID + "/privateEndpointConnections/pe"}]))
         cak = stack_resource(SECRET, "cak", {"vaultName": "kv-macsec", "secretName": "link1-cak",
                                             "properties": {"value": secret("c0ffee")}})
         props = port()
@@ -148,8 +155,8 @@ class TestNoPrivateEndpointForMacsecVault:
         for link in props["links"]:
             for field in ("cakSecretIdentifier", "cknSecretIdentifier"):
                 link["macSecConfig"][field] = secret(link["macSecConfig"][field])
-        resources = macsec_stack(port_props=props, vault_props=vault(publicNetworkAccess="Disabled"),
-                                 extra=[private_endpoint()])
+        resources = macsec_stack(port_props=props, extra=[private_endpoint()], vault_props=vault(
+            privateEndpointConnections=[{"id": VAULT_ID + "/privateEndpointConnections/pe"}]))
         messages = [message for _, message in stack_violations(no_private_endpoint_for_macsec, resources)]
         assert len(messages) == 2
         assert not any(secret_url(name="link1-cak") in message or "/secrets/" in message for message in messages)

@@ -124,11 +124,12 @@ def vault_of_secret(secret: PolicyResource, vaults: Sequence[PolicyResource]) ->
 
 
 def private_only_access(vault: PolicyResource) -> list[str]:
-    """How a vault's own settings keep ExpressRoute out (no public network access, private endpoint
-    connections), each with its fix."""
+    """How a vault's own settings keep ExpressRoute out (private endpoint connections), each with its fix.
+
+    fact: macsec-kv-no-private-endpoint. ``publicNetworkAccess: Disabled`` is not among them: Microsoft
+    documents that a vault with public access disabled still admits trusted services (fact:
+    kv-public-network-disabled-trusted), and ExpressRoute reads the keys as one."""
     reasons = []
-    if equals_ignoring_case(get(vault.props, "properties", "publicNetworkAccess"), "Disabled"):
-        reasons.append("disables public network access: set properties.publicNetworkAccess to Enabled")
     if has_entries(get(vault.props, "properties", "privateEndpointConnections")):
         reasons.append("has private endpoint connections: remove them")
     return reasons
@@ -168,9 +169,9 @@ def elements_or_unknown(value: object) -> list:
 
 def check_no_private_endpoint_for_macsec_vaults(args: StackValidationArgs,
                                                 report_violation: ReportViolation) -> None:
-    """A vault holding a port's MACsec keys is not behind a private endpoint and does not disable public
-    network access: ExpressRoute's management plane reads the keys over the vault's public endpoint (as a
-    trusted service through the vault firewall) and cannot use a private endpoint."""
+    """A vault holding a port's MACsec keys is not behind a private endpoint: Microsoft's MACsec how-to says
+    "The Key Vault shouldn't be behind a private endpoint because communication to the ExpressRoute
+    management plane is required" (fact: macsec-kv-no-private-endpoint)."""
     users = KeyVaultUsers(args.resources)
     vaults = of_type(args.resources, VAULT)
     for vault in vaults:
@@ -202,8 +203,7 @@ circuit_on_encrypted_port = StackValidationPolicy(
 
 no_private_endpoint_for_macsec = StackValidationPolicy(
     name="keyvault-no-private-endpoint-for-macsec",
-    description="Key Vaults holding MACsec keys are reachable by ExpressRoute: no private endpoint, "
-                "public network access not disabled.",
+    description="Key Vaults holding MACsec keys are reachable by ExpressRoute: no private endpoint.",
     validate=check_no_private_endpoint_for_macsec_vaults,
     enforcement_level=EnforcementLevel.MANDATORY,
     url=MACSEC_DOCS,

@@ -59,13 +59,31 @@ def test_oversubscription_up_to_twice_the_port():
     assert msg == "ports[0].circuits: circuits add up to 21 Gbps; a 10 Gbps port allows at most 20 Gbps (2x oversubscription)"
 
 
-def test_vlan_ids_unique_per_port_across_circuits_and_peerings():
+def test_dot1q_vlan_ids_unique_per_port_across_circuits_and_peerings():
     second = circuit(name="ckt-2", privatePeering=None,
                      microsoftPeering={**MICROSOFT, "vlanId": 100})
-    msg = only_problem(with_circuits(circuit(), second))
+    values = base_config(ports=[port(encapsulation="Dot1Q", circuits=[circuit(), second])])
+    msg = only_problem(values)
     assert msg == (
         "ports[0].circuits[1].microsoftPeering.vlanId: VLAN 100 is already used by "
         "circuits[0].privatePeering; VLAN ids must be unique per port"
+    )
+
+
+def test_qinq_vlan_ids_may_repeat_across_circuits():
+    """Microsoft: with QinQ "the C-Tag isn't required to be unique across circuits"."""
+    second = circuit(name="ckt-2", privatePeering=None,
+                     microsoftPeering={**MICROSOFT, "vlanId": 100})
+    config = parse_stack_config(with_circuits(circuit(), second))
+    assert [c.name for c in config.ports[0].circuits] == ["ckt-1", "ckt-2"]
+
+
+def test_qinq_vlan_ids_unique_among_one_circuits_peerings():
+    """Microsoft: "each peering on the circuit ... will use a unique C-Tag"."""
+    msg = only_problem(with_circuits(circuit(microsoftPeering={**MICROSOFT, "vlanId": 100})))
+    assert msg == (
+        "ports[0].circuits[0].microsoftPeering.vlanId: VLAN 100 is already used by "
+        "circuits[0].privatePeering; with QinQ, VLAN ids (C-Tags) must be unique among a circuit's peerings"
     )
 
 

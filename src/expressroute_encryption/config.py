@@ -424,8 +424,13 @@ class CircuitSettings(_Model):
         ]
 
 
-def circuit_problems(circuits: list[CircuitSettings], bandwidth: int | None, stage: str | None):
-    """Rules for the circuits of one port, as (path under circuits, rule, message)."""
+def circuit_problems(circuits: list[CircuitSettings], bandwidth: int | None, stage: str | None,
+                     encapsulation: str | None = "Dot1Q"):
+    """Rules for the circuits of one port, as (path under circuits, rule, message).
+
+    VLAN ids (C-Tags): with Dot1Q a C-Tag is unique across all circuits and peerings of the
+    port pair (fact: erd-dot1q-ctag); with QinQ each circuit has its own S-Tag, so a C-Tag
+    only has to be unique among the peerings of one circuit (fact: erd-qinq-ctag)."""
     if stage == "reserved" and circuits:
         yield (), "circuit_on_reserved_port", (
             "circuits need the port's stage to be 'encrypted' or 'active': on a 'reserved' port "
@@ -446,12 +451,17 @@ def circuit_problems(circuits: list[CircuitSettings], bandwidth: int | None, sta
             )
     seen_vlans: dict[int, str] = {}
     seen_prefixes: list[tuple[ipaddress._BaseNetwork, str]] = []
+    qinq = encapsulation == "QinQ"
     for i, circuit in enumerate(circuits):
+        if qinq:
+            seen_vlans = {}
         for key, peering in circuit.peerings():
             where = f"circuits[{i}].{key}"
             if peering.vlan_id in seen_vlans:
+                scope = ("with QinQ, VLAN ids (C-Tags) must be unique among a circuit's peerings" if qinq
+                         else "VLAN ids must be unique per port")
                 yield (i, key, "vlanId"), "duplicate_vlan", (
-                    f"VLAN {peering.vlan_id} is already used by {seen_vlans[peering.vlan_id]}; VLAN ids must be unique per port"
+                    f"VLAN {peering.vlan_id} is already used by {seen_vlans[peering.vlan_id]}; {scope}"
                 )
             seen_vlans.setdefault(peering.vlan_id, where)
             prefixes = [("primaryPeerAddressPrefix", peering.primary_peer_address_prefix),
@@ -497,7 +507,7 @@ class PortSettings(_Model):
         _raise_rules("circuits", [
             _rule_error(path, rule, message)
             for path, rule, message in circuit_problems(
-                circuits, info.data.get("bandwidth_in_gbps"), info.data.get("stage")
+                circuits, info.data.get("bandwidth_in_gbps"), info.data.get("stage"), info.data.get("encapsulation")
             )
         ])
         return circuits

@@ -285,11 +285,8 @@ def rotation_warnings(config: StackConfig, previous: Previous) -> list[str]:
                 continue
             old, new = change.before["keyGeneration"], change.after["keyGeneration"]
             if isinstance(old, int) and abs(new - old) > 1:
-                warnings.append(
-                    f"{format_loc(('ports', i, 'macsec', 'keyGeneration', change.link))}: jumps from {old} to {new}; "
-                    f"only generation {new - 1 if new > old else new + 1} is kept for a roll-back, not {old}, the "
-                    "key your router has now: move it one step per rotation"
-                )
+                warnings.append(f"{format_loc(('ports', i, 'macsec', 'keyGeneration', change.link))}: "
+                                + _generation_jump(old, new, key_source(config, port.name)))
         sources = {c.before["keySource"] for c in changes[port.name] if c.before is not None}
         now = key_source(config, port.name)
         if before.get("stage") in LIVE_STAGES and sources and sources != {now}:
@@ -321,6 +318,20 @@ def rotation_warnings(config: StackConfig, previous: Previous) -> list[str]:
                 "later removal through by accident"
             )
     return warnings
+
+
+def _generation_jump(old: int, new: int, source: str) -> str:
+    """Why a key generation should move one step at a time. Generated keys keep only the
+    generation before the current one (see direct_port._random_hex), which is what a
+    roll-back restores."""
+    if source != GENERATED:
+        return (f"jumps from {old} to {new}: the generation counts bring-your-own key changes one by one; "
+                "move it one step per rotation")
+    if new > old:
+        return (f"jumps from {old} to {new}: only generations {new - 1} and {new} are kept, so moving back to "
+                f"{old} would not restore the key your router has now; move it one step per rotation")
+    return (f"goes back from {old} to {new}: only generation {old - 1} is kept for a roll-back, so {new} gets a "
+            "new random key, not one your router had; move it one step at a time")
 
 
 def _unannounced_key_changes(i: int, port: str, config: StackConfig, previous: Previous,
@@ -366,6 +377,8 @@ def rotation_plan(config: StackConfig, previous: Previous, stack: str) -> str:
         byo = port.name in config.macsec_keys
         if len(pending) == 1:
             lines += _runbook(stack, port.name, pending[0], live, byo)
+        elif pending and live and not port.macsec.allow_both_links:
+            lines.append("  no runbook: this change is refused (see below)")
         elif pending:
             lines += _runbook_both_links(stack, port.name, pending, live, byo)
     if warnings := rotation_warnings(config, previous):
@@ -499,10 +512,11 @@ async def read_last_deployment() -> Previous:
         details = {key: await ref.get_output_details(key) for key in ("ports", "macsecKeyFingerprints", "circuits")}
     except Exception as exc:  # any failure to read is a refusal, never a first deployment
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise pulumi.RunError(
-            f"MACsec change guard: cannot read the last deployment through the stack reference {name} ({reason}); "
-            f"nothing was deployed. {REFERENCE_FIX.format(name=name)}"
-        ) from None
+        message = (f"MACsec change guard: cannot read the last deployment through the stack reference {name} "
+                   f"({reason}); nothing was deployed. {REFERENCE_FIX.format(name=name)}")
+        # The engine may report its own failed read first and end the update: log the fix too.
+        pulumi.log.error(message)
+        raise pulumi.RunError(message) from None
     if not outputs:
         return Previous()
 

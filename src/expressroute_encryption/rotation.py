@@ -11,9 +11,13 @@ Microsoft's advice is one link at a time, after moving traffic to the other link
   registers anything, and refuses to change both links of a port that was ``active``
   unless ``macsec.allowBothLinks`` says this is a planned full outage;
 - a bring-your-own key that changed while its ``keyGeneration`` did not is refused, so
-  every key change is visible as a generation change without exporting the key.
+  every key change is visible as a generation change without exporting the key;
+- removing a live port, or a circuit with peerings, needs a ``decommission`` entry;
+- it fails closed: a last deployment it cannot read or compare stops the update with
+  the fix, and only a stack with no outputs at all is a first deployment.
 
-Pure functions over plain data (plus one reader of the stack reference): no Azure SDK.
+What a link's state is, and how an older record compares, is ``link_state.py``.
+Pure functions over plain data (plus the reader of the stack reference): no Azure SDK.
 """
 
 from __future__ import annotations

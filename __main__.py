@@ -11,11 +11,13 @@ registered when the config or the change is refused.
 import pulumi
 
 from expressroute_encryption.config import ConfigError, load_stack_config
+from expressroute_encryption.link_state import LINK_STATE_VERSION
 from expressroute_encryption.rotation import (
     first_deployment_warnings,
     key_fingerprints,
     read_last_deployment,
     rotation_problems,
+    rotation_warnings,
 )
 
 try:
@@ -100,8 +102,17 @@ def build() -> None:
     pulumi.export("keyVaultUri", vault.vault_uri)
     pulumi.export("identityId", vault.identity_id)
     pulumi.export("identityPrincipalId", vault.identity_principal_id)
+    # The rotation guard's memory, read back by the next deployment (see link_state.py).
+    settings = {port.name: port for port in config.ports}
     pulumi.export("ports", {
-        name: {"id": p.port_id, "stage": p.stage, "links": p.links} for name, p in ports.items()
+        name: {
+            "id": p.port_id,
+            "stage": p.stage,
+            "linkStateVersion": LINK_STATE_VERSION,
+            "allowBothLinks": settings[name].macsec.allow_both_links,
+            "links": p.links,
+        }
+        for name, p in ports.items()
     })
     # Read with: pulumi stack output macsecKeys --show-secrets
     pulumi.export("macsecKeys", pulumi.Output.secret({name: p.router_keys for name, p in ports.items()}))
@@ -139,7 +150,7 @@ async def main() -> None:
     previous = await read_last_deployment()
     if problems := rotation_problems(config, previous):
         raise pulumi.RunError(str(ConfigError(problems, source="MACsec change refused")))
-    for warning in first_deployment_warnings(config, previous):
+    for warning in first_deployment_warnings(config, previous) + rotation_warnings(config, previous):
         pulumi.log.warn(warning)
     build()
 

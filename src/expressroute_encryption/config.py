@@ -955,6 +955,31 @@ class CircuitConnectionSettings(_Model):
 # The whole stack
 
 
+class DecommissionEntry(_Model):
+    """A live port (``encrypted`` or ``active``) or a circuit with peerings that the next
+    deployment may delete. Without an entry naming it, removing one from the config is
+    refused: it would delete a physical port, or a circuit and its BGP sessions."""
+
+    port: Optional[str] = None
+    circuit: Annotated[Optional[str], Field(validate_default=True)] = None
+
+    @field_validator("circuit")
+    @classmethod
+    def _port_or_circuit(cls, circuit: Optional[str], info: ValidationInfo) -> Optional[str]:
+        if (circuit is None) == (info.data.get("port") is None):
+            raise PydanticCustomError(
+                "decommission_entry", "give exactly one of port: <port name> or circuit: <circuit name>")
+        return circuit
+
+    @property
+    def kind(self) -> str:
+        return "port" if self.port is not None else "circuit"
+
+    @property
+    def name(self) -> str:
+        return self.port if self.port is not None else self.circuit
+
+
 class StackConfig(_Model):
     """Everything under the ``expressroute-encryption`` config namespace."""
 
@@ -964,6 +989,7 @@ class StackConfig(_Model):
     ports: Annotated[list[PortSettings], Field(min_length=1)]
     macsec_keys: dict[str, PortKeys] = Field(default_factory=dict)
     vpn: Optional[VpnSettings] = None
+    decommission: list[DecommissionEntry] = Field(default_factory=list)
 
     @field_validator("vpn")
     @classmethod

@@ -16,6 +16,7 @@ from .config import (
     PortSettings,
     validate_args,
 )
+from .link_state import BRING_YOUR_OWN, GENERATED, link_state
 from .tokens import component_options, type_token
 
 
@@ -94,7 +95,10 @@ class EncryptedDirectPortArgs(TypedDict):
 
 
 class PortLinkState(TypedDict):
-    """What one link of the port got from this deployment (keys as in the ``ports`` stack output)."""
+    """What one link of the port got from this deployment (keys as in the ``ports`` stack output).
+
+    The schema of the component package for ``link_state.link_state()`` plus the secret
+    names and URLs; the two are kept in step by a test."""
 
     cipher: str
     """MACsec cipher of the link."""
@@ -134,28 +138,29 @@ class MacsecKeyPair(TypedDict):
     """Connectivity association key name (hex)."""
 
 
-def link_settings(settings: PortSettings, cak_uris: Mapping[str, Any], ckn_uris: Mapping[str, Any]):
-    """The ``links`` property for the port's lifecycle stage.
+def link_settings(settings: PortSettings, key_source: str, cak_uris: Mapping[str, Any],
+                  ckn_uris: Mapping[str, Any]):
+    """The ``links`` property for the port's lifecycle stage, from each link's state.
 
     Azure ignores link settings in the request that creates a port, so a ``reserved``
     port sends none; ``encrypted`` turns MACsec on with the links still admin-disabled;
-    ``active`` admin-enables both links."""
+    ``active`` admin-enables both links (see ``link_state.FIELDS``)."""
     if settings.stage == "reserved":
         return None
-    admin_state = "Enabled" if settings.stage == "active" else "Disabled"
-    return [
-        network.ExpressRouteLinkArgs(
+    links = []
+    for link in LINKS:
+        state = link_state(settings, link, key_source)
+        links.append(network.ExpressRouteLinkArgs(
             name=link,
-            admin_state=admin_state,
+            admin_state=state["adminState"],
             mac_sec_config=network.ExpressRouteLinkMacSecConfigArgs(
-                cipher=settings.macsec.for_link(link)[0],
-                sci_state=settings.macsec.for_link(link)[1],
+                cipher=state["cipher"],
+                sci_state=state["sciState"],
                 cak_secret_identifier=cak_uris[link],
                 ckn_secret_identifier=ckn_uris[link],
             ),
-        )
-        for link in LINKS
-    ]
+        ))
+    return links
 
 
 class EncryptedDirectPort(pulumi.ComponentResource):
@@ -195,6 +200,7 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         super().__init__(type_token("EncryptedDirectPort"), name, None, component_options("EncryptedDirectPort", opts))
         protect = args.get("protect", True)
         generations = settings.macsec.key_generation
+        key_source = GENERATED if byo is None else BRING_YOUR_OWN
 
         cak_uris, ckn_uris, secret_names, generated = {}, {}, {}, {}
         for link in LINKS:
@@ -233,22 +239,16 @@ class EncryptedDirectPort(pulumi.ComponentResource):
             identity=network.ManagedServiceIdentityArgs(
                 type="UserAssigned", user_assigned_identities=[args["identity_id"]]
             ),
-            links=link_settings(settings, cak_uris, ckn_uris),
+            links=link_settings(settings, key_source, cak_uris, ckn_uris),
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
 
-        macsec_on = settings.stage != "reserved"
         self.port_id = port.id
         self.port_name = port.name
         self.stage = pulumi.Output.from_input(settings.stage)
         self.links = pulumi.Output.from_input({
             link: {
-                "cipher": settings.macsec.for_link(link)[0],
-                "sciState": settings.macsec.for_link(link)[1],
-                "keyGeneration": getattr(generations, link),
-                "keySource": "generated" if byo is None else "bringYourOwn",
-                "macsecEnabled": macsec_on,
-                "adminState": "Enabled" if settings.stage == "active" else "Disabled",
+                **link_state(settings, link, key_source),
                 "cakSecretName": secret_names[(link, "cak")],
                 "cknSecretName": secret_names[(link, "ckn")],
                 "cakSecretUri": cak_uris[link],

@@ -11,9 +11,13 @@ Microsoft's advice is one link at a time, after moving traffic to the other link
   registers anything, and refuses to change both links of a port that was ``active``
   unless ``macsec.allowBothLinks`` says this is a planned full outage;
 - a bring-your-own key that changed while its ``keyGeneration`` did not is refused, so
-  every key change is visible as a generation change without exporting the key.
+  every key change is visible as a generation change without exporting the key;
+- removing a live port, or a circuit with peerings, needs a ``decommission`` entry;
+- it fails closed: a last deployment it cannot read or compare stops the update with
+  the fix, and only a stack with no outputs at all is a first deployment.
 
-Pure functions over plain data (plus one reader of the stack reference): no Azure SDK.
+What a link's state is, and how an older record compares, is ``link_state.py``.
+Pure functions over plain data (plus the reader of the stack reference): no Azure SDK.
 """
 
 from __future__ import annotations
@@ -22,42 +26,56 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .config import LINKS, StackConfig, format_loc
+from .link_state import (
+    BRING_YOUR_OWN,
+    GENERATED,
+    LINK_STATE_VERSION,
+    changes_key,
+    differences,
+    link_state,
+    recorded_link_state,
+    recorded_version,
+)
 
-# Link settings whose change drops the link until the router matches.
-DISRUPTIVE = ("macsecEnabled", "adminState", "cipher", "sciState", "keyGeneration", "keySource")
 OTHER_LINK = {"link1": "link2", "link2": "link1"}
+# Stages in which a port exists in Azure with MACsec on its links (a reserved port has no
+# link settings yet, and carries nothing).
+LIVE_STAGES = ("encrypted", "active")
 
 
 @dataclass
 class Previous:
-    """What the last deployment applied: the ``ports`` stack output, and the bring-your-own
-    key fingerprints (empty where there are none, or they could not be read offline)."""
+    """What the last deployment applied: the ``ports`` stack output, the bring-your-own
+    key fingerprints (empty where there are none, or they could not be read offline), and
+    the ``circuits`` output (to notice a circuit with peerings that is removed)."""
 
     ports: dict[str, Any] = field(default_factory=dict)
     fingerprints: dict[str, Any] = field(default_factory=dict)
+    circuits: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_first_deployment(self) -> bool:
-        return not self.ports
+        """No ports recorded at all (a ``ports`` output of another shape is not "none")."""
+        return isinstance(self.ports, Mapping) and not self.ports
+
+    def port(self, name: str) -> Mapping[str, Any]:
+        """One port of the last deployment ({} when it had none of that name)."""
+        info = self.ports.get(name) if isinstance(self.ports, Mapping) else None
+        return info if isinstance(info, Mapping) else {}
+
+
+def key_source(config: StackConfig, port: str) -> str:
+    """Where the port's keys come from: ``macsecKeys`` (bring-your-own) or generated."""
+    return BRING_YOUR_OWN if port in config.macsec_keys else GENERATED
 
 
 def planned_links(config: StackConfig) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per port and link, what this deployment will apply (the ``ports[].links`` shape)."""
-    planned = {}
-    for port in config.ports:
-        byo = port.name in config.macsec_keys
-        planned[port.name] = {}
-        for link in LINKS:
-            cipher, sci = port.macsec.for_link(link)
-            planned[port.name][link] = {
-                "macsecEnabled": port.stage != "reserved",
-                "adminState": "Enabled" if port.stage == "active" else "Disabled",
-                "cipher": cipher,
-                "sciState": sci,
-                "keyGeneration": getattr(port.macsec.key_generation, link),
-                "keySource": "bringYourOwn" if byo else "generated",
-            }
-    return planned
+    """Per port and link, what this deployment will apply (the ``ports[].links`` shape,
+    without the secret names and URLs)."""
+    return {
+        port.name: {link: link_state(port, link, key_source(config, port.name)) for link in LINKS}
+        for port in config.ports
+    }
 
 
 def key_fingerprints(config: StackConfig) -> dict[str, dict[str, str]]:
@@ -70,26 +88,38 @@ def key_fingerprints(config: StackConfig) -> dict[str, dict[str, str]]:
 
 @dataclass
 class LinkChange:
+    """What changes on one link against the last deployment."""
+
     link: str
-    changes: list[str]
+    before: dict[str, Any] | None  # the recorded state, every field filled; None for a new port
+    after: dict[str, Any]
+    fields: list[str]  # names of the fields that change
+
+    @property
+    def changes(self) -> list[str]:
+        """In words: 'cipher GcmAes128 -> GcmAes256'."""
+        return [f"{name} {self.before[name]} -> {self.after[name]}" for name in self.fields]
 
     @property
     def disruptive(self) -> bool:
-        return bool(self.changes)
+        return bool(self.fields)
+
+    @property
+    def new_key(self) -> bool:
+        """The router's link needs a new CAK/CKN."""
+        return self.disruptive and changes_key(self.before, self.after)
 
 
-def link_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[str]:
-    """What changes on one link, in words ('cipher GcmAes128 -> GcmAes256')."""
-    if not before:
-        return []
-    if not before.get("macsecEnabled") and not after["macsecEnabled"]:
-        return [f"adminState {before.get('adminState')} -> {after['adminState']}"] if (
-            before.get("adminState", "Disabled") != after["adminState"]) else []
-    return [
-        f"{key} {before.get(key)} -> {after[key]}"
-        for key in DISRUPTIVE
-        if before.get(key) != after[key]
-    ]
+def link_change(link: str, recorded: Mapping[str, Any] | None, planned: dict[str, Any]) -> LinkChange:
+    """Compare one link with the last deployment. Every field drops the link when it
+    changes, except that a link without MACsec before and after only changes admin state."""
+    if not isinstance(recorded, Mapping):
+        return LinkChange(link, None, planned, [])
+    before = recorded_link_state(recorded)
+    fields = differences(recorded, planned)
+    if not before["macsecEnabled"] and not planned["macsecEnabled"]:
+        fields = [name for name in fields if name == "adminState"]
+    return LinkChange(link, before, planned, fields)
 
 
 def port_changes(config: StackConfig, previous: Previous) -> dict[str, list[LinkChange]]:
@@ -97,11 +127,35 @@ def port_changes(config: StackConfig, previous: Previous) -> dict[str, list[Link
     planned = planned_links(config)
     result = {}
     for port in config.ports:
-        before = (previous.ports.get(port.name) or {}).get("links") or {}
-        result[port.name] = [
-            LinkChange(link, link_changes(before.get(link), planned[port.name][link])) for link in LINKS
-        ]
+        before = previous.port(port.name).get("links") or {}
+        result[port.name] = [link_change(link, before.get(link), planned[port.name][link]) for link in LINKS]
     return result
+
+
+def previous_problems(previous: Previous) -> list[str]:
+    """An earlier ``ports`` output the guard cannot compare with: refused, not skipped,
+    because skipping would let a change through unguarded (fail closed)."""
+    if not isinstance(previous.ports, Mapping):
+        return ["ports: the last deployment's `ports` output is not a map of ports: the MACsec change guard "
+                "cannot compare with it; check the stack's outputs with `pulumi stack output ports --json`"]
+    problems = []
+    for name, info in previous.ports.items():
+        version = recorded_version(info) if isinstance(info, Mapping) else None
+        links = info.get("links") if isinstance(info, Mapping) else None
+        if version is None or not isinstance(links, Mapping) or not all(
+                isinstance(links.get(link), Mapping) for link in LINKS):
+            problems.append(
+                f"ports: the last deployment's `ports` output for port '{name}' is not in the shape this program "
+                "writes (links link1 and link2, a whole linkStateVersion): the MACsec change guard cannot compare "
+                "with it; check `pulumi stack output ports --json`"
+            )
+        elif version > LINK_STATE_VERSION:
+            problems.append(
+                f"ports: port '{name}' was last deployed by a newer version of this program (link state version "
+                f"{version}; this one knows up to {LINK_STATE_VERSION}), whose link settings this version cannot "
+                "compare: deploy with that version or a later one"
+            )
+    return problems
 
 
 def lifecycle_problems(config: StackConfig, previous: Previous) -> list[str]:
@@ -143,29 +197,145 @@ def first_deployment_warnings(config: StackConfig, previous: Previous) -> list[s
     ]
 
 
+def removal_problems(config: StackConfig, previous: Previous) -> list[str]:
+    """A live port, or a circuit with peerings, that is gone from the config: deleting it
+    takes down a physical port or a circuit's BGP sessions, so it needs a ``decommission``
+    entry naming it."""
+    allowed = {(entry.kind, entry.name) for entry in config.decommission}
+    ports = {port.name for port in config.ports}
+    circuits = {circuit.name for port in config.ports for circuit in port.circuits}
+    problems = []
+    for name in previous.ports:
+        stage = previous.port(name).get("stage")
+        if name not in ports and stage in LIVE_STAGES and ("port", name) not in allowed:
+            problems.append(
+                f"ports: port '{name}' was {stage} in the last deployment and is no longer in ports[]: this update "
+                "would delete a live physical port with its keys. To remove it, list it under decommission "
+                f"(- port: {name}) and run pulumi up (lift the port's protect and delete locks first); otherwise "
+                "put it back in ports[]"
+            )
+    for name, info in previous.circuits.items():
+        peerings = info.get("peerings") if isinstance(info, Mapping) else None
+        if name not in circuits and peerings and ("circuit", name) not in allowed:
+            problems.append(
+                f"ports[].circuits: circuit '{name}' has peerings ({', '.join(sorted(peerings))}) in the last "
+                "deployment and is no longer in the config: this update would delete it and drop its BGP sessions. "
+                f"To remove it, list it under decommission (- circuit: {name}) and run pulumi up (lift its protect "
+                "and delete locks first); otherwise put it back"
+            )
+    return problems
+
+
 def rotation_problems(config: StackConfig, previous: Previous) -> list[str]:
-    """Config-error lines for unsafe stage and MACsec changes (none on a first deployment)."""
+    """Config-error lines for unsafe stage and MACsec changes and removals (none on a
+    first deployment)."""
     if previous.is_first_deployment:
         return []
-    problems = lifecycle_problems(config, previous)
+    if problems := previous_problems(previous):
+        return problems
+    problems = lifecycle_problems(config, previous) + removal_problems(config, previous)
     fingerprints_now = key_fingerprints(config)
     changes = port_changes(config, previous)
     for i, port in enumerate(config.ports):
-        before = previous.ports.get(port.name) or {}
         problems += _unannounced_key_changes(i, port.name, config, previous, fingerprints_now)
-        by_link = {c.link: c for c in changes[port.name]}
-        if before.get("stage") != "active" or port.macsec.allow_both_links:
+        if previous.port(port.name).get("stage") != "active" or port.macsec.allow_both_links:
             continue
-        if all(by_link[link].disruptive for link in LINKS):
-            detail = "; ".join(f"{link}: {', '.join(by_link[link].changes)}" for link in LINKS)
-            problems.append(
-                f"{format_loc(('ports', i, 'macsec'))}: port '{port.name}' is active and this update changes "
-                f"MACsec on both link1 and link2 ({detail}), which would drop both links at once. Change one "
-                "link per deployment: first only link1 (move traffic to link2, update the router's link1, "
-                "pulumi up, check the MACsec session), then link2 the same way; or, for a planned full outage, "
-                f"set {format_loc(('ports', i, 'macsec', 'allowBothLinks'))}: true"
-            )
+        if all(change.disruptive for change in changes[port.name]):
+            problems.append(_both_links_problem(i, port.name, changes[port.name], port.stage))
     return problems
+
+
+def _both_links_problem(i: int, port: str, changes: list[LinkChange], stage: str) -> str:
+    """Why one deployment may not change both links of a live port, and the way forward:
+    one link at a time where the setting is per link, a planned outage where it is not."""
+    detail = "; ".join(f"{c.link}: {', '.join(c.changes)}" for c in changes)
+    allow = format_loc(("ports", i, "macsec", "allowBothLinks"))
+    outage = (f"move all traffic off this port's circuits, then set {allow}: true for this one deployment and "
+              "back to false afterwards")
+    fields = {name for c in changes for name in c.fields}
+    if "adminState" in fields:
+        return (
+            f"{format_loc(('ports', i, 'stage'))}: port '{port}' is active and stage {stage} admin-disables both "
+            f"links at once ({detail}). The stage applies to the whole port, so this cannot be done one link at a "
+            f"time: {outage}"
+        )
+    if all("keySource" in c.fields for c in changes):
+        before, after = changes[0].before["keySource"], changes[0].after["keySource"]
+        return (
+            f"{format_loc(('ports', i, 'macsec'))}: port '{port}' is active and switches from {before} to {after} "
+            f"keys, which gives both links new keys at once ({detail}). The key source applies to the whole port "
+            f"(macsecKeys holds both links), so this cannot be done one link at a time: plan it as a full outage: "
+            f"{outage}"
+        )
+    return (
+        f"{format_loc(('ports', i, 'macsec'))}: port '{port}' is active and this update changes MACsec on both "
+        f"link1 and link2 ({detail}), which would drop both links at once. Change one link per deployment: first "
+        "only link1 (move traffic to link2, update the router's link1, pulumi up, check the MACsec session), then "
+        f"link2 the same way; or, for a planned full outage, set {allow}: true"
+    )
+
+
+def rotation_warnings(config: StackConfig, previous: Previous) -> list[str]:
+    """Changes that are allowed but that the operator should see before ``pulumi up``:
+    named in the preview, the rotation plan and the ``pulumi up`` log."""
+    if previous.is_first_deployment or previous_problems(previous):
+        return []
+    warnings = []
+    changes = port_changes(config, previous)
+    for i, port in enumerate(config.ports):
+        before = previous.port(port.name)
+        for change in changes[port.name]:
+            if change.before is None:
+                continue
+            old, new = change.before["keyGeneration"], change.after["keyGeneration"]
+            if isinstance(old, int) and abs(new - old) > 1:
+                warnings.append(f"{format_loc(('ports', i, 'macsec', 'keyGeneration', change.link))}: "
+                                + _generation_jump(old, new, key_source(config, port.name)))
+        sources = {c.before["keySource"] for c in changes[port.name] if c.before is not None}
+        now = key_source(config, port.name)
+        if before.get("stage") in LIVE_STAGES and sources and sources != {now}:
+            warnings.append(
+                f"{format_loc(('ports', i, 'macsec'))}: port '{port.name}' switches from {', '.join(sorted(sources))} "
+                f"to {now} keys while {before.get('stage')}: both links get new keys in this deployment, and each "
+                "link drops until its router has the new key"
+            )
+        if port.macsec.allow_both_links:
+            allow = format_loc(("ports", i, "macsec", "allowBothLinks"))
+            if before.get("allowBothLinks"):
+                warnings.append(
+                    f"{allow}: still true from the last deployment, so the one-link-at-a-time guard stays off for "
+                    f"port '{port.name}': set it back to false once the planned outage is over"
+                )
+            elif not all(change.disruptive for change in changes[port.name]):
+                warnings.append(
+                    f"{allow}: true, but this update does not change both links of port '{port.name}': set it back "
+                    "to false, so the guard protects the next change"
+                )
+    removed = {("port", name) for name in previous.ports if name not in {p.name for p in config.ports}}
+    removed |= {("circuit", name) for name in previous.circuits
+                if name not in {c.name for p in config.ports for c in p.circuits}}
+    for j, entry in enumerate(config.decommission):
+        if (entry.kind, entry.name) not in removed:
+            warnings.append(
+                f"{format_loc(('decommission', j))}: {entry.kind} '{entry.name}' is not removed by this update (it "
+                "is still configured, or was not in the last deployment): remove the entry, so that it cannot let a "
+                "later removal through by accident"
+            )
+    return warnings
+
+
+def _generation_jump(old: int, new: int, source: str) -> str:
+    """Why a key generation should move one step at a time. Generated keys keep only the
+    generation before the current one (see direct_port._random_hex), which is what a
+    roll-back restores."""
+    if source != GENERATED:
+        return (f"jumps from {old} to {new}: the generation counts bring-your-own key changes one by one; "
+                "move it one step per rotation")
+    if new > old:
+        return (f"jumps from {old} to {new}: only generations {new - 1} and {new} are kept, so moving back to "
+                f"{old} would not restore the key your router has now; move it one step per rotation")
+    return (f"goes back from {old} to {new}: only generation {old - 1} is kept for a roll-back, so {new} gets a "
+            "new random key, not one your router had; move it one step at a time")
 
 
 def _unannounced_key_changes(i: int, port: str, config: StackConfig, previous: Previous,
@@ -174,12 +344,13 @@ def _unannounced_key_changes(i: int, port: str, config: StackConfig, previous: P
     if port not in now:
         return []
     before_prints = previous.fingerprints.get(port) or {}
-    before_links = (previous.ports.get(port) or {}).get("links") or {}
+    before_links = previous.port(port).get("links") or {}
     problems = []
     for link in LINKS:
         generation = getattr(config.ports[i].macsec.key_generation, link)
+        recorded = recorded_link_state(before_links.get(link) or {})
         if (link in before_prints and before_prints[link] != now[port][link]
-                and (before_links.get(link) or {}).get("keyGeneration") == generation):
+                and recorded["keyGeneration"] == generation):
             problems.append(
                 f"{format_loc(('ports', i, 'macsec', 'keyGeneration', link))}: the bring-your-own key of "
                 f"{link} changed but its keyGeneration is still {generation}; raise it to {generation + 1} "
@@ -194,48 +365,95 @@ def rotation_plan(config: StackConfig, previous: Previous, stack: str) -> str:
     lines = [f"MACsec rotation plan for stack '{stack}'"]
     if previous.is_first_deployment:
         lines.append("No previous deployment: this is a first deployment; nothing to rotate.")
-    changes = port_changes(config, previous)
     blocked = rotation_problems(config, previous)
+    if previous_problems(previous):
+        lines.append("\nThe next `pulumi up` will be refused:")
+        return "\n".join(lines + [f"  {problem}" for problem in blocked])
+    changes = port_changes(config, previous)
     for port in config.ports:
         lines.append(f"\nport {port.name} (stage {port.stage}):")
-        pending = [c for c in changes[port.name] if c.disruptive]
         for change in changes[port.name]:
             what = ", ".join(change.changes) if change.changes else "no change"
             flag = "DISRUPTIVE: the link drops until your router matches" if change.disruptive else "not disruptive"
             lines.append(f"  {change.link}: {what} ({flag})")
-        live = (previous.ports.get(port.name) or {}).get("stage") == "active"
-        for change in pending:
-            lines += _runbook(stack, port.name, change, live, config.macsec_keys.get(port.name) is not None)
+        pending = [c for c in changes[port.name] if c.disruptive]
+        live = previous.port(port.name).get("stage") == "active"
+        byo = port.name in config.macsec_keys
+        if len(pending) == 1:
+            lines += _runbook(stack, port.name, pending[0], live, byo)
+        elif pending and live and not port.macsec.allow_both_links:
+            lines.append("  no runbook: this change is refused (see below)")
+        elif pending:
+            lines += _runbook_both_links(stack, port.name, pending, live, byo)
+    if warnings := rotation_warnings(config, previous):
+        lines.append("\nWarnings:")
+        lines += [f"  {warning}" for warning in warnings]
     if blocked:
         lines.append("\nThe next `pulumi up` will be refused:")
         lines += [f"  {problem}" for problem in blocked]
     return "\n".join(lines)
 
 
+def _router_step(stack: str, port: str, change: LinkChange, byo: bool) -> str:
+    """What to set on the router's side of one link: new keys only when the key changes."""
+    link = change.link
+    if change.new_key:
+        read_keys = (
+            "take the new CAK/CKN from your key store (bring-your-own keys are not exported)"
+            if byo else
+            f"read the new CAK/CKN after `pulumi up` has generated them with: "
+            f"pulumi stack output macsecKeys --show-secrets --json --stack {stack}  (field \"{port}\".{link})"
+        )
+        return f"load the new MACsec settings on your router's {link}: {read_keys}"
+    settings = [f"{name} {change.after[name]}" for name in change.fields if name in ("cipher", "sciState")]
+    if settings:
+        return f"set {', '.join(settings)} on your router's {link} MACsec (the CAK/CKN stay the same)"
+    return (f"leave your router's {link} MACsec as it is (no new keys): Azure sets the link's admin state to "
+            f"{change.after['adminState']}")
+
+
 def _runbook(stack: str, port: str, change: LinkChange, live: bool, byo: bool) -> list[str]:
     other = OTHER_LINK[change.link]
     link = change.link
-    read_keys = (
-        "take the new CAK/CKN from your key store (bring-your-own keys are not exported)"
-        if byo else
-        f"read the new CAK/CKN after `pulumi up` has generated them with: "
-        f"pulumi stack output macsecKeys --show-secrets --json --stack {stack}  (field \"{port}\".{link})"
-    )
+    carries_traffic_after = change.after["adminState"] == "Enabled"
     steps = [
         f"move traffic off {link} of {port} onto {other} (drain BGP on the {link} sessions); "
         f"check {other} carries it" if live else f"{link} carries no production traffic yet (port was not active)",
         f"run `pulumi up` for stack {stack}; only {link} of {port} changes",
-        f"load the new MACsec settings on your router's {link}: {read_keys}",
-        f"check the MACsec session on {link} is up (MKA secured, no CKN/cipher mismatch) and BGP is established",
-        f"move traffic back onto {link}",
+        _router_step(stack, port, change, byo),
+        f"check the MACsec session on {link} is up (MKA secured, no CKN/cipher mismatch) and BGP is established"
+        if carries_traffic_after else f"check {other} carries the traffic and {link} is admin-disabled",
+        f"move traffic back onto {link}" if carries_traffic_after else f"leave {link} without traffic",
         f"repeat for {other} in a separate deployment",
     ]
-    if byo:
+    if byo and change.new_key:
         steps[1], steps[2] = (
             f"load the new key on your router's {link} (bring-your-own: you hold it)",
             f"run `pulumi up` for stack {stack}; only {link} of {port} changes",
         )
     return [f"  runbook for {link}:"] + [f"    {n}. {step}" for n, step in enumerate(steps, start=1)]
+
+
+def _runbook_both_links(stack: str, port: str, changes: list[LinkChange], live: bool, byo: bool) -> list[str]:
+    """Both links change in one deployment: a port without traffic yet, or a planned outage."""
+    steps = [
+        f"move all traffic off port {port} (both links drop: a planned outage)" if live
+        else f"port {port} carries no production traffic yet (it was not active)",
+    ]
+    if byo and any(c.new_key for c in changes):
+        steps.append("load the new keys on your router's link1 and link2 (bring-your-own: you hold them)")
+    steps.append(f"run `pulumi up` for stack {stack}; link1 and link2 of {port} change together")
+    steps += [_router_step(stack, port, c, byo) for c in changes if not (byo and c.new_key)]
+    if all(c.after["adminState"] == "Enabled" for c in changes):
+        steps.append("check the MACsec sessions on link1 and link2 are up (MKA secured) and BGP is established")
+        if live:
+            steps.append(f"move traffic back onto port {port}")
+    else:
+        steps.append(f"check the links of port {port} are admin-disabled and the traffic runs elsewhere")
+    if live:
+        steps.append("set allowBothLinks back to false")
+    return ["  runbook for link1 and link2 (one deployment):"] + [
+        f"    {n}. {step}" for n, step in enumerate(steps, start=1)]
 
 
 def whole_numbers(value: Any) -> Any:
@@ -249,16 +467,81 @@ def whole_numbers(value: Any) -> Any:
     return value
 
 
+# The guard reads its memory from the stack's own outputs. Pulumi CLIs before the fix
+# of pulumi/pulumi#15754 (merged 2024-03-25, released in 3.112.0 as far as we could tell:
+# the exact release is unverified) deleted every stack output when an update failed,
+# so the next deployment looked like a first one and was not guarded.
+# fact: pulumi-failed-update-outputs
+MIN_PULUMI_CLI = "3.112.0"
+
+# The fix for every way the self-reference can fail to resolve. fact: pulumi-diy-legacy-before-3.61
+REFERENCE_FIX = (
+    "check `pulumi stack ls` lists the stack as {name}; a self-managed (DIY) backend created by a Pulumi CLI "
+    "before 3.61.0 keeps the legacy layout, which cannot resolve organization/<project>/<stack>: upgrade it with "
+    "`pulumi state upgrade`"
+)
+
+
+def require_cli() -> None:
+    """Refuse to run under a Pulumi CLI that may have dropped the outputs the guard reads.
+
+    The check is the engine's own version check; a CLI too old to answer it is refused
+    too (fail closed), with the same fix."""
+    import pulumi
+
+    try:
+        pulumi.require_pulumi_version(f">={MIN_PULUMI_CLI}")
+    except Exception as exc:  # the SDK raises plain Exceptions for both cases
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise pulumi.RunError(
+            f"MACsec change guard: {reason}. The guard needs Pulumi CLI {MIN_PULUMI_CLI} or later, and one that "
+            "can confirm its version (older CLIs deleted the stack outputs of a failed update, which are the "
+            "guard's record of the links): install the Pulumi CLI version pinned as `pulumi` in requirements.txt"
+        ) from None
+
+
 async def read_last_deployment() -> Previous:
     """The stack's own last outputs, through a stack reference to itself.
 
-    A stack that has never been deployed has no outputs: that is a first deployment."""
+    Fails closed: a stack with no outputs at all was never deployed (a first deployment);
+    a reference that cannot be read, outputs without ``ports``, or a ``ports`` output that
+    cannot be read stop the update with the fix, instead of passing it unguarded."""
     import pulumi
 
-    ref = pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
-    ports = await ref.get_output_details("ports")
-    prints = await ref.get_output_details("macsecKeyFingerprints")
+    require_cli()
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    try:
+        ref = pulumi.StackReference(name)
+        outputs = await ref.outputs.future()
+        details = {key: await ref.get_output_details(key) for key in ("ports", "macsecKeyFingerprints", "circuits")}
+    except Exception as exc:  # any failure to read is a refusal, never a first deployment
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = (f"MACsec change guard: cannot read the last deployment through the stack reference {name} "
+                   f"({reason}); nothing was deployed. {REFERENCE_FIX.format(name=name)}")
+        # The engine may report its own failed read first and end the update: log the fix too.
+        pulumi.log.error(message)
+        raise pulumi.RunError(message) from None
+    if not outputs:
+        return Previous()
+
+    read = {}
+    for key, found in details.items():
+        read[key] = whole_numbers(found.value if found.value is not None else found.secret_value)
+        if key in outputs and not isinstance(read[key], Mapping):
+            raise pulumi.RunError(
+                f"MACsec change guard: the last deployment of {name} has a `{key}` output that cannot be read, so "
+                "the guard cannot tell what the links have; nothing was deployed. Check `pulumi stack output "
+                f"{key} --json --show-secrets` works with this stack's secrets provider"
+            )
+    if "ports" not in outputs:
+        raise pulumi.RunError(
+            f"MACsec change guard: the last deployment of {name} has outputs but no `ports` output, so the guard "
+            "cannot tell what the links have; nothing was deployed. Check `pulumi stack output --json`; if the "
+            "outputs were lost (a failed update on an older Pulumi CLI), restore the last good state from the "
+            "stack's update history with `pulumi stack import`"
+        )
     return Previous(
-        ports=whole_numbers(ports.value or ports.secret_value or {}),
-        fingerprints=prints.secret_value or prints.value or {},
+        ports=dict(read["ports"]),
+        fingerprints=read["macsecKeyFingerprints"] or {},
+        circuits=read["circuits"] or {},
     )

@@ -206,6 +206,14 @@ def _run_main(main: Path) -> None:
     runpy.run_path(str(main), run_name="__main__")
 
 
+class OfflineEngine(pulumi_mocks.MockEngine):
+    """The SDK's mock engine, standing in for the Pulumi CLI pinned in requirements.txt:
+    it satisfies the program's CLI version check (the offline preview has no CLI)."""
+
+    def RequirePulumiVersion(self, request) -> None:
+        return None
+
+
 def run_program(
     project_dir: Path,
     project: str,
@@ -224,7 +232,7 @@ def run_program(
     pulumi_settings.configure(pulumi_mocks.MockSettings(
         monitor=monitor,
         monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-        engine=pulumi_mocks.MockEngine(logging.getLogger("offline-preview")),
+        engine=OfflineEngine(logging.getLogger("offline-preview")),
         project=project,
         stack=stack,
         dry_run=True,

@@ -54,18 +54,14 @@ def _tree_lines(run) -> list[str]:
 
 
 def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
+    from expressroute_encryption.link_state import describe
     from expressroute_encryption.offline.wire import unwrap
 
     lines = []
     for port, info in sorted((unwrap(stack_outputs).get("ports") or {}).items()):
         lines.append(f"port {port}: stage {info.get('stage')}")
-        for link, s in sorted((info.get("links") or {}).items()):
-            state = "MACsec on" if s.get("macsecEnabled") else "MACsec not applied yet"
-            lines.append(
-                f"  {link}: {state}, cipher {s.get('cipher')}, SCI {s.get('sciState')}, "
-                f"admin {s.get('adminState')}, key generation {s.get('keyGeneration')} "
-                f"({s.get('keySource')}), secrets {s.get('cakSecretName')} / {s.get('cknSecretName')}"
-            )
+        for link, state in sorted((info.get("links") or {}).items()):
+            lines.append(f"  {link}: {describe(state)}")
     return lines
 
 
@@ -252,7 +248,7 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
     try:
         stack_file = load_stack_file(project_dir, stack)
         config = load_config(policy_config)
-        last = load_previous(previous) if previous else PreviousDeployment()
+        last = load_previous(previous, stack, stack_file.project) if previous else PreviousDeployment()
         others, other_notes = referenced_stack_outputs(stack_outputs or {})
     except (StackFileError, InputError, PreviousError) as exc:
         report.errors.append(f"error: {exc}")

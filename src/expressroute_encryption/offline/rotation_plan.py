@@ -4,7 +4,10 @@ Prints, for each port, what the next ``pulumi up`` will change on each link agai
 last deployment (a ``pulumi stack export`` file; without it the stack is treated as
 new), whether the change drops the link, and the ordered runbook. It never prints key
 values. Exit codes: 0 the plan is safe to apply, 1 the next ``pulumi up`` would be
-refused (both links of a live port, or an unannounced key change), 2 bad input.
+refused (both links of a live port, an unannounced key change, a live port or circuit
+removed without a ``decommission`` entry, a last deployment the guard cannot compare
+with), 2 bad input (including an export of another stack, or one whose ``ports`` output
+cannot be read).
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     try:
         stack_file = load_stack_file(Path(args.project_dir), args.stack)
-        last = load_previous(args.previous) if args.previous else PreviousDeployment()
+        last = (load_previous(args.previous, args.stack, stack_file.project) if args.previous
+                else PreviousDeployment())
         set_all_config(stack_file.config, stack_file.secret_keys)
         config = load_stack_config()
     except (StackFileError, PreviousError) as exc:
@@ -48,6 +52,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     for note in stack_file.notes + last.notes:
         print(f"note: {note}")
     outputs = unwrap(last.outputs)
-    previous = Previous(ports=outputs.get("ports") or {}, fingerprints=outputs.get("macsecKeyFingerprints") or {})
+    previous = Previous(ports=outputs.get("ports", {}), fingerprints=outputs.get("macsecKeyFingerprints") or {},
+                        circuits=outputs.get("circuits") or {})
     print(rotation_plan(config, previous, args.stack))
     return ExitCode.REFUSED if rotation_problems(config, previous) else ExitCode.OK

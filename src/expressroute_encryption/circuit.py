@@ -87,6 +87,11 @@ class DirectCircuitArgs(TypedDict):
     """Microsoft peering."""
     protect: NotRequired[bool]
     """Default true: Pulumi refuses to delete the circuit (its service key is what your network and connections know it by)."""
+    import_id: NotRequired[str]
+    """ARM id of an existing circuit to adopt (Pulumi's import option); the other settings must match it."""
+    adopting: NotRequired[bool]
+    """With import_id, on the deployment that imports the circuit: its peerings and authorizations are
+    imported too, by their child ids (<circuit id>/peerings/<type>, <circuit id>/authorizations/<name>)."""
 
 
 class DirectCircuit(pulumi.ComponentResource):
@@ -144,8 +149,10 @@ class DirectCircuit(pulumi.ComponentResource):
                 family=settings.sku_family,
             ),
             allow_classic_operations=settings.allow_classic_operations,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.get("protect", True)),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.get("protect", True), import_=settings.import_id),
         )
+        # Children of an adopted circuit exist already; a peering added later is created.
+        child_of = settings.import_id if args.get("adopting") else None
 
         # One operation at a time on a circuit: each child waits for the previous one.
         previous: list[pulumi.Resource] = []
@@ -157,7 +164,8 @@ class DirectCircuit(pulumi.ComponentResource):
                 circuit_name=circuit.name,
                 peering_name=PEERING_TYPES[key],
                 **_peering_args(PEERING_TYPES[key], peering),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=previous,
+                                            import_=child_of and f"{child_of}/peerings/{PEERING_TYPES[key]}"),
             )
             previous = [resource]
             peering_resources[PEERING_TYPES[key]] = resource
@@ -178,7 +186,8 @@ class DirectCircuit(pulumi.ComponentResource):
                 circuit_name=circuit.name,
                 authorization_name=auth,
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=previous, additional_secret_outputs=["authorizationKey"]
+                    parent=self, depends_on=previous, additional_secret_outputs=["authorizationKey"],
+                    import_=child_of and f"{child_of}/authorizations/{auth}",
                 ),
             )
             previous = [resource]

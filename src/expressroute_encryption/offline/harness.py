@@ -55,6 +55,9 @@ class Registration:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     id: str = ""
+    import_id: str = ""
+    """The ``import`` option: the ARM id of an existing resource the deployment adopts."""
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -108,6 +111,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             inputs=_wire(request.object),
             outputs=outputs,
             id=response.id,
+            import_id=request.importId,
+            ignore_changes=list(request.ignoreChanges),
         ))
         return response
 

@@ -69,6 +69,14 @@ def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _import_lines(run) -> list[str]:
+    """One line per resource the deployment adopts (Pulumi's import option), and from which id."""
+    return [
+        f"import: {reg.type.rsplit(':', 1)[-1]} {reg.name} from {reg.import_id}"
+        for reg in run.resources if reg.import_id
+    ]
+
+
 def _circuit_lines(stack_outputs: dict[str, Any]) -> list[str]:
     from expressroute_encryption.offline.wire import unwrap
 
@@ -287,6 +295,7 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         "MACsec": _macsec_lines(run.stack_outputs) or ["  (no ports)"],
         "Circuits": _circuit_lines(run.stack_outputs),
         "VPN": _vpn_lines(run.stack_outputs),
+        "Adopted (imported, not created; Pulumi refuses an import whose inputs differ from Azure)": _import_lines(run),
     }
     if export:
         Path(export).write_text(json.dumps(export_document(run, stack, stack_file.project), indent=2))

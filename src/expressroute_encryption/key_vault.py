@@ -46,6 +46,9 @@ class MacsecKeyVault(pulumi.ComponentResource):
     - Soft delete is always on (Microsoft's procedure); purge protection is on by default.
     - The identity gets ``get`` on secrets only (least privilege), by access policy or,
       with ``authorization: rbac``, the Key Vault Secrets User role on this vault.
+    - With ``existing_id`` no vault is created and the vault's settings are never changed:
+      it is read first and refused where ExpressRoute could not read keys from it
+      (``existing_vault.vault_problems``); only the identity and its grant are added.
     """
 
     vault_id: pulumi.Output[str]

@@ -21,7 +21,7 @@ arg = $(if $(2),$(1) $(call quote,$(2)))
 # Report the command's own exit code before make turns it into 2.
 status = || { code=$$?; echo "make: $@: expressroute-encryption exited $$code" >&2; exit $$code; }
 
-.PHONY: help venv preview rotation-plan test check-policy bench clean
+.PHONY: help venv preview rotation-plan test check-policy bench adopt clean
 
 help:
 	@echo "make preview [STACK=dev] [PREVIOUS=export.json] [EXPORT=file] [CONFIG=policy-config] [JSON=1]"
@@ -30,6 +30,8 @@ help:
 	@echo "make test                                the whole test suite"
 	@echo "make check-policy FILE=path [CONFIG=f] [JSON=1]   policy pack over a stack export or preview --json file"
 	@echo "make bench [RUNS=5]                      timings of the offline preview and policy check (docs/performance.md)"
+	@echo "make adopt STACK=name PORT=port.json [CIRCUITS=circuits.json] [VAULT=vault.json]"
+	@echo "                                         write Pulumi.<STACK>.yaml for an existing port (never overwrites)"
 
 # Runtime pins (requirements.txt, also what `pulumi install` uses) with the package itself
 # installed editable, then the test tools (requirements-dev.txt).
@@ -43,7 +45,8 @@ venv: $(VENV)/.installed
 
 preview: venv
 	@$(CLI) preview --stack $(call quote,$(STACK)) $(call arg,--export,$(EXPORT)) \
-		$(call arg,--policy-config,$(CONFIG)) $(call arg,--previous,$(PREVIOUS)) $(if $(JSON),--json) $(status)
+		$(call arg,--policy-config,$(CONFIG)) $(call arg,--previous,$(PREVIOUS)) $(call arg,--vault,$(VAULT)) \
+		$(if $(JSON),--json) $(status)
 
 rotation-plan: venv
 	@$(CLI) rotation-plan --stack $(call quote,$(STACK)) $(call arg,--previous,$(PREVIOUS)) $(status)
@@ -82,6 +85,13 @@ endif
 
 check-policy:
 	@true
+
+# STACK has a default for the other targets; adopt needs it said, so it reads the command line.
+adopt: venv
+	@if [ -z $(call quote,$(filter command line environment,$(origin STACK))) ] || [ -z $(call quote,$(PORT)) ]; then \
+		echo "usage: make adopt STACK=<name> PORT=<az network express-route port show JSON> [CIRCUITS=<az network express-route list JSON>] [VAULT=<az keyvault show JSON>]" >&2; exit 2; fi
+	@$(CLI) adopt --stack $(call quote,$(STACK)) --port $(call quote,$(PORT)) $(call arg,--circuits,$(CIRCUITS)) \
+		$(call arg,--vault,$(VAULT)) $(status)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -10,7 +10,8 @@ registered when the config or the change is refused.
 
 import pulumi
 
-from expressroute_encryption.config import ConfigError, load_stack_config
+from expressroute_encryption.adoption import adopting_ports, adoption_problems
+from expressroute_encryption.config import ConfigError, load_stack_config, resource_group_import_id
 from expressroute_encryption.link_state import LINK_STATE_VERSION
 from expressroute_encryption.rotation import (
     first_deployment_warnings,
@@ -28,6 +29,7 @@ except ConfigError as error:
 
 from pulumi_azure_native import resources  # noqa: E402  (only once the config is valid)
 
+from expressroute_encryption.existing_vault import check_existing_vault  # noqa: E402
 from expressroute_encryption import (  # noqa: E402
     DirectCircuit,
     EncryptedDirectPort,
@@ -37,18 +39,23 @@ from expressroute_encryption import (  # noqa: E402
 )
 
 
-def build() -> None:
-    """Create what the config describes, and export what the operator needs."""
+def build(adopting: frozenset[str] = frozenset()) -> None:
+    """Create what the config describes (importing the ports in ``adopting`` and what
+    has an importId), and export what the operator needs."""
     protect = pulumi.ResourceOptions(protect=config.protect)
+    # The group of adopted resources exists: adopt it too, wherever Azure put it.
+    group_id = resource_group_import_id(config)
     group = resources.ResourceGroup(
-        "expressroute", resource_group_name=config.resource_group_name, opts=protect
+        "expressroute", resource_group_name=config.resource_group_name,
+        opts=pulumi.ResourceOptions.merge(protect, pulumi.ResourceOptions(import_=group_id, ignore_changes=["location"]))
+        if group_id else protect,
     )
 
     vault = MacsecKeyVault(
         "macsec",
         {
             "resource_group_name": group.name,
-            **config.key_vault.model_dump(),
+            **config.key_vault.model_dump(exclude_unset=True),
             "protect": config.protect,
         },
     )
@@ -60,11 +67,13 @@ def build() -> None:
             port.name,
             {
                 "resource_group_name": group.name,
+                "vault_resource_group_name": vault.vault_resource_group_name,
                 "vault_name": vault.vault_name,
                 "identity_id": vault.identity_id,
                 **port.model_dump(),
                 **({"keys": byo.plain()} if byo else {}),
                 "protect": config.protect,
+                "adopting": port.name in adopting,
             },
         )
         for circuit in port.circuits:
@@ -77,6 +86,7 @@ def build() -> None:
                     "port_stage": port.stage,
                     **circuit.model_dump(exclude_none=True),
                     "protect": config.protect,
+                    "adopting": port.name in adopting,
                 },
             )
 
@@ -146,13 +156,18 @@ def build() -> None:
 
 
 async def main() -> None:
-    """Refuse unsafe changes against the last deployment, then build."""
+    """Refuse an existing vault ExpressRoute cannot read and unsafe changes against the
+    last deployment, then build."""
+    try:
+        check_existing_vault(config.key_vault)
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
     previous = await read_last_deployment()
-    if problems := rotation_problems(config, previous):
+    if problems := rotation_problems(config, previous) + adoption_problems(config, previous):
         raise pulumi.RunError(str(ConfigError(problems, source="MACsec change refused")))
     for warning in first_deployment_warnings(config, previous) + rotation_warnings(config, previous):
         pulumi.log.warn(warning)
-    build()
+    build(adopting_ports(config, previous))
 
 
 pulumi.run(main)

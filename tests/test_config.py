@@ -205,7 +205,7 @@ def test_allowed_ip_ranges_cannot_open_the_firewall_wide(value):
 def test_wrong_shapes_name_what_is_expected():
     values = base_config(keyVault="kv-name", ports=[port(macsec="GcmAes256", circuits=5)], vpn=[])
     assert problems(values) == [
-        "keyVault: must be a mapping with the keys name, allowedIpRanges, softDeleteRetentionDays, purgeProtection, authorization",
+        "keyVault: must be a mapping with the keys name, allowedIpRanges, softDeleteRetentionDays, purgeProtection, authorization, existingId",
         "ports[0].macsec: must be a mapping with the keys cipher, sciState, keyGeneration, link1, link2, allowBothLinks",
         "ports[0].circuits: must be a list",
         "vpn: must be a mapping with the keys mode, circuit, virtualNetwork, virtualWan, expressRouteGatewaySku, "

@@ -184,20 +184,21 @@ def test_installed_package_imports_and_works_without_the_repository(installed_pa
 
 EXPECTED = {
     "MacsecKeyVault": (
-        {"resourceGroupName", "name"},
-        {"allowedIpRanges", "softDeleteRetentionDays", "purgeProtection", "authorization", "protect"},
-        {"vaultId", "vaultName", "vaultUri", "identityId", "identityPrincipalId"},
+        {"resourceGroupName"},
+        {"name", "allowedIpRanges", "softDeleteRetentionDays", "purgeProtection", "authorization", "protect",
+         "existingId"},
+        {"vaultId", "vaultName", "vaultUri", "identityId", "identityPrincipalId", "vaultResourceGroupName"},
     ),
     "EncryptedDirectPort": (
         {"resourceGroupName", "vaultName", "identityId", "name", "peeringLocation", "bandwidthInGbps",
          "encapsulation", "billingType", "stage", "macsec"},
-        {"keys", "protect"},
+        {"keys", "protect", "vaultResourceGroupName", "importId", "adopting"},
         {"portId", "portName", "stage", "links", "routerKeys"},
     ),
     "DirectCircuit": (
         {"resourceGroupName", "expressRoutePortId", "name", "bandwidthInGbps", "skuTier", "skuFamily"},
         {"portBandwidthInGbps", "portStage", "allowClassicOperations", "authorizations", "privatePeering",
-         "microsoftPeering", "protect"},
+         "microsoftPeering", "protect", "importId", "adopting"},
         {"circuitId", "circuitName", "serviceKey", "bandwidthInGbps", "expressRoutePortId", "privatePeeringId",
          "privatePeeringReadyCircuitId", "peerings", "authorizationKeys"},
     ),

@@ -89,6 +89,11 @@ class DirectCircuitArgs(TypedDict):
     """Microsoft peering."""
     protect: NotRequired[bool]
     """Default true: Pulumi refuses to delete the circuit (its service key is what your network and connections know it by)."""
+    import_id: NotRequired[str]
+    """ARM id of an existing circuit to adopt (Pulumi's import option); the other settings must match it."""
+    adopting: NotRequired[bool]
+    """With import_id, on the deployment that imports the circuit: its peerings and authorizations are
+    imported too, by their child ids (<circuit id>/peerings/<type>, <circuit id>/authorizations/<name>)."""
 
 
 class DirectCircuit(pulumi.ComponentResource):
@@ -148,8 +153,11 @@ class DirectCircuit(pulumi.ComponentResource):
             ),
             allow_classic_operations=settings.allow_classic_operations,
             # Azure echoes every authorization's key inside the circuit itself.
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=["authorizations"]),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, import_=settings.import_id,
+                                        additional_secret_outputs=["authorizations"]),
         )
+        # Children of an adopted circuit exist already; a peering added later is created.
+        child_of = settings.import_id if args.get("adopting") else None
 
         # One operation at a time on a circuit: each child waits for the previous one.
         previous: list[pulumi.Resource] = []
@@ -163,7 +171,8 @@ class DirectCircuit(pulumi.ComponentResource):
                 peering_name=PEERING_TYPES[key],
                 **_peering_args(PEERING_TYPES[key], peering, route_filter),
                 # A peering may carry a BGP MD5 key set outside this program: never plain in state.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=previous, additional_secret_outputs=["sharedKey"]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=previous, additional_secret_outputs=["sharedKey"],
+                                            import_=child_of and f"{child_of}/peerings/{PEERING_TYPES[key]}"),
             )
             previous = [resource]
             peering_resources[PEERING_TYPES[key]] = resource
@@ -184,7 +193,8 @@ class DirectCircuit(pulumi.ComponentResource):
                 circuit_name=circuit.name,
                 authorization_name=auth,
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=previous, additional_secret_outputs=["authorizationKey"]
+                    parent=self, depends_on=previous, additional_secret_outputs=["authorizationKey"],
+                    import_=child_of and f"{child_of}/authorizations/{auth}",
                 ),
             )
             previous = [resource]

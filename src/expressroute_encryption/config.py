@@ -26,6 +26,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -158,15 +159,27 @@ def ip_range_problem(value: str) -> str | None:
 
 
 class KeyVaultSettings(_Model):
-    """The vault that holds the MACsec CAK/CKN secrets."""
+    """The vault that holds the MACsec CAK/CKN secrets: one this stack creates (``name``),
+    or an existing one (``existingId``, see "Adopting existing resources" below)."""
 
-    name: Annotated[str, _rule("vault_name", vault_name_problem)]
+    name: Optional[Annotated[str, _rule("vault_name", vault_name_problem)]] = None
     allowed_ip_ranges: list[Annotated[str, _rule("ip_range", ip_range_problem)]] = Field(
         default_factory=list
     )
     soft_delete_retention_days: Annotated[Int, Field(ge=7, le=90)] = 90
     purge_protection: bool = True
     authorization: Literal["accessPolicy", "rbac"] = "accessPolicy"
+    existing_id: Optional[Annotated[str, _rule("vault_id", lambda v: arm_id_problem(v, VAULT_TYPE))]] = None
+
+    @model_validator(mode="after")
+    def _name_or_existing_id(self) -> "KeyVaultSettings":
+        _raise_rules("KeyVaultSettings", existing_vault_key_problems(self))
+        return self
+
+    @property
+    def vault_name(self) -> str:
+        """The vault's name: ``name``, or the last segment of ``existingId``."""
+        return self.name or arm_id_name(self.existing_id or "")
 
 
 # ---------------------------------------------------------------------------
@@ -202,6 +215,7 @@ class LinkMacsecOverride(_Model):
 
     cipher: Optional[Cipher] = None
     sci_state: Optional[SciState] = None
+    enabled: bool = True
 
 
 class MacsecSettings(_Model):
@@ -405,6 +419,12 @@ class CircuitSettings(_Model):
     )
     private_peering: Optional[PrivatePeeringSettings] = None
     microsoft_peering: Optional[MicrosoftPeeringSettings] = None
+    import_id: Optional[Annotated[str, _rule("circuit_import_id", lambda v: arm_id_problem(v, CIRCUIT_TYPE))]] = None
+
+    @model_validator(mode="after")
+    def _import_id_names_this_circuit(self) -> "CircuitSettings":
+        _raise_rules("CircuitSettings", import_id_name_problems(self))
+        return self
 
     @field_validator("authorizations")
     @classmethod
@@ -499,6 +519,12 @@ class PortSettings(_Model):
     stage: Stage
     macsec: MacsecSettings
     circuits: list[CircuitSettings] = Field(default_factory=list)
+    import_id: Optional[Annotated[str, _rule("port_import_id", lambda v: arm_id_problem(v, PORT_TYPE))]] = None
+
+    @model_validator(mode="after")
+    def _import_id_names_this_port(self) -> "PortSettings":
+        _raise_rules("PortSettings", import_id_name_problems(self))
+        return self
 
     @field_validator("circuits")
     @classmethod
@@ -991,6 +1017,11 @@ class StackConfig(_Model):
     vpn: Optional[VpnSettings] = None
     decommission: list[DecommissionEntry] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _imports_in_the_resource_group(self) -> "StackConfig":
+        _raise_rules("StackConfig", import_resource_group_problems(self))
+        return self
+
     @field_validator("vpn")
     @classmethod
     def _vpn_circuit_has_private_peering(cls, vpn: Optional[VpnSettings], info: ValidationInfo) -> Optional[VpnSettings]:
@@ -1050,6 +1081,126 @@ class StackConfig(_Model):
                 errors.append(_rule_error((port_name, *path), rule, message))
         _raise_rules("macsecKeys", errors)
         return keys
+
+
+# ---------------------------------------------------------------------------
+# Adopting existing resources: ports[i].importId, ports[i].circuits[j].importId,
+# keyVault.existingId
+#
+# An adopted port or circuit is registered with Pulumi's ``import`` option: Pulumi reads
+# it from Azure and refuses the import when the program's inputs differ from what Azure
+# holds, so the names and the resource group in the config must be Azure's own.
+
+
+PORT_TYPE = "Microsoft.Network/expressRoutePorts"
+CIRCUIT_TYPE = "Microsoft.Network/expressRouteCircuits"
+VAULT_TYPE = "Microsoft.KeyVault/vaults"
+
+ARM_ID_RE = re.compile(
+    r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)"
+    r"/providers/(?P<namespace>[^/]+)/(?P<collection>[^/]+)/(?P<name>[^/]+)$",
+    re.IGNORECASE,
+)
+
+
+def parse_arm_id(value: str, resource_type: str) -> dict[str, str] | None:
+    """Subscription, group and name of the ARM id of a ``resource_type`` resource, or None."""
+    match = ARM_ID_RE.match(value or "")
+    if not match or f"{match['namespace']}/{match['collection']}".lower() != resource_type.lower():
+        return None
+    return {"subscription": match["subscription"], "group": match["group"], "name": match["name"]}
+
+
+def arm_id_problem(value: str, resource_type: str) -> str | None:
+    if parse_arm_id(value, resource_type) is None:
+        return (
+            f"must be the ARM id of an existing resource of type {resource_type}: "
+            f"/subscriptions/<id>/resourceGroups/<group>/providers/{resource_type}/<name>"
+        )
+    return None
+
+
+def arm_id_name(value: str) -> str:
+    """The last segment of an ARM id (the resource's name)."""
+    return value.rstrip("/").rsplit("/", 1)[-1]
+
+
+def import_id_name_problems(settings: Any) -> list[InitErrorDetails]:
+    """Pulumi imports the resource under the config's ``name``: it must be Azure's name."""
+    if settings.import_id is None or arm_id_name(settings.import_id) == settings.name:
+        return []
+    return [_rule_error(("importId",), "import_id_name", (
+        f"names '{arm_id_name(settings.import_id)}' but name is '{settings.name}': the import must "
+        "describe the resource as it is in Azure, so name must be its Azure name"
+    ))]
+
+
+# Keys that only shape a vault this stack creates.
+VAULT_CREATION_KEYS = {
+    "allowed_ip_ranges": "allowedIpRanges",
+    "soft_delete_retention_days": "softDeleteRetentionDays",
+    "purge_protection": "purgeProtection",
+}
+
+
+def existing_vault_key_problems(vault: KeyVaultSettings) -> list[InitErrorDetails]:
+    """A vault to create needs ``name``; an existing vault (``existingId``) takes its name
+    from the id, and the settings of an existing vault are never changed by this stack."""
+    if vault.existing_id is None:
+        if vault.name is None:
+            return [_rule_error(("name",), "vault_name_or_id", (
+                "required: the name of the vault to create (or give existingId, the ARM id of an existing vault)"
+            ))]
+        return []
+    errors = []
+    if vault.name is not None:
+        errors.append(_rule_error(("name",), "name_with_existing_id", (
+            "not allowed together with existingId: the vault's name is taken from the id"
+        )))
+    for field, key in VAULT_CREATION_KEYS.items():
+        if field in vault.model_fields_set:
+            errors.append(_rule_error((key,), "creation_key_with_existing_id", (
+                f"not allowed together with existingId: {key} only shapes a vault this stack creates, "
+                "and an existing vault's settings are never changed"
+            )))
+    return errors
+
+
+def import_resource_group_problems(config: "StackConfig") -> list[InitErrorDetails]:
+    """Adopted ports and circuits stay where they are: in ``resourceGroupName`` (the stack
+    manages them there), all in one subscription (the provider's)."""
+    errors, subscriptions = [], set()
+    for i, port in enumerate(config.ports):
+        imports = [((i, "importId"), port.import_id, "port")] + [
+            ((i, "circuits", j, "importId"), circuit.import_id, "circuit")
+            for j, circuit in enumerate(port.circuits)
+        ]
+        for loc, import_id, noun in imports:
+            parts = parse_arm_id(import_id or "", PORT_TYPE if noun == "port" else CIRCUIT_TYPE)
+            if parts is None:
+                continue
+            if parts["group"].lower() != config.resource_group_name.lower():
+                errors.append(_rule_error(("ports", *loc), "import_resource_group", (
+                    f"the {noun} is in resource group '{parts['group']}' but resourceGroupName is "
+                    f"'{config.resource_group_name}': an adopted {noun} stays in its resource group, so set "
+                    f"resourceGroupName: {parts['group']}"
+                )))
+            elif subscriptions and parts["subscription"].lower() not in subscriptions:
+                errors.append(_rule_error(("ports", *loc), "import_subscription", (
+                    "is in another subscription than the other adopted resources: one stack deploys to one subscription"
+                )))
+            subscriptions.add(parts["subscription"].lower())
+    return errors
+
+
+def resource_group_import_id(config: "StackConfig") -> str | None:
+    """The ARM id of ``resourceGroupName`` when the stack adopts resources in it (the group
+    then exists already, so it is adopted too), else None."""
+    for port in config.ports:
+        for import_id, kind in [(port.import_id, PORT_TYPE)] + [(c.import_id, CIRCUIT_TYPE) for c in port.circuits]:
+            if parts := parse_arm_id(import_id or "", kind):
+                return f"/subscriptions/{parts['subscription']}/resourceGroups/{config.resource_group_name}"
+    return None
 
 
 # ---------------------------------------------------------------------------

@@ -92,6 +92,13 @@ class EncryptedDirectPortArgs(TypedDict):
     """Bring-your-own keys; when absent, keys are generated."""
     protect: NotRequired[bool]
     """Default true: Pulumi refuses to delete the port and its secrets."""
+    vault_resource_group_name: NotRequired[pulumi.Input[str]]
+    """Resource group of the vault, when it is not resource_group_name (an existing vault)."""
+    import_id: NotRequired[str]
+    """ARM id of an existing port to adopt (Pulumi's import option); the other settings must match it."""
+    adopting: NotRequired[bool]
+    """With import_id, on the deployment that imports the port: keep Azure's identity and link settings as
+    they are (Pulumi copies them), so adopting the port changes nothing on it; the next deployment applies them."""
 
 
 class PortLinkState(TypedDict):
@@ -216,7 +223,7 @@ class EncryptedDirectPort(pulumi.ComponentResource):
                 secret_name = f"{settings.name}-{link}-{kind}"
                 secret = keyvault.Secret(
                     f"{name}-{link}-{kind}",
-                    resource_group_name=args["resource_group_name"],
+                    resource_group_name=args.get("vault_resource_group_name") or args["resource_group_name"],
                     vault_name=args["vault_name"],
                     secret_name=secret_name,
                     properties=keyvault.SecretPropertiesArgs(
@@ -240,7 +247,7 @@ class EncryptedDirectPort(pulumi.ComponentResource):
                 type="UserAssigned", user_assigned_identities=[args["identity_id"]]
             ),
             links=link_settings(settings, key_source, cak_uris, ckn_uris),
-            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, **import_options(settings.import_id, args.get("adopting", False))),
         )
 
         self.port_id = port.id
@@ -276,6 +283,16 @@ class EncryptedDirectPort(pulumi.ComponentResource):
             for g in (generation - 1, generation) if g >= 1
         }
         return pulumi.Output.secret(keys[generation].hex)
+
+
+def import_options(import_id: Optional[str], adopting: bool) -> dict[str, Any]:
+    """Resource options that adopt an existing port. Pulumi imports it only where its state
+    holds no port yet, and refuses an import whose inputs differ from Azure's; while
+    ``adopting``, the identity and links are taken as Azure has them (the stack's
+    identity and secrets cannot match a port configured before it)."""
+    if import_id is None:
+        return {}
+    return {"import_": import_id, **({"ignore_changes": ["identity", "links"]} if adopting else {})}
 
 
 def _check_plain_keys(keys: Mapping[str, Any], macsec, source: str) -> None:

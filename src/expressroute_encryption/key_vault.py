@@ -6,7 +6,8 @@ import pulumi
 from pulumi_azure_native import authorization, keyvault, managedidentity
 from typing_extensions import NotRequired
 
-from .config import KeyVaultSettings, validate_args
+from .config import VAULT_TYPE, KeyVaultSettings, parse_arm_id, validate_args
+from .existing_vault import check_existing_vault
 from .tokens import component_options, type_token
 
 # Built-in role "Key Vault Secrets User": read secret contents, nothing else.
@@ -18,8 +19,8 @@ class MacsecKeyVaultArgs(TypedDict):
 
     resource_group_name: pulumi.Input[str]
     """Resource group for the vault and the identity."""
-    name: str
-    """Vault name: 3-24 letters, digits and hyphens, globally unique (it is a DNS name)."""
+    name: NotRequired[str]
+    """Vault name: 3-24 letters, digits and hyphens, globally unique (it is a DNS name). Required unless existing_id."""
     allowed_ip_ranges: NotRequired[list[str]]
     """Public IPv4 ranges allowed through the vault firewall (e.g. the deployers' egress)."""
     soft_delete_retention_days: NotRequired[int]
@@ -30,6 +31,9 @@ class MacsecKeyVaultArgs(TypedDict):
     """'accessPolicy' (default, Microsoft's documented procedure) or 'rbac'."""
     protect: NotRequired[bool]
     """Default true: Pulumi refuses to delete the vault and the identity."""
+    existing_id: NotRequired[str]
+    """ARM id of an existing vault to use instead of creating one: only the identity and its 'get' permission
+    are added, and the vault is refused when ExpressRoute could not read keys from it."""
 
 
 class MacsecKeyVault(pulumi.ComponentResource):
@@ -42,6 +46,9 @@ class MacsecKeyVault(pulumi.ComponentResource):
     - Soft delete is always on (Microsoft's procedure); purge protection is on by default.
     - The identity gets ``get`` on secrets only (least privilege), by access policy or,
       with ``authorization: rbac``, the Key Vault Secrets User role on this vault.
+    - With ``existing_id`` no vault is created and the vault's settings are never changed:
+      it is read first and refused where ExpressRoute could not read keys from it
+      (``existing_vault.vault_problems``); only the identity and its grant are added.
     """
 
     vault_id: pulumi.Output[str]
@@ -54,6 +61,8 @@ class MacsecKeyVault(pulumi.ComponentResource):
     """ARM id of the user-assigned identity, to attach to ExpressRoute ports; resolves once the identity may read the vault's secrets."""
     identity_principal_id: pulumi.Output[str]
     """Object id of the identity (what access policies and role assignments name)."""
+    vault_resource_group_name: pulumi.Output[str]
+    """Resource group of the vault (where its secrets are created)."""
 
     def __init__(
         self,
@@ -66,6 +75,7 @@ class MacsecKeyVault(pulumi.ComponentResource):
             {k: v for k, v in args.items() if k in KeyVaultSettings.model_fields},
             source=f"MacsecKeyVault '{name}'",
         )
+        check_existing_vault(settings)
         super().__init__(type_token("MacsecKeyVault"), name, None, component_options("MacsecKeyVault", opts))
         protect = args.get("protect", True)
         rg = args["resource_group_name"]
@@ -73,9 +83,12 @@ class MacsecKeyVault(pulumi.ComponentResource):
         identity = managedidentity.UserAssignedIdentity(
             f"{name}-identity",
             resource_group_name=rg,
-            resource_name_=f"{settings.name}-macsec",
+            resource_name_=f"{settings.vault_name}-macsec",
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
+        if settings.existing_id is not None:
+            self._use_existing_vault(name, settings, identity)
+            return
 
         rbac = settings.authorization == "rbac"
         access_policies = [] if rbac else [
@@ -126,12 +139,52 @@ class MacsecKeyVault(pulumi.ComponentResource):
         # points at keys it cannot read yet.
         self.identity_id = pulumi.Output.all(identity.id, grant.id).apply(lambda ids: ids[0])
         self.identity_principal_id = identity.principal_id
+        self.vault_resource_group_name = pulumi.Output.from_input(rg)
+        self._register()
+
+    def _use_existing_vault(self, name: str, settings: KeyVaultSettings, identity) -> None:
+        """Grant the identity 'get' on the secrets of an existing vault, and nothing else:
+        the vault itself is not a resource of this stack."""
+        vault_id = settings.existing_id
+        parts = parse_arm_id(vault_id, VAULT_TYPE)
+        if settings.authorization == "rbac":
+            grant = authorization.RoleAssignment(
+                f"{name}-secrets-user",
+                principal_id=identity.principal_id,
+                principal_type="ServicePrincipal",
+                scope=vault_id,
+                role_definition_id=_secrets_user_role_id(vault_id),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        else:
+            grant = keyvault.AccessPolicy(
+                f"{name}-get-secrets",
+                resource_group_name=parts["group"],
+                vault_name=parts["name"],
+                policy=keyvault.AccessPolicyEntryArgs(
+                    tenant_id=identity.tenant_id,
+                    object_id=identity.principal_id,
+                    permissions=keyvault.PermissionsArgs(secrets=["get"]),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        vault = keyvault.get_vault_output(resource_group_name=parts["group"], vault_name=parts["name"])
+        self.vault_id = pulumi.Output.from_input(vault_id)
+        self.vault_name = pulumi.Output.from_input(parts["name"])
+        self.vault_uri = vault.properties.vault_uri
+        self.identity_id = pulumi.Output.all(identity.id, grant.id).apply(lambda ids: ids[0])
+        self.identity_principal_id = identity.principal_id
+        self.vault_resource_group_name = pulumi.Output.from_input(parts["group"])
+        self._register()
+
+    def _register(self) -> None:
         self.register_outputs({
             "vault_id": self.vault_id,
             "vault_name": self.vault_name,
             "vault_uri": self.vault_uri,
             "identity_id": self.identity_id,
             "identity_principal_id": self.identity_principal_id,
+            "vault_resource_group_name": self.vault_resource_group_name,
         })
 
 

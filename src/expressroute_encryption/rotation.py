@@ -170,7 +170,7 @@ def lifecycle_problems(config: StackConfig, previous: Previous) -> list[str]:
     for i, port in enumerate(config.ports):
         before = previous.ports.get(port.name)
         where = format_loc(("ports", i, "stage"))
-        if before is None and port.stage != "reserved":
+        if before is None and port.stage != "reserved" and port.import_id is None:  # adopted ports exist already
             problems.append(
                 f"{where}: port '{port.name}' is new: create it with stage: reserved first (Azure ignores link "
                 "settings in the request that creates a port, so MACsec would never be applied), then move "
@@ -193,7 +193,7 @@ def first_deployment_warnings(config: StackConfig, previous: Previous) -> list[s
     return [
         f"port '{port.name}' is deployed for the first time at stage {port.stage}: if the port does not exist "
         "in Azure yet, deploy it as reserved first; Azure ignores link settings when it creates a port"
-        for port in config.ports if port.stage != "reserved"
+        for port in config.ports if port.stage != "reserved" and port.import_id is None
     ]
 
 

@@ -57,6 +57,9 @@ class Registration:
     id: str = ""
     # Output names the engine stores as secrets whatever the provider returns.
     additional_secret_outputs: list[str] = field(default_factory=list)
+    import_id: str = ""
+    """The ``import`` option: the ARM id of an existing resource the deployment adopts."""
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -111,6 +114,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             outputs=outputs,
             id=response.id,
             additional_secret_outputs=list(request.additionalSecretOutputs),
+            import_id=request.importId,
+            ignore_changes=list(request.ignoreChanges),
         ))
         return response
 

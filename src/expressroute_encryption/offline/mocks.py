@@ -128,6 +128,48 @@ def vault(args, known):
     }
 
 
+def access_policy(args, known):
+    """One access policy entry added to an existing vault (the vault itself is not touched)."""
+    vault_name = args.inputs["vaultName"]
+    policy = args.inputs.get("policy") or {}
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.KeyVault", "vaults", vault_name,
+                 "accessPolicies", policy.get("objectId") or args.name)
+    return rid, {**args.inputs, "name": policy.get("objectId"), "azureApiVersion": "2024-11-01"}
+
+
+def existing_vault_state(group: str, name: str, overrides: dict | None = None) -> dict:
+    """What ``az keyvault show`` / the vault GET answers for a vault set up as Microsoft's
+    MACsec procedure asks (soft delete, firewall denying by default with the trusted
+    services bypass, access policies, no private endpoint); ``overrides`` replace
+    properties (e.g. a wrong firewall in a test)."""
+    rid = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/Microsoft.KeyVault/vaults/{name}"
+    return {
+        "id": rid,
+        "name": name,
+        "location": "westeurope",
+        "type": "Microsoft.KeyVault/vaults",
+        "tags": {},
+        "properties": {
+            "tenantId": TENANT_ID,
+            "sku": {"family": "A", "name": "standard"},
+            "accessPolicies": [],
+            "vaultUri": vault_uri(name),
+            "enabledForDeployment": False,
+            "enableSoftDelete": True,
+            "softDeleteRetentionInDays": 90,
+            "enablePurgeProtection": True,
+            "enableRbacAuthorization": False,
+            "publicNetworkAccess": "Enabled",
+            "networkAcls": {"bypass": "AzureServices", "defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": []},
+            "privateEndpointConnections": [],
+            "provisioningState": "Succeeded",
+            "hsmPoolResourceId": "",
+            **(overrides or {}),
+        },
+        "azureApiVersion": "2024-11-01",
+    }
+
+
 def secret(args, known):
     name = args.inputs["secretName"]
     vault_name = args.inputs["vaultName"]
@@ -443,6 +485,7 @@ HANDLERS: dict[str, Handler] = {
     "azure-native:managedidentity:UserAssignedIdentity": user_assigned_identity,
     "azure-native:keyvault:Vault": vault,
     "azure-native:keyvault:Secret": secret,
+    "azure-native:keyvault:AccessPolicy": access_policy,
     "azure-native:authorization:RoleAssignment": role_assignment,
     "azure-native:network:ExpressRoutePort": express_route_port,
     "azure-native:network:ExpressRouteCircuit": express_route_circuit,
@@ -479,7 +522,8 @@ class AzureMocks(pulumi.runtime.Mocks):
     """Answers resource registrations with realistic Azure state (see module docstring)."""
 
     def __init__(self, previous_outputs: dict[str, Any] | None = None,
-                 stack_outputs: dict[str, dict[str, Any]] | None = None) -> None:
+                 stack_outputs: dict[str, dict[str, Any]] | None = None,
+                 vaults: dict[str, dict[str, Any]] | None = None) -> None:
         # What earlier registrations told us, e.g. subnet prefixes by subnet id, so that
         # a gateway gets its private addresses from its own subnet.
         self.known: dict[str, Any] = {}
@@ -489,6 +533,9 @@ class AzureMocks(pulumi.runtime.Mocks):
         # Other stacks' outputs (wire form), by stack name: "org/project/stack", or a
         # shorter name the engine would resolve in this organization and project.
         self.stack_outputs = dict(stack_outputs or {})
+        # Existing vaults' properties, by vault name (lower case), as overrides of a vault
+        # set up for MACsec (existing_vault_state); any other vault answers as set up.
+        self.vaults = {k.lower(): v for k, v in (vaults or {}).items()}
 
     def _referenced_outputs(self, name: str) -> dict[str, Any]:
         """The outputs a stack reference to ``name`` gets: the stack's own last outputs
@@ -530,12 +577,18 @@ class AzureMocks(pulumi.runtime.Mocks):
         secret_inputs = {k for k, v in args.inputs.items() if wire.is_secret(v)}
         args.inputs = wire.unwrap(args.inputs)
         resource_id, state = handler(args, self.known)
+        if args.resource_id:
+            # An imported resource keeps the id Azure gave it.
+            resource_id = args.resource_id
         # As the engine does: an output property whose input was secret stays secret.
         return resource_id, {
             k: wire.secret(v) if k in secret_inputs else v for k, v in state.items()
         }
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        if args.token == "azure-native:keyvault:getVault":
+            name = args.args["vaultName"]
+            return existing_vault_state(args.args["resourceGroupName"], name, self.vaults.get(name.lower())), []
         raise UnknownTypeError(
             f"offline mocks do not model function {args.token}; add it to offline/mocks.py"
         )

@@ -65,6 +65,14 @@ def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _import_lines(run) -> list[str]:
+    """One line per resource the deployment adopts (Pulumi's import option), and from which id."""
+    return [
+        f"import: {reg.type.rsplit(':', 1)[-1]} {reg.name} from {reg.import_id}"
+        for reg in run.resources if reg.import_id
+    ]
+
+
 def _circuit_lines(stack_outputs: dict[str, Any]) -> list[str]:
     from expressroute_encryption.offline.wire import unwrap
 
@@ -215,6 +223,12 @@ def referenced_stack_outputs(stack_outputs: dict[str, str]) -> tuple[dict[str, d
     return answers, notes
 
 
+def _vault_properties(vault: dict[str, Any]) -> dict[str, Any]:
+    """A flattened vault's properties (what the vault GET has under ``properties``)."""
+    envelope = {"id", "name", "location", "type", "tags", "resourceGroup", "systemData", "etag"}
+    return {k: v for k, v in vault.items() if k not in envelope}
+
+
 @contextlib.contextmanager
 def _program_warnings():
     """Collect what the program logs with pulumi.log.warn (the CLI would show it)."""
@@ -236,10 +250,14 @@ def _program_warnings():
 
 
 def run_preview(stack: str, project_dir: Path, export: str | None = None, policy_config: str | None = None,
-                previous: str | None = None, stack_outputs: dict[str, str] | None = None) -> Report:
+                previous: str | None = None, stack_outputs: dict[str, str] | None = None,
+                vault: str | None = None) -> Report:
     """Preview ``stack`` offline: config, program (against ``previous``, a stack export
-    of the last deployment, or as a new stack; and ``stack_outputs``, stack name -> export
-    file, for stack references to other stacks), export, policies."""
+    of the last deployment, or as a new stack; ``stack_outputs``, stack name -> export
+    file, for stack references to other stacks; ``vault``, the JSON of ``az keyvault show``
+    for the existing vault of ``keyVault.existingId``), export, policies."""
+    from expressroute_encryption.adopt import AdoptError, load_resource
+    from expressroute_encryption.config import VAULT_TYPE
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
     from expressroute_encryption.policy.checker import InputError, evaluate, load_config
@@ -250,7 +268,8 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         config = load_config(policy_config)
         last = load_previous(previous, stack, stack_file.project) if previous else PreviousDeployment()
         others, other_notes = referenced_stack_outputs(stack_outputs or {})
-    except (StackFileError, InputError, PreviousError) as exc:
+        vault_state = load_resource(vault, VAULT_TYPE, "a Key Vault (az keyvault show)") if vault else None
+    except (StackFileError, InputError, PreviousError, AdoptError) as exc:
         report.errors.append(f"error: {exc}")
         report.exit_code = EXIT_INPUT
         return report
@@ -266,7 +285,8 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
     try:
         with _program_warnings() as warnings:
             run = run_program(project_dir, stack_file.project, stack, stack_file.config, stack_file.secret_keys,
-                              mocks=AzureMocks(previous_outputs=last.outputs, stack_outputs=others))
+                              mocks=AzureMocks(previous_outputs=last.outputs, stack_outputs=others,
+                                               vaults={vault_state["name"]: _vault_properties(vault_state)} if vault_state else None))
         report.warnings = warnings
     except UnansweredStackReference as exc:
         report.errors.append(f"error: {exc}")
@@ -285,6 +305,7 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         "MACsec": _macsec_lines(run.stack_outputs) or ["  (no ports)"],
         "Circuits": _circuit_lines(run.stack_outputs),
         "VPN": _vpn_lines(run.stack_outputs),
+        "Adopted (imported, not created; Pulumi refuses an import whose inputs differ from Azure)": _import_lines(run),
     }
     if export:
         Path(export).write_text(json.dumps(export_document(run, stack, stack_file.project), indent=2))
@@ -304,6 +325,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON summary (for pipelines) instead of text")
     parser.add_argument("--project-dir", default=".",
                         help="the Pulumi project to preview (default: the current directory), e.g. examples/encrypted-port-from-code")
+    parser.add_argument("--vault", metavar="FILE",
+                        help="answer the program's read of the existing vault (keyVault.existingId) from FILE, the JSON "
+                             "of az keyvault show (default: a vault set up as Microsoft's MACsec procedure asks)")
     parser.add_argument("--stack-output", metavar="STACK=FILE", action="append", default=[],
                         help="answer the program's stack reference to STACK (org/project/stack) from FILE, "
                              "a `pulumi stack export` of that stack; repeatable")
@@ -318,7 +342,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error(f"--stack-output {spec}: expected STACK=FILE")
         stack_outputs[name] = path
     report = run_preview(args.stack, Path(args.project_dir), args.export, args.policy_config, args.previous,
-                         stack_outputs)
+                         stack_outputs, args.vault)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

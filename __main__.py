@@ -60,7 +60,7 @@ def build() -> None:
                 "resource_group_name": group.name,
                 "vault_name": vault.vault_name,
                 "identity_id": vault.identity_id,
-                **port.model_dump(),
+                **port.model_dump(exclude={"circuits"}),
                 **({"keys": byo.plain()} if byo else {}),
                 "protect": config.protect,
             },

@@ -4,6 +4,7 @@
     expressroute-encryption rotation-plan  [--stack dev] [--previous F]
     expressroute-encryption check-policy   FILE [--config F] [--json]
     expressroute-encryption bench          [--runs 5] [--check]
+    expressroute-encryption config-reference [--check README.md | --write README.md]
 
 Each subcommand lives in its own module (``add_arguments`` and ``run``); this file only
 wires them together. Exit codes are the same for all (``ExitCode``): 0 ok, 1 refused (a
@@ -31,6 +32,8 @@ SUBCOMMANDS = {
                      "the policy pack over a stack export or a pulumi preview --json file"),
     "bench": ("expressroute_encryption.bench.run",
               "time the offline preview and policy check (docs/performance.md)"),
+    "config-reference": ("expressroute_encryption.config_reference",
+                         "the README's config table, generated from the schema (--check, --write)"),
 }
 
 

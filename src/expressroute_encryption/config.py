@@ -1067,7 +1067,7 @@ class VpnSettings(_VpnRules):
     virtual_wan: Optional[VirtualWanSettings] = None
     """`mode: virtualWan` only, required there: `name` or `id`, and `hub` (`name`, `addressPrefix`, scale units)."""
     express_route_gateway_sku: Optional[ExpressRouteGatewaySku] = None
-    """`mode: virtualNetwork` only, required there: SKU of the ExpressRoute gateway (ErGwScale does not carry IPsec over ExpressRoute)."""
+    """`mode: virtualNetwork` only, required there: SKU of the ExpressRoute gateway next to the VPN gateway."""
     vpn_gateway_sku: Optional[VpnGatewaySku] = None
     """`mode: virtualNetwork` only, required there: SKU of the VPN gateway."""
     active_active: Optional[bool] = None

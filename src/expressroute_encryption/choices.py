@@ -6,7 +6,9 @@ generated from the ``Literal`` type the config schema validates with, so the all
 values exist once (``tests/test_schema_parity.py`` checks the TypedDicts against the
 models). Members are ``StrEnum``s: a Python caller may pass the member or the plain
 string; the component provider hands over members, which ``validate_args`` turns back
-into their values.
+into their values. A value outside the enum becomes a stand-in member instead of the
+provider's own "Invalid value" error, so it reaches the config schema and gets the same
+message (with the allowed values and the argument's path) as everywhere else.
 """
 
 import keyword
@@ -21,7 +23,17 @@ def _enum(name: str, literal: Any, doc: str) -> type[StrEnum]:
     members = [(v if v.isidentifier() and not keyword.iskeyword(v) else f"{v}_", v) for v in values]
     enum = StrEnum(name, members, module=__name__, qualname=name)
     enum.__doc__ = doc
+    enum._missing_ = classmethod(_stand_in)
     return enum
+
+
+def _stand_in(cls, value: Any):
+    """A member for a value the enum does not have, for the schema to refuse."""
+    if not isinstance(value, str):
+        return None
+    member = str.__new__(cls, value)
+    member._name_, member._value_ = value, value
+    return member
 
 
 Cipher = _enum("Cipher", config.Cipher, "MACsec cipher; XPN ciphers only on 100 Gbps ports.")

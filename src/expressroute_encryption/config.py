@@ -57,7 +57,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from . import facts
-from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS  # noqa: F401  (what components import from here)
+from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS  # noqa: F401  (offline/stack_file.py imports them from here)
 
 NAMESPACE = "expressroute-encryption"
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .config import LINKS, StackConfig, format_loc
+from .config import StackConfig, format_loc
+from .facts import LINKS
 
 # Link settings whose change drops the link until the router matches.
 DISRUPTIVE = ("macsecEnabled", "adminState", "cipher", "sciState", "keyGeneration", "keySource")

@@ -8,7 +8,7 @@ These helpers read both shapes a port comes in: its inputs (what ``Analyze`` see
 
 from typing import Any, NamedTuple
 
-from ..facts import CIPHERS, LEGACY_CIPHERS, LINKS as LINK_NAMES, NON_XPN_CIPHERS, PORT_SPEEDS_GBPS, XPN_CIPHERS
+from ..facts import CIPHERS, LEGACY_CIPHERS, LINKS as LINK_NAMES, PORT_SPEEDS_GBPS
 from .props import UNKNOWN, elements, get, is_present, number, text
 
 SECRET_FIELDS = ("cakSecretIdentifier", "cknSecretIdentifier")

@@ -70,7 +70,7 @@ def build(adopting: frozenset[str] = frozenset()) -> None:
                 "vault_resource_group_name": vault.vault_resource_group_name,
                 "vault_name": vault.vault_name,
                 "identity_id": vault.identity_id,
-                **port.model_dump(),
+                **port.model_dump(exclude={"circuits"}),
                 **({"keys": byo.plain()} if byo else {}),
                 "protect": config.protect,
                 "adopting": port.name in adopting,

@@ -7,14 +7,8 @@ import pulumi
 from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
-from .config import (
-    CircuitSettings,
-    ConfigError,
-    MicrosoftPeeringSettings,
-    PrivatePeeringSettings,
-    circuit_problems,
-    validate_args,
-)
+from .choices import RoutingRegistry, SkuFamily, SkuTier, Stage
+from .config import DirectCircuitInputs, MicrosoftPeeringSettings, PrivatePeeringSettings, validate_args
 from .tokens import component_options, type_token
 
 PEERING_TYPES = {"privatePeering": "AzurePrivatePeering", "microsoftPeering": "MicrosoftPeering"}
@@ -42,7 +36,7 @@ class MicrosoftPeeringArgs(PeeringArgs):
 
     advertised_public_prefixes: list[str]
     customer_asn: NotRequired[int]
-    routing_registry_name: str
+    routing_registry_name: RoutingRegistry
     route_filter_communities: NotRequired[list[str]]
     """BGP communities (e.g. 12076:5010) to receive through a route filter; without one the peering receives no Microsoft prefixes."""
 
@@ -69,15 +63,15 @@ class DirectCircuitArgs(TypedDict):
     """ARM id of the ExpressRoute Direct port (EncryptedDirectPort.port_id)."""
     port_bandwidth_in_gbps: NotRequired[int]
     """The port's bandwidth, to check the circuit size against it (10 or 100)."""
-    port_stage: NotRequired[str]
+    port_stage: NotRequired[Stage]
     """The port's lifecycle stage; a circuit on a 'reserved' port is refused."""
     name: str
     """Circuit name."""
     bandwidth_in_gbps: int
     """1, 2, 5 or 10 on a 10 Gbps port; 5, 10, 40 or 100 on a 100 Gbps port."""
-    sku_tier: str
+    sku_tier: SkuTier
     """'Standard', 'Premium' or 'Local'."""
-    sku_family: str
+    sku_family: SkuFamily
     """'MeteredData' (circuits on ExpressRoute Direct are metered only)."""
     allow_classic_operations: NotRequired[bool]
     """Default false."""
@@ -129,22 +123,16 @@ class DirectCircuit(pulumi.ComponentResource):
         args: DirectCircuitArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        source = f"DirectCircuit '{name}'"
-        settings: CircuitSettings = validate_args(
-            CircuitSettings, {k: v for k, v in args.items() if k in CircuitSettings.model_fields}, source
-        )
-        problems = list(circuit_problems([settings], args.get("port_bandwidth_in_gbps"), args.get("port_stage")))
-        if problems:
-            raise ConfigError([f"{'.'.join(str(p) for p in path[1:]) or 'circuit'}: {msg}" for path, _, msg in problems], source)
+        settings = validate_args(DirectCircuitInputs, args, f"DirectCircuit '{name}'")
         super().__init__(type_token("DirectCircuit"), name, None, component_options("DirectCircuit", opts))
-        rg = args["resource_group_name"]
-        protect = args.get("protect", True)
+        rg = settings.resource_group_name
+        protect = settings.protect
 
         circuit = network.ExpressRouteCircuit(
             name,
             resource_group_name=rg,
             circuit_name=settings.name,
-            express_route_port=network.SubResourceArgs(id=args["express_route_port_id"]),
+            express_route_port=network.SubResourceArgs(id=settings.express_route_port_id),
             bandwidth_in_gbps=settings.bandwidth_in_gbps,
             sku=network.ExpressRouteCircuitSkuArgs(
                 name=f"{settings.sku_tier}_{settings.sku_family}",
@@ -157,7 +145,7 @@ class DirectCircuit(pulumi.ComponentResource):
                                         additional_secret_outputs=["authorizations"]),
         )
         # Children of an adopted circuit exist already; a peering added later is created.
-        child_of = settings.import_id if args.get("adopting") else None
+        child_of = settings.import_id if settings.adopting else None
 
         # One operation at a time on a circuit: each child waits for the previous one.
         previous: list[pulumi.Resource] = []
@@ -204,7 +192,7 @@ class DirectCircuit(pulumi.ComponentResource):
         self.circuit_name = circuit.name
         self.service_key = circuit.service_key
         self.bandwidth_in_gbps = pulumi.Output.from_input(settings.bandwidth_in_gbps)
-        self.express_route_port_id = pulumi.Output.from_input(args["express_route_port_id"])
+        self.express_route_port_id = pulumi.Output.from_input(settings.express_route_port_id)
         self.peerings = pulumi.Output.from_input(peerings)
         private = peering_resources.get("AzurePrivatePeering")
         self.private_peering_id = private.id if private else pulumi.Output.from_input(None)

@@ -6,7 +6,8 @@ import pulumi
 from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
-from .config import CircuitConnectionSettings, validate_args
+from .choices import ExpressRouteGatewaySku
+from .config import CircuitVnetConnectionInputs, validate_args
 from .tokens import component_options, type_token
 from .vpn import expressroute_gateway
 
@@ -34,7 +35,7 @@ class CircuitVnetConnectionArgs(TypedDict):
     when the circuit is in another subscription. Always handled as a secret."""
     virtual_network: ConnectedVirtualNetworkArgs
     """The virtual network to create; add your workload subnets to it as separate Subnet resources."""
-    express_route_gateway_sku: str
+    express_route_gateway_sku: ExpressRouteGatewaySku
     """ErGw1AZ, ErGw2AZ, ErGw3AZ or ErGwScale."""
     routing_weight: NotRequired[int]
     """0-32000, default 0: the connection's routing weight."""
@@ -69,15 +70,10 @@ class CircuitVnetConnection(pulumi.ComponentResource):
         args: CircuitVnetConnectionArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        settings: CircuitConnectionSettings = validate_args(
-            CircuitConnectionSettings,
-            # The circuit id and the key are checked here when plain strings; Outputs by Azure.
-            {k: v for k, v in args.items() if k in CircuitConnectionSettings.model_fields
-             and (k not in ("express_route_circuit_id", "authorization_key") or isinstance(v, str))},
-            source=f"CircuitVnetConnection '{name}'",
-        )
+        # The circuit id and the key are checked when plain strings; Outputs by Azure.
+        settings = validate_args(CircuitVnetConnectionInputs, args, source=f"CircuitVnetConnection '{name}'")
         super().__init__(type_token("CircuitVnetConnection"), name, None, component_options("CircuitVnetConnection", opts))
-        rg = args["resource_group_name"]
+        rg = settings.resource_group_name
         child = pulumi.ResourceOptions(parent=self)
         vnet_settings = settings.virtual_network
 
@@ -101,13 +97,13 @@ class CircuitVnetConnection(pulumi.ComponentResource):
             name, rg, settings.express_route_gateway_sku, network.SubResourceArgs(id=gateway_subnet.id), self
         )
 
-        key = args.get("authorization_key")
+        key = settings.authorization_key
         connection = network.VirtualNetworkGatewayConnection(
             f"{name}-connection",
             resource_group_name=rg,
             connection_type="ExpressRoute",
             virtual_network_gateway1=network.VirtualNetworkGatewayArgs(id=gateway.id),
-            peer=network.SubResourceArgs(id=args["express_route_circuit_id"]),
+            peer=network.SubResourceArgs(id=settings.express_route_circuit_id),
             authorization_key=pulumi.Output.secret(key) if key is not None else None,
             routing_weight=settings.routing_weight,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["authorizationKey"]),

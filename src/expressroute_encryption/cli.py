@@ -5,6 +5,7 @@
     expressroute-encryption check-policy   FILE [--config F] [--json]
     expressroute-encryption bench          [--runs 5] [--check]
     expressroute-encryption adopt          --stack S --port F [--circuits F] [--vault F] [--project-dir D]
+    expressroute-encryption config-reference [--check README.md | --write README.md]
 
 Each subcommand lives in its own module (``add_arguments`` and ``run``); this file only
 wires them together. Exit codes are the same for all (``ExitCode``): 0 ok, 1 refused (a
@@ -34,6 +35,8 @@ SUBCOMMANDS = {
               "time the offline preview and policy check (docs/performance.md)"),
     "adopt": ("expressroute_encryption.adopt",
               "write Pulumi.<stack>.yaml for an existing port from Azure's JSON (az ... show)"),
+    "config-reference": ("expressroute_encryption.config_reference",
+                         "the README's config table, generated from the schema (--check, --write)"),
 }
 
 

@@ -1,9 +1,31 @@
 """The stack configuration: its schema, its rules, and its error messages.
 
 Everything a user can put under the ``expressroute-encryption`` config namespace is
-described here as frozen pydantic models that reject unknown keys. Components validate
-their typed arguments with the same models, so a platform team calling a component
-from code gets the same checks as a stack file.
+described here as frozen pydantic models that reject unknown keys. Each field's
+docstring is the one description of that key: the README's config table
+(``expressroute-encryption config-reference``) is generated from it. Components
+validate their whole ``args`` with models built from the same fields (``*Inputs``
+at the end of this module), so a platform team calling a component from code gets the
+same checks, and the same "unknown key" error, as a stack file.
+
+Azure's numbers and names (ciphers, reserved ASNs, circuit sizes, weak algorithms,
+what is a public address) come from ``facts``, which the policy pack imports too.
+
+How the rules run, so that one round reports every problem:
+
+- A rule about one value is a field-level check (``_rule``), reported at the value.
+- A rule that relates several fields is a method marked ``@_cross_rule(*fields)``.
+  It sees the whole model, yields ``(path, rule, message)`` with the path relative
+  to the model, and runs only when the fields it names passed their own checks, so a
+  field that failed is never re-reported by its neighbours (an invalid ``ipv6`` block
+  does not also produce "needs the ipv6 block"). Rules do not depend on field order.
+- pydantic skips a model's after-validators as soon as one of its fields failed,
+  which would hide the cross-field problems until the next round. So ``_Model`` runs
+  its rules in a wrap validator instead: when the model failed, it re-validates
+  each field that had no error of its own, and runs every rule whose fields are all
+  among them. A field named ``"ports*"`` accepts a partial list (or mapping): the
+  items that validated, ``None`` for the others; such a rule skips the ``None``
+  items and, where a missing item could change its verdict, says nothing.
 
 This module must stay importable without ``pulumi_azure_native`` (slow to import):
 a config error is reported before the Azure SDK is even loaded.
@@ -11,38 +33,50 @@ a config error is reported before the Azure SDK is even loaded.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal, Optional
+from collections.abc import Iterable, Iterator, Mapping
+from enum import Enum
+from typing import Annotated, Any, ClassVar, Literal, Optional, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
-    BeforeValidator,
+    TypeAdapter,
     ValidationError,
-    ValidationInfo,
-    field_validator,
+    create_model,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from . import facts
+from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS  # noqa: F401  (offline/stack_file.py imports them from here)
+
 NAMESPACE = "expressroute-encryption"
 
-Cipher = Literal["GcmAes128", "GcmAes256", "GcmAesXpn128", "GcmAesXpn256"]
-CIPHERS: tuple[str, ...] = ("GcmAes128", "GcmAes256", "GcmAesXpn128", "GcmAesXpn256")
-XPN_CIPHERS = frozenset({"GcmAesXpn128", "GcmAesXpn256"})
-# CAK length in hex digits: 16 bytes for the 128-bit ciphers, 32 bytes for the 256-bit ones.
-CAK_HEX_DIGITS = {"GcmAes128": 32, "GcmAesXpn128": 32, "GcmAes256": 64, "GcmAesXpn256": 64}
-# Generated CKNs use the longest name MACsec allows (32 bytes), so they never collide.
-CKN_HEX_DIGITS = 64
-
-Stage = Literal["reserved", "encrypted", "active"]
-LINKS = ("link1", "link2")
+# Enum-like inputs, as the Literal types pydantic checks (the component schema's enums
+# are generated from the same facts, see ``choices``).
+Cipher = Literal[facts.CIPHERS]
+SciState = Literal[facts.SCI_STATES]
+Stage = Literal[facts.STAGES]
+PortSpeed = Literal[facts.PORT_SPEEDS_GBPS]
+Encapsulation = Literal[facts.ENCAPSULATIONS]
+PortBillingType = Literal[facts.PORT_BILLING_TYPES]
+CircuitBandwidth = Literal[facts.CIRCUIT_BANDWIDTHS_GBPS]
+SkuTier = Literal[facts.SKU_TIERS]
+SkuFamily = Literal[facts.SKU_FAMILIES]
+RoutingRegistry = Literal[facts.ROUTING_REGISTRIES]
+KeyVaultAuthorization = Literal["accessPolicy", "rbac"]
+VpnMode = Literal["virtualNetwork", "virtualWan"]
+ExpressRouteGatewaySku = Literal["ErGw1AZ", "ErGw2AZ", "ErGw3AZ", "ErGwScale"]
+VpnGatewaySku = Literal["VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ"]
 
 
 class ConfigError(Exception):
@@ -71,28 +105,8 @@ def _not_a_bool(value: Any) -> Any:
 Int = Annotated[int, BeforeValidator(_not_a_bool)]
 
 
-class _Model(BaseModel):
-    """Frozen, typo-proof base: unknown keys are errors, names are camelCase in YAML."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-        hide_input_in_errors=True,
-    )
-
-
 def _rule_error(loc: tuple[str | int, ...], rule: str, message: str) -> InitErrorDetails:
-    return InitErrorDetails(
-        type=PydanticCustomError(rule, message), loc=loc, input=None
-    )
-
-
-def _raise_rules(model: str, errors: list[InitErrorDetails]) -> None:
-    """Report cross-field rule failures at the exact config path they concern."""
-    if errors:
-        raise ValidationError.from_exception_data(model, errors)
+    return InitErrorDetails(type=PydanticCustomError(rule, message), loc=loc, input=None)
 
 
 def _rule(rule: str, check):
@@ -106,33 +120,171 @@ def _rule(rule: str, check):
     return AfterValidator(validate)
 
 
+def _secret_rule(rule: str, check):
+    return _rule(rule, lambda secret: check(secret.get_secret_value()))
+
+
+def _plain_rule(rule: str, check):
+    """A rule for a component argument that may also be a Pulumi Output: plain strings
+    are checked here, anything else is left to Azure."""
+    return _rule(rule, lambda value: check(value) if isinstance(value, str) else None)
+
+
+# ---------------------------------------------------------------------------
+# Cross-field rules
+
+
+def _cross_rule(*needs: str):
+    """Mark a model method as a rule over the fields ``needs`` (see the module docstring)."""
+
+    def mark(method):
+        method.rule_needs = needs
+        return method
+
+    return mark
+
+
+def _details(exc: ValidationError) -> list[InitErrorDetails]:
+    """A ValidationError's errors, as details that can be raised again."""
+    return [_rule_error(tuple(err["loc"]), err["type"], err["msg"])
+            for err in exc.errors(include_url=False, include_input=False)]
+
+
+@functools.lru_cache(maxsize=None)
+def _adapter(annotation: Any) -> TypeAdapter:
+    return TypeAdapter(annotation)
+
+
+def _field_type(field) -> Any:
+    return Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+
+
+def _item_type(annotation: Any) -> tuple[Any, Any] | None:
+    """(container, item type) of ``list[X]`` or ``dict[str, X]``, else None."""
+    origin = get_origin(annotation)
+    if origin in (list, dict):
+        return origin, get_args(annotation)[-1]
+    if origin is Annotated:
+        return _item_type(get_args(annotation)[0])
+    return None
+
+
+class _Model(BaseModel):
+    """Frozen, typo-proof base: unknown keys are errors, names are camelCase in YAML.
+
+    Runs the model's ``@_cross_rule`` methods (see the module docstring)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        hide_input_in_errors=True,
+        use_attribute_docstrings=True,
+    )
+
+    @classmethod
+    def _rules(cls) -> list:
+        """The cross-field rules, base class first, in the order they are written."""
+        found: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                if hasattr(value, "rule_needs"):
+                    found[name] = value
+        return list(found.values())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _check_rules(cls, data: Any, handler) -> Any:
+        rules = cls._rules()
+        if not rules:
+            return handler(data)
+        try:
+            model, errors, complete, partial = handler(data), [], None, set()
+        except ValidationError as exc:
+            errors = _details(exc)
+            if not isinstance(data, Mapping):
+                raise
+            model, complete, partial = cls._validated_parts(data, errors)
+        for rule in rules:
+            if complete is not None and not all(
+                need.rstrip("*") in complete or (need.endswith("*") and need[:-1] in partial)
+                for need in rule.rule_needs
+            ):
+                continue
+            for problem in rule(model):
+                errors.append(problem if isinstance(problem, dict) else _rule_error(*problem))
+        if errors:
+            order = {key: i for i, (name, field) in enumerate(cls.model_fields.items())
+                     for key in (name, field.alias)}
+            errors.sort(key=lambda e: order.get(e["loc"][0], len(order)) if e["loc"] else -1)
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return model
+
+    @classmethod
+    def _validated_parts(cls, data: Mapping, errors: list[InitErrorDetails]) -> tuple[Any, set[str], set[str]]:
+        """A stand-in model holding the fields that passed their own checks (and, for
+        list and mapping fields, the items that did), the names of the fields that
+        passed, and the names of the lists and mappings of which only some items did."""
+        failed: dict[str, set] = {}
+        for err in errors:
+            loc = err["loc"]
+            if loc:
+                failed.setdefault(loc[0], set()).add(loc[1] if len(loc) > 1 else None)
+        values: dict[str, Any] = {}
+        partial_fields: set[str] = set()
+        for name, field in cls.model_fields.items():
+            key = field.alias if field.alias in data else name
+            bad = failed.get(key, set()) | failed.get(name, set())
+            if key not in data:
+                if field.is_required():
+                    continue
+                values[name] = field.get_default(call_default_factory=True)
+            elif not bad:
+                try:
+                    values[name] = _adapter(_field_type(field)).validate_python(data[key])
+                except ValidationError:
+                    continue
+            elif None not in bad and (container := _item_type(field.annotation)):
+                # Some items failed: keep the others, None in place of the failed ones.
+                kind, item = container
+                raw = data[key]
+                if not isinstance(raw, list if kind is list else Mapping):
+                    continue
+                entries = enumerate(raw) if kind is list else raw.items()
+                partial = {}
+                for index, value in entries:
+                    try:
+                        partial[index] = None if index in bad else _adapter(item).validate_python(value)
+                    except ValidationError:
+                        partial[index] = None
+                values[name] = list(partial.values()) if kind is list else partial
+                partial_fields.add(name)
+        stand_in = cls.__new__(cls)
+        object.__setattr__(stand_in, "__dict__", values)
+        object.__setattr__(stand_in, "__pydantic_fields_set__", set(values))
+        object.__setattr__(stand_in, "__pydantic_extra__", None)
+        object.__setattr__(stand_in, "__pydantic_private__", None)
+        return stand_in, set(values) - partial_fields, partial_fields
+
+    def _has(self, name: str) -> bool:
+        """Whether the field passed its own checks (always, once the model validated)."""
+        return name in self.__dict__
+
+
 # ---------------------------------------------------------------------------
 # Key Vault
-
-
-VAULT_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 
 
 def vault_name_problem(name: str) -> str | None:
     """Azure Key Vault naming: 3-24 letters, digits and hyphens, starting with a letter,
     ending with a letter or digit, no consecutive hyphens (the name is a DNS label)."""
-    if not VAULT_NAME_RE.match(name) or "--" in name:
+    if not facts.VAULT_NAME_RE.match(name) or "--" in name:
         return (
             "must be 3-24 characters of letters, digits and hyphens, start with a letter, "
             "end with a letter or digit and contain no '--' (Azure Key Vault naming)"
         )
     return None
-
-
-NON_PUBLIC_RANGES = tuple(
-    ipaddress.IPv4Network(r)
-    for r in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16")
-)
-
-
-NON_PUBLIC_V6_RANGES = tuple(
-    ipaddress.IPv6Network(r) for r in ("fc00::/7", "fe80::/10", "::1/128")
-)
 
 
 # A firewall rule broader than this is not a firewall any more.
@@ -150,7 +302,8 @@ def ip_range_problem(value: str) -> str | None:
             f"is too broad: /{network.prefixlen} would let a large part of the internet past the vault's "
             f"firewall; list your egress ranges (/{MIN_ALLOWED_PREFIX} or narrower)"
         )
-    if any(network.subnet_of(private) for private in NON_PUBLIC_RANGES):
+    # fact: kv-ip-rules-public-only
+    if facts.non_public_reason(network):
         return (
             "must be a public range: Key Vault IP rules do not accept private (RFC 1918), "
             "loopback or link-local addresses"
@@ -159,22 +312,25 @@ def ip_range_problem(value: str) -> str | None:
 
 
 class KeyVaultSettings(_Model):
-    """The vault that holds the MACsec CAK/CKN secrets: one this stack creates (``name``),
-    or an existing one (``existingId``, see "Adopting existing resources" below)."""
+    """The vault that holds the MACsec CAK/CKN secrets."""
 
     name: Optional[Annotated[str, _rule("vault_name", vault_name_problem)]] = None
-    allowed_ip_ranges: list[Annotated[str, _rule("ip_range", ip_range_problem)]] = Field(
-        default_factory=list
-    )
-    soft_delete_retention_days: Annotated[Int, Field(ge=7, le=90)] = 90
+    """Vault name: 3-24 letters, digits and hyphens, starting with a letter, no `--`; globally unique (it is a DNS name). Required unless `existingId` is given."""
+    allowed_ip_ranges: list[Annotated[str, _rule("ip_range", ip_range_problem)]] = Field(default_factory=list)
+    """Public IPv4 addresses or CIDR ranges (/16 or narrower) allowed through the vault's firewall besides trusted services, e.g. the deployers' egress."""
+    soft_delete_retention_days: Annotated[
+        Int, Field(ge=facts.SOFT_DELETE_RETENTION_DAYS[0], le=facts.SOFT_DELETE_RETENTION_DAYS[1])] = 90
+    """Days a deleted key stays recoverable, 7-90; 90 as in Microsoft's MACsec procedure. Fixed once the vault exists."""
     purge_protection: bool = True
-    authorization: Literal["accessPolicy", "rbac"] = "accessPolicy"
+    """Nobody can permanently delete the keys during the retention period; cannot be turned off again once on (Azure rule)."""
+    authorization: KeyVaultAuthorization = "accessPolicy"
+    """How the port's identity gets `get` on secrets: `accessPolicy` (Microsoft's documented procedure) or `rbac` (the Key Vault Secrets User role)."""
     existing_id: Optional[Annotated[str, _rule("vault_id", lambda v: arm_id_problem(v, VAULT_TYPE))]] = None
+    """ARM id of an existing vault to use instead of creating one: the stack then only adds the secrets and the identity's `get` permission, and refuses a vault ExpressRoute could not read."""
 
-    @model_validator(mode="after")
-    def _name_or_existing_id(self) -> "KeyVaultSettings":
-        _raise_rules("KeyVaultSettings", existing_vault_key_problems(self))
-        return self
+    @_cross_rule("name", "existing_id", "allowed_ip_ranges", "soft_delete_retention_days", "purge_protection")
+    def _name_or_existing_id(self):
+        yield from existing_vault_key_problems(self)
 
     @property
     def vault_name(self) -> str:
@@ -204,18 +360,20 @@ class KeyGeneration(_Model):
     """A counter per link: raising it generates a new key for that link only."""
 
     link1: Annotated[Int, Field(ge=1)] = 1
+    """Key generation of link1, 1 or more; raise it by one to re-key link1."""
     link2: Annotated[Int, Field(ge=1)] = 1
-
-
-SciState = Literal["Enabled", "Disabled"]
+    """Key generation of link2, 1 or more; raise it by one to re-key link2."""
 
 
 class LinkMacsecOverride(_Model):
     """One link's cipher or SCI state, while a change is rolled out one link at a time."""
 
     cipher: Optional[Cipher] = None
+    """This link's cipher, when it differs from the port's."""
     sci_state: Optional[SciState] = None
+    """This link's SCI state, when it differs from the port's."""
     enabled: bool = True
+    """MACsec on this link; `false` sends no MACsec settings for it (an adopted live port is encrypted link by link)."""
 
 
 class MacsecSettings(_Model):
@@ -227,11 +385,17 @@ class MacsecSettings(_Model):
     ``allowBothLinks`` lets one deployment change both links (a planned full outage)."""
 
     cipher: Cipher
+    """MACsec cipher of both links; XPN ciphers only on 100 Gbps ports (and recommended there)."""
     sci_state: SciState = "Disabled"
+    """Secure channel identifier on both links; some router vendors (e.g. Cisco) need `Enabled`."""
     key_generation: KeyGeneration = Field(default_factory=KeyGeneration)
+    """`{link1: N, link2: N}`, N >= 1, default 1 each: raise one link's number to generate that link's new keys."""
     link1: Optional[LinkMacsecOverride] = None
+    """`cipher` / `sciState` for link1 alone, to roll a change out one link at a time."""
     link2: Optional[LinkMacsecOverride] = None
+    """`cipher` / `sciState` for link2 alone, to roll a change out one link at a time."""
     allow_both_links: bool = False
+    """Let one deployment change both links of a live port: a planned full outage of the port."""
 
     def for_link(self, link: str) -> tuple[str, str]:
         """(cipher, SCI state) that ``link`` gets: its override, else the port's."""
@@ -257,19 +421,17 @@ def azure_name_problem(name: str) -> str | None:
     return None
 
 
-# 12076 is Microsoft's ASN on every peering, 8074/8075 are Microsoft's too, 65515-65520
-# are reserved for Azure's internal use, 23456 is AS_TRANS and 65535 and 4294967295 are
-# reserved by RFC 7300.
-RESERVED_ASNS = frozenset({8074, 8075, 12076, 23456, 65535, 4294967295, *range(65515, 65521)})
-
-
 def asn_problem(asn: int) -> str | None:
-    if asn in RESERVED_ASNS:
+    """A peer or customer ASN must be the customer's own, not one Microsoft or Azure uses."""
+    if asn in facts.RESERVED_ASNS:
         return (
             f"AS {asn} is reserved (Microsoft uses 12076, 8074 and 8075; Azure keeps 65515-65520; "
             "23456, 65535 and 4294967295 are reserved); use your own ASN"
         )
     return None
+
+
+Asn = Annotated[Int, Field(ge=facts.ASN_MIN, le=facts.ASN_MAX), _rule("reserved_asn", asn_problem)]
 
 
 def peer_prefix_problem(value: str, length: int) -> str | None:
@@ -279,7 +441,7 @@ def peer_prefix_problem(value: str, length: int) -> str | None:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:
         network = None
-    family = 4 if length == 30 else 6
+    family = 4 if length == facts.PEER_PREFIX_LENGTH[4] else 6
     if network is None or network.version != family or network.prefixlen != length:
         example = "192.168.100.0/30" if family == 4 else "2001:db8:1::/126"
         return f"must be an IPv{family} /{length} network such as {example} (host bits zero)"
@@ -296,10 +458,7 @@ def public_prefix_problem(value: str) -> str | None:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:
         return "must be an IPv4 or IPv6 network such as 203.0.113.0/28 (host bits zero)"
-    if network.prefixlen == 0 or any(
-        network.version == private.version and network.subnet_of(private)
-        for private in NON_PUBLIC_RANGES + NON_PUBLIC_V6_RANGES
-    ):
+    if network.prefixlen == 0 or facts.non_public_reason(network):
         return "must be a public prefix you own: private (RFC 1918), link-local and default routes are not accepted on Microsoft peering"
     return None
 
@@ -323,7 +482,8 @@ def bgp_community_problem(value: str) -> str | None:
 BgpCommunity = Annotated[str, _rule("bgp_community", bgp_community_problem)]
 
 
-def _overlap_problem(primary: str, secondary: str) -> str | None:
+def overlap_problem(primary: str, secondary: str) -> str | None:
+    """The two links of a peering need their own subnets."""
     if ipaddress.ip_network(primary).overlaps(ipaddress.ip_network(secondary)):
         return "must not overlap primaryPeerAddressPrefix: each link needs its own subnet"
     return None
@@ -332,68 +492,68 @@ def _overlap_problem(primary: str, secondary: str) -> str | None:
 class _LinkSubnets(_Model):
     """A primary and a secondary subnet, one per physical link, which must not overlap."""
 
-    @field_validator("secondary_peer_address_prefix", check_fields=False)
-    @classmethod
-    def _links_do_not_overlap(cls, secondary: str, info: ValidationInfo) -> str:
-        if "primary_peer_address_prefix" in info.data:
-            if problem := _overlap_problem(info.data["primary_peer_address_prefix"], secondary):
-                raise PydanticCustomError("peer_prefix_overlap", problem)
-        return secondary
+    @_cross_rule("primary_peer_address_prefix", "secondary_peer_address_prefix")
+    def _links_do_not_overlap(self):
+        if problem := overlap_problem(self.primary_peer_address_prefix, self.secondary_peer_address_prefix):
+            yield ("secondary_peer_address_prefix",), "peer_prefix_overlap", problem
 
 
 class Ipv6PeeringSettings(_LinkSubnets):
     """IPv6 on a peering: one /126 per link."""
 
     primary_peer_address_prefix: _prefix(126)
+    """IPv6 /126 for the primary link (your router takes the first address, Microsoft the second)."""
     secondary_peer_address_prefix: _prefix(126)
+    """IPv6 /126 for the secondary link, not overlapping the primary one."""
 
 
 class PrivatePeeringSettings(_LinkSubnets):
     """Azure private peering: BGP between your routers and Microsoft's over one VLAN."""
 
-    peer_asn: Annotated[Int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]
+    peer_asn: Asn
+    """Your BGP ASN, 1-4294967295; not 12076, 8074, 8075, 65515-65520 or another reserved ASN."""
     primary_peer_address_prefix: _prefix(30)
+    """IPv4 /30 for the primary link (your router takes the first address, Microsoft the second)."""
     secondary_peer_address_prefix: _prefix(30)
-    vlan_id: Annotated[Int, Field(ge=1, le=4094)]
+    """IPv4 /30 for the secondary link, not overlapping the primary one."""
+    vlan_id: Annotated[Int, Field(ge=facts.VLAN_MIN, le=facts.VLAN_MAX)]
+    """VLAN id, 1-4094, unique on the port across all circuits and peerings."""
     ipv6: Optional[Ipv6PeeringSettings] = None
+    """IPv6 on the peering: `primaryPeerAddressPrefix` and `secondaryPeerAddressPrefix`, one /126 each."""
 
 
-RoutingRegistry = Literal["ARIN", "APNIC", "AFRINIC", "LACNIC", "RIPENCC", "RADB", "ALTDB", "LEVEL3"]
+def _needs_ipv4_prefix(prefixes: list[str]) -> str | None:
+    if not any(ipaddress.ip_network(p).version == 4 for p in prefixes):
+        return "needs at least one IPv4 prefix for the IPv4 peering"
+    return None
 
 
 class MicrosoftPeeringSettings(PrivatePeeringSettings):
     """Microsoft peering: Microsoft 365 and Azure public services over your public prefixes."""
 
     primary_peer_address_prefix: Annotated[_prefix(30), _rule("public_prefix", public_prefix_problem)]
+    """Public IPv4 /30 you own, for the primary link."""
     secondary_peer_address_prefix: Annotated[_prefix(30), _rule("public_prefix", public_prefix_problem)]
-    advertised_public_prefixes: Annotated[list[PublicPrefix], Field(min_length=1)]
-    customer_asn: Optional[Annotated[Int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]] = None
+    """Public IPv4 /30 you own, for the secondary link, not overlapping the primary one."""
+    advertised_public_prefixes: Annotated[
+        list[PublicPrefix], Field(min_length=1), _rule("ipv4_prefix_needed", _needs_ipv4_prefix)]
+    """Public prefixes you own and announce to Microsoft, at least one IPv4; IPv6 ones need the `ipv6` block."""
+    customer_asn: Optional[Asn] = None
+    """The ASN the prefixes originate from, when it is not `peerAsn`."""
     routing_registry_name: RoutingRegistry
+    """Routing registry where the prefixes and ASN are registered."""
     # fact: rf-required-after-2017-08-01, rf-one-rule-allow
     route_filter_communities: Optional[Annotated[list[BgpCommunity], Field(min_length=1)]] = None
-    """BGP communities of the Microsoft services and regions to receive; a route filter with
-    one Allow rule for them is attached to the peering. Without it the peering receives no
-    Microsoft prefixes (peerings configured after 1 August 2017)."""
+    """BGP communities to receive (e.g. `12076:5010`): a route filter with one Allow rule for them is attached to the peering. Without it the peering receives no Microsoft prefixes (peerings configured after 1 August 2017)."""
 
-    @field_validator("advertised_public_prefixes")
-    @classmethod
-    def _prefixes_match_the_sessions(cls, prefixes: list[str], info: ValidationInfo) -> list[str]:
-        """IPv4 prefixes ride the IPv4 session (at least one is needed); IPv6 prefixes
-        need the peering's ``ipv6`` session."""
-        if not any(ipaddress.ip_network(p).version == 4 for p in prefixes):
-            raise PydanticCustomError("ipv4_prefix_needed", "needs at least one IPv4 prefix for the IPv4 peering")
-        if info.data.get("ipv6") is None:
-            _raise_rules("advertisedPublicPrefixes", [
-                _rule_error((i,), "ipv6_needs_session",
-                            "an IPv6 prefix needs the peering's ipv6 block (its /126 subnets)")
-                for i, p in enumerate(prefixes) if ipaddress.ip_network(p).version == 6
-            ])
-        return prefixes
-
-
-# Direct circuit sizes per port speed.
-CIRCUIT_SIZES = {10: (1, 2, 5, 10), 100: (5, 10, 40, 100)}
-OVERSUBSCRIPTION = 2  # circuits on a port may add up to twice its bandwidth
+    @_cross_rule("advertised_public_prefixes", "ipv6")
+    def _prefixes_match_the_sessions(self):
+        """IPv6 prefixes need the peering's ``ipv6`` session."""
+        if self.ipv6 is None:
+            for i, prefix in enumerate(self.advertised_public_prefixes):
+                if ipaddress.ip_network(prefix).version == 6:
+                    yield (("advertised_public_prefixes", i), "ipv6_needs_session",
+                           "an IPv6 prefix needs the peering's ipv6 block (its /126 subnets)")
 
 
 def _direct_is_metered(value: Any) -> Any:
@@ -410,30 +570,33 @@ class CircuitSettings(_Model):
     """An ExpressRoute circuit on a Direct port, with its peerings and authorizations."""
 
     name: Annotated[str, _rule("circuit_name", azure_name_problem)]
-    bandwidth_in_gbps: Literal[1, 2, 5, 10, 40, 100]
-    sku_tier: Literal["Standard", "Premium", "Local"]
-    sku_family: Annotated[Literal["MeteredData"], BeforeValidator(_direct_is_metered)]
+    """Circuit name (Azure naming, 1-80 characters), unique in the stack."""
+    bandwidth_in_gbps: CircuitBandwidth
+    """1, 2, 5 or 10 on a 10 Gbps port; 5, 10, 40 or 100 on a 100 Gbps port. The circuits of a port add up to at most 2x its bandwidth."""
+    sku_tier: SkuTier
+    """Circuit SKU tier."""
+    sku_family: Annotated[SkuFamily, BeforeValidator(_direct_is_metered)]
+    """Circuit SKU family: `MeteredData`, the only one Microsoft offers for circuits on ExpressRoute Direct."""
     allow_classic_operations: bool = False
-    authorizations: list[Annotated[str, _rule("authorization_name", azure_name_problem)]] = Field(
-        default_factory=list
-    )
+    """Let classic (ASM) virtual networks use the circuit."""
+    authorizations: list[Annotated[str, _rule("authorization_name", azure_name_problem)]] = Field(default_factory=list)
+    """Names of authorization keys to create, one each for gateways in other subscriptions (secret output `authorizationKeys`)."""
     private_peering: Optional[PrivatePeeringSettings] = None
+    """Azure private peering (keys as below)."""
     microsoft_peering: Optional[MicrosoftPeeringSettings] = None
+    """Microsoft peering: as `privatePeering` with public /30s, plus `advertisedPublicPrefixes`, optional `customerAsn` and `routingRegistryName`."""
     import_id: Optional[Annotated[str, _rule("circuit_import_id", lambda v: arm_id_problem(v, CIRCUIT_TYPE))]] = None
+    """ARM id of an existing circuit on this port to adopt (Pulumi `import`); its peerings and authorizations follow by their child ids."""
 
-    @model_validator(mode="after")
-    def _import_id_names_this_circuit(self) -> "CircuitSettings":
-        _raise_rules("CircuitSettings", import_id_name_problems(self))
-        return self
+    @_cross_rule("import_id", "name")
+    def _import_id_names_this_circuit(self):
+        yield from import_id_name_problems(self)
 
-    @field_validator("authorizations")
-    @classmethod
-    def _unique_authorizations(cls, names: list[str]) -> list[str]:
-        _raise_rules("authorizations", [
-            _rule_error((i,), "duplicate_authorization", f"authorization '{name}' is listed twice")
-            for i, name in enumerate(names) if name in names[:i]
-        ])
-        return names
+    @_cross_rule("authorizations")
+    def _unique_authorizations(self):
+        for i, name in enumerate(self.authorizations):
+            if name in self.authorizations[:i]:
+                yield ("authorizations", i), "duplicate_authorization", f"authorization '{name}' is listed twice"
 
     def peerings(self) -> list[tuple[str, PrivatePeeringSettings]]:
         """(config key, settings) of the peerings present."""
@@ -444,62 +607,113 @@ class CircuitSettings(_Model):
         ]
 
 
-def circuit_problems(circuits: list[CircuitSettings], bandwidth: int | None, stage: str | None,
-                     encapsulation: str | None = "Dot1Q"):
-    """Rules for the circuits of one port, as (path under circuits, rule, message).
+# Pure rules for the circuits of one port. Paths are under ``circuits``; a circuit that
+# failed its own checks is None and is left out.
 
-    VLAN ids (C-Tags): with Dot1Q a C-Tag is unique across all circuits and peerings of the
-    port pair (fact: erd-dot1q-ctag); with QinQ each circuit has its own S-Tag, so a C-Tag
-    only has to be unique among the peerings of one circuit (fact: erd-qinq-ctag)."""
+_PEERING_FIELDS = {"privatePeering": "private_peering", "microsoftPeering": "microsoft_peering"}
+
+
+def stage_problems(circuits: list, stage: str | None):
+    """Circuits only on an encrypted or active port."""
     if stage == "reserved" and circuits:
         yield (), "circuit_on_reserved_port", (
             "circuits need the port's stage to be 'encrypted' or 'active': on a 'reserved' port "
             "traffic could flow before MACsec is configured"
         )
-    if bandwidth is not None:
-        wrong_size = [i for i, c in enumerate(circuits) if c.bandwidth_in_gbps not in CIRCUIT_SIZES[bandwidth]]
-        for i in wrong_size:
-            sizes = ", ".join(map(str, CIRCUIT_SIZES[bandwidth]))
-            yield (i, "bandwidthInGbps"), "circuit_size", (
-                f"{circuits[i].bandwidth_in_gbps} Gbps is not offered on a {bandwidth} Gbps port; use {sizes}"
-            )
-        total = sum(c.bandwidth_in_gbps for c in circuits)
-        if not wrong_size and total > OVERSUBSCRIPTION * bandwidth:
-            yield (), "oversubscribed", (
-                f"circuits add up to {total} Gbps; a {bandwidth} Gbps port allows at most "
-                f"{OVERSUBSCRIPTION * bandwidth} Gbps (2x oversubscription)"
-            )
-    seen_vlans: dict[int, str] = {}
-    seen_prefixes: list[tuple[ipaddress._BaseNetwork, str]] = []
+
+
+def size_problems(circuits: list, bandwidth: int | None):
+    """Circuit sizes the port offers, and at most 2x oversubscription (checked once
+    every circuit has a size the port offers)."""
+    if bandwidth is None:
+        return
+    sizes = facts.CIRCUIT_SIZES[bandwidth]
+    wrong = [i for i, c in enumerate(circuits) if c is not None and c.bandwidth_in_gbps not in sizes]
+    for i in wrong:
+        yield (i, "bandwidth_in_gbps"), "circuit_size", (
+            f"{circuits[i].bandwidth_in_gbps} Gbps is not offered on a {bandwidth} Gbps port; "
+            f"use {', '.join(map(str, sizes))}"
+        )
+    if not wrong and None not in circuits:
+        if problem := oversubscription_problem([c.bandwidth_in_gbps for c in circuits], bandwidth):
+            yield (), "oversubscribed", problem
+
+
+def oversubscription_problem(sizes: list[int], bandwidth: int) -> str | None:
+    """Circuits on a port may add up to twice its bandwidth."""
+    total = sum(sizes)
+    if total > facts.OVERSUBSCRIPTION * bandwidth:
+        return (f"circuits add up to {total} Gbps; a {bandwidth} Gbps port allows at most "
+                f"{facts.OVERSUBSCRIPTION * bandwidth} Gbps (2x oversubscription)")
+    return None
+
+
+def vlan_problems(circuits: list, encapsulation: str | None = "Dot1Q"):
+    """VLAN ids (C-Tags): with Dot1Q unique across all circuits and peerings of the port
+    pair (fact: erd-dot1q-ctag); with QinQ each circuit has its own S-Tag, so a C-Tag only
+    has to be unique among the peerings of one circuit (fact: erd-qinq-ctag)."""
     qinq = encapsulation == "QinQ"
+    scope = ("with QinQ, VLAN ids (C-Tags) must be unique among a circuit's peerings" if qinq
+             else "VLAN ids must be unique per port")
+    seen: dict[int, str] = {}
     for i, circuit in enumerate(circuits):
         if qinq:
-            seen_vlans = {}
-        for key, peering in circuit.peerings():
-            where = f"circuits[{i}].{key}"
-            if peering.vlan_id in seen_vlans:
-                scope = ("with QinQ, VLAN ids (C-Tags) must be unique among a circuit's peerings" if qinq
-                         else "VLAN ids must be unique per port")
-                yield (i, key, "vlanId"), "duplicate_vlan", (
-                    f"VLAN {peering.vlan_id} is already used by {seen_vlans[peering.vlan_id]}; {scope}"
+            seen = {}
+        for key, peering in circuit.peerings() if circuit is not None else []:
+            if peering.vlan_id in seen:
+                yield (i, _PEERING_FIELDS[key], "vlan_id"), "duplicate_vlan", (
+                    f"VLAN {peering.vlan_id} is already used by {seen[peering.vlan_id]}; {scope}"
                 )
-            seen_vlans.setdefault(peering.vlan_id, where)
-            prefixes = [("primaryPeerAddressPrefix", peering.primary_peer_address_prefix),
-                        ("secondaryPeerAddressPrefix", peering.secondary_peer_address_prefix)]
+            seen.setdefault(peering.vlan_id, f"circuits[{i}].{key}")
+
+
+def peer_subnet_problems(circuits: list):
+    """Peering subnets unique per port (the two subnets of one peering are checked by
+    the peering itself)."""
+    seen: list[tuple[Any, str]] = []
+    for i, circuit in enumerate(circuits):
+        for key, peering in circuit.peerings() if circuit is not None else []:
+            where = f"circuits[{i}].{key}"
+            prefixes = [(("primary_peer_address_prefix",), "primaryPeerAddressPrefix", peering.primary_peer_address_prefix),
+                        (("secondary_peer_address_prefix",), "secondaryPeerAddressPrefix", peering.secondary_peer_address_prefix)]
             if peering.ipv6:
-                prefixes += [("ipv6.primaryPeerAddressPrefix", peering.ipv6.primary_peer_address_prefix),
-                             ("ipv6.secondaryPeerAddressPrefix", peering.ipv6.secondary_peer_address_prefix)]
-            for field, value in prefixes:
+                prefixes += [(("ipv6", "primary_peer_address_prefix"), "ipv6.primaryPeerAddressPrefix",
+                              peering.ipv6.primary_peer_address_prefix),
+                             (("ipv6", "secondary_peer_address_prefix"), "ipv6.secondaryPeerAddressPrefix",
+                              peering.ipv6.secondary_peer_address_prefix)]
+            for path, field, value in prefixes:
                 network = ipaddress.ip_network(value)
-                clash = next((owner for other, owner in seen_prefixes
+                clash = next((owner for other, owner in seen
                               if other.version == network.version and other.overlaps(network)
                               and not owner.startswith(where + ".")), None)
                 if clash:
-                    yield (i, key, *field.split(".")), "duplicate_peer_prefix", (
+                    yield (i, _PEERING_FIELDS[key], *path), "duplicate_peer_prefix", (
                         f"{value} overlaps {clash}; peering subnets must be unique per port"
                     )
-                seen_prefixes.append((network, f"{where}.{field}"))
+                seen.append((network, f"{where}.{field}"))
 
+
+def circuit_problems(circuits: list, bandwidth: int | None, stage: str | None, encapsulation: str | None = "Dot1Q"):
+    """Every rule for the circuits of one port, as (path under circuits, rule, message)."""
+    yield from stage_problems(circuits, stage)
+    yield from size_problems(circuits, bandwidth)
+    yield from vlan_problems(circuits, encapsulation)
+    yield from peer_subnet_problems(circuits)
+
+
+def xpn_problems(macsec: MacsecSettings, bandwidth: int):
+    """XPN ciphers are not supported on 10 Gbps ports (paths under ``macsec``)."""
+    if bandwidth != 10:
+        return
+    ciphers = [(("cipher",), macsec.cipher)] + [
+        ((link, "cipher"), getattr(macsec, link).cipher) for link in LINKS if getattr(macsec, link)
+    ]
+    for path, cipher in ciphers:
+        if cipher in facts.XPN_CIPHERS:
+            yield path, "xpn_needs_100g", (
+                f"{cipher} is not supported on 10 Gbps ports; "
+                f"use {' or '.join(facts.NON_XPN_CIPHERS)} (XPN ciphers need a 100 Gbps port)"
+            )
 
 
 class PortSettings(_Model):
@@ -512,48 +726,48 @@ class PortSettings(_Model):
     """
 
     name: Annotated[str, _rule("port_name", port_name_problem)]
+    """Port name: 1-50 letters, digits and hyphens, unique; also prefixes the port's Key Vault secret names."""
     peering_location: Annotated[str, Field(min_length=1)]
-    bandwidth_in_gbps: Literal[10, 100]
-    encapsulation: Literal["QinQ", "Dot1Q"]
-    billing_type: Literal["MeteredData", "UnlimitedData"]
+    """ExpressRoute Direct peering location, e.g. `Equinix-Amsterdam-AM5`."""
+    bandwidth_in_gbps: PortSpeed
+    """Port bandwidth."""
+    encapsulation: Encapsulation
+    """Port encapsulation; fixed once the port exists (Azure rule)."""
+    billing_type: PortBillingType
+    """Port billing type."""
     stage: Stage
+    """Lifecycle stage: `reserved` (no link settings), `encrypted` (MACsec on, links admin-disabled), `active` (links admin-enabled); see the lifecycle below."""
     macsec: MacsecSettings
+    """MACsec settings of both links (keys as below)."""
     circuits: list[CircuitSettings] = Field(default_factory=list)
+    """Circuits on the port (keys as below); only on an `encrypted` or `active` port."""
     import_id: Optional[Annotated[str, _rule("port_import_id", lambda v: arm_id_problem(v, PORT_TYPE))]] = None
+    """ARM id of an existing port to adopt (Pulumi `import`): the config must describe it as it is in Azure; `make adopt` writes it."""
 
-    @model_validator(mode="after")
-    def _import_id_names_this_port(self) -> "PortSettings":
-        _raise_rules("PortSettings", import_id_name_problems(self))
-        return self
+    @_cross_rule("bandwidth_in_gbps", "macsec")
+    def _xpn_needs_100g(self):
+        for path, rule, message in xpn_problems(self.macsec, self.bandwidth_in_gbps):
+            yield ("macsec", *path), rule, message
 
-    @field_validator("circuits")
-    @classmethod
-    def _circuits_fit_the_port(cls, circuits: list[CircuitSettings], info: ValidationInfo) -> list[CircuitSettings]:
-        """Circuit sizes, oversubscription, lifecycle stage and unique VLANs and subnets."""
-        _raise_rules("circuits", [
-            _rule_error(path, rule, message)
-            for path, rule, message in circuit_problems(
-                circuits, info.data.get("bandwidth_in_gbps"), info.data.get("stage"), info.data.get("encapsulation")
-            )
-        ])
-        return circuits
+    @_cross_rule("circuits*", "stage")
+    def _circuits_on_an_encrypted_port(self):
+        for path, rule, message in stage_problems(self.circuits, self.stage):
+            yield ("circuits", *path), rule, message
 
-    @field_validator("macsec")
-    @classmethod
-    def _xpn_needs_100g(cls, macsec: MacsecSettings, info: ValidationInfo) -> MacsecSettings:
-        """XPN ciphers are not supported on 10 Gbps ports."""
-        if info.data.get("bandwidth_in_gbps") != 10:
-            return macsec
-        ciphers = [(("cipher",), macsec.cipher)] + [
-            ((link, "cipher"), getattr(macsec, link).cipher) for link in LINKS if getattr(macsec, link)
-        ]
-        _raise_rules("MacsecSettings", [
-            _rule_error(path, "xpn_needs_100g",
-                        f"{cipher} is not supported on 10 Gbps ports; "
-                        "use GcmAes128 or GcmAes256 (XPN ciphers need a 100 Gbps port)")
-            for path, cipher in ciphers if cipher in XPN_CIPHERS
-        ])
-        return macsec
+    @_cross_rule("circuits*", "bandwidth_in_gbps")
+    def _circuits_fit_the_port(self):
+        for path, rule, message in size_problems(self.circuits, self.bandwidth_in_gbps):
+            yield ("circuits", *path), rule, message
+
+    @_cross_rule("circuits*", "encapsulation")
+    def _unique_vlans_and_subnets(self):
+        for path, rule, message in [*vlan_problems(self.circuits, self.encapsulation),
+                                    *peer_subnet_problems(self.circuits)]:
+            yield ("circuits", *path), rule, message
+
+    @_cross_rule("import_id", "name")
+    def _import_id_names_this_port(self):
+        yield from import_id_name_problems(self)
 
 
 # ---------------------------------------------------------------------------
@@ -565,7 +779,8 @@ HEX_RE = re.compile(r"^[0-9A-Fa-f]*$")
 
 def ckn_problem(ckn: str) -> str | None:
     """A CKN is an even-length hexadecimal string of 2 to 64 digits."""
-    if not HEX_RE.match(ckn) or not 2 <= len(ckn) <= 64 or len(ckn) % 2:
+    if (not HEX_RE.match(ckn) or not facts.CKN_MIN_HEX_DIGITS <= len(ckn) <= facts.CKN_MAX_HEX_DIGITS
+            or len(ckn) % 2):
         return "must be an even number (2-64) of hexadecimal digits (value not shown)"
     return None
 
@@ -576,7 +791,7 @@ def cak_problem(cak: str, cipher: str | None = None) -> str | None:
 
     Azure pads a short key with zeros; a padded key is a weak key, so it is refused."""
     if cipher is None:
-        if len(cak) not in (32, 64):
+        if len(cak) not in set(CAK_HEX_DIGITS.values()):
             return "must be exactly 32 (128-bit ciphers) or 64 (256-bit ciphers) hexadecimal digits (value not shown)"
         return None
     want = CAK_HEX_DIGITS[cipher]
@@ -592,22 +807,22 @@ def cak_format_problem(cak: str) -> str | None:
     return cak_problem(cak)
 
 
-def _secret_rule(rule: str, check):
-    return _rule(rule, lambda secret: check(secret.get_secret_value()))
-
-
 class LinkKey(_Model):
     """A pre-shared MACsec key for one link, as the customer's router holds it."""
 
     cak: Annotated[SecretStr, _secret_rule("cak_format", cak_format_problem)]
+    """Connectivity association key: 32 hex digits (128-bit ciphers) or 64 (256-bit ciphers)."""
     ckn: Annotated[SecretStr, _secret_rule("ckn_format", ckn_problem)]
+    """Connectivity association key name: an even number (2-64) of hex digits."""
 
 
 class PortKeys(_Model):
     """Bring-your-own keys for both links of one port."""
 
     link1: LinkKey
+    """The key of link1."""
     link2: LinkKey
+    """The key of link2."""
 
     def plain(self) -> dict[str, dict[str, str]]:
         """The key values, for a component that wraps them as secrets at once. Never log."""
@@ -631,8 +846,6 @@ class PortKeys(_Model):
     def fingerprint(self, link: str) -> str:
         """A digest that changes when the link's key changes. It is only ever kept as a
         secret output (the keys themselves are in the state too, encrypted alike)."""
-        import hashlib
-
         key: LinkKey = getattr(self, link)
         material = f"{key.cak.get_secret_value().lower()}:{key.ckn.get_secret_value().lower()}"
         return hashlib.sha256(material.encode()).hexdigest()[:32]
@@ -642,21 +855,24 @@ class PortKeys(_Model):
 # IPsec VPN over the private peering
 
 
-WEAK_ALGORITHMS = {
-    "ike_encryption": {"DES", "DES3"},
-    "ike_integrity": {"MD5", "SHA1"},
-    "dh_group": {"None", "DHGroup1", "DHGroup2"},
-    "ipsec_encryption": {"None", "DES", "DES3"},
-    "ipsec_integrity": {"MD5", "SHA1"},
-    "pfs_group": {"None", "PFS1", "PFS2"},
-}
+def weak_algorithm_problem(field: str, value: str) -> str | None:
+    """An algorithm Microsoft's guidance calls weak (``field`` is the ARM property name)."""
+    weak = facts.WEAK_IPSEC_ALGORITHMS[field]
+    if value in weak:
+        return f"{value} is weak; choose another ({', '.join(sorted(weak))} are refused)"
+    return None
 
 
-def _strong(field: str):
-    weak = WEAK_ALGORITHMS[field]
-    return _rule("weak_algorithm", lambda value: (
-        f"{value} is weak; choose another ({', '.join(sorted(weak))} are refused)" if value in weak else None
-    ))
+def _algorithm(field: str):
+    return Annotated[Literal[facts.IPSEC_ALGORITHMS[field]],
+                     _rule("weak_algorithm", lambda value: weak_algorithm_problem(field, value))]
+
+
+def gcm_pair_problem(encryption: str, integrity: str) -> str | None:
+    """With GCM, IPsec encryption and integrity are the same GCMAES algorithm and key length."""
+    if (encryption.startswith("GCM") or integrity.startswith("GCM")) and encryption != integrity:
+        return f"must equal ipsecEncryption ({encryption}) when either uses GCM (Azure rule)"
+    return None
 
 
 class IpsecPolicySettings(_Model):
@@ -664,25 +880,27 @@ class IpsecPolicySettings(_Model):
     a custom policy is always set; the default here is CNSA-style (GCM-AES-256, SHA-384,
     ECP384)."""
 
-    ike_encryption: Annotated[Literal["DES", "DES3", "AES128", "AES192", "AES256", "GCMAES128", "GCMAES256"], _strong("ike_encryption")] = "GCMAES256"
-    ike_integrity: Annotated[Literal["MD5", "SHA1", "SHA256", "SHA384", "GCMAES128", "GCMAES256"], _strong("ike_integrity")] = "SHA384"
-    dh_group: Annotated[Literal["None", "DHGroup1", "DHGroup2", "DHGroup14", "DHGroup2048", "ECP256", "ECP384", "DHGroup24"], _strong("dh_group")] = "ECP384"
-    ipsec_encryption: Annotated[Literal["None", "DES", "DES3", "AES128", "AES192", "AES256", "GCMAES128", "GCMAES192", "GCMAES256"], _strong("ipsec_encryption")] = "GCMAES256"
-    ipsec_integrity: Annotated[Literal["MD5", "SHA1", "SHA256", "GCMAES128", "GCMAES192", "GCMAES256"], _strong("ipsec_integrity")] = "GCMAES256"
-    pfs_group: Annotated[Literal["None", "PFS1", "PFS2", "PFS2048", "PFS14", "ECP256", "ECP384", "PFS24", "PFSMM"], _strong("pfs_group")] = "ECP384"
-    sa_life_time_seconds: Annotated[Int, Field(ge=300)] = 27000
-    sa_data_size_kilobytes: Annotated[Int, Field(ge=1024)] = 102400000
+    ike_encryption: _algorithm("ikeEncryption") = facts.CNSA_IPSEC_POLICY["ikeEncryption"]
+    """IKE (phase 1) encryption; DES and DES3 are refused as weak."""
+    ike_integrity: _algorithm("ikeIntegrity") = facts.CNSA_IPSEC_POLICY["ikeIntegrity"]
+    """IKE (phase 1) integrity; MD5 and SHA1 are refused as weak."""
+    dh_group: _algorithm("dhGroup") = facts.CNSA_IPSEC_POLICY["dhGroup"]
+    """IKE Diffie-Hellman group; None, DHGroup1 and DHGroup2 are refused as weak."""
+    ipsec_encryption: _algorithm("ipsecEncryption") = facts.CNSA_IPSEC_POLICY["ipsecEncryption"]
+    """IPsec (phase 2) encryption; None, DES and DES3 are refused as weak."""
+    ipsec_integrity: _algorithm("ipsecIntegrity") = facts.CNSA_IPSEC_POLICY["ipsecIntegrity"]
+    """IPsec (phase 2) integrity; MD5 and SHA1 are refused as weak; equal to `ipsecEncryption` when either is GCM."""
+    pfs_group: _algorithm("pfsGroup") = facts.CNSA_IPSEC_POLICY["pfsGroup"]
+    """Perfect forward secrecy group; None, PFS1 and PFS2 are refused as weak."""
+    sa_life_time_seconds: Annotated[Int, Field(ge=facts.SA_LIFETIME_MIN_SECONDS)] = facts.SA_LIFETIME_DEFAULT_SECONDS
+    """IPsec SA lifetime in seconds, 300 or more (Azure's default 27000)."""
+    sa_data_size_kilobytes: Annotated[Int, Field(ge=facts.SA_DATA_SIZE_MIN_KB)] = facts.SA_DATA_SIZE_DEFAULT_KB
+    """IPsec SA data size in KB, 1024 or more (Azure's default 102400000)."""
 
-    @field_validator("ipsec_integrity")
-    @classmethod
-    def _gcm_pairs(cls, integrity: str, info: ValidationInfo) -> str:
-        """With GCM, IPsec encryption and integrity are the same GCMAES algorithm and key length."""
-        encryption = info.data.get("ipsec_encryption")
-        if encryption and (encryption.startswith("GCM") or integrity.startswith("GCM")) and encryption != integrity:
-            raise PydanticCustomError(
-                "gcm_pair", f"must equal ipsecEncryption ({encryption}) when either uses GCM (Azure rule)"
-            )
-        return integrity
+    @_cross_rule("ipsec_encryption", "ipsec_integrity")
+    def _gcm_pairs(self):
+        if problem := gcm_pair_problem(self.ipsec_encryption, self.ipsec_integrity):
+            yield ("ipsec_integrity",), "gcm_pair", problem
 
 
 def _cidr_problem(value: str) -> str | None:
@@ -705,58 +923,64 @@ Cidr = Annotated[str, _rule("cidr", _cidr_problem)]
 Ipv4Address = Annotated[str, _rule("ipv4_address", _ipv4_address_problem)]
 
 
+def _gateway_subnet_size(message: str):
+    return _rule("gateway_subnet_size",
+                 lambda prefix: message if ipaddress.IPv4Network(prefix).prefixlen > 27 else None)
+
+
 class VirtualNetworkSettings(_Model):
     """The virtual network the tunnel lands in, with the GatewaySubnet for both gateways."""
 
     name: Annotated[str, _rule("vnet_name", azure_name_problem)]
+    """Virtual network name."""
     address_space: Annotated[list[Cidr], Field(min_length=1)]
-    gateway_subnet_prefix: Cidr
+    """IPv4 CIDR ranges of the virtual network."""
+    gateway_subnet_prefix: Annotated[Cidr, _gateway_subnet_size(
+        "must be a /27 or larger: both gateways share the GatewaySubnet")]
+    """The GatewaySubnet: a /27 or larger inside `addressSpace`, shared by the ExpressRoute and VPN gateways."""
 
-    @field_validator("gateway_subnet_prefix")
-    @classmethod
-    def _gateway_subnet(cls, prefix: str, info: ValidationInfo) -> str:
-        """The ExpressRoute and VPN gateways share the GatewaySubnet: /27 or larger,
-        inside the address space."""
-        subnet = ipaddress.IPv4Network(prefix)
-        if subnet.prefixlen > 27:
-            raise PydanticCustomError("gateway_subnet_size", "must be a /27 or larger: both gateways share the GatewaySubnet")
-        space = info.data.get("address_space")
-        if space and not any(subnet.subnet_of(ipaddress.IPv4Network(s)) for s in space):
-            raise PydanticCustomError("gateway_subnet_inside", "must lie inside the virtual network's addressSpace")
-        return prefix
+    @_cross_rule("gateway_subnet_prefix", "address_space")
+    def _gateway_subnet_inside(self):
+        subnet = ipaddress.IPv4Network(self.gateway_subnet_prefix)
+        if not any(subnet.subnet_of(ipaddress.IPv4Network(s)) for s in self.address_space):
+            yield ("gateway_subnet_prefix",), "gateway_subnet_inside", "must lie inside the virtual network's addressSpace"
 
 
 class BgpPeerSettings(_Model):
     """BGP on the tunnel: the on-premises device's ASN and BGP peering address."""
 
-    asn: Annotated[Int, Field(ge=1, le=4294967295), _rule("reserved_asn", asn_problem)]
+    asn: Asn
+    """The on-premises device's ASN (not a reserved one)."""
     peering_address: Ipv4Address
+    """The on-premises BGP peering address (not the VPN device's own address)."""
 
 
 class OnPremisesSettings(_Model):
     """The on-premises VPN device, reached at its private address over private peering."""
 
     name: Annotated[str, _rule("local_gateway_name", azure_name_problem)]
+    """Name of the local network gateway (or VPN site) for the device."""
     vpn_device_ip: Ipv4Address
+    """The device's private address, reachable over the private peering; outside Azure's side."""
     address_prefixes: Annotated[list[Cidr], Field(min_length=1)]
+    """On-premises prefixes sent through the tunnel; more specific than those announced over ExpressRoute."""
     bgp: Optional[BgpPeerSettings] = None
+    """BGP over the tunnel: `asn` and `peeringAddress` of the device."""
 
 
 class VirtualHubSettings(_Model):
     """The Virtual WAN hub the tunnel terminates in, and its gateways' scale units."""
 
     name: Annotated[str, _rule("hub_name", azure_name_problem)]
-    address_prefix: Cidr
+    """Virtual hub name."""
+    address_prefix: Annotated[Cidr, _rule("hub_prefix_size", lambda prefix: (
+        "must be a /24 or larger (Azure's minimum for a virtual hub)"
+        if ipaddress.IPv4Network(prefix).prefixlen > 24 else None))]
+    """The hub's address range, a /24 or larger."""
     express_route_gateway_scale_units: Annotated[Int, Field(ge=1, le=10)] = 1
+    """Scale units of the hub's ExpressRoute gateway, 1-10."""
     vpn_gateway_scale_units: Annotated[Int, Field(ge=1, le=20)] = 1
-
-    @field_validator("address_prefix")
-    @classmethod
-    def _hub_range_size(cls, prefix: str) -> str:
-        """A virtual hub needs a /24 or larger range for its routers and gateways."""
-        if ipaddress.IPv4Network(prefix).prefixlen > 24:
-            raise PydanticCustomError("hub_prefix_size", "must be a /24 or larger (Azure's minimum for a virtual hub)")
-        return prefix
+    """Scale units of the hub's VPN gateway, 1-20."""
 
 
 VIRTUAL_WAN_ID_RE = re.compile(
@@ -768,35 +992,37 @@ class VirtualWanSettings(_Model):
     """A Virtual WAN to create (``name``) or an existing one (``id``), and its hub."""
 
     name: Optional[Annotated[str, _rule("virtual_wan_name", azure_name_problem)]] = None
+    """Name of a Virtual WAN to create (or give `id`)."""
     id: Optional[Annotated[str, _rule("virtual_wan_id", lambda v: None if VIRTUAL_WAN_ID_RE.match(v) else (
         "must be the ARM id of a Virtual WAN: /subscriptions/<id>/resourceGroups/<group>/providers/"
-        "Microsoft.Network/virtualWans/<name>"))]] = Field(default=None, validate_default=True)
+        "Microsoft.Network/virtualWans/<name>"))]] = None
+    """ARM id of an existing Virtual WAN (or give `name`)."""
     hub: VirtualHubSettings
+    """The virtual hub to create in it."""
 
-    @field_validator("id")
-    @classmethod
-    def _name_or_id(cls, wan_id: Optional[str], info: ValidationInfo) -> Optional[str]:
-        if (wan_id is None) == (info.data.get("name") is None) and "name" in info.data:
-            raise PydanticCustomError(
-                "name_or_id", "give either name (a Virtual WAN to create) or id (an existing one), not both or neither"
-            )
-        return wan_id
-
-
-# Microsoft's ExpressRoute/VPN coexistence rule: the VPN gateway keeps Azure's ASN.
-AZURE_VPN_GATEWAY_ASN = 65515
+    @_cross_rule("name", "id")
+    def _name_or_id(self):
+        if (self.id is None) == (self.name is None):
+            yield ("id",), "name_or_id", (
+                "give either name (a Virtual WAN to create) or id (an existing one), not both or neither")
 
 
 def vpn_gateway_asn_problem(asn: int) -> str | None:
-    if asn != AZURE_VPN_GATEWAY_ASN:
+    # fact: vpn-default-asn
+    if asn != facts.AZURE_VPN_GATEWAY_ASN:
         return (
-            f"must be {AZURE_VPN_GATEWAY_ASN} (or left out): a VPN gateway that shares its virtual network with an "
+            f"must be {facts.AZURE_VPN_GATEWAY_ASN} (or left out): a VPN gateway that shares its virtual network with an "
             "ExpressRoute gateway only works with Azure's default ASN (ExpressRoute/VPN coexistence)"
         )
     return None
 
 
-VpnMode = Literal["virtualNetwork", "virtualWan"]
+def shared_key_problem(key: str) -> str | None:
+    if not (16 <= len(key) <= 128 and key.isascii() and key.isprintable()):
+        return "must be 16-128 printable ASCII characters (value not shown)"
+    return None
+
+
 # Which mode each mode-specific key belongs to, and whether that mode requires it.
 MODE_KEYS: dict[str, tuple[str, bool]] = {
     "virtual_network": ("virtualNetwork", True),
@@ -808,116 +1034,120 @@ MODE_KEYS: dict[str, tuple[str, bool]] = {
 }
 
 
-def _mode_field():
-    """A key that belongs to one mode: None by default, checked even when absent."""
-    return Field(default=None, validate_default=True)
+class _VpnRules(_Model):
+    """The rules of an IPsec tunnel over private peering, shared by the stack config's
+    ``vpn`` and the two VPN components (which fix the mode and take only its keys)."""
+
+    # The mode of a component that has no ``mode`` key (it is the component's choice).
+    fixed_mode: ClassVar[Optional[str]] = None
+
+    def vpn_mode(self) -> str | None:
+        """The mode: the component's, or the ``mode`` key; None when it failed its checks."""
+        return self.fixed_mode or (self.mode if self._has("mode") else None)
+
+    @_cross_rule()
+    def _keys_of_the_mode(self):
+        """Each mode has its own keys: required ones must be there, the other mode's must not."""
+        mode = self.vpn_mode()
+        if mode is None:
+            return
+        for key, (owner, required) in MODE_KEYS.items():
+            if not self._has(key):
+                continue
+            value = getattr(self, key)
+            if value is None and required and mode == owner:
+                yield (key,), "mode_key_required", f"required with mode: {owner}"
+            if value is not None and mode != owner:
+                yield (key,), "mode_key_not_allowed", f"not allowed with mode: {mode} (it belongs to mode: {owner})"
+
+    def address_space(self) -> list[ipaddress.IPv4Network]:
+        """Azure's side of the tunnel: the VNet's address space, or the hub's range."""
+        if self._has("virtual_network") and self.virtual_network:
+            return [ipaddress.IPv4Network(s) for s in self.virtual_network.address_space]
+        if self._has("virtual_wan") and self.virtual_wan:
+            return [ipaddress.IPv4Network(self.virtual_wan.hub.address_prefix)]
+        return []
+
+    @_cross_rule("on_premises")
+    def _on_premises_outside_azure(self):
+        """The device and the on-premises prefixes cannot overlap Azure's side."""
+        space = self.address_space()
+        if not space:
+            return
+        where = ("the virtual network's addressSpace" if self._has("virtual_network") and self.virtual_network
+                 else "the virtual hub's addressPrefix")
+        on_prem = self.on_premises
+        if any(ipaddress.IPv4Address(on_prem.vpn_device_ip) in s for s in space):
+            yield ("on_premises", "vpn_device_ip"), "device_in_azure", f"must be an on-premises address outside {where}"
+        for i, prefix in enumerate(on_prem.address_prefixes):
+            if any(ipaddress.IPv4Network(prefix).overlaps(s) for s in space):
+                yield ("on_premises", "address_prefixes", i), "prefix_in_azure", f"{prefix} overlaps {where}"
+
+    @_cross_rule("advertised_over_express_route", "on_premises")
+    def _tunnel_prefixes_more_specific(self):
+        """Azure prefers the longest prefix, and ExpressRoute over VPN for equal ones: a
+        tunnel prefix equal to or broader than one announced over the circuit would send
+        that traffic down the unencrypted ExpressRoute path."""
+        # fact: s2s-er-same-prefix-warning
+        advertised, on_prem = self.advertised_over_express_route, self.on_premises
+        found = False
+        for j, er_prefix in enumerate(advertised):
+            er = ipaddress.IPv4Network(er_prefix)
+            for i, tunnel_prefix in enumerate(on_prem.address_prefixes):
+                if er.subnet_of(ipaddress.IPv4Network(tunnel_prefix)):
+                    found = True
+                    yield ("advertised_over_express_route", j), "tunnel_prefix_not_specific", (
+                        f"{er_prefix} is also announced over ExpressRoute, and onPremises.addressPrefixes[{i}] "
+                        f"({tunnel_prefix}) is equal or broader, so Azure would send that traffic over the "
+                        "unencrypted ExpressRoute path; send more specific prefixes through the tunnel"
+                    )
+        if found:
+            return
+        # fact: vwan-ipsec-er-device-ip-advertised
+        device = ipaddress.IPv4Address(on_prem.vpn_device_ip)
+        if (self.vpn_mode() == "virtualWan" and advertised
+                and not any(device in ipaddress.IPv4Network(p) for p in advertised)):
+            yield ("advertised_over_express_route",), "device_not_advertised", (
+                "must include the on-premises device's address (onPremises.vpnDeviceIp): the Virtual WAN "
+                "hub reaches the device only through prefixes advertised over private peering"
+            )
 
 
-class VpnSettings(_Model):
+class VpnSettings(_VpnRules):
     """An IPsec tunnel to an on-premises device, carried over a circuit's private peering,
     for end-to-end encryption: from a VPN gateway in a virtual network
     (``mode: virtualNetwork``, the default), or from a Virtual WAN hub's VPN gateway
     (``mode: virtualWan``)."""
 
     mode: VpnMode = "virtualNetwork"
+    """Where the tunnel ends: a VPN gateway in a virtual network, or a Virtual WAN hub."""
     circuit: str
-    virtual_network: Optional[VirtualNetworkSettings] = _mode_field()
-    virtual_wan: Optional[VirtualWanSettings] = _mode_field()
-    express_route_gateway_sku: Optional[Literal["ErGw1AZ", "ErGw2AZ", "ErGw3AZ", "ErGwScale"]] = _mode_field()
-    vpn_gateway_sku: Optional[Literal["VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ"]] = _mode_field()
-    active_active: Optional[bool] = _mode_field()
-    vpn_gateway_asn: Optional[Annotated[Int, _rule("coexistence_asn", vpn_gateway_asn_problem)]] = _mode_field()
+    """Name of the circuit (in `ports[].circuits[]`) whose private peering carries the tunnel."""
+    virtual_network: Optional[VirtualNetworkSettings] = None
+    """`mode: virtualNetwork` only, required there: `name`, `addressSpace`, `gatewaySubnetPrefix` (/27 or larger)."""
+    virtual_wan: Optional[VirtualWanSettings] = None
+    """`mode: virtualWan` only, required there: `name` or `id`, and `hub` (`name`, `addressPrefix`, scale units)."""
+    express_route_gateway_sku: Optional[ExpressRouteGatewaySku] = None
+    """`mode: virtualNetwork` only, required there: SKU of the ExpressRoute gateway next to the VPN gateway."""
+    vpn_gateway_sku: Optional[VpnGatewaySku] = None
+    """`mode: virtualNetwork` only, required there: SKU of the VPN gateway."""
+    active_active: Optional[bool] = None
+    """`mode: virtualNetwork` only: an active-active VPN gateway (two tunnel addresses)."""
+    vpn_gateway_asn: Optional[Annotated[Int, _rule("coexistence_asn", vpn_gateway_asn_problem)]] = None
+    """`mode: virtualNetwork` only: the VPN gateway's ASN, which must stay Azure's 65515 next to an ExpressRoute gateway."""
     on_premises: OnPremisesSettings
+    """The on-premises VPN device: `name`, `vpnDeviceIp` (private), `addressPrefixes`, optional `bgp`."""
     ipsec_policy: IpsecPolicySettings = Field(default_factory=IpsecPolicySettings)
-    shared_key: Optional[Annotated[SecretStr, _secret_rule("shared_key", lambda key: (
-        "must be 16-128 printable ASCII characters (value not shown)"
-        if not (16 <= len(key) <= 128 and key.isascii() and key.isprintable()) else None
-    ))]] = None
+    """Custom IPsec/IKE policy; defaults to GCMAES256 / SHA384 / ECP384, weak algorithms are refused."""
+    shared_key: Optional[Annotated[SecretStr, _secret_rule("shared_key", shared_key_problem)]] = None
+    """Pre-shared key, 16-128 printable ASCII characters, secret config only; generated (40 characters) when absent."""
     advertised_over_express_route: list[Cidr] = Field(default_factory=list)
-
-    @field_validator(*MODE_KEYS)
-    @classmethod
-    def _keys_of_the_mode(cls, value: Any, info: ValidationInfo) -> Any:
-        """Each mode has its own keys: required ones must be there, the other mode's must not."""
-        mode = info.data.get("mode")
-        owner, required = MODE_KEYS[info.field_name]
-        if mode is None:
-            return value
-        if value is None and required and mode == owner:
-            raise PydanticCustomError("mode_key_required", f"required with mode: {owner}")
-        if value is not None and mode != owner:
-            raise PydanticCustomError(
-                "mode_key_not_allowed", f"not allowed with mode: {mode} (it belongs to mode: {owner})"
-            )
-        return value
-
-    def address_space(self) -> list[ipaddress.IPv4Network]:
-        """Azure's side of the tunnel: the VNet's address space, or the hub's range."""
-        if self.virtual_network:
-            return [ipaddress.IPv4Network(s) for s in self.virtual_network.address_space]
-        if self.virtual_wan:
-            return [ipaddress.IPv4Network(self.virtual_wan.hub.address_prefix)]
-        return []
-
-    @field_validator("on_premises")
-    @classmethod
-    def _on_premises_outside_azure(cls, on_prem: OnPremisesSettings, info: ValidationInfo) -> OnPremisesSettings:
-        """The device and the on-premises prefixes cannot overlap Azure's side."""
-        if info.data.get("virtual_network"):
-            space = [ipaddress.IPv4Network(s) for s in info.data["virtual_network"].address_space]
-            where = "the virtual network's addressSpace"
-        elif info.data.get("virtual_wan"):
-            space = [ipaddress.IPv4Network(info.data["virtual_wan"].hub.address_prefix)]
-            where = "the virtual hub's addressPrefix"
-        else:
-            return on_prem
-        errors = []
-        if any(ipaddress.IPv4Address(on_prem.vpn_device_ip) in s for s in space):
-            errors.append(_rule_error(("vpnDeviceIp",), "device_in_azure",
-                                      f"must be an on-premises address outside {where}"))
-        for i, prefix in enumerate(on_prem.address_prefixes):
-            if any(ipaddress.IPv4Network(prefix).overlaps(s) for s in space):
-                errors.append(_rule_error(("addressPrefixes", i), "prefix_in_azure",
-                                          f"{prefix} overlaps {where}"))
-        _raise_rules("onPremises", errors)
-        return on_prem
-
-    @field_validator("advertised_over_express_route")
-    @classmethod
-    def _tunnel_prefixes_more_specific(cls, advertised: list[str], info: ValidationInfo) -> list[str]:
-        """Azure prefers the longest prefix, and ExpressRoute over VPN for equal ones: a
-        tunnel prefix equal to or broader than one announced over the circuit would send
-        that traffic down the unencrypted ExpressRoute path."""
-        on_prem = info.data.get("on_premises")
-        if on_prem is None:
-            return advertised
-        errors = []
-        for j, er_prefix in enumerate(advertised):
-            er = ipaddress.IPv4Network(er_prefix)
-            for i, tunnel_prefix in enumerate(on_prem.address_prefixes):
-                tunnel = ipaddress.IPv4Network(tunnel_prefix)
-                if er.subnet_of(tunnel):
-                    errors.append(_rule_error((j,), "tunnel_prefix_not_specific", (
-                        f"{er_prefix} is also announced over ExpressRoute, and onPremises.addressPrefixes[{i}] "
-                        f"({tunnel_prefix}) is equal or broader, so Azure would send that traffic over the "
-                        "unencrypted ExpressRoute path; send more specific prefixes through the tunnel"
-                    )))
-        _raise_rules("advertisedOverExpressRoute", errors)
-        device = ipaddress.IPv4Address(on_prem.vpn_device_ip)
-        if (info.data.get("mode") == "virtualWan" and advertised
-                and not any(device in ipaddress.IPv4Network(p) for p in advertised)):
-            raise PydanticCustomError("device_not_advertised", (
-                "must include the on-premises device's address (onPremises.vpnDeviceIp): the Virtual WAN "
-                "hub reaches the device only through prefixes advertised over private peering"
-            ))
-        return advertised
+    """On-premises prefixes also announced over private peering; the tunnel's must be more specific."""
 
 
 # ---------------------------------------------------------------------------
 # A virtual network on an existing circuit (an application team's stack)
 
-
-ExpressRouteGatewaySku = Literal["ErGw1AZ", "ErGw2AZ", "ErGw3AZ", "ErGwScale"]
 
 CIRCUIT_ID_RE = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/expressRouteCircuits/[^/]+$",
@@ -945,36 +1175,9 @@ def authorization_key_problem(key: str) -> str | None:
 class GatewayVirtualNetworkSettings(VirtualNetworkSettings):
     """A virtual network whose GatewaySubnet holds one ExpressRoute gateway."""
 
-    @field_validator("gateway_subnet_prefix")
-    @classmethod
-    def _gateway_subnet(cls, prefix: str, info: ValidationInfo) -> str:
-        """Microsoft's minimum for an ExpressRoute gateway's subnet is a /27, inside the
-        address space."""
-        subnet = ipaddress.IPv4Network(prefix)
-        if subnet.prefixlen > 27:
-            raise PydanticCustomError(
-                "gateway_subnet_size", "must be a /27 or larger (Microsoft's minimum GatewaySubnet for an ExpressRoute gateway)"
-            )
-        space = info.data.get("address_space")
-        if space and not any(subnet.subnet_of(ipaddress.IPv4Network(s)) for s in space):
-            raise PydanticCustomError("gateway_subnet_inside", "must lie inside the virtual network's addressSpace")
-        return prefix
-
-
-class CircuitConnectionSettings(_Model):
-    """A virtual network with an ExpressRoute gateway, connected to an existing circuit.
-
-    The circuit usually belongs to the network team's stack, often in another
-    subscription: the connection then redeems one of the circuit's authorization keys
-    (``DirectCircuit`` ``authorizations``, stack output ``authorizationKeys``). The
-    circuit id and the key are checked here when given as plain strings; when they come
-    from a stack reference they are Outputs, and Azure checks them."""
-
-    virtual_network: GatewayVirtualNetworkSettings
-    express_route_gateway_sku: ExpressRouteGatewaySku
-    routing_weight: Annotated[Int, Field(ge=0, le=32000)] = 0
-    express_route_circuit_id: Optional[Annotated[str, _rule("circuit_id", circuit_id_problem)]] = None
-    authorization_key: Optional[Annotated[SecretStr, _secret_rule("authorization_key", authorization_key_problem)]] = None
+    gateway_subnet_prefix: Annotated[Cidr, _gateway_subnet_size(
+        "must be a /27 or larger (Microsoft's minimum GatewaySubnet for an ExpressRoute gateway)")]
+    """The GatewaySubnet: a /27 or larger inside `addressSpace` (Microsoft's minimum for an ExpressRoute gateway)."""
 
 
 # ---------------------------------------------------------------------------
@@ -987,15 +1190,14 @@ class DecommissionEntry(_Model):
     refused: it would delete a physical port, or a circuit and its BGP sessions."""
 
     port: Optional[str] = None
-    circuit: Annotated[Optional[str], Field(validate_default=True)] = None
+    """Name of a live port to delete."""
+    circuit: Optional[str] = None
+    """Name of a circuit with peerings to delete."""
 
-    @field_validator("circuit")
-    @classmethod
-    def _port_or_circuit(cls, circuit: Optional[str], info: ValidationInfo) -> Optional[str]:
-        if (circuit is None) == (info.data.get("port") is None):
-            raise PydanticCustomError(
-                "decommission_entry", "give exactly one of port: <port name> or circuit: <circuit name>")
-        return circuit
+    @_cross_rule("port", "circuit")
+    def _port_or_circuit(self):
+        if (self.circuit is None) == (self.port is None):
+            yield ("circuit",), "decommission_entry", "give exactly one of port: <port name> or circuit: <circuit name>"
 
     @property
     def kind(self) -> str:
@@ -1010,77 +1212,76 @@ class StackConfig(_Model):
     """Everything under the ``expressroute-encryption`` config namespace."""
 
     resource_group_name: Annotated[str, Field(min_length=1, max_length=90)]
+    """Resource group for everything the stack creates (the program creates it), 1-90 characters."""
     protect: bool = True
+    """Pulumi `protect` on the resource group, vault, identity, secrets, ports and circuits."""
     key_vault: KeyVaultSettings
+    """The Key Vault holding the MACsec keys (keys as below)."""
     ports: Annotated[list[PortSettings], Field(min_length=1)]
+    """ExpressRoute Direct ports, at least one (keys as below)."""
     macsec_keys: dict[str, PortKeys] = Field(default_factory=dict)
+    """Bring-your-own keys, secret config only: `macsecKeys.<port>.<link1|link2>.{cak,ckn}`; CKN an even number (2-64) of hex digits, CAK exactly 32 hex digits (128-bit ciphers) or 64 (256-bit ciphers). Generated when absent."""
     vpn: Optional[VpnSettings] = None
+    """IPsec over a circuit's private peering, see the VPN section."""
     decommission: list[DecommissionEntry] = Field(default_factory=list)
+    """Live ports (`- port: <name>`) and circuits with peerings (`- circuit: <name>`) the next deployment may delete; removing one without an entry is refused."""
 
-    @model_validator(mode="after")
-    def _imports_in_the_resource_group(self) -> "StackConfig":
-        _raise_rules("StackConfig", import_resource_group_problems(self))
-        return self
+    @_cross_rule("ports*", "resource_group_name")
+    def _imports_in_the_resource_group(self):
+        if None not in self.ports:
+            yield from import_resource_group_problems(self)
 
-    @field_validator("vpn")
-    @classmethod
-    def _vpn_circuit_has_private_peering(cls, vpn: Optional[VpnSettings], info: ValidationInfo) -> Optional[VpnSettings]:
-        """The tunnel rides a circuit's private peering, so that circuit must exist and have one."""
-        ports = info.data.get("ports")
-        if vpn is None or ports is None:
-            return vpn
-        circuits = {c.name: c for port in ports for c in port.circuits}
-        if vpn.circuit not in circuits:
-            names = ", ".join(sorted(circuits)) or "none are defined"
-            problem = f"no circuit named '{vpn.circuit}' in ports[].circuits[] (circuits: {names})"
-        elif circuits[vpn.circuit].private_peering is None:
-            problem = f"circuit '{vpn.circuit}' has no privatePeering; the tunnel runs over private peering"
-        else:
-            return vpn
-        _raise_rules("vpn", [_rule_error(("circuit",), "vpn_circuit", problem)])
-
-    @field_validator("ports")
-    @classmethod
-    def _unique_names(cls, ports: list[PortSettings]) -> list[PortSettings]:
+    @_cross_rule("ports*")
+    def _unique_names(self):
         """Port and circuit names are Azure names in one resource group (Azure names are
         case-insensitive); port names also prefix secret names."""
-        errors, ports_seen, circuits_seen = [], set(), set()
-        for i, port in enumerate(ports):
+        ports_seen, circuits_seen = set(), set()
+        for i, port in enumerate(self.ports):
+            if port is None:
+                continue
             if port.name.lower() in ports_seen:
-                errors.append(_rule_error(
-                    (i, "name"), "duplicate_port",
-                    f"port name '{port.name}' is used twice; port names must be unique",
-                ))
+                yield ("ports", i, "name"), "duplicate_port", (
+                    f"port name '{port.name}' is used twice; port names must be unique")
             ports_seen.add(port.name.lower())
             for j, circuit in enumerate(port.circuits):
                 if circuit.name.lower() in circuits_seen:
-                    errors.append(_rule_error(
-                        (i, "circuits", j, "name"), "duplicate_circuit",
-                        f"circuit name '{circuit.name}' is used twice; circuit names must be unique in the stack",
-                    ))
+                    yield ("ports", i, "circuits", j, "name"), "duplicate_circuit", (
+                        f"circuit name '{circuit.name}' is used twice; circuit names must be unique in the stack")
                 circuits_seen.add(circuit.name.lower())
-        _raise_rules("ports", errors)
-        return ports
 
-    @field_validator("macsec_keys")
-    @classmethod
-    def _keys_match_ports(cls, keys: dict[str, PortKeys], info: ValidationInfo) -> dict[str, PortKeys]:
+    @_cross_rule("vpn", "ports*")
+    def _vpn_circuit_has_private_peering(self):
+        """The tunnel rides a circuit's private peering, so that circuit must exist and have one."""
+        vpn = self.vpn
+        if vpn is None:
+            return
+        circuits = {c.name: c for port in self.ports if port is not None for c in port.circuits}
+        if vpn.circuit not in circuits:
+            if None in self.ports:
+                return  # it may be on a port that failed its own checks
+            names = ", ".join(sorted(circuits)) or "none are defined"
+            yield ("vpn", "circuit"), "vpn_circuit", (
+                f"no circuit named '{vpn.circuit}' in ports[].circuits[] (circuits: {names})")
+        elif circuits[vpn.circuit].private_peering is None:
+            yield ("vpn", "circuit"), "vpn_circuit", (
+                f"circuit '{vpn.circuit}' has no privatePeering; the tunnel runs over private peering")
+
+    @_cross_rule("macsec_keys*")
+    def _keys_match_ports(self):
         """Keys belong to a listed port, with the CAK length of that port's cipher."""
-        ports = info.data.get("ports")  # absent when the ports have errors of their own
-        macsecs = {port.name: port.macsec for port in ports or []}
-        errors = []
-        for port_name, port_keys in keys.items():
-            if ports is not None and port_name not in macsecs:
-                errors.append(_rule_error(
-                    (port_name,), "unknown_port",
+        ports = self.ports if self._has("ports") else None
+        macsecs = {port.name: port.macsec for port in ports or [] if port is not None}
+        names_known = ports is not None and None not in ports
+        for port_name, port_keys in self.macsec_keys.items():
+            if port_keys is None:
+                continue
+            if names_known and port_name not in macsecs:
+                yield ("macsec_keys", port_name), "unknown_port", (
                     f"no port of that name in ports[] ({', '.join(sorted(macsecs)) or 'none'}); "
-                    "keys must be listed under a port's name",
-                ))
+                    "keys must be listed under a port's name")
                 continue
             for path, rule, message in port_keys.problems(macsecs.get(port_name)):
-                errors.append(_rule_error((port_name, *path), rule, message))
-        _raise_rules("macsecKeys", errors)
-        return keys
+                yield ("macsec_keys", port_name, *path), rule, message
 
 
 # ---------------------------------------------------------------------------
@@ -1125,14 +1326,13 @@ def arm_id_name(value: str) -> str:
     return value.rstrip("/").rsplit("/", 1)[-1]
 
 
-def import_id_name_problems(settings: Any) -> list[InitErrorDetails]:
+def import_id_name_problems(settings: Any) -> Iterator:
     """Pulumi imports the resource under the config's ``name``: it must be Azure's name."""
-    if settings.import_id is None or arm_id_name(settings.import_id) == settings.name:
-        return []
-    return [_rule_error(("importId",), "import_id_name", (
-        f"names '{arm_id_name(settings.import_id)}' but name is '{settings.name}': the import must "
-        "describe the resource as it is in Azure, so name must be its Azure name"
-    ))]
+    if settings.import_id is not None and arm_id_name(settings.import_id) != settings.name:
+        yield ("import_id",), "import_id_name", (
+            f"names '{arm_id_name(settings.import_id)}' but name is '{settings.name}': the import must "
+            "describe the resource as it is in Azure, so name must be its Azure name"
+        )
 
 
 # Keys that only shape a vault this stack creates.
@@ -1143,36 +1343,30 @@ VAULT_CREATION_KEYS = {
 }
 
 
-def existing_vault_key_problems(vault: KeyVaultSettings) -> list[InitErrorDetails]:
+def existing_vault_key_problems(vault: "KeyVaultSettings") -> Iterator:
     """A vault to create needs ``name``; an existing vault (``existingId``) takes its name
     from the id, and the settings of an existing vault are never changed by this stack."""
     if vault.existing_id is None:
         if vault.name is None:
-            return [_rule_error(("name",), "vault_name_or_id", (
-                "required: the name of the vault to create (or give existingId, the ARM id of an existing vault)"
-            ))]
-        return []
-    errors = []
+            yield ("name",), "vault_name_or_id", (
+                "required: the name of the vault to create (or give existingId, the ARM id of an existing vault)")
+        return
     if vault.name is not None:
-        errors.append(_rule_error(("name",), "name_with_existing_id", (
-            "not allowed together with existingId: the vault's name is taken from the id"
-        )))
+        yield ("name",), "name_with_existing_id", "not allowed together with existingId: the vault's name is taken from the id"
     for field, key in VAULT_CREATION_KEYS.items():
         if field in vault.model_fields_set:
-            errors.append(_rule_error((key,), "creation_key_with_existing_id", (
+            yield (field,), "creation_key_with_existing_id", (
                 f"not allowed together with existingId: {key} only shapes a vault this stack creates, "
-                "and an existing vault's settings are never changed"
-            )))
-    return errors
+                "and an existing vault's settings are never changed")
 
 
-def import_resource_group_problems(config: "StackConfig") -> list[InitErrorDetails]:
+def import_resource_group_problems(config: "StackConfig") -> Iterator:
     """Adopted ports and circuits stay where they are: in ``resourceGroupName`` (the stack
     manages them there), all in one subscription (the provider's)."""
-    errors, subscriptions = [], set()
+    subscriptions = set()
     for i, port in enumerate(config.ports):
-        imports = [((i, "importId"), port.import_id, "port")] + [
-            ((i, "circuits", j, "importId"), circuit.import_id, "circuit")
+        imports = [((i, "import_id"), port.import_id, "port")] + [
+            ((i, "circuits", j, "import_id"), circuit.import_id, "circuit")
             for j, circuit in enumerate(port.circuits)
         ]
         for loc, import_id, noun in imports:
@@ -1180,17 +1374,16 @@ def import_resource_group_problems(config: "StackConfig") -> list[InitErrorDetai
             if parts is None:
                 continue
             if parts["group"].lower() != config.resource_group_name.lower():
-                errors.append(_rule_error(("ports", *loc), "import_resource_group", (
+                yield ("ports", *loc), "import_resource_group", (
                     f"the {noun} is in resource group '{parts['group']}' but resourceGroupName is "
                     f"'{config.resource_group_name}': an adopted {noun} stays in its resource group, so set "
                     f"resourceGroupName: {parts['group']}"
-                )))
+                )
             elif subscriptions and parts["subscription"].lower() not in subscriptions:
-                errors.append(_rule_error(("ports", *loc), "import_subscription", (
+                yield ("ports", *loc), "import_subscription", (
                     "is in another subscription than the other adopted resources: one stack deploys to one subscription"
-                )))
+                )
             subscriptions.add(parts["subscription"].lower())
-    return errors
 
 
 def resource_group_import_id(config: "StackConfig") -> str | None:
@@ -1201,6 +1394,175 @@ def resource_group_import_id(config: "StackConfig") -> str | None:
             if parts := parse_arm_id(import_id or "", kind):
                 return f"/subscriptions/{parts['subscription']}/resourceGroups/{config.resource_group_name}"
     return None
+
+
+# ---------------------------------------------------------------------------
+# Component arguments: the same fields, plus what only a component takes
+#
+# A component's ``args`` are validated as a whole with one of these models, so an
+# unknown key (a typo) is an error. Arguments that may be Pulumi Outputs (resource
+# group, ids, keys) are typed ``Any``; plain strings among them are still checked.
+
+Input = Any  # a plain value or a pulumi.Output
+
+
+def _fields_of(model: type[BaseModel], *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A model's field definitions (type and docstring), to build a component's model."""
+    return {name: (field.annotation, field) for name, field in model.model_fields.items() if name not in drop}
+
+
+def _component_field(annotation: Any, doc: str, default: Any = ...) -> tuple[Any, Any]:
+    return annotation, Field(default, description=doc)
+
+
+_RESOURCE_GROUP = _component_field(Input, "Resource group for what the component creates.")
+_PROTECT = _component_field(bool, "Pulumi `protect` on what the component creates (default true).", True)
+
+
+class MacsecKeyVaultInputs(KeyVaultSettings):
+    """Arguments of ``MacsecKeyVault``: the stack config's ``keyVault`` and these."""
+
+    resource_group_name: Input
+    """Resource group for the vault and the identity."""
+    protect: bool = True
+    """Pulumi refuses to delete the vault and the identity (default true)."""
+
+
+def port_keys_problems(keys: Any, macsec: MacsecSettings) -> Iterator:
+    """Bring-your-own keys given as plain strings (Outputs are checked by Azure):
+    format, and the CAK length of each link's cipher; paths under ``keys``."""
+    try:
+        plain = {link: {kind: keys[link][kind] for kind in ("cak", "ckn")} for link in LINKS}
+    except (KeyError, TypeError, IndexError):
+        yield ("keys",), "port_keys", "needs link1 and link2, each with cak and ckn"
+        return
+    if not all(isinstance(v, str) for link in plain.values() for v in link.values()):
+        return
+    try:
+        port_keys = PortKeys.model_validate(plain)
+    except ValidationError as exc:
+        for err in _details(exc):
+            yield InitErrorDetails(type=err["type"], loc=("keys", *err["loc"]), input=None)
+        return
+    for path, rule, message in port_keys.problems(macsec):
+        yield ("keys", *path), rule, message
+
+
+class _EncryptedDirectPortRules(_Model):
+    @_cross_rule("keys", "macsec")
+    def _keys_fit_the_cipher(self):
+        if self.keys is not None:
+            yield from port_keys_problems(self.keys, self.macsec)
+
+    # The port's own rules (XPN), without the circuits, which are components of their own.
+    _xpn_needs_100g = PortSettings._xpn_needs_100g
+
+
+EncryptedDirectPortInputs = create_model(
+    "EncryptedDirectPortInputs",
+    __base__=_EncryptedDirectPortRules,
+    __doc__="Arguments of ``EncryptedDirectPort``: the stack config's ``ports[i]`` without circuits, and these.",
+    resource_group_name=_component_field(Input, "Resource group for the port."),
+    vault_name=_component_field(Input, "Key Vault that stores the port's CAK/CKN secrets."),
+    identity_id=_component_field(Input, "User-assigned identity with `get` on the vault's secrets."),
+    **_fields_of(PortSettings, drop=("circuits",)),
+    keys=_component_field(Optional[Input], "Bring-your-own keys `{link1: {cak, ckn}, link2: {cak, ckn}}`; generated when absent.", None),
+    protect=_PROTECT,
+    vault_resource_group_name=_component_field(
+        Optional[Input], "Resource group of the vault, when it is not resource_group_name (an existing vault).", None),
+    adopting=_component_field(
+        bool, "With import_id, on the deployment that imports the port: keep Azure's identity and link settings "
+        "as they are, so adopting the port changes nothing on it; the next deployment applies them.", False),
+)
+
+
+class DirectCircuitInputs(CircuitSettings):
+    """Arguments of ``DirectCircuit``: the stack config's ``ports[i].circuits[j]`` and these."""
+
+    resource_group_name: Input
+    """Resource group for the circuit."""
+    express_route_port_id: Input
+    """ARM id of the ExpressRoute Direct port."""
+    port_bandwidth_in_gbps: Optional[PortSpeed] = None
+    """The port's bandwidth, to check the circuit size against it."""
+    port_stage: Optional[Stage] = None
+    """The port's lifecycle stage; a circuit on a 'reserved' port is refused."""
+    protect: bool = True
+    """Pulumi refuses to delete the circuit (default true)."""
+    adopting: bool = False
+    """With import_id, on the deployment that imports the circuit: its peerings and authorizations are imported by their child ids too."""
+
+    @_cross_rule("bandwidth_in_gbps", "private_peering", "microsoft_peering", "port_bandwidth_in_gbps", "port_stage")
+    def _fits_its_port(self):
+        """The rules for the circuits of a port, for this one circuit."""
+        for path, rule, message in circuit_problems([self], self.port_bandwidth_in_gbps, self.port_stage):
+            if path == ():
+                path = (0, "port_stage" if rule == "circuit_on_reserved_port" else "bandwidth_in_gbps")
+            yield path[1:], rule, message
+
+
+def _vpn_component(name: str, mode: str, drop: tuple[str, ...], doc: str, **component_fields):
+    """A VPN component's model: the ``vpn`` settings of its mode without ``mode``, its
+    own arguments, and a shared key that may be an Output."""
+    rules = type(f"_{name}Rules", (_VpnRules,), {"fixed_mode": mode, "__module__": __name__})
+    fields = _fields_of(VpnSettings, drop=("mode", *drop))
+    fields["shared_key"] = _component_field(
+        Optional[Annotated[Input, _plain_rule("shared_key", shared_key_problem)]],
+        "Pre-shared key, 16-128 printable ASCII characters (a plain string or a secret Output); "
+        "generated (40 characters) when absent.", None)
+    return create_model(name, __base__=rules, __doc__=doc, __module__=__name__,
+                        resource_group_name=_RESOURCE_GROUP, **component_fields, **fields)
+
+
+PrivatePeeringVpnInputs = _vpn_component(
+    "PrivatePeeringVpnInputs", "virtualNetwork", ("virtual_wan",),
+    "Arguments of ``PrivatePeeringVpn``: the stack config's ``vpn`` (``mode: virtualNetwork``) and these.",
+    express_route_circuit_id=_component_field(
+        Input, "ARM id of the circuit whose private peering carries the tunnel."),
+)
+
+VirtualWanVpnInputs = _vpn_component(
+    "VirtualWanVpnInputs", "virtualWan",
+    tuple(key for key, (owner, _) in MODE_KEYS.items() if owner == "virtualNetwork"),
+    "Arguments of ``VirtualWanVpn``: the stack config's ``vpn`` (``mode: virtualWan``) and these.",
+    express_route_circuit_private_peering_id=_component_field(
+        Input, "ARM id of the circuit's AzurePrivatePeering."),
+)
+
+
+class CircuitVnetConnectionInputs(_Model):
+    """Arguments of ``CircuitVnetConnection``: a virtual network with an ExpressRoute
+    gateway, connected to an existing circuit.
+
+    The circuit usually belongs to the network team's stack, often in another
+    subscription: the connection then redeems one of the circuit's authorization keys
+    (``DirectCircuit`` ``authorizations``, stack output ``authorizationKeys``). The
+    circuit id and the key are checked here when given as plain strings; when they come
+    from a stack reference they are Outputs, and Azure checks them."""
+
+    resource_group_name: Input
+    """Resource group for the virtual network, the gateway and the connection."""
+    express_route_circuit_id: Annotated[Input, _plain_rule("circuit_id", circuit_id_problem)]
+    """ARM id of the circuit (the network team's stack output `circuits.<name>.id`)."""
+    authorization_key: Optional[Annotated[Input, _plain_rule("authorization_key", authorization_key_problem)]] = None
+    """One of the circuit's authorization keys; needed when the circuit is in another subscription. Always handled as a secret."""
+    virtual_network: GatewayVirtualNetworkSettings
+    """The virtual network to create, with its GatewaySubnet."""
+    express_route_gateway_sku: ExpressRouteGatewaySku
+    """SKU of the ExpressRoute gateway."""
+    routing_weight: Annotated[Int, Field(ge=0, le=32000)] = 0
+    """Routing weight of the connection, 0-32000."""
+
+
+def _plain_values(value: Any) -> Any:
+    """Enum members (what the component provider hands over for enum inputs) as their values."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {k: _plain_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_values(v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------------------
@@ -1218,8 +1580,9 @@ def format_loc(loc: Iterable[str | int]) -> str:
     return out
 
 
-def _field_keys(model: type[BaseModel]) -> list[str]:
-    return [f.alias or name for name, f in model.model_fields.items()]
+def _field_keys(model: type[BaseModel], camel: bool = True) -> list[str]:
+    """The keys a model takes, as YAML spells them (camelCase) or as Python does."""
+    return [(f.alias or name) if camel else name for name, f in model.model_fields.items()]
 
 
 def _model_at(model: Any, loc: tuple[str | int, ...]) -> Any:
@@ -1274,13 +1637,13 @@ def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[s
         path = format_loc(prefix + loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             parent = _model_at(root, loc[:-1])
-            allowed = ", ".join(_field_keys(parent)) if parent else ""
+            allowed = ", ".join(_field_keys(parent, camel)) if parent else ""
             lines.append(f"{path}: unknown key" + (f" (allowed: {allowed})" if allowed else ""))
         elif err["type"] == "missing":
             lines.append(f"{path}: required")
         elif err["type"] == "model_type":
             model = _model_at(root, loc)
-            keys = ", ".join(_field_keys(model)) if isinstance(model, type) and issubclass(model, BaseModel) else ""
+            keys = ", ".join(_field_keys(model, camel)) if isinstance(model, type) and issubclass(model, BaseModel) else ""
             lines.append(f"{path}: must be a mapping" + (f" with the keys {keys}" if keys else ""))
         elif err["type"] in ("list_type", "dict_type"):
             lines.append(f"{path}: must be a {'list' if err['type'] == 'list_type' else 'mapping'}")
@@ -1302,9 +1665,10 @@ def parse_stack_config(values: Mapping[str, Any]) -> StackConfig:
 def validate_args(
     model: type[_Model], args: Mapping[str, Any], source: str, prefix: tuple[str, ...] = ()
 ) -> Any:
-    """Validate a component's arguments (under ``prefix``) with the stack config's model."""
+    """Validate a component's arguments (under ``prefix``) with its model: the stack
+    config's fields, the component's own, and no others."""
     try:
-        return model.model_validate(dict(args))
+        return model.model_validate(_plain_values(dict(args)))
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc, model, prefix), source=source) from None
 

@@ -7,15 +7,9 @@ import pulumi_random as random
 from pulumi_azure_native import keyvault, network
 from typing_extensions import NotRequired
 
-from .config import (
-    CAK_HEX_DIGITS,
-    CKN_HEX_DIGITS,
-    LINKS,
-    ConfigError,
-    PortKeys,
-    PortSettings,
-    validate_args,
-)
+from .choices import Cipher, Encapsulation, PortBillingType, SciState, Stage
+from .config import EncryptedDirectPortInputs, PortSettings, validate_args
+from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS
 from .link_state import BRING_YOUR_OWN, GENERATED, link_state
 from .tokens import component_options, type_token
 
@@ -30,16 +24,18 @@ class KeyGenerationArgs(TypedDict):
 class LinkMacsecArgs(TypedDict, total=False):
     """One link's cipher or SCI state, to roll a change out one link at a time."""
 
-    cipher: str
-    sci_state: str
+    cipher: Cipher
+    sci_state: SciState
+    enabled: bool
+    """MACsec on this link (default true); false sends no MACsec settings for it."""
 
 
 class MacsecArgs(TypedDict):
     """MACsec settings applied to both links."""
 
-    cipher: str
+    cipher: Cipher
     """GcmAes128, GcmAes256, GcmAesXpn128 or GcmAesXpn256 (XPN only on 100 Gbps ports)."""
-    sci_state: NotRequired[str]
+    sci_state: NotRequired[SciState]
     """'Enabled' or 'Disabled' (default); some router vendors need SCI."""
     key_generation: NotRequired[KeyGenerationArgs]
     """Per-link key generation, default 1."""
@@ -80,11 +76,11 @@ class EncryptedDirectPortArgs(TypedDict):
     """ExpressRoute Direct peering location, e.g. 'Equinix-Amsterdam-AM5'."""
     bandwidth_in_gbps: int
     """10 or 100."""
-    encapsulation: str
+    encapsulation: Encapsulation
     """'QinQ' or 'Dot1Q'."""
-    billing_type: str
+    billing_type: PortBillingType
     """'MeteredData' or 'UnlimitedData'."""
-    stage: str
+    stage: Stage
     """'reserved', 'encrypted' or 'active' (see the port lifecycle in the README)."""
     macsec: MacsecArgs
     """Cipher, SCI state and key generations."""
@@ -197,15 +193,10 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         args: EncryptedDirectPortArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        source = f"EncryptedDirectPort '{name}'"
-        settings: PortSettings = validate_args(
-            PortSettings, {k: v for k, v in args.items() if k in PortSettings.model_fields}, source
-        )
-        byo = args.get("keys")
-        if byo is not None:
-            _check_plain_keys(byo, settings.macsec, source)
+        settings = validate_args(EncryptedDirectPortInputs, args, f"EncryptedDirectPort '{name}'")
+        byo = settings.keys
         super().__init__(type_token("EncryptedDirectPort"), name, None, component_options("EncryptedDirectPort", opts))
-        protect = args.get("protect", True)
+        protect = settings.protect
         generations = settings.macsec.key_generation
         key_source = GENERATED if byo is None else BRING_YOUR_OWN
 
@@ -223,8 +214,8 @@ class EncryptedDirectPort(pulumi.ComponentResource):
                 secret_name = f"{settings.name}-{link}-{kind}"
                 secret = keyvault.Secret(
                     f"{name}-{link}-{kind}",
-                    resource_group_name=args.get("vault_resource_group_name") or args["resource_group_name"],
-                    vault_name=args["vault_name"],
+                    resource_group_name=settings.vault_resource_group_name or settings.resource_group_name,
+                    vault_name=settings.vault_name,
                     secret_name=secret_name,
                     properties=keyvault.SecretPropertiesArgs(
                         value=value, content_type=f"MACsec {kind.upper()} (hex)"
@@ -237,17 +228,17 @@ class EncryptedDirectPort(pulumi.ComponentResource):
 
         port = network.ExpressRoutePort(
             name,
-            resource_group_name=args["resource_group_name"],
+            resource_group_name=settings.resource_group_name,
             express_route_port_name=settings.name,
             peering_location=settings.peering_location,
             bandwidth_in_gbps=settings.bandwidth_in_gbps,
             encapsulation=settings.encapsulation,
             billing_type=settings.billing_type,
             identity=network.ManagedServiceIdentityArgs(
-                type="UserAssigned", user_assigned_identities=[args["identity_id"]]
+                type="UserAssigned", user_assigned_identities=[settings.identity_id]
             ),
             links=link_settings(settings, key_source, cak_uris, ckn_uris),
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, **import_options(settings.import_id, args.get("adopting", False))),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, **import_options(settings.import_id, settings.adopting)),
         )
 
         self.port_id = port.id
@@ -293,18 +284,3 @@ def import_options(import_id: Optional[str], adopting: bool) -> dict[str, Any]:
     if import_id is None:
         return {}
     return {"import_": import_id, **({"ignore_changes": ["identity", "links"]} if adopting else {})}
-
-
-def _check_plain_keys(keys: Mapping[str, Any], macsec, source: str) -> None:
-    """Check bring-your-own keys given as plain strings; Outputs are checked by Azure."""
-    try:
-        plain = {
-            link: {kind: keys[link][kind] for kind in ("cak", "ckn")} for link in LINKS
-        }
-    except (KeyError, TypeError):
-        raise ConfigError(["keys: needs link1 and link2, each with cak and ckn"], source) from None
-    if not all(isinstance(v, str) for link in plain.values() for v in link.values()):
-        return
-    problems = validate_args(PortKeys, plain, source, prefix=("keys",)).problems(macsec)
-    if problems:
-        raise ConfigError([f"keys.{'.'.join(path)}: {msg}" for path, _, msg in problems], source)

@@ -6,7 +6,8 @@ import pulumi
 from pulumi_azure_native import authorization, keyvault, managedidentity
 from typing_extensions import NotRequired
 
-from .config import VAULT_TYPE, KeyVaultSettings, parse_arm_id, validate_args
+from .choices import KeyVaultAuthorization
+from .config import VAULT_TYPE, KeyVaultSettings, MacsecKeyVaultInputs, parse_arm_id, validate_args
 from .existing_vault import check_existing_vault
 from .tokens import component_options, type_token
 
@@ -27,7 +28,7 @@ class MacsecKeyVaultArgs(TypedDict):
     """7-90 days; default 90, as in Microsoft's MACsec procedure."""
     purge_protection: NotRequired[bool]
     """Default true: nobody can permanently delete the keys during the retention period."""
-    authorization: NotRequired[str]
+    authorization: NotRequired[KeyVaultAuthorization]
     """'accessPolicy' (default, Microsoft's documented procedure) or 'rbac'."""
     protect: NotRequired[bool]
     """Default true: Pulumi refuses to delete the vault and the identity."""
@@ -70,15 +71,11 @@ class MacsecKeyVault(pulumi.ComponentResource):
         args: MacsecKeyVaultArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        settings: KeyVaultSettings = validate_args(
-            KeyVaultSettings,
-            {k: v for k, v in args.items() if k in KeyVaultSettings.model_fields},
-            source=f"MacsecKeyVault '{name}'",
-        )
+        settings = validate_args(MacsecKeyVaultInputs, args, source=f"MacsecKeyVault '{name}'")
         check_existing_vault(settings)
         super().__init__(type_token("MacsecKeyVault"), name, None, component_options("MacsecKeyVault", opts))
-        protect = args.get("protect", True)
-        rg = args["resource_group_name"]
+        protect = settings.protect
+        rg = settings.resource_group_name
 
         identity = managedidentity.UserAssignedIdentity(
             f"{name}-identity",

@@ -25,7 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .config import LINKS, StackConfig, format_loc
+from .config import StackConfig, format_loc
+from .facts import LINKS
 from .link_state import (
     BRING_YOUR_OWN,
     GENERATED,

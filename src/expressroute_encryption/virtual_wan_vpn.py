@@ -6,6 +6,7 @@ import pulumi
 from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
+from .config import VirtualWanVpnInputs, validate_args
 from .tokens import component_options, type_token
 from .vpn import (
     IpsecPolicyArgs,
@@ -13,7 +14,6 @@ from .vpn import (
     bgp_addresses,
     ipsec_policy_args,
     pre_shared_key,
-    vpn_settings,
 )
 
 
@@ -77,9 +77,9 @@ class VirtualWanVpn(pulumi.ComponentResource):
         args: VirtualWanVpnArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        settings = vpn_settings(args, f"VirtualWanVpn '{name}'", mode="virtualWan")
+        settings = validate_args(VirtualWanVpnInputs, args, f"VirtualWanVpn '{name}'")
         super().__init__(type_token("VirtualWanVpn"), name, None, component_options("VirtualWanVpn", opts))
-        rg = args["resource_group_name"]
+        rg = settings.resource_group_name
         child = pulumi.ResourceOptions(parent=self)
         wan_settings = settings.virtual_wan
         hub_settings = wan_settings.hub
@@ -117,7 +117,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
             name=f"{settings.circuit}-private",
             connection_name=f"{settings.circuit}-private",
             express_route_circuit_peering=network.ExpressRouteCircuitPeeringIdArgs(
-                id=args["express_route_circuit_private_peering_id"]
+                id=settings.express_route_circuit_private_peering_id
             ),
             routing_weight=0,
             opts=child,
@@ -151,7 +151,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
             opts=child,
         )
 
-        shared_key = pre_shared_key(name, args, self)
+        shared_key = pre_shared_key(name, settings, self)
 
         connection = network.VpnConnection(
             f"{name}-ipsec",

@@ -8,7 +8,8 @@ import pulumi_random as random
 from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
-from .config import IpsecPolicySettings, VpnSettings, validate_args
+from .choices import DhGroup, ExpressRouteGatewaySku, IkeEncryption, IkeIntegrity, IpsecEncryption, IpsecIntegrity, PfsGroup, VpnGatewaySku
+from .config import IpsecPolicySettings, PrivatePeeringVpnInputs, validate_args
 from .tokens import component_options, type_token
 
 
@@ -36,12 +37,12 @@ class OnPremisesArgs(TypedDict):
 class IpsecPolicyArgs(TypedDict, total=False):
     """Every field has a strong default (GCMAES256 / SHA384 / ECP384)."""
 
-    ike_encryption: str
-    ike_integrity: str
-    dh_group: str
-    ipsec_encryption: str
-    ipsec_integrity: str
-    pfs_group: str
+    ike_encryption: IkeEncryption
+    ike_integrity: IkeIntegrity
+    dh_group: DhGroup
+    ipsec_encryption: IpsecEncryption
+    ipsec_integrity: IpsecIntegrity
+    pfs_group: PfsGroup
     sa_life_time_seconds: int
     sa_data_size_kilobytes: int
 
@@ -55,9 +56,9 @@ class PrivatePeeringVpnArgs(TypedDict):
     circuit: str
     """Name of that circuit (for messages and outputs)."""
     virtual_network: VirtualNetworkArgs
-    express_route_gateway_sku: str
+    express_route_gateway_sku: ExpressRouteGatewaySku
     """ErGw1AZ, ErGw2AZ, ErGw3AZ or ErGwScale."""
-    vpn_gateway_sku: str
+    vpn_gateway_sku: VpnGatewaySku
     """VpnGw1AZ .. VpnGw5AZ."""
     active_active: NotRequired[bool]
     vpn_gateway_asn: NotRequired[int]
@@ -83,17 +84,9 @@ def ipsec_policy_args(policy: IpsecPolicySettings) -> network.IpsecPolicyArgs:
     )
 
 
-def vpn_settings(args: dict, source: str, **fixed) -> VpnSettings:
-    """The VPN arguments checked with the stack config's rules (``fixed`` wins over args).
-    A shared key given as an Output is checked by Azure; a plain one here."""
-    given = {k: v for k, v in args.items()
-             if k in VpnSettings.model_fields and (k != "shared_key" or isinstance(v, str))}
-    return validate_args(VpnSettings, {**given, **fixed}, source=source)
-
-
-def pre_shared_key(name: str, args: dict, parent: pulumi.Resource) -> pulumi.Output[str]:
+def pre_shared_key(name: str, settings, parent: pulumi.Resource) -> pulumi.Output[str]:
     """The given shared key, or a generated one (40 letters and digits), secret either way."""
-    key = args.get("shared_key")
+    key = settings.shared_key
     if key is None:
         key = random.RandomPassword(
             f"{name}-shared-key", length=40, special=False, opts=pulumi.ResourceOptions(parent=parent)
@@ -181,9 +174,9 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
         args: PrivatePeeringVpnArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        settings = vpn_settings(args, f"PrivatePeeringVpn '{name}'")
+        settings = validate_args(PrivatePeeringVpnInputs, args, f"PrivatePeeringVpn '{name}'")
         super().__init__(type_token("PrivatePeeringVpn"), name, None, component_options("PrivatePeeringVpn", opts))
-        rg = args["resource_group_name"]
+        rg = settings.resource_group_name
         child = pulumi.ResourceOptions(parent=self)
         vnet_settings = settings.virtual_network
         on_prem = settings.on_premises
@@ -204,7 +197,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             resource_group_name=rg,
             connection_type="ExpressRoute",
             virtual_network_gateway1=network.VirtualNetworkGatewayArgs(id=er_gateway.id),
-            peer=network.SubResourceArgs(id=args["express_route_circuit_id"]),
+            peer=network.SubResourceArgs(id=settings.express_route_circuit_id),
             routing_weight=0,
             opts=child,
         )
@@ -248,7 +241,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             opts=child,
         )
 
-        shared_key = pre_shared_key(name, args, self)
+        shared_key = pre_shared_key(name, settings, self)
 
         connection = network.VirtualNetworkGatewayConnection(
             f"{name}-ipsec",

@@ -10,7 +10,7 @@ Modules:
 - ``pack``: the pack's name and policy list, shared by ``policy/__main__.py`` and the checker.
 - ``checker``: the offline checker (``python -m expressroute_encryption.policy.checker``) and ``evaluate``.
 
-The package is imported as ``expressroute_policy`` when the Pulumi CLI runs the pack (the pack directory
-is on ``sys.path``) and as ``expressroute_encryption.policy`` from the repository root; its modules import
-each other relatively so both work.
+Azure's numbers and names (ciphers, weak algorithms, what is a public address) come from
+``expressroute_encryption.facts``, the dependency-free module the config schema imports too; the pack never
+imports pydantic, the Azure SDK or the config schema (``tests/test_facts.py`` checks the running pack).
 """

@@ -3,6 +3,7 @@
 import re
 from typing import Any, NamedTuple
 
+from ..facts import VAULT_NAME_PATTERN
 from .props import get, text
 
 PORT = "azure-native:network:ExpressRoutePort"
@@ -81,7 +82,7 @@ class SecretReference(NamedTuple):
 # Vault names: 3-24 letters, digits and hyphens, starting with a letter; secret names: 1-127 letters,
 # digits and hyphens; versions: 32 hex digits.
 _SECRET_IDENTIFIER = re.compile(
-    r"https://(?P<vault>[a-z][a-z0-9-]{1,22}[a-z0-9])"
+    rf"https://(?P<vault>{VAULT_NAME_PATTERN})"
     r"\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)(?::443)?"
     r"/secrets/(?P<name>[a-z0-9-]{1,127})/(?P<version>[0-9a-f]{32})/?",
     re.IGNORECASE,

@@ -17,14 +17,12 @@ from pulumi_policy import (
 )
 
 from .azure import PORT, parse_secret_identifier
+from ..facts import CIPHERS, NON_XPN_CIPHERS, XPN_CIPHERS
 from .configuration import config_strings
 from .macsec import (
-    CIPHERS,
     HUNDRED_GBPS,
-    NON_XPN_CIPHERS,
     SECRET_FIELDS,
     TEN_GBPS,
-    XPN_CIPHERS,
     bandwidth_gbps,
     describe_cipher,
     is_xpn,

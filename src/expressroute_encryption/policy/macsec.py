@@ -8,20 +8,14 @@ These helpers read both shapes a port comes in: its inputs (what ``Analyze`` see
 
 from typing import Any, NamedTuple
 
+from ..facts import CIPHERS, LEGACY_CIPHERS, LINKS as LINK_NAMES, PORT_SPEEDS_GBPS
 from .props import UNKNOWN, elements, get, is_present, number, text
 
-LINK_NAMES = ("link1", "link2")
 SECRET_FIELDS = ("cakSecretIdentifier", "cknSecretIdentifier")
 REQUIRED_MACSEC_FIELDS = ("cipher", *SECRET_FIELDS)
 
 # Port bandwidths: XPN ciphers are not supported at 10 Gbps and recommended at 100 Gbps.
-TEN_GBPS, HUNDRED_GBPS = 10, 100
-
-CIPHERS = ("GcmAes128", "GcmAes256", "GcmAesXpn128", "GcmAesXpn256")
-XPN_CIPHERS = ("GcmAesXpn128", "GcmAesXpn256")
-NON_XPN_CIPHERS = ("GcmAes128", "GcmAes256")
-# Spellings from older API versions: recognised so a message can name them, never allowed.
-LEGACY_CIPHERS = ("gcm-aes-128", "gcm-aes-256", "gcm-aes-xpn-128", "gcm-aes-xpn-256")
+TEN_GBPS, HUNDRED_GBPS = PORT_SPEEDS_GBPS
 
 
 class Link(NamedTuple):

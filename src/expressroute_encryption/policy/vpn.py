@@ -11,8 +11,8 @@ network gateway that shows a private on-premises address). A stack policy runs a
 so ``pulumi preview --policy-pack`` reports everything; during ``pulumi up`` it runs after the deployment.
 
 A connection is taken to run over private peering when the connection or its gateway already uses a
-private IP, when its local network gateway's address is a private one (RFC 1918, RFC 6598, IPv6 unique
-local), or always when the
+private IP, when its local network gateway's address is not a public one (``facts.non_public_reason``:
+RFC 1918, RFC 6598, IPv6 unique local, loopback, link-local, ...), or always when the
 policy's ``requirePrivateIp`` config is true. Virtual WAN link connections (``VpnConnection``) have no
 gateway-side setting; there ``useLocalAzureIpAddress`` ("use Azure private IP address") is required when
 the connection's VPN site is at a private address, or under ``requirePrivateIp``.
@@ -30,6 +30,13 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from ..facts import (
+    GCM_ALGORITHMS,
+    SA_DATA_SIZE_MIN_KB,
+    SA_LIFETIME_MIN_SECONDS,
+    WEAK_IPSEC_ALGORITHMS as WEAK_ALGORITHMS,
+    non_public_reason,
+)
 from .azure import GATEWAY_CONNECTION, LOCAL_NETWORK_GATEWAY, VPN_GATEWAY, VPN_SITE, VWAN_VPN_CONNECTION
 from .configuration import config_flag
 from .props import UNKNOWN, elements, equals_ignoring_case, get, number, text
@@ -37,18 +44,7 @@ from .resources import of_type, referenced_resource
 
 IPSEC_POLICY_FIELDS = ("saLifeTimeSeconds", "saDataSizeKilobytes", "ipsecEncryption", "ipsecIntegrity",
                        "ikeEncryption", "ikeIntegrity", "dhGroup", "pfsGroup")
-WEAK_ALGORITHMS = {
-    "ipsecEncryption": ("None", "DES", "DES3"),
-    "ipsecIntegrity": ("MD5", "SHA1"),
-    "ikeEncryption": ("DES", "DES3"),
-    "ikeIntegrity": ("MD5", "SHA1"),
-    "dhGroup": ("None", "DHGroup1", "DHGroup2"),
-    "pfsGroup": ("None", "PFS1", "PFS2"),
-}
-MINIMUMS = (("saLifeTimeSeconds", 300, "seconds"), ("saDataSizeKilobytes", 1024, "KB"))
-GCM_ALGORITHMS = ("GCMAES128", "GCMAES192", "GCMAES256")
-PRIVATE_NETWORKS = tuple(ipaddress.ip_network(network) for network in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
+MINIMUMS = (("saLifeTimeSeconds", SA_LIFETIME_MIN_SECONDS, "seconds"), ("saDataSizeKilobytes", SA_DATA_SIZE_MIN_KB, "KB"))
 STRONG_CHOICE = ("for example IKE GCMAES256 with SHA384 and ECP384, IPsec GCMAES256/GCMAES256 with PFS "
                  "ECP384")
 
@@ -157,8 +153,8 @@ def private_ip_problems(connection: PolicyResource, gateway: PolicyResource | No
 
 
 def has_private_address(local_gateway: PolicyResource | None) -> bool:
-    """Whether a local network gateway points at a private (RFC 1918, RFC 6598 or unique local) address,
-    which Azure can reach only over ExpressRoute private peering."""
+    """Whether a local network gateway points at an address that is not public (RFC 1918, RFC 6598, unique
+    local, ...), which Azure can reach only over ExpressRoute private peering."""
     return is_private(get(local_gateway.props, "gatewayIpAddress")) if local_gateway else False
 
 
@@ -174,11 +170,12 @@ def site_has_private_address(site: PolicyResource | None) -> bool:
 
 
 def is_private(address: Any) -> bool:
+    """Whether an address is not public space (one definition, ``facts.non_public_reason``)."""
     try:
         parsed = ipaddress.ip_address(text(address) or "")
     except ValueError:
         return False
-    return any(parsed in network for network in PRIVATE_NETWORKS if network.version == parsed.version)
+    return non_public_reason(parsed) is not None
 
 
 ipsec_policy_strength = StackValidationPolicy(

@@ -1,0 +1,214 @@
+"""Azure facts the stack config schema and the policy pack both encode, in one place.
+
+Standard library only (``ipaddress``, ``re``): the CrossGuard pack imports this module
+without pydantic or the Azure SDK, and the config schema imports it without the policy
+SDK. Each constant names its source as ``# fact: <id>``; ``docs/azure-facts.md`` has
+one row per id with the Microsoft page and sentence behind it (a test keeps the two in
+step).
+"""
+
+import ipaddress
+import re
+
+# ---------------------------------------------------------------------------
+# MACsec on an ExpressRoute Direct port
+
+# fact: erport-two-links
+# A port is a pair of physical links; MACsec and admin state are set per link.
+LINKS = ("link1", "link2")
+
+# fact: macsec-ciphers
+CIPHERS = ("GcmAes128", "GcmAes256", "GcmAesXpn128", "GcmAesXpn256")
+# Spellings from older API versions: recognised so a message can name them, never allowed.
+LEGACY_CIPHERS = ("gcm-aes-128", "gcm-aes-256", "gcm-aes-xpn-128", "gcm-aes-xpn-256")
+
+# fact: macsec-xpn-not-on-10g
+# Extended packet numbering: not supported on 10 Gbps ports, recommended on 100 Gbps ones.
+XPN_CIPHERS = ("GcmAesXpn128", "GcmAesXpn256")
+NON_XPN_CIPHERS = ("GcmAes128", "GcmAes256")
+
+# fact: macsec-cak-length
+# CAK length in hex digits: 16 bytes for the 128-bit ciphers, 32 bytes for the 256-bit ones.
+CAK_HEX_DIGITS = {"GcmAes128": 32, "GcmAesXpn128": 32, "GcmAes256": 64, "GcmAesXpn256": 64}
+
+# fact: macsec-ckn-format
+# A CKN is an even number of hex digits, at most 64 (32 bytes).
+CKN_MIN_HEX_DIGITS, CKN_MAX_HEX_DIGITS = 2, 64
+# Generated CKNs use the longest name MACsec allows, so they never collide.
+CKN_HEX_DIGITS = CKN_MAX_HEX_DIGITS
+
+# fact: macsec-sci-state
+SCI_STATES = ("Enabled", "Disabled")
+
+# fact: erport-links-after-create
+# The port's lifecycle as this product drives it: link settings cannot go into the
+# request that creates a port, so a port is 'reserved' first, then 'encrypted' (MACsec
+# on, links admin-disabled), then 'active' (links admin-enabled).
+STAGES = ("reserved", "encrypted", "active")
+
+# ---------------------------------------------------------------------------
+# Ports and circuits
+
+# fact: erd-port-options
+PORT_SPEEDS_GBPS = (10, 100)
+ENCAPSULATIONS = ("QinQ", "Dot1Q")
+PORT_BILLING_TYPES = ("MeteredData", "UnlimitedData")
+
+# fact: erd-circuit-sizes
+CIRCUIT_SIZES = {10: (1, 2, 5, 10), 100: (5, 10, 40, 100)}
+CIRCUIT_BANDWIDTHS_GBPS = (1, 2, 5, 10, 40, 100)
+
+# fact: erd-oversubscription-2x
+# Circuits on a port may add up to twice its bandwidth.
+OVERSUBSCRIPTION = 2
+
+# fact: er-sku-enums
+SKU_TIERS = ("Standard", "Premium", "Local")
+SKU_FAMILIES = ("MeteredData", "UnlimitedData")
+
+# fact: er-vlan-range
+VLAN_MIN, VLAN_MAX = 1, 4094
+
+# fact: er-peerasn-int64-range
+ASN_MIN, ASN_MAX = 1, 4294967295
+
+# fact: vpn-reserved-asns
+# Microsoft's own ASNs (12076 on every peering, 8074, 8075) and the private ASNs Azure
+# keeps for itself (65515-65520; Microsoft's list omits 65516, refused here to fail
+# closed). AS_TRANS 23456 (RFC 6793) and 65535 / 4294967295 (RFC 7300) are reserved.
+MICROSOFT_ASNS = (8074, 8075, 12076)
+AZURE_PRIVATE_ASNS = tuple(range(65515, 65521))
+AS_TRANS = 23456
+RFC7300_ASNS = (65535, 4294967295)
+RESERVED_ASNS = frozenset({*MICROSOFT_ASNS, *AZURE_PRIVATE_ASNS, AS_TRANS, *RFC7300_ASNS})
+
+# fact: vpn-default-asn
+# A VPN gateway next to an ExpressRoute gateway keeps Azure's default ASN.
+AZURE_VPN_GATEWAY_ASN = 65515
+
+# fact: er-peering-subnets
+# One /30 (IPv4) or /126 (IPv6) per link: your router takes the first address,
+# Microsoft's the second.
+PEER_PREFIX_LENGTH = {4: 30, 6: 126}
+
+# fact: er-routing-registries
+ROUTING_REGISTRIES = ("ARIN", "APNIC", "AFRINIC", "LACNIC", "RIPENCC", "RADB", "ALTDB", "LEVEL3")
+
+# ---------------------------------------------------------------------------
+# Key Vault
+
+# fact: kv-vault-name
+# 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or
+# digit, no "--" (a vault name is a DNS label).
+VAULT_NAME_PATTERN = r"[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]"
+VAULT_NAME_RE = re.compile(f"^{VAULT_NAME_PATTERN}$")
+
+# fact: kv-retention-7-90-immutable
+SOFT_DELETE_RETENTION_DAYS = (7, 90)
+
+# ---------------------------------------------------------------------------
+# IPsec/IKE policies (keys are the ARM property names)
+
+# fact: ipsec-policy-algorithms
+IPSEC_ALGORITHMS = {
+    "ikeEncryption": ("DES", "DES3", "AES128", "AES192", "AES256", "GCMAES128", "GCMAES256"),
+    "ikeIntegrity": ("MD5", "SHA1", "SHA256", "SHA384", "GCMAES128", "GCMAES256"),
+    "dhGroup": ("None", "DHGroup1", "DHGroup2", "DHGroup14", "DHGroup2048", "ECP256", "ECP384", "DHGroup24"),
+    "ipsecEncryption": ("None", "DES", "DES3", "AES128", "AES192", "AES256", "GCMAES128", "GCMAES192", "GCMAES256"),
+    "ipsecIntegrity": ("MD5", "SHA1", "SHA256", "GCMAES128", "GCMAES192", "GCMAES256"),
+    "pfsGroup": ("None", "PFS1", "PFS2", "PFS2048", "PFS14", "ECP256", "ECP384", "PFS24", "PFSMM"),
+}
+
+# fact: ipsec-weak-algorithms
+WEAK_IPSEC_ALGORITHMS = {
+    "ipsecEncryption": ("None", "DES", "DES3"),
+    "ipsecIntegrity": ("MD5", "SHA1"),
+    "ikeEncryption": ("DES", "DES3"),
+    "ikeIntegrity": ("MD5", "SHA1"),
+    "dhGroup": ("None", "DHGroup1", "DHGroup2"),
+    "pfsGroup": ("None", "PFS1", "PFS2"),
+}
+
+# fact: ipsec-strong-algorithms
+STRONG_IPSEC_ALGORITHMS = {
+    "ikeEncryption": ("GCMAES256", "GCMAES128", "AES256"),
+    "ikeIntegrity": ("SHA384", "SHA256"),
+    "dhGroup": ("ECP384", "ECP256", "DHGroup14", "DHGroup2048"),
+    "ipsecEncryption": ("GCMAES256", "GCMAES128", "AES256"),
+    "ipsecIntegrity": ("GCMAES256", "GCMAES128", "SHA256"),
+    "pfsGroup": ("ECP384", "ECP256", "PFS2048"),
+}
+# The CNSA-style policy this product sets by default.
+CNSA_IPSEC_POLICY = {
+    "ikeEncryption": "GCMAES256", "ikeIntegrity": "SHA384", "dhGroup": "ECP384",
+    "ipsecEncryption": "GCMAES256", "ipsecIntegrity": "GCMAES256", "pfsGroup": "ECP384",
+}
+
+# fact: ipsec-gcm-pair
+# With GCM, IPsec encryption and integrity use the same GCMAES algorithm and key length.
+GCM_ALGORITHMS = ("GCMAES128", "GCMAES192", "GCMAES256")
+
+# fact: ipsec-sa-minimums
+SA_LIFETIME_MIN_SECONDS, SA_LIFETIME_DEFAULT_SECONDS = 300, 27000
+SA_DATA_SIZE_MIN_KB, SA_DATA_SIZE_DEFAULT_KB = 1024, 102400000
+
+# ---------------------------------------------------------------------------
+# Public and non-public addresses
+
+# fact: non-public-ranges
+# Address space that is not a public, routable range you can own: Key Vault IP rules
+# and Microsoft peering refuse it, and an on-premises VPN device at such an address is
+# reached over ExpressRoute private peering. Documentation ranges (192.0.2.0/24,
+# 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) are deliberately not listed: every
+# example and test uses them as stand-ins for public space.
+NON_PUBLIC_NETWORKS = tuple((ipaddress.ip_network(network), reason) for network, reason in (
+    ("0.0.0.0/8", "'this network' (RFC 791)"),
+    ("10.0.0.0/8", "private (RFC 1918)"),
+    ("100.64.0.0/10", "shared address space (RFC 6598, carrier-grade NAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private (RFC 1918)"),
+    ("192.0.0.0/24", "IETF protocol assignments (RFC 6890)"),
+    ("192.168.0.0/16", "private (RFC 1918)"),
+    ("198.18.0.0/15", "benchmarking (RFC 2544)"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved (RFC 1112)"),
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::ffff:0:0/96", "IPv4-mapped"),
+    ("100::/64", "discard-only (RFC 6666)"),
+    ("fc00::/7", "unique local (RFC 4193)"),
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "site-local (deprecated)"),
+    ("ff00::/8", "multicast"),
+))
+
+
+def non_public_reason(value: "str | ipaddress.IPv4Network | ipaddress.IPv6Network | ipaddress.IPv4Address | ipaddress.IPv6Address") -> str | None:
+    """Why an address or network is not public space (``None``: it is public).
+
+    A network counts as non-public when any of its addresses is: the default route and
+    a /8 that spans 10.0.0.0/8 are refused as surely as 10.1.2.0/24. ``ipaddress``'s own
+    flags back up the explicit list for anything it misses. Raises ``ValueError`` for a
+    string that is no address or network."""
+    if isinstance(value, str):
+        network = ipaddress.ip_network(value, strict=False)
+    elif isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        network = ipaddress.ip_network(value)
+    else:
+        network = value
+    for other, reason in NON_PUBLIC_NETWORKS:
+        if other.version == network.version and other.overlaps(network):
+            return reason
+    first = network.network_address
+    for flag, reason in (("is_multicast", "multicast"), ("is_link_local", "link-local"),
+                         ("is_loopback", "loopback"), ("is_unspecified", "unspecified"),
+                         ("is_reserved", "reserved")):
+        if getattr(first, flag):
+            return reason
+    return None
+
+
+def is_public(value) -> bool:
+    """Whether an address or network is public space (see ``non_public_reason``)."""
+    return non_public_reason(value) is None

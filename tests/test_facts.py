@@ -1,0 +1,161 @@
+"""The Azure facts module: one definition of each fact, documented, shared by the config
+schema and the policy pack, and the pack still runs on its own."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import select
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from expressroute_encryption import facts
+from expressroute_encryption.facts import non_public_reason
+from expressroute_encryption.policy import vpn as vpn_policy
+from tests.helpers import MICROSOFT, base_config, circuit, only_problem, port
+
+REPO = Path(__file__).resolve().parent.parent
+SRC = REPO / "src"
+FACT_ID = re.compile(r"#\s*fact:\s*([a-z0-9-]+)")
+
+
+# --- every fact is documented -----------------------------------------------------
+
+
+def documented_fact_ids() -> set[str]:
+    rows = (REPO / "docs/azure-facts.md").read_text().splitlines()
+    return {m[1] for row in rows if (m := re.match(r"\|\s*([a-z0-9-]+)\s*\|", row)) and m[1] != "id"}
+
+
+def test_every_fact_comment_in_src_has_a_row_in_azure_facts_md():
+    used = {fact_id: path for path in SRC.rglob("*.py") for fact_id in FACT_ID.findall(path.read_text())}
+    assert used, "no '# fact: <id>' comments found"
+    missing = {fact_id: str(path.relative_to(REPO)) for fact_id, path in used.items()
+               if fact_id not in documented_fact_ids()}
+    assert not missing, f"fact ids without a row in docs/azure-facts.md: {missing}"
+
+
+def test_facts_module_uses_the_standard_library_only():
+    imports = re.findall(r"^(?:from|import)\s+([\w.]+)", (SRC / "expressroute_encryption/facts.py").read_text(), re.M)
+    assert set(imports) <= {"ipaddress", "re"}, imports
+
+
+def test_config_and_policy_have_no_copies_of_the_facts():
+    """The constants live in facts.py; config.py and policy/ import them."""
+    copies = re.compile(r'"GcmAesXpn128"|"DHGroup2"|"100\.64\.0\.0/10"|"10\.0\.0\.0/8"|12076\b|65515\b')
+    offenders = [str(path.relative_to(REPO)) for path in
+                 [SRC / "expressroute_encryption/config.py", *(SRC / "expressroute_encryption/policy").glob("*.py")]
+                 if copies.search(re.sub(r'""".*?"""|#.*', "", path.read_text(), flags=re.S))]
+    assert offenders == []
+
+
+# --- the policy pack runs without pydantic, the Azure SDK or the config schema ----------
+
+HEAVY = ("pydantic", "pulumi_azure_native", "expressroute_encryption.config")
+
+
+def test_importing_the_policy_pack_loads_no_config_schema_or_azure_sdk():
+    script = textwrap.dedent(f"""
+        import sys
+        import expressroute_encryption.policy.pack
+        import expressroute_encryption.policy.checker
+        print(sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "pulumi_azure_native")
+                     or m == "expressroute_encryption.config"))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_running_pack_never_imports_them():
+    """Started the CrossGuard way (``python -m pulumi.policy <engine> .`` in policy/), with
+    ``-X importtime`` listing every module the process loads until it serves."""
+    env = {**os.environ, "PULUMI_PROJECT": "expressroute-encryption", "PULUMI_STACK": "dev",
+           "PULUMI_DRY_RUN": "true", "PULUMI_CONFIG": "{}"}
+    process = subprocess.Popen([sys.executable, "-X", "importtime", "-u", "-m", "pulumi.policy", "127.0.0.1:1", "."],
+                               cwd=REPO / "policy", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 120)
+        port = process.stdout.readline().strip() if ready else b""
+    finally:
+        process.kill()
+        _, err = process.communicate(timeout=60)
+    assert port.isdigit(), err.decode(errors="replace")[-2000:]
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in err.decode().splitlines() if line.startswith("import time:")}
+    assert "expressroute_encryption.policy.pack" in loaded and "expressroute_encryption.facts" in loaded
+    assert [m for m in loaded if m.split(".")[0] in HEAVY[:2] or m == HEAVY[2]] == []
+
+
+# --- one definition of a public address ------------------------------------------------
+
+NON_PUBLIC_SAMPLES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "0.0.0.0/8",
+                      "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4", "198.18.0.0/15",
+                      "fc00::/7", "fe80::/10", "ff00::/8", "::1/128", "::ffff:0:0/96"]
+
+
+def test_every_listed_range_is_non_global_for_ipaddress_too():
+    """Cross-check with ``ipaddress`` (which counts multicast and IPv6 site-local as global)."""
+    for network, reason in facts.NON_PUBLIC_NETWORKS:
+        first = network.network_address
+        assert not first.is_global or first.is_multicast or getattr(first, "is_site_local", False), (network, reason)
+
+
+@pytest.mark.parametrize("network", NON_PUBLIC_SAMPLES)
+def test_non_public_ranges_have_a_reason(network):
+    assert non_public_reason(network)
+
+
+@pytest.mark.parametrize("network", ["20.0.0.0/16", "52.96.0.0/14", "2603:1000::/24",
+                                     # documentation ranges: what every example uses
+                                     "203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24", "2001:db8::/32"])
+def test_public_ranges_have_none(network):
+    assert non_public_reason(network) is None
+
+
+def test_a_network_spanning_private_space_is_not_public():
+    assert non_public_reason("96.0.0.0/3") == "shared address space (RFC 6598, carrier-grade NAT)"
+    assert non_public_reason("0.0.0.0/0") and non_public_reason("::/0")
+
+
+def addresses_in(network: str):
+    net = ipaddress.ip_network(network)
+    return st.integers(int(net.network_address), int(net.broadcast_address)).map(
+        lambda n: ipaddress.ip_address(n) if net.version == 4 else ipaddress.IPv6Address(n))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(NON_PUBLIC_SAMPLES).flatmap(addresses_in))
+def test_every_address_in_a_non_public_range_is_refused(address):
+    assert non_public_reason(address)
+    assert vpn_policy.is_private(str(address))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["20.0.0.0/8", "52.0.0.0/8", "8.8.0.0/16", "2603::/16"]).flatmap(addresses_in))
+def test_every_address_in_a_public_sample_is_accepted(address):
+    assert non_public_reason(address) is None
+    assert not vpn_policy.is_private(str(address))
+
+
+# --- config and policy agree (the ranges used to disagree on 100.64.0.0/10) ---------------
+
+
+def test_shared_address_space_is_not_public_for_config_and_policy():
+    msg = only_problem(base_config(keyVault={"name": "kv-ok", "allowedIpRanges": ["100.64.0.0/16"]}))
+    assert msg.startswith("keyVault.allowedIpRanges[0]: must be a public range")
+    ms = {**MICROSOFT, "advertisedPublicPrefixes": ["203.0.113.128/27", "100.64.0.0/24"]}
+    msg = only_problem(base_config(ports=[port(circuits=[circuit(microsoftPeering=ms)])]))
+    assert msg.startswith("ports[0].circuits[0].microsoftPeering.advertisedPublicPrefixes[1]: must be a public prefix")
+    assert vpn_policy.is_private("100.64.0.1")
+
+
+def test_loopback_and_link_local_count_as_reached_over_private_peering():
+    """Before, the policy knew only RFC 1918, RFC 6598 and unique local; fail closed."""
+    assert vpn_policy.is_private("169.254.10.1") and vpn_policy.is_private("fe80::1")
+    assert not vpn_policy.is_private("203.0.113.10")

@@ -11,7 +11,8 @@
 # Three promises, and how they are kept:
 #
 # - No injection. Every value reaches the command as one argument: it is read with $(value),
-#   so make never expands a `$(...)` in it, and put in '...' quotes for the shell (' -> '\'').
+#   so make never expands a `$(...)` in it (nor does a recipe's environment: see `unexport`),
+#   and put in '...' quotes for the shell (' -> '\'').
 #   Options are passed as --flag='value' and FILE after `--`, so a value that starts with `-`
 #   stays a value.
 # - The command's exit code: 0 ok, 1 refused, 2 bad input. GNU make exits 2 whenever a recipe
@@ -34,6 +35,9 @@ endif
 short_flags := $(filter-out --%,$(firstword -$(MAKEFLAGS)))
 dry_run := $(findstring n,$(short_flags))$(findstring q,$(short_flags))$(findstring t,$(short_flags))
 MAKEFLAGS += --no-print-directory
+# make exports command-line variables to every recipe's environment, expanding them on the
+# way (a `$(shell ...)` in a value would run there): none is exported, values are quoted.
+unexport $(foreach variable,$(.VARIABLES),$(if $(filter command line,$(origin $(variable))),$(variable)))
 PYTHON ?= python3
 VENV := .venv
 CLI := $(VENV)/bin/expressroute-encryption

@@ -289,7 +289,12 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         "VPN": _vpn_lines(run.stack_outputs),
     }
     if export:
-        Path(export).write_text(json.dumps(export_document(run, stack, stack_file.project), indent=2))
+        try:
+            Path(export).write_text(json.dumps(export_document(run, stack, stack_file.project), indent=2))
+        except OSError as exc:  # a bad EXPORT path is bad input, not a traceback
+            report.errors.append(f"error: cannot write EXPORT file {export}: {exc.strerror or exc}")
+            report.exit_code = EXIT_INPUT
+            return report
         report.sections["Export"] = [f"wrote {export} (secrets withheld)"]
     report.violations = evaluate(policy_resources(run), config)
     if any(v.level == "mandatory" for v in report.violations):

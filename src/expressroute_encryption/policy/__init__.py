@@ -8,9 +8,9 @@ Modules:
 - ``vpn``: stack policy for IPsec connections (algorithms, private IPs over private peering).
 - ``protection``: advisory resource policy asking for ``protect`` on ports, vaults and secrets.
 - ``pack``: the pack's name and policy list, shared by ``policy/__main__.py`` and the checker.
-- ``checker``: the offline checker (``python -m expressroute_encryption.policy.checker``) and ``evaluate``.
+- ``checker``: the offline checker (``expressroute-encryption check-policy``) and ``evaluate``.
+- ``props``: reading properties as the policy engine hands them over (unknown values included).
 
-The package is imported as ``expressroute_policy`` when the Pulumi CLI runs the pack (the pack directory
-is on ``sys.path``) and as ``expressroute_encryption.policy`` from the repository root; its modules import
-each other relatively so both work.
+Imported as ``expressroute_encryption.policy`` everywhere: by ``policy/__main__.py`` when the Pulumi
+CLI runs the pack, and by the offline tools.
 """

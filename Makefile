@@ -1,27 +1,69 @@
 # Thin wrappers around the `expressroute-encryption` command (src/expressroute_encryption/cli.py),
-# all run from the project's own virtualenv, created on first use.
+# run from the project's own virtualenv (.venv), created on first use. What each target and
+# each subcommand exits with: README.md, "Exit codes".
 #
-# Every variable reaches the command as one quoted argument (`$(call arg,...)`), so no value
-# can inject shell syntax. Recipes are not echoed, and pip's output goes to stderr, so that
-# `JSON=1` prints exactly one JSON document on stdout.
+#   make preview       [STACK=dev] [PREVIOUS=f] [EXPORT=f] [CONFIG=f] [JSON=1]
+#   make rotation-plan [STACK=dev] [PREVIOUS=f]
+#   make check-policy  FILE=f [CONFIG=f] [JSON=1]
+#   make bench         [RUNS=5]
+#   make adopt         STACK=name PORT=f [CIRCUITS=f] [VAULT=f]
+#   make test | venv | clean | help
 #
-# Exit codes: the command returns 0 ok, 1 refused, 2 bad input. GNU make itself exits 2
-# whenever a recipe fails, so `make preview`, `make rotation-plan` and `make bench` exit 0 or 2
-# (the command's own code is printed on stderr; call `.venv/bin/expressroute-encryption`
-# directly where 1 and 2 must be told apart). `make check-policy` keeps 0/1/2 (see below).
+# Three promises, and how they are kept:
+#
+# - No injection. Every value reaches the command as one argument: it is read with $(value),
+#   so make never expands a `$(...)` in it (nor does a recipe's environment: see `unexport`),
+#   and put in '...' quotes for the shell (' -> '\'').
+#   Options are passed as --flag='value' and FILE after `--`, so a value that starts with `-`
+#   stays a value.
+# - The command's exit code: 0 ok, 1 refused, 2 bad input. GNU make exits 2 whenever a recipe
+#   fails, and only 1 under -q, so the four command targets run their command while this file
+#   is read (one command per make run: the target must be the only goal), then end as a rule
+#   that does nothing (command exited 0), under -q (exited 1: make exits 1) or with $(error)
+#   (anything else: make exits 2). The command's stdout is printed as it was; stderr is live.
+# - Nothing else on stdout, so that JSON=1 prints exactly one JSON document: no recipe echo,
+#   and the venv creation (python -m venv, pip) writes to stderr.
+#
+# `make -n <target>` (also -q, -t) runs nothing: it prints the command it would run.
+# Needs GNU make 4.2 or later ($(file <)); macOS ships 3.81: `brew install make`, then `gmake`.
+
+ifneq ($(filter 3.% 4.0 4.0.% 4.1 4.1.%,$(MAKE_VERSION)),)
+$(error GNU make 4.2 or later is needed (this is $(MAKE_VERSION)); on macOS: brew install make, then gmake)
+endif
+
+# -n/--just-print, -q/--question or -t/--touch: show, never run. Single-letter flags lead
+# MAKEFLAGS as one word (`ns`); long-only options start with `--`.
+short_flags := $(filter-out --%,$(firstword -$(MAKEFLAGS)))
+dry_run := $(findstring n,$(short_flags))$(findstring q,$(short_flags))$(findstring t,$(short_flags))
+MAKEFLAGS += --no-print-directory
+# make exports command-line variables to every recipe's environment, expanding them on the
+# way (a `$(shell ...)` in a value would run there): none is exported, values are quoted.
+unexport $(foreach variable,$(.VARIABLES),$(if $(filter command line,$(origin $(variable))),$(variable)))
 PYTHON ?= python3
 VENV := .venv
 CLI := $(VENV)/bin/expressroute-encryption
 STACK ?= dev
 
-# '...'-quote one value for the shell ('  -> '\'').
+# '...'-quote one value for the shell.
 quote = '$(subst ','\'',$(1))'
-# "--flag 'value'" when the variable is set, nothing otherwise.
-arg = $(if $(2),$(1) $(call quote,$(2)))
-# Report the command's own exit code before make turns it into 2.
-status = || { code=$$?; echo "make: $@: expressroute-encryption exited $$code" >&2; exit $$code; }
+# --flag='value of variable $(2)' when that variable is set, nothing otherwise.
+option = $(if $(value $(2)),$(1)=$(call quote,$(value $(2))))
+json = $(if $(value JSON),--json)
 
-.PHONY: help venv preview rotation-plan test check-policy bench adopt clean
+# The command behind each command target.
+preview.command = $(CLI) preview $(call option,--stack,STACK) $(call option,--previous,PREVIOUS) \
+	$(call option,--export,EXPORT) $(call option,--policy-config,CONFIG) $(call option,--vault,VAULT) $(json)
+rotation-plan.command = $(CLI) rotation-plan $(call option,--stack,STACK) $(call option,--previous,PREVIOUS)
+check-policy.command = $(CLI) check-policy $(call option,--config,CONFIG) $(json) -- $(call quote,$(value FILE))
+bench.command = $(CLI) bench $(call option,--runs,RUNS)
+# STACK has a default for the other targets; adopt needs it said (the command refuses without).
+adopt.command = $(CLI) adopt $(if $(filter command line environment,$(origin STACK)),$(call option,--stack,STACK)) \
+	$(call option,--port,PORT) $(call option,--circuits,CIRCUITS) $(call option,--vault,VAULT)
+
+COMMANDS := preview rotation-plan check-policy bench adopt
+goal := $(filter $(COMMANDS),$(MAKECMDGOALS))
+
+.PHONY: help venv test clean $(COMMANDS)
 
 help:
 	@echo "make preview [STACK=dev] [PREVIOUS=export.json] [EXPORT=file] [CONFIG=policy-config] [JSON=1]"
@@ -32,66 +74,55 @@ help:
 	@echo "make bench [RUNS=5]                      timings of the offline preview and policy check (docs/performance.md)"
 	@echo "make adopt STACK=name PORT=port.json [CIRCUITS=circuits.json] [VAULT=vault.json]"
 	@echo "                                         write Pulumi.<STACK>.yaml for an existing port (never overwrites)"
+	@echo "exit codes: 0 ok, 1 refused (policy violation, refused change), 2 bad input (README.md, \"Exit codes\")"
 
 # Runtime pins (requirements.txt, also what `pulumi install` uses) with the package itself
-# installed editable, then the test tools (requirements-dev.txt).
+# installed editable, then the test tools (requirements-dev.txt). All output to stderr.
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
-	@$(PYTHON) -m venv $(VENV) >&2
+	@$(call quote,$(value PYTHON)) -m venv $(VENV) >&2
 	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
 	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2
 	@touch $@
 
 venv: $(VENV)/.installed
 
-preview: venv
-	@$(CLI) preview --stack $(call quote,$(STACK)) $(call arg,--export,$(EXPORT)) \
-		$(call arg,--policy-config,$(CONFIG)) $(call arg,--previous,$(PREVIOUS)) $(call arg,--vault,$(VAULT)) \
-		$(if $(JSON),--json) $(status)
-
-rotation-plan: venv
-	@$(CLI) rotation-plan --stack $(call quote,$(STACK)) $(call arg,--previous,$(PREVIOUS)) $(status)
-
 test: venv
 	@$(VENV)/bin/python -m pytest
 
-bench: venv
-	@$(CLI) bench $(call arg,--runs,$(RUNS)) $(status)
-
-# `make check-policy` keeps the checker's exit codes 0/1/2. A failed recipe always makes
-# make exit 2, and only `-q` makes it exit 1, so the check runs while this file is read
-# (only when check-policy is the sole goal, and never under -n/--just-print), and a
-# mandatory violation turns on -q, under which the out-of-date goal exits 1. Bad input
-# stops with make's own exit 2.
-ifneq ($(filter check-policy,$(MAKECMDGOALS)),)
-ifneq ($(MAKECMDGOALS),check-policy)
-$(error check-policy runs on its own: make check-policy FILE=<file> [CONFIG=<file>] [JSON=1])
-endif
-ifeq ($(FILE),)
-$(error usage: make check-policy FILE=<stack export or preview --json> [CONFIG=<policy config>] [JSON=1])
-endif
-ifeq ($(findstring n,$(firstword -$(MAKEFLAGS))),)
-CHECK_LOG := $(shell mktemp)
-CHECK_CODE := $(shell { $(MAKE) -s --no-print-directory -q $(VENV)/.installed || $(MAKE) -s --no-print-directory venv; } >&2 && \
-	$(CLI) check-policy $(call quote,$(FILE)) $(call arg,--config,$(CONFIG)) $(if $(JSON),--json) > $(CHECK_LOG); echo $$?)
-$(info $(file < $(CHECK_LOG)))
-$(shell rm -f $(CHECK_LOG))
-ifeq ($(CHECK_CODE),1)
-MAKEFLAGS += -q
-else ifneq ($(CHECK_CODE),0)
-$(error check-policy: the file or policy config could not be read (exit 2))
-endif
-endif
-endif
-
-check-policy:
-	@true
-
-# STACK has a default for the other targets; adopt needs it said, so it reads the command line.
-adopt: venv
-	@if [ -z $(call quote,$(filter command line environment,$(origin STACK))) ] || [ -z $(call quote,$(PORT)) ]; then \
-		echo "usage: make adopt STACK=<name> PORT=<az network express-route port show JSON> [CIRCUITS=<az network express-route list JSON>] [VAULT=<az keyvault show JSON>]" >&2; exit 2; fi
-	@$(CLI) adopt --stack $(call quote,$(STACK)) --port $(call quote,$(PORT)) $(call arg,--circuits,$(CIRCUITS)) \
-		$(call arg,--vault,$(VAULT)) $(status)
-
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The command targets. Refused before anything runs: a second goal (`make check-policy help`
+# would otherwise skip the check and exit 0) and check-policy without FILE.
+ifeq ($(goal),)
+$(COMMANDS):
+else ifneq ($(words $(MAKECMDGOALS)),1)
+$(error $(firstword $(goal)) runs on its own, one command per make run: make $(firstword $(goal)) [VARIABLE=value ...])
+else ifeq ($(goal):$(value FILE),check-policy:)
+$(error usage: make check-policy FILE=<stack export or preview --json> [CONFIG=<policy config>] [JSON=1])
+else ifneq ($(dry_run),)
+# -n, -q, -t: make prints (-n) the command without running it, nor creating the venv.
+$(goal): venv
+	$($(goal).command)
+else
+# Run it now (creating the venv first, all on stderr), keep its stdout and exit code.
+output := $(shell mktemp)
+code := $(shell if { $(MAKE) -s -q $(VENV)/.installed || $(MAKE) -s venv PYTHON=$(call quote,$(value PYTHON)); } >&2; \
+	then $($(goal).command) > $(output); echo $$?; else echo venv; fi)
+stdout := $(file < $(output))
+$(shell rm -f $(output))
+$(if $(stdout),$(info $(stdout)))
+ifeq ($(code),0)
+$(goal):
+	@:
+else ifeq ($(code),1)
+# Refused: the goal is left out of date under -q, which is how make exits 1.
+MAKEFLAGS += -q
+$(goal):
+	@:
+else ifeq ($(code),venv)
+$(error could not create $(VENV) (see above); `make venv` retries)
+else
+$(error $(goal): expressroute-encryption exited $(code))
+endif
+endif

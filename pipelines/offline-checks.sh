@@ -15,7 +15,8 @@
 #   summary-STACK.md            both as Markdown, for the pull request (also printed here)
 # Exit status: the offline preview's (0 ok, 1 mandatory policy violation, 2 config, stack-file or
 # policy-config error, or a MACsec change the rotation guard refuses), else the policy check's.
-# `make` itself exits 2 whatever failed, so the precise status is read from the JSON summary.
+# (`make preview` and `make check-policy` exit with the command's own code; pr_summary.py reads
+# it back from the JSON summaries, so the status holds even when a step could not run at all.)
 set -uo pipefail
 
 stack=${1:?usage: offline-checks.sh STACK [PREVIOUS_EXPORT]}

@@ -9,10 +9,10 @@ import gc
 import json
 
 import pytest
+from pulumi.runtime import resource as sdk_resource_runtime  # its _get_stack_trace: offline/sdk_internals.py
 
 from expressroute_encryption.bench.generate import NAMESPACE, RESOURCES_PER_PORT, SHARED_RESOURCES, estate_config, invalid_config
 from expressroute_encryption.config import ConfigError, parse_stack_config
-from expressroute_encryption.offline import harness
 from expressroute_encryption.offline.harness import run_program
 from tests.helpers import PROJECT_DIR
 
@@ -37,9 +37,9 @@ def test_generated_estates_are_valid_and_the_invalid_stack_is_not():
 
 def test_resource_count_per_port_and_the_harness_leaves_the_sdk_as_it_was():
     threshold = gc.get_threshold()
-    stack_trace = harness.pulumi_resource_runtime._get_stack_trace
+    stack_trace = sdk_resource_runtime._get_stack_trace
     run = run_program(PROJECT_DIR, "expressroute-encryption", "bench", cli(estate_config(2)), [])
     assert len(run.resources) == 2 * RESOURCES_PER_PORT + SHARED_RESOURCES
     # The offline-only shortcuts are undone once the run is over.
     assert gc.get_threshold() == threshold
-    assert harness.pulumi_resource_runtime._get_stack_trace is stack_trace
+    assert sdk_resource_runtime._get_stack_trace is stack_trace

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from expressroute_encryption.offline import wire
 from expressroute_encryption.offline.harness import run_program
@@ -69,17 +70,72 @@ def show_secrets_export(run, path: Path) -> Path:
     return path
 
 
-def test_examples_are_projects_of_their_own():
-    for example in (PORT_EXAMPLE, VNET_EXAMPLE):
-        project = (example / "Pulumi.yaml").read_text()
-        assert f"name: {example.name}\n" in project and "name: python" in project
-        requirements = (example / "requirements.txt").read_text().splitlines()
-        assert "../.." in requirements  # this checkout, as a package
-        assert any("expressroute-encryption @ git+https://" in line for line in requirements)
-        program = (example / "__main__.py").read_text()
-        assert "from expressroute_encryption import" in program
-        assert "components" not in program.replace("the components", "")
-        assert (example / "README.md").is_file()
+# Every directory in examples/ is an example, and each is checked: no list to keep up to date.
+ALL_EXAMPLES = sorted(path.name for path in EXAMPLES.iterdir() if path.is_dir() and not path.name.startswith((".", "_")))
+
+
+def test_the_examples_named_here_exist():
+    assert {PORT_EXAMPLE.name, VNET_EXAMPLE.name} <= set(ALL_EXAMPLES)
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_examples_are_projects_of_their_own(name):
+    example = EXAMPLES / name
+    for required in ("Pulumi.yaml", "__main__.py", "README.md", "requirements.txt", "Pulumi.dev.yaml"):
+        assert (example / required).is_file(), f"examples/{name} has no {required}"
+    project = (example / "Pulumi.yaml").read_text()
+    assert f"name: {example.name}\n" in project and "name: python" in project
+    requirements = (example / "requirements.txt").read_text().splitlines()
+    assert "../.." in requirements  # this checkout, as a package
+    assert any("expressroute-encryption @ git+https://" in line for line in requirements)
+    program = (example / "__main__.py").read_text()
+    assert "from expressroute_encryption import" in program
+    assert "components" not in program.replace("the components", "")
+    assert f"--project-dir examples/{name} --stack dev" in (example / "README.md").read_text(), \
+        "the README shows how to preview it offline"
+
+
+def offline_preview_needs(example: Path) -> dict[str, str]:
+    """What an example declares in its offline-preview.yaml (optional): for each stack its
+    stack references name, this repository's stack that stands in for it."""
+    declared = example / "offline-preview.yaml"
+    if not declared.is_file():
+        return {}
+    needs = yaml.safe_load(declared.read_text()) or {}
+    assert set(needs) <= {"stackOutputs"}, f"{declared}: unknown keys {sorted(set(needs) - {'stackOutputs'})}"
+    return dict(needs.get("stackOutputs") or {})
+
+
+@pytest.fixture(scope="module")
+def stack_export(tmp_path_factory):
+    """This repository's stack, previewed offline with --export: a `pulumi stack export` stand-in."""
+    exports: dict[str, Path] = {}
+
+    def export(stack: str) -> Path:
+        if stack not in exports:
+            path = tmp_path_factory.mktemp("exports") / f"{stack}.json"
+            result = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "preview", "--stack", stack,
+                                     "--export", str(path)], cwd=REPO, capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, result.stderr
+            exports[stack] = path
+        return exports[stack]
+    return export
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_every_example_previews_offline_as_its_readme_says(name, stack_export):
+    """`expressroute-encryption preview --project-dir examples/<name> --stack dev`, plus the
+    stack outputs the example declares: exit 0, no mandatory policy violated."""
+    example = EXAMPLES / name
+    arguments = ["--project-dir", f"examples/{name}", "--stack", "dev", "--json"]
+    for reference, stack in offline_preview_needs(example).items():
+        arguments += ["--stack-output", f"{reference}={stack_export(stack)}"]
+    result = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "preview", *arguments], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["errors"] == [] and summary["resources"] > 0
+    assert summary["policy"]["mandatory"] == 0
 
 
 def test_encrypted_port_from_code_previews_offline(consumer, tmp_path):

@@ -151,26 +151,6 @@ def test_example_stacks_pass_every_mandatory_policy(stack):
         assert violations == []
 
 
-def test_make_check_policy_keeps_the_checker_exit_codes(tmp_path):
-    export = tmp_path / "dev.json"
-    assert preview("--stack", "dev", "--export", str(export)).returncode == 0
-    strict = tmp_path / "strict.json"
-    strict.write_text(json.dumps({"critical-resources-protected": "mandatory"}))
-
-    def make(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["make", "--no-print-directory", "check-policy", *args], cwd=PROJECT_DIR,
-                              capture_output=True, text=True, timeout=300)
-
-    clean = make(f"FILE={export}")
-    assert clean.returncode == 0, clean.stderr
-    assert "0 mandatory and 6 advisory violation(s) in 18 resource(s)" in clean.stdout
-    violated = make(f"FILE={export}", f"CONFIG={strict}")
-    assert violated.returncode == 1
-    assert "mandatory: critical-resources-protected:" in violated.stdout
-    unreadable = make(f"FILE={tmp_path / 'missing.json'}")
-    assert unreadable.returncode == 2 and "cannot read FILE" in unreadable.stderr
-
-
 def test_a_key_set_without_secret_next_to_encrypted_ones_is_refused(tmp_path, encrypter):
     config = byo_stack(encrypter.encrypt)
     config["expressroute-encryption:macsecKeys"]["er-direct-ams-dev"]["link2"]["ckn"] = BYO_CKN

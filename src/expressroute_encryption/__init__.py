@@ -1,8 +1,8 @@
 """Reusable Pulumi components for encrypted Azure ExpressRoute Direct.
 
-Installed as a package (``pip install`` from a git URL or a path), they import as
-``expressroute_encryption``; this repository's own program imports the same directory
-as ``components``:
+Installed as a package (``pip install`` from a git URL or a path, or editable by
+``make venv`` in this repository), they import as ``expressroute_encryption``, the one
+name this repository's own program uses too:
 
     from expressroute_encryption import MacsecKeyVault, EncryptedDirectPort
 

@@ -25,17 +25,11 @@ from typing import Any, Iterator
 
 import pulumi
 from google.protobuf import json_format
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import resource as pulumi_resource_runtime
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.proto import source_pb2
-from pulumi.runtime.settings import get_project, get_stack
-from pulumi.runtime.stack import register_stack_transformation, run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime import Mocks, register_stack_transformation, run_in_stack, set_all_config
 
 from expressroute_encryption.rotation import whole_numbers
 from expressroute_encryption.offline.mocks import AzureMocks
+from expressroute_encryption.offline.sdk_internals import MockMonitor, configure_mock_runtime, no_stack_traces, sync_await
 from expressroute_encryption.offline.wire import is_secret, secret
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -78,10 +72,11 @@ def _wire(struct) -> dict[str, Any]:
     return whole_numbers(json_format.MessageToDict(struct, preserving_proto_field_name=True))
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The SDK's mock monitor, also keeping each registration as the engine sees it."""
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor (an SDK internal: offline/sdk_internals.py), also keeping each
+    registration as the engine sees it."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks, run: ProgramRun) -> None:
+    def __init__(self, mocks: Mocks, run: ProgramRun) -> None:
         super().__init__(mocks)
         self.run = run
 
@@ -93,7 +88,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             parent_type = parent.split("::")[2]
             if parent_type != STACK_TYPE:
                 type_ = f"{parent_type}${type_}"
-        return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -155,10 +150,6 @@ def _without_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.Resource
     return pulumi.ResourceTransformationResult(args.props, opts)
 
 
-def _no_stack_trace() -> source_pb2.StackTrace:
-    return source_pb2.StackTrace()
-
-
 # Whether the objects of the last run were moved to the collector's permanent generation.
 _last_run_frozen = False
 
@@ -170,9 +161,9 @@ def _offline_runtime() -> Iterator[None]:
     - No stack traces: for every registration the SDK walks the Python stack
       (``traceback.extract_stack``) and sends it as ``stackTrace``/``sourcePosition`` for
       the engine to keep in the state. The mock monitor ignores both and the record holds
-      neither, so the SDK is handed an empty trace. (The SDK has no switch for this: its
-      private ``_get_stack_trace`` is replaced, and put back afterwards. Should a later
-      SDK rename it, nothing is replaced and runs are only slower.)
+      neither, so the SDK is handed an empty trace (``no_stack_traces``: the SDK has no
+      switch for this, so its private ``_get_stack_trace`` is replaced for the run; see
+      offline/sdk_internals.py).
     - No automatic collection of the oldest generation: a run keeps every Output,
       future and task of the program alive until it ends (tens of thousands for a large
       estate), so each full collection walks a growing heap, azure-native's classes
@@ -191,15 +182,11 @@ def _offline_runtime() -> Iterator[None]:
         gc.unfreeze()
         gc.collect()
     threshold = gc.get_threshold()
-    original = getattr(pulumi_resource_runtime, "_get_stack_trace", None)
     gc.set_threshold(threshold[0], threshold[1], 1_000_000)
-    if original is not None:
-        pulumi_resource_runtime._get_stack_trace = _no_stack_trace
     try:
-        yield
+        with no_stack_traces():
+            yield
     finally:
-        if original is not None:
-            pulumi_resource_runtime._get_stack_trace = original
         gc.set_threshold(*threshold)
         gc.freeze()
         _last_run_frozen = True
@@ -211,21 +198,13 @@ def _run_main(main: Path) -> None:
     runpy.run_path(str(main), run_name="__main__")
 
 
-class OfflineEngine(pulumi_mocks.MockEngine):
-    """The SDK's mock engine, standing in for the Pulumi CLI pinned in requirements.txt:
-    it satisfies the program's CLI version check (the offline preview has no CLI)."""
-
-    def RequirePulumiVersion(self, request) -> None:
-        return None
-
-
 def run_program(
     project_dir: Path,
     project: str,
     stack: str,
     config: dict[str, str],
     secret_keys: list[str],
-    mocks: pulumi_mocks.Mocks | None = None,
+    mocks: Mocks | None = None,
 ) -> ProgramRun:
     """Execute ``project_dir/__main__.py`` as a preview of ``stack`` with ``config``.
 
@@ -234,22 +213,12 @@ def run_program(
     run = ProgramRun()
     monitor = RecordingMonitor(mocks or AzureMocks(), run)
     set_all_config(config, secret_keys)
-    pulumi_settings.configure(pulumi_mocks.MockSettings(
-        monitor=monitor,
-        monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-        engine=OfflineEngine(logging.getLogger("offline-preview")),
-        project=project,
-        stack=stack,
-        dry_run=True,
-        organization="organization",
-        callbacks=None,
-    ))
-    pulumi_settings.ROOT.set(None)  # a fresh stack per run
+    configure_mock_runtime(monitor, project, stack, logging.getLogger("offline-preview"))  # a fresh stack per run
     main = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))
     try:
         with _offline_runtime():
-            _sync_await(run_in_stack(lambda: _run_main(main)))
+            sync_await(run_in_stack(lambda: _run_main(main)))
     finally:
         sys.path.remove(str(project_dir))
     return run

@@ -204,10 +204,9 @@ def referenced_stack_outputs(stack_outputs: dict[str, str]) -> tuple[dict[str, d
     `pulumi stack export` file. Secret outputs that cannot be read offline (see
     ``offline.previous``) are answered as unknown secrets, as a preview shows values not
     known yet, and a note names them. Raises PreviousError for an unreadable file."""
-    from pulumi.runtime.rpc import UNKNOWN
-
     from expressroute_encryption.offline import wire
     from expressroute_encryption.offline.previous import load_previous
+    from expressroute_encryption.offline.sdk_internals import UNKNOWN
 
     answers, notes = {}, []
     for name, path in stack_outputs.items():
@@ -308,7 +307,12 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         "Adopted (imported, not created; Pulumi refuses an import whose inputs differ from Azure)": _import_lines(run),
     }
     if export:
-        Path(export).write_text(json.dumps(export_document(run, stack, stack_file.project), indent=2))
+        try:
+            Path(export).write_text(json.dumps(export_document(run, stack, stack_file.project), indent=2))
+        except OSError as exc:  # a bad EXPORT path is bad input, not a traceback
+            report.errors.append(f"error: cannot write EXPORT file {export}: {exc.strerror or exc}")
+            report.exit_code = EXIT_INPUT
+            return report
         report.sections["Export"] = [f"wrote {export} (secrets withheld)"]
     report.violations = evaluate(policy_resources(run), config)
     if any(v.level == "mandatory" for v in report.violations):

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run the ``rotation-plan`` subcommand; returns its exit code."""
 
-    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime import set_all_config
 
     from expressroute_encryption.config import ConfigError, load_stack_config
     from expressroute_encryption.rotation import Previous, rotation_plan, rotation_problems

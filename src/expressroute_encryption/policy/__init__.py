@@ -8,8 +8,11 @@ Modules:
 - ``vpn``: stack policy for IPsec connections (algorithms, private IPs over private peering).
 - ``protection``: advisory resource policy asking for ``protect`` on ports, vaults and secrets.
 - ``pack``: the pack's name and policy list, shared by ``policy/__main__.py`` and the checker.
-- ``checker``: the offline checker (``python -m expressroute_encryption.policy.checker``) and ``evaluate``.
+- ``checker``: the offline checker (``expressroute-encryption check-policy``) and ``evaluate``.
+- ``props``: reading properties as the policy engine hands them over (unknown values included).
 
+Imported as ``expressroute_encryption.policy`` everywhere: by ``policy/__main__.py`` when the Pulumi
+CLI runs the pack, and by the offline tools.
 Azure's numbers and names (ciphers, weak algorithms, what is a public address) come from
 ``expressroute_encryption.facts``, the dependency-free module the config schema imports too; the pack never
 imports pydantic, the Azure SDK or the config schema (``tests/test_facts.py`` checks the running pack).

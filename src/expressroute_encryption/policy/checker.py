@@ -63,13 +63,20 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
-from pulumi_policy.policy import _NotApplicableError  # what args.not_applicable() raises
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from .pack import DEFAULT_ENFORCEMENT_LEVEL, PACK_NAME, POLICIES
 
 from expressroute_encryption.exit_codes import ExitCode
+# The analyzer server's internals, which the checker reproduces (see sdk_internals.py).
+from expressroute_encryption.offline.sdk_internals import (
+    SPECIAL_SECRET_SIG,
+    SPECIAL_SIG_KEY,
+    UNKNOWN_STRING_VALUE,
+    NotApplicableError,
+    UnknownValueError,
+    deserialize_properties,
+    unknown_checking_proxy,
+)
 
 EXIT_OK, EXIT_MANDATORY_VIOLATION, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.REFUSED, ExitCode.BAD_INPUT
 EXPORT_VERSION = 3  # the `pulumi stack export` format read here
@@ -148,7 +155,7 @@ def run_policy(policy: Policy, args: Any, level: EnforcementLevel, urn: str) -> 
     except UnknownValueError as error:
         found.append(Violation(EnforcementLevel.ADVISORY.value, policy.name, urn,
                                f"can't run policy '{policy.name}' during preview: {error.message}"))
-    except _NotApplicableError:
+    except NotApplicableError:  # args.not_applicable()
         pass
     except Exception as error:  # a policy that cannot cope with the data: report it, no traceback
         raise InputError(f"policy '{policy.name}' failed on {urn or 'the stack'} "

@@ -14,7 +14,8 @@ time, so do not judge it now").
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pulumi_policy.proxy import (
+# The policy SDK's unknown-checking proxy is not public API: offline/sdk_internals.py.
+from expressroute_encryption.offline.sdk_internals import (
     UNKNOWN_ARCHIVE_VALUE,
     UNKNOWN_ARRAY_VALUE,
     UNKNOWN_ASSET_VALUE,

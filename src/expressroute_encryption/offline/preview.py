@@ -13,9 +13,17 @@ printed; ``--policy-config`` takes a policy pack config file.
 ``examples/``), and ``--stack-output STACK=FILE`` answers its stack references to other
 stacks from their `pulumi stack export` files.
 
+``--export FILE`` writes only a new file or an export this command wrote before (its
+``writtenBy`` marker), never the stack file, the PREVIOUS file, a policy config or any
+other file; it writes a temporary file next to FILE and renames it, so FILE is whole or
+absent, and only when the preview ran (exit 0 or 1). When the run fails (exit 2), an
+export of an earlier run at FILE is removed, so no stale file claims a success.
+
 ``--json`` prints one JSON object instead (stack, exitCode, errors, notes, resource
 counts, policy results), for a pipeline to post on a pull request; the exit code is the
-same in both modes. Output never carries colour codes.
+same in both modes, and JSON mode prints exactly one JSON object whatever happens. Output
+never carries colour codes, and the same input gives byte-identical output (set
+``SOURCE_DATE_EPOCH`` to pin the export's timestamp too).
 
 Exit codes: 0 preview ran and no mandatory policy is violated, 1 a mandatory policy is
 violated, 2 bad config, stack file or policy config (one line per problem).
@@ -27,7 +35,9 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +46,12 @@ from typing import Any
 from expressroute_encryption.exit_codes import ExitCode
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = ExitCode.OK, ExitCode.REFUSED, ExitCode.BAD_INPUT
+
+# Top-level field of every export this command writes: the one kind of existing file it
+# may overwrite.
+EXPORT_MARKER = "expressroute-encryption preview --export"
+# Exports bigger than this are not ours (the bench's 200-port estate exports ~10 MiB).
+MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 
 def _tree_lines(run) -> list[str]:
@@ -100,15 +116,54 @@ def _vpn_lines(stack_outputs: dict[str, Any]) -> list[str]:
 
 
 def policy_resources(run) -> list[dict[str, Any]]:
-    """The registrations in the stack-export shape the policy checker reads."""
+    """The registrations in the stack-export shape the policy checker reads, by URN: the
+    order the program's tasks happen to register in varies from run to run, and the
+    violations are reported in this order."""
     return [
         {
             "urn": reg.urn, "type": reg.type, "name": reg.name, "custom": reg.custom,
             "inputs": reg.inputs, "outputs": reg.outputs, "parent": reg.parent,
-            "protect": reg.protect, "dependencies": reg.dependencies,
+            "protect": reg.protect, "dependencies": sorted(reg.dependencies),
         }
-        for reg in run.resources
+        for reg in sorted(run.resources, key=lambda reg: reg.urn)
     ]
+
+
+def _stable_order(registrations: list) -> list:
+    """The registrations in an order that does not depend on task scheduling, and that a
+    stack export needs: every parent and dependency before the resources that name it.
+    (Kahn's algorithm, taking the smallest URN whenever there is a choice.)"""
+    import heapq
+
+    by_urn = {reg.urn: reg for reg in registrations}
+    waiting_on = {reg.urn: {u for u in (reg.parent, *reg.dependencies) if u in by_urn and u != reg.urn}
+                  for reg in registrations}
+    needed_by: dict[str, list[str]] = {}
+    for urn, needs in waiting_on.items():
+        for need in needs:
+            needed_by.setdefault(need, []).append(urn)
+    ready = [urn for urn, needs in waiting_on.items() if not needs]
+    heapq.heapify(ready)
+    ordered = []
+    while ready:
+        urn = heapq.heappop(ready)
+        ordered.append(by_urn[urn])
+        for other in needed_by.get(urn, []):
+            waiting_on[other].discard(urn)
+            if not waiting_on[other]:
+                heapq.heappush(ready, other)
+    # A cycle cannot come from the SDK; keep anything left in registration order all the same.
+    done = {reg.urn for reg in ordered}
+    return ordered + [reg for reg in registrations if reg.urn not in done]
+
+
+def _sorted_keys(value: Any) -> Any:
+    """Objects with their keys sorted, as Go writes a map (the SDK's order varies)."""
+    if isinstance(value, dict):
+        return {k: _sorted_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
 
 
 def export_document(run, stack: str, project: str) -> dict[str, Any]:
@@ -117,7 +172,7 @@ def export_document(run, stack: str, project: str) -> dict[str, Any]:
     from expressroute_encryption.offline.wire import redact
 
     resources = []
-    for reg in run.registrations:
+    for reg in _stable_order(run.registrations):
         entry: dict[str, Any] = {
             "urn": reg.urn,
             "custom": reg.custom,
@@ -125,20 +180,21 @@ def export_document(run, stack: str, project: str) -> dict[str, Any]:
         }
         if reg.custom:
             entry["id"] = reg.id
-        entry["inputs"] = redact(reg.inputs)
-        entry["outputs"] = redact(run.stack_outputs if reg.type == STACK_TYPE else reg.outputs)
+        entry["inputs"] = _sorted_keys(redact(reg.inputs))
+        entry["outputs"] = _sorted_keys(redact(run.stack_outputs if reg.type == STACK_TYPE else reg.outputs))
         if reg.parent:
             entry["parent"] = reg.parent
         if reg.protect:
             entry["protect"] = True
         if reg.dependencies:
-            entry["dependencies"] = reg.dependencies
+            entry["dependencies"] = sorted(reg.dependencies)
         resources.append(entry)
     return {
         "version": 3,
+        "writtenBy": EXPORT_MARKER,
         "deployment": {
             "manifest": {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(_export_time())),
                 "magic": "",
                 "version": "offline-preview",
             },
@@ -147,6 +203,117 @@ def export_document(run, stack: str, project: str) -> dict[str, Any]:
             "resources": resources,
         },
     }
+
+
+def _export_time() -> float:
+    """Now, or SOURCE_DATE_EPOCH (reproducible builds) when it holds a whole number."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(epoch) if epoch.isdigit() and len(epoch) <= 12 else time.time()
+
+
+class ExportError(Exception):
+    """FILE of --export cannot or must not be written (message names it)."""
+
+
+def _is_our_export(path: Path) -> bool:
+    """Whether ``path`` is an export this command wrote: the marker, or (before it existed)
+    the offline-preview manifest and secrets provider no `pulumi stack export` has."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_EXPORT_BYTES:
+            return False
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    if not isinstance(document, dict):
+        return False
+    if document.get("writtenBy") == EXPORT_MARKER:
+        return True
+    deployment = document.get("deployment")
+    deployment = deployment if isinstance(deployment, dict) else {}
+    manifest = deployment.get("manifest") if isinstance(deployment.get("manifest"), dict) else {}
+    provider = deployment.get("secrets_providers") if isinstance(deployment.get("secrets_providers"), dict) else {}
+    return manifest.get("version") == "offline-preview" and provider.get("type") == "offline-preview"
+
+
+def input_files(stack: str, project_dir: Path, policy_config: str | None, previous: str | None,
+                stack_outputs: dict[str, str] | None) -> dict[str, Path]:
+    """What a preview reads, by what it is: --export never writes over any of them."""
+    files = {
+        "project file": project_dir / "Pulumi.yaml",
+        "stack file": project_dir / f"Pulumi.{stack}.yaml",
+        "program": project_dir / "__main__.py",
+    }
+    if previous:
+        files["PREVIOUS file"] = Path(previous)
+    if policy_config:
+        files["policy config"] = Path(policy_config)
+    for name, path in sorted((stack_outputs or {}).items()):
+        files[f"stack output file of {name}"] = Path(path)
+    return files
+
+
+def export_target_problem(export: str, inputs: dict[str, Path]) -> str | None:
+    """Why --export FILE must not be written, or None: its folder is missing or not
+    writable, it is one of the inputs, or it exists and is not an export written here."""
+    target = Path(export)
+    folder = target.parent
+    if not export or target.name in ("", ".", ".."):
+        return f"--export {export}: not a file name"
+    if not folder.is_dir():
+        return f"--export {export}: the folder {folder} does not exist"
+    for what, path in inputs.items():
+        with contextlib.suppress(OSError):
+            if target.exists() and path.exists() and os.path.samefile(target, path):
+                return f"--export {export}: is the {what}; refusing to overwrite it (choose another file)"
+    if target.is_dir():
+        return f"--export {export}: is a folder"
+    if (target.exists() or target.is_symlink()) and not _is_our_export(target):
+        return (f"--export {export}: exists and is not an export this command wrote; refusing to "
+                "overwrite it (remove it or choose another file)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"--export {export}: cannot write into the folder {folder} (permission denied)"
+    return None
+
+
+def write_export(export: str, document: dict[str, Any], inputs: dict[str, Path]) -> None:
+    """Write ``document`` to FILE atomically: a temporary file in the same folder, renamed
+    over FILE once complete, so FILE is never half-written; the temporary file is removed
+    on any failure. Raises ExportError."""
+    problem = export_target_problem(export, inputs)  # again: the folder may have changed meanwhile
+    if problem:
+        raise ExportError(problem)
+    target = Path(export)
+    umask = os.umask(0)
+    os.umask(umask)
+    temporary = None
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(json.dumps(document, indent=2))
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+        temporary = None
+    except OSError as exc:
+        raise ExportError(f"--export {export}: cannot write: {exc.strerror or type(exc).__name__}") from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def remove_stale_export(export: str, inputs: dict[str, Path]) -> str | None:
+    """After a failed run: remove FILE if it is an export of an earlier run (and nothing
+    else), so that no pipeline posts it as this run's result; returns a note."""
+    target = Path(export)
+    if export_target_problem(export, inputs) is not None or not target.is_file() or target.is_symlink():
+        return None
+    try:
+        target.unlink()
+    except OSError:
+        return None
+    return f"--export {export}: removed the export of an earlier run: this run failed and wrote none"
 
 
 @dataclass
@@ -162,6 +329,7 @@ class Report:
     resource_types: dict[str, int] = field(default_factory=dict)
     violations: list[Any] = field(default_factory=list)
     exit_code: int = EXIT_OK
+    export: str | None = None  # the file written by --export
 
     def to_json(self) -> dict[str, Any]:
         mandatory = sum(v.level == "mandatory" for v in self.violations)
@@ -173,6 +341,7 @@ class Report:
             "warnings": self.warnings,
             "resources": self.resources,
             "resourceTypes": dict(sorted(self.resource_types.items())),
+            "export": self.export,
             "policy": {
                 "mandatory": mandatory,
                 "advisory": len(self.violations) - mandatory,
@@ -241,7 +410,25 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
                 previous: str | None = None, stack_outputs: dict[str, str] | None = None) -> Report:
     """Preview ``stack`` offline: config, program (against ``previous``, a stack export
     of the last deployment, or as a new stack; and ``stack_outputs``, stack name -> export
-    file, for stack references to other stacks), export, policies."""
+    file, for stack references to other stacks), policies, export. Never raises: anything
+    unexpected is an error line (exit 2) naming only the exception's type, since its
+    message may carry a value from the config."""
+    inputs = input_files(stack, project_dir, policy_config, previous, stack_outputs)
+    try:
+        report = _preview(stack, project_dir, export, policy_config, previous, stack_outputs, inputs)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        report = Report(stack, exit_code=EXIT_INPUT, errors=[
+            f"error: the offline preview failed unexpectedly ({type(exc).__name__}); nothing was deployed "
+            "or written. This is a bug in the tool: please report it with the shape of the stack file "
+            "(never its keys)"
+        ])
+    if export and report.exit_code == EXIT_INPUT and (note := remove_stale_export(export, inputs)):
+        report.notes.append(note)
+    return report
+
+
+def _preview(stack: str, project_dir: Path, export: str | None, policy_config: str | None,
+             previous: str | None, stack_outputs: dict[str, str] | None, inputs: dict[str, Path]) -> Report:
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
     from expressroute_encryption.policy.checker import InputError, evaluate, load_config
@@ -252,7 +439,10 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         config = load_config(policy_config)
         last = load_previous(previous) if previous else PreviousDeployment()
         others, other_notes = referenced_stack_outputs(stack_outputs or {})
-    except (StackFileError, InputError, PreviousError) as exc:
+        problem = export_target_problem(export, inputs) if export is not None else None
+        if problem:
+            raise ExportError(problem)
+    except (StackFileError, InputError, PreviousError, ExportError) as exc:
         report.errors.append(f"error: {exc}")
         report.exit_code = EXIT_INPUT
         return report
@@ -269,7 +459,7 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         with _program_warnings() as warnings:
             run = run_program(project_dir, stack_file.project, stack, stack_file.config, stack_file.secret_keys,
                               mocks=AzureMocks(previous_outputs=last.outputs, stack_outputs=others))
-        report.warnings = warnings
+        report.warnings = sorted(warnings)  # logged as the program's tasks run: no stable order
     except UnansweredStackReference as exc:
         report.errors.append(f"error: {exc}")
         report.exit_code = EXIT_INPUT
@@ -288,10 +478,17 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         "Circuits": _circuit_lines(run.stack_outputs),
         "VPN": _vpn_lines(run.stack_outputs),
     }
+    try:
+        report.violations = evaluate(policy_resources(run), config)
+        if export:
+            write_export(export, export_document(run, stack, stack_file.project), inputs)
+    except (InputError, ExportError) as exc:
+        report.errors.append(f"error: {exc}")
+        report.exit_code = EXIT_INPUT
+        return report
     if export:
-        Path(export).write_text(json.dumps(export_document(run, stack, stack_file.project), indent=2))
+        report.export = export
         report.sections["Export"] = [f"wrote {export} (secrets withheld)"]
-    report.violations = evaluate(policy_resources(run), config)
     if any(v.level == "mandatory" for v in report.violations):
         report.exit_code = EXIT_VIOLATION
     return report

@@ -138,6 +138,8 @@ class _Reader:
         self.values = 0
 
     def error(self, path: tuple, problem: str) -> StackFileError:
+        if path[:1] == ("config",) and len(path) > 1:
+            path = path[1:]  # a config path, as `pulumi config` names it
         where = f"{display_path(path)}: " if path else ""
         return StackFileError(f"{self.file_name}: {where}{problem}")
 
@@ -164,8 +166,9 @@ class _Reader:
             number = _SPECIAL_FLOATS.get(text, _number(text))
             if number is not None:
                 return number
-        raise self.error(path, f"a value with the YAML tag {tag[len(_TAG):] if tag.startswith(_TAG) else tag!r} "
-                               "that a stack file cannot hold (write the value without a tag)")
+        shown = "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+        raise self.error(path, f"a value with the YAML tag {shown} that a stack file cannot hold "
+                               "(write the value without a tag)")
 
     def value(self, node: yaml.Node, path: tuple, depth: int = 0) -> Any:
         self.values += 1

@@ -443,7 +443,7 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         if problem:
             raise ExportError(problem)
     except (StackFileError, InputError, PreviousError, ExportError) as exc:
-        report.errors.append(f"error: {exc}")
+        report.errors += [f"error: {line}" for line in str(exc).splitlines()]
         report.exit_code = EXIT_INPUT
         return report
     report.notes += stack_file.notes + last.notes + other_notes

@@ -55,7 +55,8 @@ STACK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
 class StackFileError(Exception):
-    """The project or stack file is missing, unreadable or malformed (message has no secrets)."""
+    """The project or stack file is missing, unreadable or malformed: one line per problem,
+    each naming the file (and the config path where there is one), no secrets."""
 
 
 @dataclass
@@ -457,10 +458,13 @@ def load_stack_file(project_dir: Path, stack: str) -> StackFile:
         raw[full], node_of[full] = value, nodes.get(key)
     plain = _plain_key_material(raw)
     if plain:
-        raise StackFileError(
-            f"{stack_path.name}: {', '.join(plain)}: stored in plain text next to encrypted values; set "
-            "each with: pulumi config set --secret --type string --path '<path>' <value>"
-        )
+        beside = " next to encrypted values" if any(_contains_secure(v) for v in raw.values()) else ""
+        # One line per value; each names its path (the preview prints every line as an error).
+        raise StackFileError("\n".join(
+            f"{stack_path.name}: {path}: stored in plain text{beside}; set it with: "
+            f"pulumi config set --secret --type string --path '{path}' <value>"
+            for path in plain
+        ))
     for key, value in raw.items():
         if (where := _non_finite(value, (key,))) is not None:
             raise StackFileError(f"{stack_path.name}: {display_path(where)}: .inf and .nan are not numbers "

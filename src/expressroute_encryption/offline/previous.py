@@ -61,7 +61,7 @@ def _read_document(path: str | Path) -> Any:
     except UnicodeDecodeError:
         problem = "not UTF-8 text"
     except (ValueError, RecursionError):  # bad JSON, a number too long, nesting too deep
-        problem = "not a `pulumi stack export` file (not valid JSON)"
+        problem = "not a `pulumi stack export` file"
     raise PreviousError(f"previous deployment: {path}: {problem}")
 
 
@@ -92,8 +92,7 @@ def load_previous(path: str | Path) -> PreviousDeployment:
     deployment = document.get("deployment") if isinstance(document, dict) else None
     resources = deployment.get("resources") if isinstance(deployment, dict) else None
     if not isinstance(resources, (list, type(None))) or deployment is None:
-        raise PreviousError(f"previous deployment: {path}: not a `pulumi stack export` file "
-                            "(no deployment.resources list)")
+        raise PreviousError(f"previous deployment: {path}: not a `pulumi stack export` file")
     stack = next((r for r in resources or [] if isinstance(r, dict) and r.get("type") == STACK_TYPE), None)
     if stack is None:
         return PreviousDeployment(notes=[f"{path}: the export has no stack resource: treated as a first deployment"])

@@ -177,7 +177,7 @@ class _Reader:
             raise self.error((), f"more than {MAX_VALUES} values once aliases (*name) are expanded: "
                                  "refused (an alias bomb?); write the values out")
         if depth > MAX_DEPTH:
-            raise self.error(path, f"nested deeper than {MAX_DEPTH} levels: refused")
+            raise self.error(path[:4], f"nested deeper than {MAX_DEPTH} levels: refused")  # where it starts
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if isinstance(node, yaml.SequenceNode):

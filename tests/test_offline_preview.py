@@ -167,4 +167,4 @@ def test_a_broken_stack_file_is_reported_by_place_not_content(tmp_path):
     (project / "Pulumi.broken.yaml").write_text("config:\n  expressroute-encryption:macsecKeys: {cak: c0ffee1234\n")
     result = preview("--stack", "broken", "--project-dir", str(project))
     assert result.returncode == 2
-    assert result.stderr.startswith("error: not valid YAML at line") and "c0ffee1234" not in result.stderr
+    assert result.stderr.startswith("error: Pulumi.broken.yaml: not valid YAML at line") and "c0ffee1234" not in result.stderr

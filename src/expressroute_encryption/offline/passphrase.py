@@ -48,12 +48,14 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import os
+from pathlib import Path
 from typing import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["PassphraseError", "make_decrypter"]
+__all__ = ["PassphraseError", "make_decrypter", "passphrase_from_environment"]
 
 # crypt.go, NewSymmetricCrypterFromPassphrase: pbkdf2.Key(..., 1000000, 32, sha256.New).
 PBKDF2_ITERATIONS = 1_000_000
@@ -73,6 +75,53 @@ class PassphraseError(Exception):
 
     The message is one line and never contains the passphrase or any plaintext.
     """
+
+
+# Go's unicode.IsSpace, which strings.TrimSpace strips (Python's str.strip also strips
+# \x1c-\x1f, which Go keeps).
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+# A passphrase file is a line of text; anything bigger is the wrong file.
+MAX_PASSPHRASE_FILE_BYTES = 64 * 1024
+
+
+def passphrase_from_environment() -> str | None:
+    """The passphrase the Pulumi CLI would use, or None when none is set.
+
+    As ``readPassphrase`` in pulumi/pulumi ``pkg/secrets/passphrase/manager.go``:
+    ``PULUMI_CONFIG_PASSPHRASE`` when set (even empty), else the contents of the file named
+    by a non-empty ``PULUMI_CONFIG_PASSPHRASE_FILE`` with surrounding whitespace trimmed
+    (``strings.TrimSpace``). A file that cannot be read, or is not UTF-8 text, raises
+    :class:`PassphraseError` naming the variable and the file, never its contents.
+    """
+    if "PULUMI_CONFIG_PASSPHRASE" in os.environ:
+        return os.environ["PULUMI_CONFIG_PASSPHRASE"]
+    name = os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+    if not name:
+        return None
+    path = Path(name)
+    data = None
+    problem = ""
+    try:
+        if not path.is_file():
+            problem = "no such file" if not path.exists() else "not a regular file"
+        else:
+            with path.open("rb") as file:
+                data = file.read(MAX_PASSPHRASE_FILE_BYTES + 1)
+    except OSError as exc:
+        problem = f"cannot read: {exc.strerror or type(exc).__name__}"
+    if data is None:
+        raise PassphraseError(f"PULUMI_CONFIG_PASSPHRASE_FILE {name}: {problem}")
+    if len(data) > MAX_PASSPHRASE_FILE_BYTES:
+        raise PassphraseError(f"PULUMI_CONFIG_PASSPHRASE_FILE {name}: larger than "
+                              f"{MAX_PASSPHRASE_FILE_BYTES // 1024} KiB: not a passphrase file")
+    text = None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if text is None:  # raised outside the except: the UnicodeDecodeError holds the bytes
+        raise PassphraseError(f"PULUMI_CONFIG_PASSPHRASE_FILE {name}: not UTF-8 text")
+    return text.strip(GO_SPACE)
 
 
 def _b64decode(text: str, what: str) -> bytes:

@@ -13,9 +13,17 @@ printed; ``--policy-config`` takes a policy pack config file.
 ``examples/``), and ``--stack-output STACK=FILE`` answers its stack references to other
 stacks from their `pulumi stack export` files.
 
+``--export FILE`` writes only a new file or an export this command wrote before (its
+``writtenBy`` marker), never the stack file, the PREVIOUS file, a policy config or any
+other file; it writes a temporary file next to FILE and renames it, so FILE is whole or
+absent, and only when the preview ran (exit 0 or 1). When the run fails (exit 2), an
+export of an earlier run at FILE is removed, so no stale file claims a success.
+
 ``--json`` prints one JSON object instead (stack, exitCode, errors, notes, resource
 counts, policy results), for a pipeline to post on a pull request; the exit code is the
-same in both modes. Output never carries colour codes.
+same in both modes, and JSON mode prints exactly one JSON object whatever happens. Output
+never carries colour codes, and the same input gives byte-identical output (set
+``SOURCE_DATE_EPOCH`` to pin the export's timestamp too).
 
 Exit codes: 0 preview ran and no mandatory policy is violated, 1 a mandatory policy is
 violated, 2 bad config, stack file or policy config (one line per problem).
@@ -27,7 +35,9 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +46,12 @@ from typing import Any
 from expressroute_encryption.exit_codes import ExitCode
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = ExitCode.OK, ExitCode.REFUSED, ExitCode.BAD_INPUT
+
+# Top-level field of every export this command writes: the one kind of existing file it
+# may overwrite.
+EXPORT_MARKER = "expressroute-encryption preview --export"
+# Exports bigger than this are not ours (the bench's 200-port estate exports ~10 MiB).
+MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 
 def _tree_lines(run) -> list[str]:
@@ -54,23 +70,19 @@ def _tree_lines(run) -> list[str]:
 
 
 def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
-    from expressroute_encryption.link_state import describe
     from expressroute_encryption.offline.wire import unwrap
 
     lines = []
     for port, info in sorted((unwrap(stack_outputs).get("ports") or {}).items()):
         lines.append(f"port {port}: stage {info.get('stage')}")
-        for link, state in sorted((info.get("links") or {}).items()):
-            lines.append(f"  {link}: {describe(state)}")
+        for link, s in sorted((info.get("links") or {}).items()):
+            state = "MACsec on" if s.get("macsecEnabled") else "MACsec not applied yet"
+            lines.append(
+                f"  {link}: {state}, cipher {s.get('cipher')}, SCI {s.get('sciState')}, "
+                f"admin {s.get('adminState')}, key generation {s.get('keyGeneration')} "
+                f"({s.get('keySource')}), secrets {s.get('cakSecretName')} / {s.get('cknSecretName')}"
+            )
     return lines
-
-
-def _import_lines(run) -> list[str]:
-    """One line per resource the deployment adopts (Pulumi's import option), and from which id."""
-    return [
-        f"import: {reg.type.rsplit(':', 1)[-1]} {reg.name} from {reg.import_id}"
-        for reg in run.resources if reg.import_id
-    ]
 
 
 def _circuit_lines(stack_outputs: dict[str, Any]) -> list[str]:
@@ -104,15 +116,54 @@ def _vpn_lines(stack_outputs: dict[str, Any]) -> list[str]:
 
 
 def policy_resources(run) -> list[dict[str, Any]]:
-    """The registrations in the stack-export shape the policy checker reads."""
+    """The registrations in the stack-export shape the policy checker reads, by URN: the
+    order the program's tasks happen to register in varies from run to run, and the
+    violations are reported in this order."""
     return [
         {
             "urn": reg.urn, "type": reg.type, "name": reg.name, "custom": reg.custom,
             "inputs": reg.inputs, "outputs": reg.outputs, "parent": reg.parent,
-            "protect": reg.protect, "dependencies": reg.dependencies,
+            "protect": reg.protect, "dependencies": sorted(reg.dependencies),
         }
-        for reg in run.resources
+        for reg in sorted(run.resources, key=lambda reg: reg.urn)
     ]
+
+
+def _stable_order(registrations: list) -> list:
+    """The registrations in an order that does not depend on task scheduling, and that a
+    stack export needs: every parent and dependency before the resources that name it.
+    (Kahn's algorithm, taking the smallest URN whenever there is a choice.)"""
+    import heapq
+
+    by_urn = {reg.urn: reg for reg in registrations}
+    waiting_on = {reg.urn: {u for u in (reg.parent, *reg.dependencies) if u in by_urn and u != reg.urn}
+                  for reg in registrations}
+    needed_by: dict[str, list[str]] = {}
+    for urn, needs in waiting_on.items():
+        for need in needs:
+            needed_by.setdefault(need, []).append(urn)
+    ready = [urn for urn, needs in waiting_on.items() if not needs]
+    heapq.heapify(ready)
+    ordered = []
+    while ready:
+        urn = heapq.heappop(ready)
+        ordered.append(by_urn[urn])
+        for other in needed_by.get(urn, []):
+            waiting_on[other].discard(urn)
+            if not waiting_on[other]:
+                heapq.heappush(ready, other)
+    # A cycle cannot come from the SDK; keep anything left in registration order all the same.
+    done = {reg.urn for reg in ordered}
+    return ordered + [reg for reg in registrations if reg.urn not in done]
+
+
+def _sorted_keys(value: Any) -> Any:
+    """Objects with their keys sorted, as Go writes a map (the SDK's order varies)."""
+    if isinstance(value, dict):
+        return {k: _sorted_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
 
 
 def export_document(run, stack: str, project: str) -> dict[str, Any]:
@@ -121,7 +172,7 @@ def export_document(run, stack: str, project: str) -> dict[str, Any]:
     from expressroute_encryption.offline.wire import redact
 
     resources = []
-    for reg in run.registrations:
+    for reg in _stable_order(run.registrations):
         entry: dict[str, Any] = {
             "urn": reg.urn,
             "custom": reg.custom,
@@ -129,22 +180,23 @@ def export_document(run, stack: str, project: str) -> dict[str, Any]:
         }
         if reg.custom:
             entry["id"] = reg.id
-        entry["inputs"] = redact(reg.inputs)
-        entry["outputs"] = redact(run.stack_outputs if reg.type == STACK_TYPE else reg.outputs)
+        entry["inputs"] = _sorted_keys(redact(reg.inputs))
+        entry["outputs"] = _sorted_keys(redact(run.stack_outputs if reg.type == STACK_TYPE else reg.outputs))
         if reg.parent:
             entry["parent"] = reg.parent
         if reg.protect:
             entry["protect"] = True
         if reg.dependencies:
-            entry["dependencies"] = reg.dependencies
+            entry["dependencies"] = sorted(reg.dependencies)
         if reg.additional_secret_outputs:
             entry["additionalSecretOutputs"] = reg.additional_secret_outputs
         resources.append(entry)
     return {
         "version": 3,
+        "writtenBy": EXPORT_MARKER,
         "deployment": {
             "manifest": {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(_export_time())),
                 "magic": "",
                 "version": "offline-preview",
             },
@@ -153,6 +205,133 @@ def export_document(run, stack: str, project: str) -> dict[str, Any]:
             "resources": resources,
         },
     }
+
+
+def _export_time() -> float:
+    """Now, or SOURCE_DATE_EPOCH (reproducible builds) when it holds a whole number."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(epoch) if epoch.isdigit() and len(epoch) <= 12 else time.time()
+
+
+class ExportError(Exception):
+    """FILE of --export cannot or must not be written (message names it)."""
+
+
+def _is_our_export(path: Path) -> bool:
+    """Whether ``path`` is an export this command wrote: the marker, or (before it existed)
+    the offline-preview manifest and secrets provider no `pulumi stack export` has."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_EXPORT_BYTES:
+            return False
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    if not isinstance(document, dict):
+        return False
+    if document.get("writtenBy") == EXPORT_MARKER:
+        return True
+    deployment = document.get("deployment")
+    deployment = deployment if isinstance(deployment, dict) else {}
+    manifest = deployment.get("manifest") if isinstance(deployment.get("manifest"), dict) else {}
+    provider = deployment.get("secrets_providers") if isinstance(deployment.get("secrets_providers"), dict) else {}
+    return manifest.get("version") == "offline-preview" and provider.get("type") == "offline-preview"
+
+
+def _import_lines(run) -> list[str]:
+    """One line per resource the deployment adopts (Pulumi's import option), and from which id."""
+    return [
+        f"import: {reg.type.rsplit(':', 1)[-1]} {reg.name} from {reg.import_id}"
+        for reg in run.resources if reg.import_id
+    ]
+
+
+def _vault_properties(vault: dict[str, Any]) -> dict[str, Any]:
+    """A flattened vault's properties (what the vault GET has under ``properties``)."""
+    envelope = {"id", "name", "location", "type", "tags", "resourceGroup", "systemData", "etag"}
+    return {k: v for k, v in vault.items() if k not in envelope}
+
+
+def input_files(stack: str, project_dir: Path, policy_config: str | None, previous: str | None,
+                stack_outputs: dict[str, str] | None, vault: str | None = None) -> dict[str, Path]:
+    """What a preview reads, by what it is: --export never writes over any of them."""
+    files = {
+        "project file": project_dir / "Pulumi.yaml",
+        "stack file": project_dir / f"Pulumi.{stack}.yaml",
+        "program": project_dir / "__main__.py",
+    }
+    if previous:
+        files["PREVIOUS file"] = Path(previous)
+    if policy_config:
+        files["policy config"] = Path(policy_config)
+    if vault:
+        files["vault file"] = Path(vault)
+    for name, path in sorted((stack_outputs or {}).items()):
+        files[f"stack output file of {name}"] = Path(path)
+    return files
+
+
+def export_target_problem(export: str, inputs: dict[str, Path]) -> str | None:
+    """Why --export FILE must not be written, or None: its folder is missing or not
+    writable, it is one of the inputs, or it exists and is not an export written here."""
+    target = Path(export)
+    folder = target.parent
+    if not export or target.name in ("", ".", ".."):
+        return f"--export {export}: not a file name"
+    if not folder.is_dir():
+        return f"--export {export}: the folder {folder} does not exist"
+    for what, path in inputs.items():
+        with contextlib.suppress(OSError):
+            if target.exists() and path.exists() and os.path.samefile(target, path):
+                return f"--export {export}: is the {what}; refusing to overwrite it (choose another file)"
+    if target.is_dir():
+        return f"--export {export}: is a folder"
+    if (target.exists() or target.is_symlink()) and not _is_our_export(target):
+        return (f"--export {export}: exists and is not an export this command wrote; refusing to "
+                "overwrite it (remove it or choose another file)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"--export {export}: cannot write into the folder {folder} (permission denied)"
+    return None
+
+
+def write_export(export: str, document: dict[str, Any], inputs: dict[str, Path]) -> None:
+    """Write ``document`` to FILE atomically: a temporary file in the same folder, renamed
+    over FILE once complete, so FILE is never half-written; the temporary file is removed
+    on any failure. Raises ExportError."""
+    problem = export_target_problem(export, inputs)  # again: the folder may have changed meanwhile
+    if problem:
+        raise ExportError(problem)
+    target = Path(export)
+    umask = os.umask(0)
+    os.umask(umask)
+    temporary = None
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(json.dumps(document, indent=2))
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+        temporary = None
+    except OSError as exc:
+        raise ExportError(f"--export {export}: cannot write: {exc.strerror or type(exc).__name__}") from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def remove_stale_export(export: str, inputs: dict[str, Path]) -> str | None:
+    """After a failed run: remove FILE if it is an export of an earlier run (and nothing
+    else), so that no pipeline posts it as this run's result; returns a note."""
+    target = Path(export)
+    if export_target_problem(export, inputs) is not None or not target.is_file() or target.is_symlink():
+        return None
+    try:
+        target.unlink()
+    except OSError:
+        return None
+    return f"--export {export}: removed the export of an earlier run: this run failed and wrote none"
 
 
 @dataclass
@@ -168,6 +347,7 @@ class Report:
     resource_types: dict[str, int] = field(default_factory=dict)
     violations: list[Any] = field(default_factory=list)
     exit_code: int = EXIT_OK
+    export: str | None = None  # the file written by --export
 
     def to_json(self) -> dict[str, Any]:
         mandatory = sum(v.level == "mandatory" for v in self.violations)
@@ -179,6 +359,7 @@ class Report:
             "warnings": self.warnings,
             "resources": self.resources,
             "resourceTypes": dict(sorted(self.resource_types.items())),
+            "export": self.export,
             "policy": {
                 "mandatory": mandatory,
                 "advisory": len(self.violations) - mandatory,
@@ -204,9 +385,10 @@ def referenced_stack_outputs(stack_outputs: dict[str, str]) -> tuple[dict[str, d
     `pulumi stack export` file. Secret outputs that cannot be read offline (see
     ``offline.previous``) are answered as unknown secrets, as a preview shows values not
     known yet, and a note names them. Raises PreviousError for an unreadable file."""
+    from expressroute_encryption.offline.sdk_internals import UNKNOWN
+
     from expressroute_encryption.offline import wire
     from expressroute_encryption.offline.previous import load_previous
-    from expressroute_encryption.offline.sdk_internals import UNKNOWN
 
     answers, notes = {}, []
     for name, path in stack_outputs.items():
@@ -220,12 +402,6 @@ def referenced_stack_outputs(stack_outputs: dict[str, str]) -> tuple[dict[str, d
                 "the program sees them as unknown secrets"
             )
     return answers, notes
-
-
-def _vault_properties(vault: dict[str, Any]) -> dict[str, Any]:
-    """A flattened vault's properties (what the vault GET has under ``properties``)."""
-    envelope = {"id", "name", "location", "type", "tags", "resourceGroup", "systemData", "etag"}
-    return {k: v for k, v in vault.items() if k not in envelope}
 
 
 @contextlib.contextmanager
@@ -252,9 +428,28 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
                 previous: str | None = None, stack_outputs: dict[str, str] | None = None,
                 vault: str | None = None) -> Report:
     """Preview ``stack`` offline: config, program (against ``previous``, a stack export
-    of the last deployment, or as a new stack; ``stack_outputs``, stack name -> export
+    of the last deployment, or as a new stack; and ``stack_outputs``, stack name -> export
     file, for stack references to other stacks; ``vault``, the JSON of ``az keyvault show``
-    for the existing vault of ``keyVault.existingId``), export, policies."""
+    for the existing vault of ``keyVault.existingId``), policies, export. Never raises: anything
+    unexpected is an error line (exit 2) naming only the exception's type, since its
+    message may carry a value from the config."""
+    inputs = input_files(stack, project_dir, policy_config, previous, stack_outputs, vault)
+    try:
+        report = _preview(stack, project_dir, export, policy_config, previous, stack_outputs, inputs, vault)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        report = Report(stack, exit_code=EXIT_INPUT, errors=[
+            f"error: the offline preview failed unexpectedly ({type(exc).__name__}); nothing was deployed "
+            "or written. This is a bug in the tool: please report it with the shape of the stack file "
+            "(never its keys)"
+        ])
+    if export and report.exit_code == EXIT_INPUT and (note := remove_stale_export(export, inputs)):
+        report.notes.append(note)
+    return report
+
+
+def _preview(stack: str, project_dir: Path, export: str | None, policy_config: str | None,
+             previous: str | None, stack_outputs: dict[str, str] | None, inputs: dict[str, Path],
+             vault: str | None = None) -> Report:
     from expressroute_encryption.adopt import AdoptError, load_resource
     from expressroute_encryption.config import VAULT_TYPE
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
@@ -268,8 +463,11 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         last = load_previous(previous, stack, stack_file.project) if previous else PreviousDeployment()
         others, other_notes = referenced_stack_outputs(stack_outputs or {})
         vault_state = load_resource(vault, VAULT_TYPE, "a Key Vault (az keyvault show)") if vault else None
-    except (StackFileError, InputError, PreviousError, AdoptError) as exc:
-        report.errors.append(f"error: {exc}")
+        problem = export_target_problem(export, inputs) if export is not None else None
+        if problem:
+            raise ExportError(problem)
+    except (StackFileError, InputError, PreviousError, ExportError, AdoptError) as exc:
+        report.errors += [f"error: {line}" for line in str(exc).splitlines()]
         report.exit_code = EXIT_INPUT
         return report
     report.notes += stack_file.notes + last.notes + other_notes
@@ -286,7 +484,7 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
             run = run_program(project_dir, stack_file.project, stack, stack_file.config, stack_file.secret_keys,
                               mocks=AzureMocks(previous_outputs=last.outputs, stack_outputs=others,
                                                vaults={vault_state["name"]: _vault_properties(vault_state)} if vault_state else None))
-        report.warnings = warnings
+        report.warnings = sorted(warnings)  # logged as the program's tasks run: no stable order
     except UnansweredStackReference as exc:
         report.errors.append(f"error: {exc}")
         report.exit_code = EXIT_INPUT
@@ -306,15 +504,17 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         "VPN": _vpn_lines(run.stack_outputs),
         "Adopted (imported, not created; Pulumi refuses an import whose inputs differ from Azure)": _import_lines(run),
     }
+    try:
+        report.violations = evaluate(policy_resources(run), config)
+        if export:
+            write_export(export, export_document(run, stack, stack_file.project), inputs)
+    except (InputError, ExportError) as exc:
+        report.errors.append(f"error: {exc}")
+        report.exit_code = EXIT_INPUT
+        return report
     if export:
-        try:
-            Path(export).write_text(json.dumps(export_document(run, stack, stack_file.project), indent=2))
-        except OSError as exc:  # a bad EXPORT path is bad input, not a traceback
-            report.errors.append(f"error: cannot write EXPORT file {export}: {exc.strerror or exc}")
-            report.exit_code = EXIT_INPUT
-            return report
+        report.export = export
         report.sections["Export"] = [f"wrote {export} (secrets withheld)"]
-    report.violations = evaluate(policy_resources(run), config)
     if any(v.level == "mandatory" for v in report.violations):
         report.exit_code = EXIT_VIOLATION
     return report
@@ -329,12 +529,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON summary (for pipelines) instead of text")
     parser.add_argument("--project-dir", default=".",
                         help="the Pulumi project to preview (default: the current directory), e.g. examples/encrypted-port-from-code")
-    parser.add_argument("--vault", metavar="FILE",
-                        help="answer the program's read of the existing vault (keyVault.existingId) from FILE, the JSON "
-                             "of az keyvault show (default: a vault set up as Microsoft's MACsec procedure asks)")
     parser.add_argument("--stack-output", metavar="STACK=FILE", action="append", default=[],
                         help="answer the program's stack reference to STACK (org/project/stack) from FILE, "
                              "a `pulumi stack export` of that stack; repeatable")
+    parser.add_argument("--vault", metavar="FILE",
+                        help="answer the program's read of the existing vault (keyVault.existingId) from FILE, the JSON "
+                             "of az keyvault show (default: a vault set up as Microsoft's MACsec procedure asks)")
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

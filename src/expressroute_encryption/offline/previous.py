@@ -6,17 +6,11 @@ output, which describes each link) are read as they are. Secret outputs are decr
 when the stack uses the passphrase provider and ``PULUMI_CONFIG_PASSPHRASE`` is set, or
 read when the export was made with ``--show-secrets``; otherwise they stay unknown, and
 a note says what that leaves unchecked.
-
-The change guard fails closed on an export it cannot trust: one of another stack or
-project, one whose ``ports`` output cannot be read, and one that holds Direct ports but
-no ``ports`` output (outputs lost by a failed update on an older Pulumi CLI) are errors,
-never a silent first deployment.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +18,11 @@ from typing import Any
 from expressroute_encryption.offline import wire
 
 STACK_TYPE = "pulumi:pulumi:Stack"
-PORT_TYPE = "azure-native:network:ExpressRoutePort"
 
 
 class PreviousError(Exception):
     """The export cannot be read (message names the file; no secrets)."""
+PORT_TYPE = "azure-native:network:ExpressRoutePort"
 
 
 @dataclass
@@ -39,17 +33,58 @@ class PreviousDeployment:
 
 
 def _decrypter(deployment: dict[str, Any]):
-    provider = deployment.get("secrets_providers") or {}
-    passphrase = os.environ.get("PULUMI_CONFIG_PASSPHRASE")
-    salt = (provider.get("state") or {}).get("salt")
-    if provider.get("type") != "passphrase" or passphrase is None or not salt:
-        return None
-    from expressroute_encryption.offline.passphrase import PassphraseError, make_decrypter
+    from expressroute_encryption.offline.passphrase import PassphraseError, make_decrypter, passphrase_from_environment
 
+    provider = deployment.get("secrets_providers")
+    provider = provider if isinstance(provider, dict) else {}
+    state = provider.get("state") if isinstance(provider.get("state"), dict) else {}
+    salt = state.get("salt")
+    if provider.get("type") != "passphrase" or not salt:
+        return None
     try:
-        return make_decrypter(salt, passphrase)
+        passphrase = passphrase_from_environment()
+        return None if passphrase is None else make_decrypter(salt, passphrase)
     except PassphraseError as exc:
         raise PreviousError(f"previous deployment: {exc}") from None
+
+
+def _read_document(path: str | Path) -> Any:
+    """The export's JSON; every way a file can be unreadable is one clean PreviousError."""
+    problem = None
+    try:
+        return json.loads(Path(path).read_bytes().decode("utf-8-sig"))
+    except FileNotFoundError:
+        problem = "no such file"
+    except IsADirectoryError:
+        problem = "is a folder, not a file"
+    except OSError as exc:
+        problem = f"cannot read: {exc.strerror or type(exc).__name__}"
+    except UnicodeDecodeError:
+        problem = "not UTF-8 text"
+    except (ValueError, RecursionError):  # bad JSON, a number too long, nesting too deep
+        problem = "not a `pulumi stack export` file"
+    raise PreviousError(f"previous deployment: {path}: {problem}")
+
+
+def _secret_output(name: str, value: dict[str, Any], decrypt, path) -> Any:
+    """A secret stack output's value in wire form, or None when it cannot be read offline."""
+    text = None
+    if isinstance(value.get("plaintext"), str):
+        text = value["plaintext"]
+    elif decrypt is not None and "ciphertext" in value:
+        from expressroute_encryption.offline.passphrase import PassphraseError
+
+        try:
+            text = decrypt(value["ciphertext"])
+        except PassphraseError as exc:
+            raise PreviousError(f"previous deployment: {path}: output {name}: {exc}") from None
+    if text is None:
+        return None
+    try:
+        return wire.secret(json.loads(text))
+    except (ValueError, RecursionError):
+        pass
+    raise PreviousError(f"previous deployment: {path}: output {name}: the secret's value is not JSON")
 
 
 def _stack_and_project(urn: str) -> tuple[str, str] | None:
@@ -66,14 +101,12 @@ def load_previous(path: str | Path, stack: str | None = None, project: str | Non
     With ``stack`` and ``project`` (the change guard's last deployment), an export of any
     other stack is refused (comparing with another stack's links would guard against the
     wrong deployment), and so is one whose ``ports`` output is missing or unreadable."""
-    try:
-        document = json.loads(Path(path).read_text())
-        deployment = document["deployment"]
-        resources = deployment.get("resources") or []
-    except FileNotFoundError:
-        raise PreviousError(f"previous deployment: {path}: no such file") from None
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise PreviousError(f"previous deployment: {path}: not a `pulumi stack export` file") from None
+    document = _read_document(path)
+    deployment = document.get("deployment") if isinstance(document, dict) else None
+    resources = deployment.get("resources") if isinstance(deployment, dict) else None
+    if not isinstance(resources, (list, type(None))) or deployment is None:
+        raise PreviousError(f"previous deployment: {path}: not a `pulumi stack export` file")
+    resources = resources or []
     stack_resource = next((r for r in resources if isinstance(r, dict) and r.get("type") == STACK_TYPE), None)
     if stack_resource is None:
         if resources:
@@ -91,21 +124,23 @@ def load_previous(path: str | Path, stack: str | None = None, project: str | Non
                 f"stack '{stack}' of project '{project}': export this stack with "
                 f"`pulumi stack export --stack {stack} --file {path}`"
             )
+    outputs = stack_resource.get("outputs") or {}
+    if not isinstance(outputs, dict):
+        raise PreviousError(f"previous deployment: {path}: the stack resource's outputs is not an object")
 
     decrypt = _decrypter(deployment)
     result = PreviousDeployment()
     unreadable = []
-    for name, value in (stack_resource.get("outputs") or {}).items():
+    for name, value in outputs.items():
         if not wire.is_secret(value):
             result.outputs[name] = value
             continue
         result.secret_names.append(name)
-        if "plaintext" in value:
-            result.outputs[name] = wire.secret(json.loads(value["plaintext"]))
-        elif decrypt is not None and "ciphertext" in value:
-            result.outputs[name] = wire.secret(json.loads(decrypt(value["ciphertext"])))
-        else:
+        readable = _secret_output(name, value, decrypt, path)
+        if readable is None:
             unreadable.append(name)
+        else:
+            result.outputs[name] = readable
     guarded = stack is not None  # the guard's last deployment, not another stack's outputs
     if guarded and "ports" in unreadable:
         raise PreviousError(

@@ -1,30 +1,62 @@
 """Read ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` into the config a program would get.
 
 The Pulumi CLI hands a program its config as strings (objects as JSON) plus the list
-of keys that hold secrets. This module does the same from the files, offline:
+of keys that hold secrets. This module does the same from the files, offline, and parses
+them as the CLI does (Go's yaml.v3 into ``config.Value``, pulumi/pulumi
+``sdk/go/common/resource/config/value.go``):
 
-- keys without a namespace belong to the project, as in the CLI;
-- ``secure:`` values are decrypted when ``PULUMI_CONFIG_PASSPHRASE`` is set and the stack
-  uses the passphrase provider; otherwise they are unknown secrets, replaced by
-  stand-ins of the right shape (so the rest of the config can still be checked), and a
-  note says so. Stand-ins exist only here: the real CLI always decrypts.
+- keys without a namespace belong to the project;
+- a top-level value that is a scalar reaches the program as its text as written
+  (``0x10`` stays ``"0x10"``), and ``~``/``null``/nothing as the empty string, never as
+  the text "null"; objects and lists reach it as JSON, keys sorted, with only ``true``
+  and ``false`` as booleans (``yes``/``on`` stay strings: YAML 1.2, as yaml.v3 reads them);
+- a key written twice in one mapping is an error naming the key (yaml.v3 refuses it too);
+- aliases (``*name``) are followed, but a document that expands beyond
+  ``MAX_VALUES`` values or nests deeper than ``MAX_DEPTH``, or a file above ``MAX_BYTES``,
+  is refused at once (an "alias bomb" is refused in milliseconds, not parsed for hours);
+- ``secure:`` values are decrypted when the stack uses the passphrase provider and
+  ``PULUMI_CONFIG_PASSPHRASE`` (or ``PULUMI_CONFIG_PASSPHRASE_FILE``) is set; otherwise they
+  are unknown secrets, replaced by stand-ins of the right shape (so the rest of the config
+  can still be checked), and a note says so. Stand-ins exist only here: the real CLI always
+  decrypts;
+- an ``environment:`` block (Pulumi ESC) is noted: its values cannot be read offline.
+
+Every error names the file and, where there is one, the config path; none carries a value
+from the file, and a key name that looks like key material is not printed either.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import math
 import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from expressroute_encryption.config import CAK_HEX_DIGITS, CKN_HEX_DIGITS, NAMESPACE
+from expressroute_encryption.config import CAK_HEX_DIGITS, CKN_HEX_DIGITS, NAMESPACE, _looks_like_key, format_loc
+
+# Far above any real stack (the bench's 200-port estate is ~150 KiB), far below what
+# takes a parser more than a fraction of a second.
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+# Values after following aliases: a real stack has a few thousand.
+MAX_VALUES = 100_000
+
+# Top-level keys of a stack file the CLI reads (workspace.ProjectStack).
+STACK_FILE_KEYS = ("config", "encryptionsalt", "encryptedkey", "secretsprovider", "environment")
+# Stack names the CLI accepts (tokens.QName parts); anything else cannot name a stack file.
+STACK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
 class StackFileError(Exception):
-    """The project or stack file is missing or unreadable (message has no secrets)."""
+    """The project or stack file is missing, unreadable or malformed: one line per problem,
+    each naming the file (and the config path where there is one), no secrets."""
 
 
 @dataclass
@@ -36,8 +68,230 @@ class StackFile:
     notes: list[str] = field(default_factory=list)
 
 
+# ---------------------------------------------------------------------------------------
+# Paths in messages
+
+
+def display_path(path: tuple) -> str:
+    """A config path as the config errors print it: ``ports[0].macsec.cipher`` for our
+    namespace, ``azure-native:location`` for others; a name that looks like key material
+    (16+ hex digits, e.g. a CAK pasted as a port name) is not printed."""
+    if not path:
+        return "(top level)"
+    first, *rest = path
+    if isinstance(first, str) and first.startswith(f"{NAMESPACE}:"):
+        first = first[len(NAMESPACE) + 1:]
+    parts = [first, *rest]
+    return format_loc(
+        "<a name that looks like key material>" if _looks_like_key(part) else part for part in parts
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# YAML as yaml.v3 reads it
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Composes nodes only; every plain scalar is tagged ``!plain`` and resolved below
+    the way yaml.v3 resolves it (PyYAML would apply YAML 1.1: yes/no as booleans,
+    timestamps as dates). libyaml's C parser when the wheel has it (large stacks parse in
+    milliseconds); it also refuses nesting deeper than 1000 before Python sees it."""
+
+
+_Loader.yaml_implicit_resolvers = {}
+_Loader.add_implicit_resolver("!plain", re.compile(r"(?s).*"), None)
+
+_TAG = "tag:yaml.org,2002:"
+_NULLS = ("", "~", "null", "Null", "NULL")
+_INT_RE = re.compile(r"^[-+]?(0b[01]+|0o[0-7]+|0x[0-9a-fA-F]+|[0-9]+)$")
+_OLD_OCTAL_RE = re.compile(r"^[-+]?0[0-7]+$")
+_FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")  # yaml.v3 yamlStyleFloat
+_SPECIAL_FLOATS = {
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+}
+
+
+def _number(text: str) -> int | float | None:
+    """yaml.v3's resolve for a plain scalar that may be a number: a 64-bit integer
+    (decimal, 0x, 0o, 0b, leading-0 octal; underscores ignored), else a finite float,
+    else None (it stays a string, as an out-of-range number does in Go)."""
+    plain = text.replace("_", "")
+    if len(plain) <= 70 and _INT_RE.match(plain):
+        sign = -1 if plain[0] == "-" else 1
+        digits = plain.lstrip("+-")
+        value = sign * (int(digits, 8) if _OLD_OCTAL_RE.match(digits) else int(digits, 0))
+        if -(2 ** 63) <= value < 2 ** 64:
+            return value
+    if len(plain) <= 400 and _FLOAT_RE.match(plain):
+        value = float(plain)
+        if math.isfinite(value):
+            return value
+    return None
+
+
+class _Reader:
+    """Turns composed nodes into Python values, with yaml.v3's rules and the size limits."""
+
+    def __init__(self, file_name: str) -> None:
+        self.file_name = file_name
+        self.values = 0
+
+    def error(self, path: tuple, problem: str) -> StackFileError:
+        if path[:1] == ("config",) and len(path) > 1:
+            path = path[1:]  # a config path, as `pulumi config` names it
+        where = f"{display_path(path)}: " if path else ""
+        return StackFileError(f"{self.file_name}: {where}{problem}")
+
+    def scalar(self, node: yaml.ScalarNode, path: tuple) -> Any:
+        text, tag = node.value, node.tag
+        if tag == "!plain":
+            if text in _NULLS:
+                return None
+            if text in ("true", "True", "TRUE"):
+                return True
+            if text in ("false", "False", "FALSE"):
+                return False
+            if text in _SPECIAL_FLOATS:
+                return _SPECIAL_FLOATS[text]
+            number = _number(text) if text[:1] in "+-.0123456789" else None
+            return text if number is None else number
+        if tag == _TAG + "str":
+            return text
+        if tag == _TAG + "null":
+            return None
+        if tag == _TAG + "bool" and text in ("true", "True", "TRUE", "false", "False", "FALSE"):
+            return text.lower() == "true"
+        if tag in (_TAG + "int", _TAG + "float"):
+            number = _SPECIAL_FLOATS.get(text, _number(text))
+            if number is not None:
+                return number
+        shown = "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+        raise self.error(path, f"a value with the YAML tag {shown} that a stack file cannot hold "
+                               "(write the value without a tag)")
+
+    def value(self, node: yaml.Node, path: tuple, depth: int = 0) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self.error((), f"more than {MAX_VALUES} values once aliases (*name) are expanded: "
+                                 "refused (an alias bomb?); write the values out")
+        if depth > MAX_DEPTH:
+            raise self.error(path[:4], f"nested deeper than {MAX_DEPTH} levels: refused")  # where it starts
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.value(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        return self.mapping(node, path, depth)
+
+    def key(self, node: yaml.Node, path: tuple) -> str:
+        """A mapping key as the CLI names it: its text (``fmt.Sprintf("%v")`` of the resolved
+        scalar); a list or mapping as key is an error, as in yaml.v3."""
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.error(path, "a key that is a list or mapping: keys must be names")
+        resolved = self.scalar(node, path)
+        if resolved is None:
+            return "<nil>"
+        if isinstance(resolved, bool):
+            return "true" if resolved else "false"
+        return str(resolved)
+
+    def mapping(self, node: yaml.MappingNode, path: tuple, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        seen: dict[str, int] = {}
+        merges = []
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == "!plain" and key_node.value == "<<":
+                merges.append(value_node)
+                continue
+            # yaml.v3 compares keys as written: `a` and "a" are the same key.
+            raw = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            line = key_node.start_mark.line + 1
+            key = self.key(key_node, path)
+            if raw is not None and raw in seen:
+                raise self.error((*path, key), f"duplicate key (lines {seen[raw]} and {line}): "
+                                               "the CLI refuses a key written twice; keep one")
+            if raw is not None:
+                seen[raw] = line
+            result[key] = self.value(value_node, (*path, key), depth + 1)
+        # `<<: *defaults` (YAML merge keys, which yaml.v3 supports): keys written here win.
+        for merge in merges:
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    raise self.error(path, "a merge key (<<) must refer to a mapping or a list of mappings")
+                for key, value in self.mapping(source, path, depth).items():
+                    result.setdefault(key, value)
+        return result
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Where the YAML is broken and PyYAML's one-phrase reason, without the text it quotes
+    (which may be a key): quoted parts longer than a character or two are dropped."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or ""
+    problem = re.sub(r"'([^']*)'|\"([^\"]*)\"",
+                     lambda m: m[0] if len(m[0]) <= 4 else "…", problem).strip()
+    return f"not valid YAML{where}" + (f" ({problem})" if problem else "")
+
+
+def _read_text(path: Path, missing: str) -> str:
+    """The file's text: UTF-8 (a byte-order mark allowed, UTF-16 with one too, as yaml.v3
+    reads them), a regular file of at most MAX_BYTES."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise StackFileError(f"{path.name}: is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise StackFileError(f"{path.name}: not a regular file")
+        if info.st_size > MAX_BYTES:
+            raise StackFileError(f"{path.name}: {info.st_size} bytes: refused (a stack file may have at most "
+                                 f"{MAX_BYTES // 1024} KiB)")
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise StackFileError(f"{path.name}: no such file ({missing})") from None
+    except OSError as exc:
+        raise StackFileError(f"{path.name}: cannot read: {exc.strerror or type(exc).__name__}") from None
+    if len(data) > MAX_BYTES:
+        raise StackFileError(f"{path.name}: more than {MAX_BYTES // 1024} KiB: refused")
+    text = None
+    try:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            text = data.decode("utf-16")
+        else:
+            text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    if text is None:
+        raise StackFileError(f"{path.name}: not UTF-8 text (an invalid byte at offset {position}); "
+                             "save it as UTF-8")
+    return text
+
+
+def _read_yaml(path: Path, missing: str) -> tuple[Any, yaml.Node | None]:
+    """The document (yaml.v3's reading of it) and its composed node, for the raw text
+    of top-level config scalars."""
+    text = _read_text(path, missing)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise StackFileError(f"{path.name}: {_yaml_problem(exc)}") from None
+    except RecursionError:  # PyYAML's pure-Python composer, without libyaml
+        raise StackFileError(f"{path.name}: nested deeper than {MAX_DEPTH} levels: refused") from None
+    if node is None:
+        return None, None
+    return _Reader(path.name).value(node, ()), node
+
+
+# ---------------------------------------------------------------------------------------
+# Config values as the CLI hands them to the program
+
+
 def _is_secure(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"secure"}
+    """config.isSecureValue: a mapping with the one key ``secure`` holding a string."""
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("secure"), str)
 
 
 def _contains_secure(value: Any) -> bool:
@@ -70,16 +324,45 @@ def _plain_key_material(raw: dict[str, Any]) -> list[str]:
             for link, pair in (links.items() if isinstance(links, dict) else []):
                 for kind, value in (pair.items() if isinstance(pair, dict) else []):
                     if not _is_secure(value):
-                        found.append(f"macsecKeys.{port}.{link}.{kind}")
+                        found.append(display_path((f"{NAMESPACE}:macsecKeys", port, link, kind)))
     vpn = raw.get(f"{NAMESPACE}:vpn")
     if isinstance(vpn, dict) and "sharedKey" in vpn and not _is_secure(vpn["sharedKey"]):
         found.append("vpn.sharedKey")
     return found
 
 
-def _to_config_string(value: Any) -> str:
-    """How the CLI passes values: strings as they are, everything else as JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
+def _non_finite(value: Any, path: tuple) -> tuple | None:
+    """Where an object holds .inf or .nan, which the CLI cannot turn into JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    return next((found for k, v in items if (found := _non_finite(v, (*path, k)))), None)
+
+
+def _go_numbers(value: Any) -> Any:
+    """Go's JSON writes a whole float64 below 1e21 without a decimal point (10.0 -> 10)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _go_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_go_numbers(v) for v in value]
+    return value
+
+
+def _to_config_string(value: Any, node: yaml.Node | None) -> str:
+    """How the CLI passes a top-level value (config.Value): a scalar as its text as written
+    (null as ""), anything else as JSON with keys sorted (Go's json.Marshal of a map)."""
+    if isinstance(node, yaml.ScalarNode) and not isinstance(value, (dict, list)):
+        return "" if value is None else node.value
+    if isinstance(value, str):
+        return value
+    return json.dumps(_go_numbers(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _stand_in(raw: dict[str, Any]):
@@ -88,14 +371,15 @@ def _stand_in(raw: dict[str, Any]):
     ports = raw.get(f"{NAMESPACE}:ports")
     if isinstance(ports, list):
         ciphers = {
-            p.get("name"): (p.get("macsec") or {}).get("cipher")
-            for p in ports if isinstance(p, dict)
+            p.get("name"): (p.get("macsec") if isinstance(p.get("macsec"), dict) else {}).get("cipher")
+            for p in ports if isinstance(p, dict) and isinstance(p.get("name"), str)
         }
 
     def fill(path: tuple, _ciphertext: str) -> str:
         if len(path) == 4 and path[0] == f"{NAMESPACE}:macsecKeys":
             if path[3] == "cak":
-                return "0" * CAK_HEX_DIGITS.get(ciphers.get(path[1]), 64)
+                cipher = ciphers.get(path[1])
+                return "0" * CAK_HEX_DIGITS.get(cipher if isinstance(cipher, str) else "", 64)
             if path[3] == "ckn":
                 return "0" * CKN_HEX_DIGITS
         return "offline-stand-in-for-a-secret"
@@ -104,64 +388,97 @@ def _stand_in(raw: dict[str, Any]):
 
 
 def _decrypter(stack_doc: dict[str, Any], stack_path: Path):
-    passphrase = os.environ.get("PULUMI_CONFIG_PASSPHRASE")
-    if passphrase is None and os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
-        passphrase = Path(os.environ["PULUMI_CONFIG_PASSPHRASE_FILE"]).read_text().rstrip("\n")
-    salt = stack_doc.get("encryptionsalt")
-    if passphrase is None or not salt:
-        return None
-    from expressroute_encryption.offline.passphrase import PassphraseError, make_decrypter
+    from expressroute_encryption.offline.passphrase import PassphraseError, make_decrypter, passphrase_from_environment
 
+    salt = stack_doc.get("encryptionsalt")
+    if not salt:
+        return None
     try:
+        passphrase = passphrase_from_environment()
+        if passphrase is None:
+            return None
         decrypt = make_decrypter(salt, passphrase)
     except PassphraseError as exc:
         raise StackFileError(f"{stack_path.name}: {exc}") from None
 
-    def fill(_path: tuple, ciphertext: str) -> str:
+    def fill(path: tuple, ciphertext: str) -> str:
         try:
             return decrypt(ciphertext)
         except PassphraseError as exc:
-            raise StackFileError(f"{stack_path.name}: {exc}") from None
+            raise StackFileError(f"{stack_path.name}: {display_path(path)}: {exc}") from None
 
     return fill
 
 
-def _load_yaml(text: str) -> Any:
-    """Safe YAML, with libyaml's C parser when the wheel has it (large stacks parse in
-    milliseconds instead of tenths of a second)."""
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+def _environment_note(stack_path: Path, environment: Any) -> str:
+    """Pulumi ESC: ``environment: [name, ...]`` or ``environment: {imports: [...]}``."""
+    imports = environment.get("imports") if isinstance(environment, dict) else environment
+    names = [n for n in (imports if isinstance(imports, list) else []) if isinstance(n, str)]
+    listed = f" ({', '.join(names)})" if names else ""
+    return (
+        f"{stack_path.name}: environment: imports Pulumi ESC environments{listed}, which cannot be read "
+        "offline: config and secrets they provide are missing from this preview (a 'required' problem "
+        "below may be one of them); `pulumi preview` reads them"
+    )
 
 
 def load_stack_file(project_dir: Path, stack: str) -> StackFile:
     """Config for ``stack`` as the CLI would pass it to the program."""
+    if not STACK_NAME_RE.match(stack or ""):
+        raise StackFileError("--stack: a stack name has letters, digits, '-', '_' and '.' only (e.g. dev)")
     project_path = project_dir / "Pulumi.yaml"
     stack_path = project_dir / f"Pulumi.{stack}.yaml"
-    try:
-        project_doc = _load_yaml(project_path.read_text())
-        stack_doc = _load_yaml(stack_path.read_text()) or {}
-    except FileNotFoundError as exc:
-        raise StackFileError(f"{Path(exc.filename).name}: no such file (is the stack name right?)") from None
-    except yaml.YAMLError as exc:
-        # PyYAML's message quotes the offending text, which may be a key: give the place only.
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise StackFileError(f"not valid YAML{where}") from None
-    if not isinstance(stack_doc, dict) or not isinstance(stack_doc.get("config", {}), dict):
+    project_doc, _ = _read_yaml(project_path, "is the project folder right?")
+    project = project_doc.get("name") if isinstance(project_doc, dict) else None
+    if not isinstance(project, str) or not project:
+        raise StackFileError(f"{project_path.name}: name: required (the project's name)")
+    stack_doc, stack_node = _read_yaml(stack_path, "is the stack name right?")
+    stack_doc = {} if stack_doc is None else stack_doc
+    if not isinstance(stack_doc, dict):
         raise StackFileError(f"{stack_path.name}: expected a mapping with a 'config' mapping")
-    project = project_doc["name"]
+    config_doc = {} if stack_doc.get("config") is None else stack_doc["config"]
+    if not isinstance(config_doc, dict):
+        raise StackFileError(f"{stack_path.name}: config: must be a mapping of config keys")
+    for key in ("encryptionsalt", "secretsprovider", "encryptedkey"):
+        if stack_doc.get(key) is not None and not isinstance(stack_doc[key], str):
+            raise StackFileError(f"{stack_path.name}: {key}: must be a string")
 
-    raw = {
-        (key if ":" in key else f"{project}:{key}"): value
-        for key, value in (stack_doc.get("config") or {}).items()
-    }
+    # The composed nodes of the config entries, for the text of top-level scalars.
+    nodes: dict[str, yaml.Node] = {}
+    for top_key, top_value in (stack_node.value if isinstance(stack_node, yaml.MappingNode) else []):
+        if top_key.value == "config" and isinstance(top_value, yaml.MappingNode):
+            nodes = {k.value: v for k, v in top_value.value if isinstance(k, yaml.ScalarNode)}
+
+    raw, node_of = {}, {}
+    for key, value in config_doc.items():
+        full = key if ":" in key else f"{project}:{key}"
+        if full in raw:
+            raise StackFileError(f"{stack_path.name}: {display_path((full,))}: set twice (with and without "
+                                 f"the '{project}:' namespace); keep one")
+        raw[full], node_of[full] = value, nodes.get(key)
     plain = _plain_key_material(raw)
     if plain:
-        raise StackFileError(
-            f"{stack_path.name}: {', '.join(plain)}: stored in plain text next to encrypted values; set "
-            "each with: pulumi config set --secret --type string --path '<path>' <value>"
-        )
-    secret_keys = sorted(k for k, v in raw.items() if _contains_secure(v))
+        beside = " next to encrypted values" if any(_contains_secure(v) for v in raw.values()) else ""
+        # One line per value; each names its path (the preview prints every line as an error).
+        raise StackFileError("\n".join(
+            f"{stack_path.name}: {path}: stored in plain text{beside}; set it with: "
+            f"pulumi config set --secret --type string --path '{path}' <value>"
+            for path in plain
+        ))
+    for key, value in raw.items():
+        if (where := _non_finite(value, (key,))) is not None:
+            raise StackFileError(f"{stack_path.name}: {display_path(where)}: .inf and .nan are not numbers "
+                                 "a config value can hold")
     notes = []
+    unknown = sorted(k for k in stack_doc if k not in STACK_FILE_KEYS)
+    if unknown:
+        notes.append(
+            f"{stack_path.name}: {', '.join(display_path((k,)) for k in unknown)}: not a key of a stack file "
+            f"(the CLI reads {', '.join(STACK_FILE_KEYS)}): ignored"
+        )
+    if stack_doc.get("environment") is not None:
+        notes.append(_environment_note(stack_path, stack_doc["environment"]))
+    secret_keys = sorted(k for k, v in raw.items() if _contains_secure(v))
     fill = None
     if secret_keys:
         fill = _decrypter(stack_doc, stack_path)
@@ -174,7 +491,7 @@ def load_stack_file(project_dir: Path, stack: str) -> StackFile:
                 "so their format is not checked here"
             )
     config = {
-        key: _to_config_string(_replace_secure(value, (key,), fill) if fill else value)
+        key: _to_config_string(_replace_secure(value, (key,), fill) if fill else value, node_of[key])
         for key, value in raw.items()
     }
     return StackFile(project, stack, config, secret_keys, notes)

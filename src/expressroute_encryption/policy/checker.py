@@ -365,6 +365,10 @@ def read_json(path: str, what: str) -> Any:
         raise InputError(f"cannot read {what} {path}: {error.strerror or error}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{what} {path} is not valid JSON: {error}") from None
+    except ValueError:  # a number of more than 4300 digits (Python's int limit)
+        raise InputError(f"{what} {path} is not valid JSON: a number too long to read") from None
+    except RecursionError:
+        raise InputError(f"{what} {path} is not valid JSON: nested too deeply to read") from None
 
 
 def resources_in_document(document: Any) -> tuple[str, list[Any]]:

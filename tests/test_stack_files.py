@@ -1,0 +1,325 @@
+"""Stack files are read as the Pulumi CLI reads them, and every bad file is one clean error.
+
+The CLI parses ``Pulumi.<stack>.yaml`` with Go's yaml.v3 into ``config.Value``: a
+duplicate key is an error, ``~`` reaches the program as "", only true/false are booleans.
+Bad files of every kind end in exit 2 with one line naming the file (and the config path
+where there is one), never a traceback, never a value from the file."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from expressroute_encryption.cli import main
+from expressroute_encryption.offline.stack_file import MAX_BYTES, StackFileError, load_stack_file
+from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR, dev_config, project_copy
+from tests.pulumi_crypto import GoCompatibleEncrypter
+
+NS = "expressroute-encryption"
+
+
+def write_stack(tmp_path: Path, text: str, stack: str = "t") -> Path:
+    """A project folder with this repo's program and ``Pulumi.<stack>.yaml`` holding ``text``."""
+    project = project_copy(tmp_path, stack, {})
+    (project / f"Pulumi.{stack}.yaml").write_text(text)
+    return project
+
+
+def dev_text(**replace: str) -> str:
+    """Pulumi.dev.yaml's text with lines replaced (old line -> new lines)."""
+    text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+def error_of(project: Path, stack: str = "t") -> str:
+    with pytest.raises(StackFileError) as info:
+        load_stack_file(project, stack)
+    return str(info.value)
+
+
+def preview(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["preview", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# --- parsed as the CLI parses -----------------------------------------------------------
+
+
+def test_a_key_written_twice_is_an_error_naming_the_key_and_lines(tmp_path):
+    project = write_stack(tmp_path, dev_text(**{
+        "  expressroute-encryption:protect: false\n":
+            "  expressroute-encryption:protect: false\n  expressroute-encryption:protect: true\n"}))
+    assert error_of(project) == (
+        "Pulumi.t.yaml: protect: duplicate key (lines 7 and 8): the CLI refuses a key written twice; keep one")
+
+
+def test_a_nested_duplicate_names_its_config_path(tmp_path):
+    project = write_stack(tmp_path, dev_text(**{"        cipher: GcmAes256\n":
+                                                "        cipher: GcmAes256\n        cipher: GcmAes128\n"}))
+    assert error_of(project).startswith("Pulumi.t.yaml: ports[0].macsec.cipher: duplicate key (lines ")
+
+
+def test_a_duplicate_key_that_looks_like_key_material_is_not_printed(tmp_path):
+    project = write_stack(tmp_path, f"config:\n  {NS}:macsecKeys:\n    {BYO_CAK}: 1\n    {BYO_CAK}: 2\n")
+    message = error_of(project)
+    assert message.startswith("Pulumi.t.yaml: macsecKeys.<a name that looks like key material>: duplicate key")
+    assert BYO_CAK not in message
+
+
+def test_the_same_key_with_and_without_namespace_is_an_error(tmp_path):
+    project = write_stack(tmp_path, f"config:\n  protect: false\n  {NS}:protect: true\n")
+    assert error_of(project).startswith("Pulumi.t.yaml: protect: set twice (with and without")
+
+
+@pytest.mark.parametrize("written", ["~", "null", "NULL", ""])
+def test_null_at_the_top_reaches_the_program_as_empty_not_as_the_text_null(tmp_path, written):
+    project = write_stack(tmp_path, f"config:\n  {NS}:resourceGroupName: {written}\n")
+    assert load_stack_file(project, "t").config[f"{NS}:resourceGroupName"] == ""
+
+
+def test_scalars_reach_the_program_as_written_and_objects_as_yaml_1_2(tmp_path):
+    project = write_stack(tmp_path, (
+        "config:\n"
+        f"  {NS}:a: 0x10\n"
+        f"  {NS}:b: 1.50\n"
+        f"  {NS}:c: yes\n"
+        f"  {NS}:d: {{on: yes, off: no, t: true, n: ~, hex: 0x10, octal: 0o17, whole: 10.0, date: 2024-01-01}}\n"
+    ))
+    config = load_stack_file(project, "t").config
+    assert config[f"{NS}:a"] == "0x10" and config[f"{NS}:b"] == "1.50" and config[f"{NS}:c"] == "yes"
+    # Keys sorted and compact, as Go's json.Marshal writes a map; only true/false are booleans.
+    assert json.loads(config[f"{NS}:d"]) == {
+        "date": "2024-01-01", "hex": 16, "n": None, "octal": 15, "off": "no", "on": "yes", "t": True, "whole": 10}
+    assert config[f"{NS}:d"].startswith('{"date":"2024-01-01","hex":16,')
+
+
+def test_aliases_and_merge_keys_are_followed(tmp_path):
+    project = write_stack(tmp_path, (
+        "config:\n"
+        f"  {NS}:x: &peering {{peerAsn: 65010, vlanId: 100}}\n"
+        f"  {NS}:y: {{<<: *peering, vlanId: 200}}\n"
+    ))
+    config = load_stack_file(project, "t").config
+    assert json.loads(config[f"{NS}:y"]) == {"peerAsn": 65010, "vlanId": 200}
+
+
+def test_infinity_in_an_object_is_an_error_naming_its_path(tmp_path):
+    project = write_stack(tmp_path, f"config:\n  {NS}:ports:\n    - bandwidthInGbps: .inf\n")
+    assert error_of(project) == (
+        "Pulumi.t.yaml: ports[0].bandwidthInGbps: .inf and .nan are not numbers a config value can hold")
+
+
+def test_a_huge_number_is_not_a_crash(tmp_path, capsys):
+    project = write_stack(tmp_path, f"config:\n  {NS}:ports:\n    - bandwidthInGbps: {'9' * 5000}\n")
+    code, out, err = preview(capsys, "--stack", "t", "--project-dir", str(project))
+    assert code == 2 and "Traceback" not in out + err
+    assert any(line.strip().startswith("ports[0].bandwidthInGbps:") for line in err.splitlines())
+
+
+# --- refused quickly ----------------------------------------------------------------------
+
+BILLION_LAUGHS = "config:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 10)
+)
+
+
+def test_an_alias_bomb_is_refused_within_a_fraction_of_a_second(tmp_path):
+    project = write_stack(tmp_path, BILLION_LAUGHS)
+    started = time.perf_counter()
+    message = error_of(project)
+    elapsed = time.perf_counter() - started
+    assert message.startswith("Pulumi.t.yaml: more than 100000 values once aliases (*name) are expanded: refused")
+    assert elapsed < 0.5, f"took {elapsed:.2f} s"
+
+
+def test_an_alias_that_contains_itself_is_refused(tmp_path):
+    project = write_stack(tmp_path, f"config:\n  {NS}:x: &loop [*loop]\n")
+    assert "nested deeper than 64 levels: refused" in error_of(project)
+
+
+@pytest.mark.parametrize("depth", [70, 5000])
+def test_deep_nesting_is_refused(tmp_path, depth):
+    project = write_stack(tmp_path, f"config:\n  {NS}:x: {'[' * depth}{']' * depth}\n")
+    started = time.perf_counter()
+    message = error_of(project)
+    assert time.perf_counter() - started < 1
+    assert message.startswith("Pulumi.t.yaml: ") and ("nested deeper than 64" in message or "nesting" in message)
+
+
+def test_a_file_above_the_size_limit_is_refused_unread(tmp_path):
+    project = write_stack(tmp_path, "config:\n" + f"  # {'x' * 100}\n" * (MAX_BYTES // 100))
+    assert error_of(project).startswith("Pulumi.t.yaml: ") and "refused (a stack file may have at most 1024 KiB)" in error_of(project)
+
+
+# --- errors name the file, never the content -----------------------------------------------
+
+
+def test_a_yaml_error_names_the_file_and_the_place_not_the_text(tmp_path):
+    project = write_stack(tmp_path, f"config:\n  {NS}:vpn: {{sharedKey: {BYO_CAK}\n")
+    message = error_of(project)
+    assert message.startswith("Pulumi.t.yaml: not valid YAML at line 3, column 1")
+    assert BYO_CAK not in message
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"config:\n  x: \xff\xfe\n", "not UTF-8 text (an invalid byte at offset 13); save it as UTF-8"),
+    (b"config:\n  x: \x00\n", "not valid YAML"),
+    (b"- just\n- a list\n", "expected a mapping with a 'config' mapping"),
+    (b"config: [a, b]\n", "config: must be a mapping of config keys"),
+    (b"encryptionsalt: [1]\nconfig: {}\n", "encryptionsalt: must be a string"),
+    (b"config:\n  ? [a, b]\n  : c\n", "a key that is a list or mapping: keys must be names"),
+    (b"config:\n  x: !!binary aGVsbG8=\n", "x: a value with the YAML tag !!binary that a stack file cannot hold"),
+    (b"config: {}\n---\nconfig: {}\n", "not valid YAML"),
+])
+def test_malformed_files_are_one_clean_error(tmp_path, data, problem):
+    project = project_copy(tmp_path, "t", {})
+    (project / "Pulumi.t.yaml").write_bytes(data)
+    message = error_of(project)
+    assert message.startswith("Pulumi.t.yaml: ") and problem in message
+
+
+def test_utf16_and_a_byte_order_mark_are_read_as_the_cli_reads_them(tmp_path):
+    project = project_copy(tmp_path, "t", {})
+    text = f"config:\n  {NS}:resourceGroupName: rg-é\n"
+    for data in (text.encode("utf-16"), b"\xef\xbb\xbf" + text.encode()):
+        (project / "Pulumi.t.yaml").write_bytes(data)
+        assert load_stack_file(project, "t").config[f"{NS}:resourceGroupName"] == "rg-é"
+
+
+def test_a_folder_where_the_stack_file_belongs_is_a_clean_error(tmp_path):
+    project = project_copy(tmp_path, "t", {})
+    (project / "Pulumi.t.yaml").unlink()
+    (project / "Pulumi.t.yaml").mkdir()
+    assert error_of(project) == "Pulumi.t.yaml: is a folder, not a file"
+
+
+def test_a_project_file_without_a_name_is_a_clean_error(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("runtime: python\n")
+    (tmp_path / "Pulumi.t.yaml").write_text("config: {}\n")
+    assert error_of(tmp_path) == "Pulumi.yaml: name: required (the project's name)"
+
+
+@pytest.mark.parametrize("stack", ["../etc/passwd", "a/b", ""])
+def test_a_stack_name_that_cannot_name_a_file_is_refused(tmp_path, stack):
+    with pytest.raises(StackFileError, match="^--stack: a stack name has letters"):
+        load_stack_file(PROJECT_DIR, stack)
+
+
+def test_esc_environments_are_explained(tmp_path, capsys):
+    project = write_stack(tmp_path, dev_text(**{"config:\n": "environment:\n  - network/prod\nconfig:\n"}))
+    code, out, _ = preview(capsys, "--stack", "t", "--project-dir", str(project), "--json")
+    notes = json.loads(out)["notes"]
+    assert code == 0
+    assert any(n.startswith("Pulumi.t.yaml: environment: imports Pulumi ESC environments (network/prod), which "
+                            "cannot be read offline") for n in notes)
+
+
+def test_a_misspelt_top_level_key_is_noted(tmp_path):
+    project = write_stack(tmp_path, "confg:\n  x: 1\n")
+    assert load_stack_file(project, "t").notes == [
+        "Pulumi.t.yaml: confg: not a key of a stack file (the CLI reads config, encryptionsalt, encryptedkey, "
+        "secretsprovider, environment): ignored"]
+
+
+# --- secrets and the passphrase ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def encrypter():
+    return GoCompatibleEncrypter("correct horse")
+
+
+def byo_project(tmp_path: Path, encrypter, cak_ciphertext: str | None = None) -> Path:
+    config = dev_config()
+    config[f"{NS}:macsecKeys"] = {"er-direct-ams-dev": {
+        link: {"cak": {"secure": encrypter.encrypt(BYO_CAK)}, "ckn": {"secure": encrypter.encrypt(BYO_CKN)}}
+        for link in ("link1", "link2")}}
+    if cak_ciphertext:
+        config[f"{NS}:macsecKeys"]["er-direct-ams-dev"]["link2"]["cak"]["secure"] = cak_ciphertext
+    return project_copy(tmp_path, "byo", {"encryptionsalt": encrypter.state(), "config": config})
+
+
+def test_a_secure_value_that_does_not_decrypt_names_its_config_path(tmp_path, encrypter, monkeypatch):
+    other = GoCompatibleEncrypter("another stack", salt=encrypter.salt)
+    project = byo_project(tmp_path, encrypter, cak_ciphertext=other.encrypt(BYO_CAK))
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "correct horse")
+    message = error_of(project, "byo")
+    assert message.startswith("Pulumi.byo.yaml: macsecKeys.er-direct-ams-dev.link2.cak: secure value failed to decrypt")
+    assert BYO_CAK not in message
+
+
+def test_the_passphrase_file_is_read_and_trimmed_as_the_cli_does(tmp_path, encrypter, monkeypatch):
+    project = byo_project(tmp_path, encrypter)
+    phrase = tmp_path / "phrase"
+    phrase.write_text("  correct horse\r\n")
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE_FILE", str(phrase))
+    stack = load_stack_file(project, "byo")
+    assert json.loads(stack.config[f"{NS}:macsecKeys"])["er-direct-ams-dev"]["link1"]["cak"] == BYO_CAK
+    assert stack.notes == []
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda p: None, "no such file"),
+    (lambda p: p.mkdir(), "not a regular file"),
+    (lambda p: p.write_bytes(b"\xff\xfe\xfa"), "not UTF-8 text"),
+])
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_a_bad_passphrase_file_is_exit_2_in_both_modes(tmp_path, encrypter, monkeypatch, capsys, make, problem,
+                                                       json_mode):
+    project = byo_project(tmp_path, encrypter)
+    phrase = tmp_path / "phrase"
+    make(phrase)
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE_FILE", str(phrase))
+    code, out, err = preview(capsys, "--stack", "byo", "--project-dir", str(project), *(["--json"] if json_mode else []))
+    expected = f"error: Pulumi.byo.yaml: PULUMI_CONFIG_PASSPHRASE_FILE {phrase}: {problem}"
+    assert code == 2 and "Traceback" not in out + err
+    if json_mode:
+        assert err == "" and json.loads(out)["errors"] == [expected] and json.loads(out)["exitCode"] == 2
+    else:
+        assert err.strip() == expected
+
+
+def test_the_previous_export_is_decrypted_with_the_passphrase_file_too(tmp_path, encrypter, monkeypatch):
+    from expressroute_encryption.offline.previous import load_previous
+
+    export = tmp_path / "previous.json"
+    export.write_text(json.dumps({"version": 3, "deployment": {
+        "secrets_providers": {"type": "passphrase", "state": {"salt": encrypter.state()}},
+        "resources": [{"type": "pulumi:pulumi:Stack", "urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
+                       "outputs": {"macsecKeyFingerprints": {
+                           "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+                           "ciphertext": encrypter.encrypt(json.dumps({"p": "f"}))}}}]}}))
+    phrase = tmp_path / "phrase"
+    phrase.write_text("correct horse\n")
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE_FILE", str(phrase))
+    previous = load_previous(export)
+    assert previous.notes == [] and previous.outputs["macsecKeyFingerprints"]["value"] == {"p": "f"}
+
+
+@pytest.mark.parametrize("document", [
+    "[1, 2]",
+    '{"deployment": {"resources": 5}}',
+    '{"deployment": {"resources": [{"type": "pulumi:pulumi:Stack", "outputs": [1]}]}}',
+    '{"deployment": {"resources": [{"type": "pulumi:pulumi:Stack", "outputs": {"x": '
+    '{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "plaintext": "{not json"}}}]}}',
+    "[" * 100_000,
+    '{"a": ' + "1" * 5000 + "}",
+])
+def test_a_malformed_previous_export_is_a_clean_error(tmp_path, capsys, document):
+    path = tmp_path / "previous.json"
+    path.write_text(document)
+    code, out, err = preview(capsys, "--stack", "dev", "--previous", str(path), "--json")
+    result = json.loads(out)
+    assert code == 2 and result["exitCode"] == 2 and err == ""
+    assert result["errors"][0].startswith(f"error: previous deployment: {path}: ")

@@ -22,6 +22,8 @@ from tests.helpers import (
     plain_inputs,
     port,
     run_stack,
+    VPN,
+    vpn_config,
 )
 
 
@@ -117,3 +119,119 @@ def test_every_peering_keeps_a_bgp_key_secret():
     values = with_circuits(circuit(microsoftPeering=copy.deepcopy(MICROSOFT)))
     for peering in find(run_stack(values), "network:ExpressRouteCircuitPeering"):
         assert "sharedKey" in peering.additional_secret_outputs
+
+
+# --- BGP over the tunnel
+
+
+def bgp_vpn(peering_address: str, asn: int = 65020, **changes):
+    on_prem = {**VPN["onPremises"], "bgp": {"asn": asn, "peeringAddress": peering_address}}
+    return vpn_config(onPremises=on_prem, **changes)
+
+
+def test_the_bgp_peer_address_may_not_be_the_vpn_device():
+    problem = only_problem(bgp_vpn(VPN["onPremises"]["vpnDeviceIp"]))
+    assert problem.startswith("vpn.onPremises.bgp.peeringAddress: must differ from vpnDeviceIp")
+
+
+def test_a_loopback_bgp_address_is_accepted_and_no_host_route_is_added():
+    """Microsoft's VPN FAQ: "Don't add the /32 route in the Address space field, because
+    it's redundant" (the gateway adds the host route itself)."""
+    run = run_stack(bgp_vpn("10.1.255.1"))
+    local = plain_inputs(one(run, "network:LocalNetworkGateway"))
+    assert local["bgpSettings"]["bgpPeeringAddress"] == "10.1.255.1"
+    assert local["localNetworkAddressSpace"]["addressPrefixes"] == VPN["onPremises"]["addressPrefixes"]
+
+
+def test_the_same_rule_holds_in_virtual_wan_mode():
+    from tests.test_virtual_wan import VWAN  # noqa: PLC0415 - that module's baseline
+
+    on_prem = {**VWAN["onPremises"], "bgp": {"asn": 65030, "peeringAddress": VWAN["onPremises"]["vpnDeviceIp"]}}
+    values = base_config(ports=[port(circuits=[circuit()])], vpn={**VWAN, "onPremises": on_prem})
+    assert only_problem(values).startswith("vpn.onPremises.bgp.peeringAddress: must differ from vpnDeviceIp")
+
+
+def test_a_virtual_wan_bgp_address_may_not_be_apipa():
+    from tests.test_virtual_wan import VWAN  # noqa: PLC0415
+
+    on_prem = {**VWAN["onPremises"], "bgp": {"asn": 65030, "peeringAddress": "169.254.21.1"}}
+    values = base_config(ports=[port(circuits=[circuit()])], vpn={**VWAN, "onPremises": on_prem})
+    assert only_problem(values).startswith("vpn.onPremises.bgp.peeringAddress: must not be an APIPA address")
+
+
+@pytest.mark.parametrize("asn", [23456, 64496, 64511, 65515, 65517, 65535, 65551, 12076])
+def test_on_premises_bgp_asns_azure_vpn_gateways_reserve_are_refused(asn):
+    problem = only_problem(bgp_vpn("10.1.255.1", asn=asn))
+    assert problem.startswith(f"vpn.onPremises.bgp.asn: AS {asn} is reserved for Azure VPN gateways")
+
+
+@pytest.mark.parametrize("asn", [64512, 65514, 65521, 65534, 4200000000])
+def test_private_and_32_bit_asns_are_fine_on_premises(asn):
+    run_stack_config = bgp_vpn("10.1.255.1", asn=asn)
+    from expressroute_encryption.config import parse_stack_config
+
+    assert parse_stack_config(run_stack_config).vpn.on_premises.bgp.asn == asn
+
+
+# --- the scalable ExpressRoute gateway
+
+
+def test_ergwscale_is_refused_under_ipsec():
+    problem = only_problem(vpn_config(expressRouteGatewaySku="ErGwScale"))
+    assert problem.startswith("vpn.expressRouteGatewaySku: ErGwScale does not carry IPsec over ExpressRoute")
+    assert "ErGw1AZ, ErGw2AZ or ErGw3AZ" in problem
+
+
+CONNECTION = """
+import pulumi
+from expressroute_encryption import CircuitVnetConnection
+
+CircuitVnetConnection("hub", {
+    "resource_group_name": "rg-app",
+    "express_route_circuit_id": "/subscriptions/0000/resourceGroups/rg-net/providers/Microsoft.Network/expressRouteCircuits/ckt-1",
+    "virtual_network": {"name": "vnet-app", "address_space": ["10.70.0.0/16"], "gateway_subnet_prefix": "10.70.255.0/27"},
+    %s
+})
+"""
+
+
+def connection(tmp_path, extra: str):
+    (tmp_path / "__main__.py").write_text(CONNECTION % extra)
+    return run_program(tmp_path, "app", "dev", {}, [])
+
+
+def test_a_scalable_gateway_gets_its_scale_units(tmp_path):
+    run = connection(tmp_path, '"express_route_gateway_sku": "ErGwScale", "scale_units": {"min": 2, "max": 10},')
+    gateway = plain_inputs(one(run, "network:VirtualNetworkGateway"))
+    assert gateway["sku"] == {"name": "ErGwScale", "tier": "ErGwScale"}
+    assert gateway["autoScaleConfiguration"] == {"bounds": {"min": 2, "max": 10}}
+
+
+def test_a_fixed_sku_gets_no_scale_units(tmp_path):
+    run = connection(tmp_path, '"express_route_gateway_sku": "ErGw2AZ",')
+    assert "autoScaleConfiguration" not in plain_inputs(one(run, "network:VirtualNetworkGateway"))
+
+
+@pytest.mark.parametrize("extra, line", [
+    ('"express_route_gateway_sku": "ErGwScale",', "scale_units: required with ErGwScale"),
+    ('"express_route_gateway_sku": "ErGw1AZ", "scale_units": {"min": 1, "max": 1},',
+     "scale_units: only with express_route_gateway_sku ErGwScale"),
+    ('"express_route_gateway_sku": "ErGwScale", "scale_units": {"min": 5, "max": 2},', "scale_units.min: must not exceed max (2)"),
+    ('"express_route_gateway_sku": "ErGwScale", "scale_units": {"min": 1, "max": 41},', "scale_units.max: Input should be less than or equal to 40"),
+])
+def test_scale_units_follow_microsofts_rules(tmp_path, extra, line):
+    from expressroute_encryption.config import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        connection(tmp_path, extra)
+    (problem,) = info.value.problems
+    assert problem.startswith(line)
+
+
+# --- ASN ranges
+
+
+def test_customer_asn_is_a_32_bit_signed_integer():
+    microsoft = {**copy.deepcopy(MICROSOFT), "customerAsn": 2147483648}
+    problem = only_problem(with_circuits(circuit(microsoftPeering=microsoft)))
+    assert problem == "ports[0].circuits[0].microsoftPeering.customerAsn: Input should be less than or equal to 2147483647"

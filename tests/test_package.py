@@ -215,7 +215,7 @@ EXPECTED = {
     ),
     "CircuitVnetConnection": (
         {"resourceGroupName", "expressRouteCircuitId", "virtualNetwork", "expressRouteGatewaySku"},
-        {"authorizationKey", "routingWeight"},
+        {"authorizationKey", "routingWeight", "scaleUnits"},
         {"virtualNetworkId", "virtualNetworkName", "gatewaySubnetId", "gatewayId", "connectionId"},
     ),
 }

@@ -44,6 +44,7 @@ PAIRS = [
     (virtual_wan_vpn.VirtualHubArgs, config.VirtualHubSettings),
     (circuit_connection.CircuitVnetConnectionArgs, config.CircuitVnetConnectionInputs),
     (circuit_connection.ConnectedVirtualNetworkArgs, config.GatewayVirtualNetworkSettings),
+    (circuit_connection.ScaleUnitsArgs, config.ScaleUnits),
 ]
 COMPONENT_ARGS = [typed for typed, _ in PAIRS if typed.__name__.removesuffix("Args") in
                   {"MacsecKeyVault", "EncryptedDirectPort", "DirectCircuit", "PrivatePeeringVpn", "VirtualWanVpn",

@@ -20,7 +20,7 @@ VWAN = {
     "virtualWan": {"name": "vwan-corp", "hub": {"name": "hub-we", "addressPrefix": "10.60.0.0/23",
                                                 "expressRouteGatewayScaleUnits": 2, "vpnGatewayScaleUnits": 3}},
     "onPremises": {"name": "dc2", "vpnDeviceIp": "10.2.0.10", "addressPrefixes": ["10.2.10.0/24"],
-                   "bgp": {"asn": 65030, "peeringAddress": "10.2.0.10"}},
+                   "bgp": {"asn": 65030, "peeringAddress": "10.2.255.1"}},
     "advertisedOverExpressRoute": ["10.2.0.0/16"],
 }
 
@@ -171,7 +171,7 @@ def test_hub_vpn_gateway_site_and_private_ip_link_connection(vwan_run):
     site = one(vwan_run, "network:VpnSite")
     link = plain_inputs(site)["vpnSiteLinks"][0]
     assert link["ipAddress"] == "10.2.0.10"
-    assert link["bgpProperties"] == {"asn": 65030, "bgpPeeringAddress": "10.2.0.10"}
+    assert link["bgpProperties"] == {"asn": 65030, "bgpPeeringAddress": "10.2.255.1"}
     conn = one(vwan_run, "network:VpnConnection")
     inputs = plain_inputs(conn)
     assert inputs["gatewayName"] == gw.outputs["name"] and inputs["remoteVpnSite"] == {"id": site.id}

@@ -141,7 +141,7 @@ def test_short_shared_key_is_refused_without_echo():
 
 @pytest.fixture(scope="module")
 def vpn_run():
-    on_prem = {**VPN["onPremises"], "bgp": {"asn": 65020, "peeringAddress": "10.1.0.10"}}
+    on_prem = {**VPN["onPremises"], "bgp": {"asn": 65020, "peeringAddress": "10.1.255.1"}}
     return run_stack(vpn_config(activeActive=True, vpnGatewayAsn=65515, onPremises=on_prem))
 
 
@@ -195,7 +195,7 @@ def test_local_gateway_is_the_device_private_ip(vpn_run):
     lgw = plain_inputs(one(vpn_run, "LocalNetworkGateway"))
     assert lgw["gatewayIpAddress"] == "10.1.0.10"
     assert lgw["localNetworkAddressSpace"] == {"addressPrefixes": ["10.1.10.0/24"]}
-    assert lgw["bgpSettings"] == {"asn": 65020, "bgpPeeringAddress": "10.1.0.10"}
+    assert lgw["bgpSettings"] == {"asn": 65020, "bgpPeeringAddress": "10.1.255.1"}
 
 
 def test_ipsec_connection_uses_local_azure_ip_and_the_custom_policy(vpn_run):

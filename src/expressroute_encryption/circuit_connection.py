@@ -23,6 +23,15 @@ class ConnectedVirtualNetworkArgs(TypedDict):
     """/27 or larger, inside address_space: the ExpressRoute gateway's subnet."""
 
 
+class ScaleUnitsArgs(TypedDict):
+    """Scale units of a scalable ExpressRoute gateway (ErGwScale), 1 Gbps each."""
+
+    min: int
+    """Minimum scale units, 1-40 (2 or more to autoscale)."""
+    max: int
+    """Maximum scale units, 1-40, not below min."""
+
+
 class CircuitVnetConnectionArgs(TypedDict):
     """Arguments of CircuitVnetConnection."""
 
@@ -39,6 +48,8 @@ class CircuitVnetConnectionArgs(TypedDict):
     """ErGw1AZ, ErGw2AZ, ErGw3AZ or ErGwScale."""
     routing_weight: NotRequired[int]
     """0-32000, default 0: the connection's routing weight."""
+    scale_units: NotRequired[ScaleUnitsArgs]
+    """With ErGwScale only, and required there: minimum and maximum scale units (1-40)."""
 
 
 class CircuitVnetConnection(pulumi.ComponentResource):
@@ -94,7 +105,8 @@ class CircuitVnetConnection(pulumi.ComponentResource):
         )
 
         gateway = expressroute_gateway(
-            name, rg, settings.express_route_gateway_sku, network.SubResourceArgs(id=gateway_subnet.id), self
+            name, rg, settings.express_route_gateway_sku, network.SubResourceArgs(id=gateway_subnet.id), self,
+            settings.scale_units,
         )
 
         key = settings.authorization_key

@@ -432,6 +432,22 @@ def asn_problem(asn: int) -> str | None:
 
 
 Asn = Annotated[Int, Field(ge=facts.ASN_MIN, le=facts.ASN_MAX), _rule("reserved_asn", asn_problem)]
+# fact: er-customerasn-int32
+CustomerAsn = Annotated[Int, Field(ge=facts.ASN_MIN, le=facts.CUSTOMER_ASN_MAX), _rule("reserved_asn", asn_problem)]
+
+
+def vpn_asn_problem(asn: int) -> str | None:
+    """An on-premises VPN device may not use an ASN Azure VPN gateways reserve."""
+    if asn in facts.VPN_GATEWAY_RESERVED_ASNS:
+        return (
+            f"AS {asn} is reserved for Azure VPN gateways (Microsoft's 12076, 8074, 8075; Azure's 65515-65520; "
+            "23456, 64496-64511 and 65535-65551); use your own ASN, e.g. in 64512-65514 or 65521-65534"
+        )
+    return None
+
+
+# fact: vpn-reserved-asns
+VpnAsn = Annotated[Int, Field(ge=facts.ASN_MIN, le=facts.ASN_MAX), _rule("vpn_reserved_asn", vpn_asn_problem)]
 
 
 def peer_prefix_problem(value: str, length: int) -> str | None:
@@ -538,8 +554,8 @@ class MicrosoftPeeringSettings(PrivatePeeringSettings):
     advertised_public_prefixes: Annotated[
         list[PublicPrefix], Field(min_length=1), _rule("ipv4_prefix_needed", _needs_ipv4_prefix)]
     """Public prefixes you own and announce to Microsoft, at least one IPv4; IPv6 ones need the `ipv6` block."""
-    customer_asn: Optional[Asn] = None
-    """The ASN the prefixes originate from, when it is not `peerAsn`."""
+    customer_asn: Optional[CustomerAsn] = None
+    """The ASN the prefixes originate from, when it is not `peerAsn` (1-2147483647: a 32-bit signed integer in Azure's API)."""
     routing_registry_name: RoutingRegistry
     """Routing registry where the prefixes and ASN are registered."""
     # fact: rf-required-after-2017-08-01, rf-one-rule-allow
@@ -949,8 +965,8 @@ class VirtualNetworkSettings(_Model):
 class BgpPeerSettings(_Model):
     """BGP on the tunnel: the on-premises device's ASN and BGP peering address."""
 
-    asn: Asn
-    """The on-premises device's ASN (not a reserved one)."""
+    asn: VpnAsn
+    """The on-premises device's ASN: not one Azure VPN gateways reserve (23456, 64496-64511, 65515-65520, 65535-65551, Microsoft's)."""
     peering_address: Ipv4Address
     """The on-premises BGP peering address (not the VPN device's own address)."""
 
@@ -966,6 +982,16 @@ class OnPremisesSettings(_Model):
     """On-premises prefixes sent through the tunnel; more specific than those announced over ExpressRoute."""
     bgp: Optional[BgpPeerSettings] = None
     """BGP over the tunnel: `asn` and `peeringAddress` of the device."""
+
+    # fact: vpn-bgp-peer-not-public-ip
+    # fact: vwan-ipsec-er-bgp-addr
+    @_cross_rule("vpn_device_ip", "bgp")
+    def _bgp_address_is_not_the_device(self):
+        """The BGP peer address is not the address the tunnel ends on (both modes)."""
+        if self.bgp is not None and self.bgp.peering_address == self.vpn_device_ip:
+            yield ("bgp", "peering_address"), "bgp_address_is_device", (
+                "must differ from vpnDeviceIp: Azure requires the on-premises BGP peer address to be another "
+                "address than the VPN device's (e.g. a loopback of the device)")
 
 
 class VirtualHubSettings(_Model):
@@ -1083,6 +1109,18 @@ class _VpnRules(_Model):
             if any(ipaddress.IPv4Network(prefix).overlaps(s) for s in space):
                 yield ("on_premises", "address_prefixes", i), "prefix_in_azure", f"{prefix} overlaps {where}"
 
+    @_cross_rule("on_premises")
+    def _virtual_wan_bgp_address_not_apipa(self):
+        """Over ExpressRoute, a Virtual WAN VPN site's BGP address "can't be an APIPA
+        (169.254.x.x) address"."""
+        # fact: vwan-ipsec-er-bgp-addr
+        bgp = self.on_premises.bgp
+        if (self.vpn_mode() == "virtualWan" and bgp is not None
+                and ipaddress.IPv4Address(bgp.peering_address) in ipaddress.IPv4Network(facts.APIPA_RANGE)):
+            yield ("on_premises", "bgp", "peering_address"), "vwan_bgp_apipa", (
+                "must not be an APIPA address (169.254.0.0/16): a Virtual WAN VPN site over ExpressRoute "
+                "needs a BGP address from your own range")
+
     @_cross_rule("advertised_over_express_route", "on_premises")
     def _tunnel_prefixes_more_specific(self):
         """Azure prefers the longest prefix, and ExpressRoute over VPN for equal ones: a
@@ -1127,7 +1165,11 @@ class VpnSettings(_VpnRules):
     """`mode: virtualNetwork` only, required there: `name`, `addressSpace`, `gatewaySubnetPrefix` (/27 or larger)."""
     virtual_wan: Optional[VirtualWanSettings] = None
     """`mode: virtualWan` only, required there: `name` or `id`, and `hub` (`name`, `addressPrefix`, scale units)."""
-    express_route_gateway_sku: Optional[ExpressRouteGatewaySku] = None
+    # fact: ergwscale-no-ipsec-over-er
+    express_route_gateway_sku: Optional[Annotated[ExpressRouteGatewaySku, _rule("ergwscale_no_ipsec", lambda sku: (
+        "ErGwScale does not carry IPsec over ExpressRoute (Microsoft: \"IPsec traffic over ExpressRoute isn't "
+        "currently supported\" on the scalable gateway); use ErGw1AZ, ErGw2AZ or ErGw3AZ"
+        if sku == facts.SCALABLE_EXPRESS_ROUTE_GATEWAY_SKU else None))]] = None
     """`mode: virtualNetwork` only, required there: SKU of the ExpressRoute gateway next to the VPN gateway."""
     vpn_gateway_sku: Optional[VpnGatewaySku] = None
     """`mode: virtualNetwork` only, required there: SKU of the VPN gateway."""
@@ -1530,6 +1572,22 @@ VirtualWanVpnInputs = _vpn_component(
 )
 
 
+class ScaleUnits(_Model):
+    """Scale units of a scalable ExpressRoute gateway (ErGwScale); 1 Gbps each."""
+
+    # fact: ergwscale-range-1-40
+    min: Annotated[Int, Field(ge=facts.ERGW_SCALE_UNITS[0], le=facts.ERGW_SCALE_UNITS[1])]
+    """Minimum scale units, 1-40 (2 or more to autoscale)."""
+    max: Annotated[Int, Field(ge=facts.ERGW_SCALE_UNITS[0], le=facts.ERGW_SCALE_UNITS[1])]
+    """Maximum scale units, 1-40, not below `min`."""
+
+    @_cross_rule("min", "max")
+    def _min_not_above_max(self):
+        # fact: ergwscale-max1-min1
+        if self.min > self.max:
+            yield ("min",), "scale_units_order", f"must not exceed max ({self.max})"
+
+
 class CircuitVnetConnectionInputs(_Model):
     """Arguments of ``CircuitVnetConnection``: a virtual network with an ExpressRoute
     gateway, connected to an existing circuit.
@@ -1552,6 +1610,17 @@ class CircuitVnetConnectionInputs(_Model):
     """SKU of the ExpressRoute gateway."""
     routing_weight: Annotated[Int, Field(ge=0, le=32000)] = 0
     """Routing weight of the connection, 0-32000."""
+    scale_units: Optional[ScaleUnits] = None
+    """With `ErGwScale` only, and required there: the gateway's minimum and maximum scale units (1-40; equal for a fixed size)."""
+
+    @_cross_rule("express_route_gateway_sku", "scale_units")
+    def _scale_units_with_the_scalable_sku(self):
+        scalable = self.express_route_gateway_sku == facts.SCALABLE_EXPRESS_ROUTE_GATEWAY_SKU
+        if scalable and self.scale_units is None:
+            yield ("scale_units",), "scale_units_required", (
+                "required with ErGwScale: {min, max} scale units (1-40), e.g. {min: 2, max: 10}")
+        elif not scalable and self.scale_units is not None:
+            yield ("scale_units",), "scale_units_not_allowed", "only with express_route_gateway_sku ErGwScale"
 
 
 def _plain_values(value: Any) -> Any:

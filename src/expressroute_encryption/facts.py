@@ -86,6 +86,25 @@ RESERVED_ASNS = frozenset({*MICROSOFT_ASNS, *AZURE_PRIVATE_ASNS, AS_TRANS, *RFC7
 # A VPN gateway next to an ExpressRoute gateway keeps Azure's default ASN.
 AZURE_VPN_GATEWAY_ASN = 65515
 
+# fact: vpn-reserved-asns
+# ASNs an on-premises VPN device may not use towards an Azure VPN gateway: Azure's own
+# (Microsoft's public ones and 65515-65520) and the ones IANA reserves, as Microsoft
+# lists them ("23456, 64496-64511, 65535-65551").
+VPN_GATEWAY_RESERVED_ASNS = frozenset({*RESERVED_ASNS, *range(64496, 64512), *range(65535, 65552)})
+
+# fact: er-customerasn-int32
+# Microsoft peering's customerASN is a 32-bit signed integer in the REST API.
+CUSTOMER_ASN_MAX = 2147483647
+
+# fact: ergwscale-range-1-40
+# A scalable ExpressRoute gateway (ErGwScale) scales between 1 and 40 units.
+ERGW_SCALE_UNITS = (1, 40)
+SCALABLE_EXPRESS_ROUTE_GATEWAY_SKU = "ErGwScale"
+
+# fact: vwan-ipsec-er-bgp-addr
+# A Virtual WAN VPN site's BGP address may not be APIPA (169.254.0.0/16) over ExpressRoute.
+APIPA_RANGE = "169.254.0.0/16"
+
 # fact: er-peering-subnets
 # One /30 (IPv4) or /126 (IPv6) per link: your router takes the first address,
 # Microsoft's the second.

@@ -111,9 +111,10 @@ def _private_tunnel_addresses(ip_configurations, bgp_settings) -> list[str]:
 
 
 def expressroute_gateway(name: str, rg, sku: str, subnet: network.SubResourceArgs,
-                         parent: pulumi.Resource) -> network.VirtualNetworkGateway:
+                         parent: pulumi.Resource, scale_units=None) -> network.VirtualNetworkGateway:
     """An ExpressRoute virtual network gateway in the GatewaySubnet, with its own
-    zone-redundant public IP (AZ SKUs require one)."""
+    zone-redundant public IP (AZ SKUs require one). A scalable gateway (ErGwScale) gets
+    its minimum and maximum scale units (``scale_units``)."""
     ip = _zone_redundant_ip(f"{name}-ergw-ip", rg, parent)
     return network.VirtualNetworkGateway(
         f"{name}-ergw",
@@ -126,6 +127,9 @@ def expressroute_gateway(name: str, rg, sku: str, subnet: network.SubResourceArg
             public_ip_address=network.SubResourceArgs(id=ip.id),
             private_ip_allocation_method="Dynamic",
         )],
+        auto_scale_configuration=network.VirtualNetworkGatewayAutoScaleConfigurationArgs(
+            bounds=network.VirtualNetworkGatewayAutoScaleBoundsArgs(min=scale_units.min, max=scale_units.max),
+        ) if scale_units is not None else None,
         opts=pulumi.ResourceOptions(parent=parent),
     )
 

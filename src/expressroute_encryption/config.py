@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import replace
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal, Optional
 
@@ -25,10 +26,14 @@ from pydantic import (
     BeforeValidator,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
 )
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from .alerts import ALERT_KEYS, ALERTS, EVALUATION_FREQUENCIES, WINDOW_SIZES, AlertRule
+from .alerts import minutes as alert_minutes
 
 NAMESPACE = "expressroute-encryption"
 
@@ -911,6 +916,144 @@ class CircuitConnectionSettings(_Model):
 
 
 # ---------------------------------------------------------------------------
+# Operations: tags, alerts, the vault's audit log
+
+
+def tag_name_problem(name: str) -> str | None:
+    """Azure tag names: up to 512 characters, none of < > % & \\ ? /."""
+    if not name or len(name) > 512 or any(c in name for c in "<>%&\\?/"):
+        return "must be 1-512 characters without < > % & \\ ? / (Azure tag names)"
+    return None
+
+
+# Azure allows 50 tags per resource; the stack sets none of its own, so all 50 are the user's.
+MAX_TAGS = 50
+
+
+
+def _check_tag_names(tags: dict[str, str]) -> dict[str, str]:
+    _raise_rules("tags", [
+        _rule_error((name,), "tag_name", problem) for name in tags if (problem := tag_name_problem(name))
+    ])
+    return tags
+
+
+# Tag values are strings of up to 256 characters (quote numbers in YAML: "1234").
+Tags = Annotated[dict[str, Annotated[str, Field(max_length=256)]], Field(max_length=MAX_TAGS),
+                 AfterValidator(_check_tag_names)]
+
+# A pragmatic address check (RFC 5322 allows more, Azure Monitor e-mail receivers do not need it):
+# local part, '@', a domain of DNS labels with at least one dot.
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+def email_problem(address: str) -> str | None:
+    if not EMAIL_RE.match(address) or ".." in address or address.split("@")[0].startswith("."):
+        return "must be an e-mail address such as noc@example.com"
+    return None
+
+
+WORKSPACE_ID_RE = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.OperationalInsights/workspaces/[^/]+$",
+    re.IGNORECASE,
+)
+
+
+def workspace_id_problem(value: str) -> str | None:
+    if not WORKSPACE_ID_RE.match(value):
+        return (
+            "must be the ARM id of a Log Analytics workspace: /subscriptions/<id>/resourceGroups/<group>/"
+            "providers/Microsoft.OperationalInsights/workspaces/<name>"
+        )
+    return None
+
+
+def _not_a_bool_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "Input should be a number, not true/false")
+    return value
+
+
+class AlertOverride(_Model):
+    """A baseline alert with another threshold, severity, window or frequency."""
+
+    threshold: Optional[Annotated[float, BeforeValidator(_not_a_bool_number)]] = None
+    severity: Optional[Annotated[Int, Field(ge=0, le=4)]] = None
+    window_size: Optional[Literal[WINDOW_SIZES]] = None
+    evaluation_frequency: Optional[Literal[EVALUATION_FREQUENCIES]] = None
+
+
+# One optional override per alert of the catalogue (alerts.py), named as there.
+AlertOverrides = create_model(
+    "AlertOverrides",
+    __base__=_Model,
+    __doc__="Overrides of the baseline alerts, by alert key (see README, Monitoring).",
+    **{to_snake(key): (Optional[AlertOverride], None) for key in ALERT_KEYS},
+)
+
+
+class MonitoringSettings(_Model):
+    """Alerts on every link and circuit peering, and the vault's audit log.
+
+    With ``alertEmails`` the stack creates one action group and the baseline alerts
+    (alerts.py); the vault's audit log goes to ``logAnalyticsWorkspaceId``, or to a
+    workspace the stack creates."""
+
+    alert_emails: Optional[Annotated[list[Annotated[str, _rule("email", email_problem)]], Field(min_length=1)]] = None
+    log_analytics_workspace_id: Optional[Annotated[str, _rule("workspace_id", workspace_id_problem)]] = None
+    alerts: AlertOverrides = Field(default_factory=AlertOverrides)
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _unique_emails(cls, emails: Optional[list[str]]) -> Optional[list[str]]:
+        """Each address is one receiver of the action group; a second copy would mail twice."""
+        seen, errors = set(), []
+        for i, address in enumerate(emails or []):
+            if address.lower() in seen:
+                errors.append(_rule_error((i,), "duplicate_email", "is listed twice"))
+            seen.add(address.lower())
+        _raise_rules("alertEmails", errors)
+        return emails
+
+    @field_validator("alerts")
+    @classmethod
+    def _window_covers_frequency(cls, alerts: BaseModel) -> BaseModel:
+        """Azure Monitor evaluates a rule at most once per window: the window is at least
+        as long as the evaluation frequency."""
+        errors = []
+        for rule in ALERTS:
+            effective = _apply_override(rule, getattr(alerts, to_snake(rule.key)))
+            if alert_minutes(effective.frequency) > alert_minutes(effective.window):
+                errors.append(_rule_error(
+                    (rule.key, "evaluationFrequency"), "window_frequency",
+                    f"{effective.frequency} is longer than the window ({effective.window}); "
+                    "the window must be at least the evaluation frequency",
+                ))
+        _raise_rules("alerts", errors)
+        return alerts
+
+    def rules(self, target: str) -> tuple[AlertRule, ...]:
+        """The catalogue's alerts for a 'port' or a 'circuit', with this stack's overrides."""
+        return tuple(
+            _apply_override(rule, getattr(self.alerts, to_snake(rule.key)))
+            for rule in ALERTS if rule.target == target
+        )
+
+
+def _apply_override(rule: AlertRule, override: Optional[AlertOverride]) -> AlertRule:
+    if override is None:
+        return rule
+    changes = {
+        "threshold": override.threshold, "severity": override.severity,
+        "window": override.window_size, "frequency": override.evaluation_frequency,
+    }
+    return replace(rule, **{k: v for k, v in changes.items() if v is not None})
+
+
+# ---------------------------------------------------------------------------
 # The whole stack
 
 
@@ -923,6 +1066,14 @@ class StackConfig(_Model):
     ports: Annotated[list[PortSettings], Field(min_length=1)]
     macsec_keys: dict[str, PortKeys] = Field(default_factory=dict)
     vpn: Optional[VpnSettings] = None
+    tags: Tags = Field(default_factory=dict)
+    monitoring: Optional[MonitoringSettings] = None
+    locks: Optional[bool] = None
+
+    @property
+    def locks_enabled(self) -> bool:
+        """``locks`` when set, else on exactly when ``protect`` is on."""
+        return self.protect if self.locks is None else self.locks
 
     @field_validator("vpn")
     @classmethod

@@ -78,17 +78,21 @@ def require_both_links_enabled(args: ResourceValidationArgs, report_violation: R
 
 
 class _Index:
-    """Ports or circuits by lowercase ARM id, so that matching thousands of references stays linear;
-    references that cannot be matched by id (ids unknown during preview) fall back to a scan."""
+    """``points_at`` over many references at once: ports or circuits by lowercase ARM id, and those
+    without an id yet by type and name (then resource group), so that matching thousands of alerts stays
+    linear. A reference that is unknown during preview is followed through the referrer's dependencies."""
 
     def __init__(self, resources: Sequence[PolicyResource]) -> None:
         self.resources = resources
-        self.by_id = {}
+        self.by_id: dict[str, PolicyResource] = {}
+        self.by_name: dict[tuple[str, str], list[PolicyResource]] = {}
         for resource in resources:
             own_id = text(get(resource.props, "id"))
             if own_id:
                 self.by_id[own_id.lower()] = resource
-        self.without_id = [r for r in resources if not text(get(r.props, "id"))]
+            elif name := azure_name(resource.resource_type, resource.props):
+                self.by_name.setdefault((ARM_TYPES[resource.resource_type], name.lower()), []).append(resource)
+        self.arm_types = {arm_type for arm_type, _ in self.by_name}
 
     def find(self, reference, referrer: PolicyResource) -> PolicyResource | None:
         if reference is UNKNOWN:
@@ -96,8 +100,14 @@ class _Index:
         wanted = text(reference)
         if not wanted:
             return None
-        return self.by_id.get(wanted.lower()) or next(
-            (candidate for candidate in self.without_id if points_at(wanted, candidate)), None)
+        if found := self.by_id.get(wanted.lower()):
+            return found
+        for arm_type in self.arm_types:
+            name = arm_name(wanted, arm_type)
+            candidates = self.by_name.get((arm_type, name.lower())) if name else None
+            if candidates:
+                return next((c for c in candidates if points_at(wanted, c)), None)
+        return None
 
 
 def check_not_oversubscribed(args: StackValidationArgs, report_violation: ReportViolation) -> None:

@@ -48,6 +48,7 @@ def test_each_alert_watches_its_metric_per_link_or_peering(monitored, key, metri
                                                            aggregation, window, frequency, severity):
     owner = "port-a" if dimension == "Link" else "ckt-1"
     rule = alert(monitored, owner, key)
+    assert rule["criteria"]["odataType"] == "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"
     [criterion] = rule["criteria"]["allOf"]
     assert (criterion["metricName"], criterion["operator"], criterion["threshold"], criterion["timeAggregation"]) == \
         (metric, operator, threshold, aggregation)

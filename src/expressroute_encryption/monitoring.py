@@ -77,8 +77,8 @@ class ExpressRouteMonitoring(pulumi.ComponentResource):
       ``AllMetrics`` to Log Analytics.
     """
 
-    alerts: pulumi.Output[dict[str, dict[str, dict[str, Any]]]]
-    """Per port or circuit name: alert rule name -> {metric, dimension, condition, severity, enabled}."""
+    alert_names: dict[str, list[str]]
+    """Per port or circuit name: the names of its alert rules (plain data, known before deployment)."""
     action_group_id: pulumi.Output[Optional[str]]
     """ARM id of the action group (None without alert e-mails)."""
     workspace_id: pulumi.Output[str]
@@ -116,7 +116,7 @@ class ExpressRouteMonitoring(pulumi.ComponentResource):
             opts=child,
         )
 
-        summary: dict[str, dict[str, dict[str, Any]]] = {}
+        alert_names: dict[str, list[str]] = {}
         action_group_id: pulumi.Output[Optional[str]] = pulumi.Output.from_input(None)
         if settings.alert_emails:
             action_group = monitor.ActionGroup(
@@ -137,21 +137,16 @@ class ExpressRouteMonitoring(pulumi.ComponentResource):
             targets = [(p["name"], p["id"], p["stage"], settings.rules("port")) for p in args["ports"]]
             targets += [(c["name"], c["id"], c["port_stage"], settings.rules("circuit")) for c in args["circuits"]]
             for owner, owner_id, stage, rules in targets:
-                summary[owner] = {}
                 for rule in rules:
-                    enabled = stage == "active"
-                    self._alert(owner, owner_id, rule, enabled, rg, action_group.id)
-                    summary[owner][alert_name(owner, rule)] = {
-                        "metric": rule.metric, "dimension": rule.dimension, "condition": rule.condition(),
-                        "severity": rule.severity, "enabled": enabled,
-                    }
+                    self._alert(owner, owner_id, rule, stage == "active", rg, action_group.id)
+                alert_names[owner] = [alert_name(owner, rule) for rule in rules]
 
-        self.alerts = pulumi.Output.from_input(summary)
+        # Names only, as plain data: an Output of a nested summary would cost an Output per leaf,
+        # thousands in a large estate. What each alert watches is in alerts.py and in Azure.
+        self.alert_names = alert_names
         self.action_group_id = action_group_id
         self.workspace_id = workspace_id
-        self.register_outputs({
-            "alerts": self.alerts, "action_group_id": self.action_group_id, "workspace_id": self.workspace_id,
-        })
+        self.register_outputs({"action_group_id": self.action_group_id, "workspace_id": self.workspace_id})
 
     def _alert(self, owner: str, owner_id: pulumi.Input[str], rule: AlertRule, enabled: bool,
                rg: pulumi.Input[str], action_group_id: pulumi.Input[str]) -> monitor.MetricAlert:
@@ -169,21 +164,23 @@ class ExpressRouteMonitoring(pulumi.ComponentResource):
             evaluation_frequency=rule.frequency,
             # Resolves by itself once the link or peering is back, so a runbook can wait for it.
             auto_mitigate=True,
-            criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
-                odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
-                all_of=[monitor.MetricCriteriaArgs(
-                    criterion_type="StaticThresholdCriterion",
-                    name=rule.key,
-                    metric_namespace=rule.namespace,
-                    metric_name=rule.metric,
-                    operator=rule.operator,
-                    threshold=rule.threshold,
-                    time_aggregation=rule.aggregation,
-                    # "*": every link (peering) is its own series, and the alert names it.
-                    dimensions=[monitor.MetricDimensionArgs(name=rule.dimension, operator="Include", values=["*"])],
-                )],
-            ),
-            actions=[monitor.MetricAlertActionArgs(action_group_id=action_group_id)],
+            # Criteria and actions in their ARM (wire) form: the SDK sends plain dicts as they are,
+            # which spares converting nested Args objects for each of the hundreds of alerts of a
+            # large estate (docs/performance.md).
+            criteria={
+                "odataType": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                "allOf": [{
+                    "criterionType": "StaticThresholdCriterion",
+                    "name": rule.key,
+                    "metricNamespace": rule.namespace,
+                    "metricName": rule.metric,
+                    "operator": rule.operator,
+                    "threshold": rule.threshold,
+                    "timeAggregation": rule.aggregation,
+                    "dimensions": [{"name": rule.dimension, "operator": "Include", "values": ["*"]}],
+                }],
+            },
+            actions=[{"actionGroupId": action_group_id}],
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -210,14 +207,13 @@ class ResourceLocks(pulumi.ComponentResource):
     peerings and authorizations, a vault's secrets and diagnostic settings) are covered
     too. Lifting a lock for a planned decommission: README, "Delete locks"."""
 
-    locks: pulumi.Output[dict[str, str]]
-    """Locked resource name -> ARM id of its lock."""
+    locked: list[str]
+    """Names of the locked resources (plain data)."""
 
     def __init__(self, name: str, args: ResourceLocksArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(type_token("ResourceLocks"), name, None, component_options("ResourceLocks", opts))
-        locks = {}
         for target in args["targets"]:
-            lock = authorization.ManagementLockByScope(
+            authorization.ManagementLockByScope(
                 f"{target['name']}-{target['kind']}-lock",
                 scope=target["id"],
                 lock_name=LOCK_NAME,
@@ -226,9 +222,8 @@ class ResourceLocks(pulumi.ComponentResource):
                        "Lift the lock only for a planned decommission (README, Delete locks)."),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            locks[target["name"]] = lock.id
-        self.locks = pulumi.Output.from_input(locks)
-        self.register_outputs({"locks": self.locks})
+        self.locked = [target["name"] for target in args["targets"]]
+        self.register_outputs({})
 
 
 def tag_resources(tags: Mapping[str, str]):

@@ -4,8 +4,9 @@ circuits that run on those ports and, optionally, IPsec over a circuit's private
 The story of the stack: read and check the config, compare each port's links with the
 last deployment (a live port never has both links changed at once), and only then
 create the resource group, the vault and its identity, each port with MACsec on both
-links and its circuits, the VPN, and export what the operator needs. Nothing is
-registered when the config or the change is refused.
+links and its circuits, the VPN, the alerts, audit log and delete locks that let it be
+operated, and export what the operator needs. Every resource that takes tags gets the
+stack's ``tags``. Nothing is registered when the config or the change is refused.
 """
 
 import pulumi
@@ -37,11 +38,14 @@ from expressroute_encryption import (  # noqa: E402
     PrivatePeeringVpn,
     VirtualWanVpn,
 )
+from expressroute_encryption.monitoring import ExpressRouteMonitoring, ResourceLocks, tag_resources  # noqa: E402
 
 
 def build(adopting: frozenset[str] = frozenset()) -> None:
     """Create what the config describes (importing the ports in ``adopting`` and what
     has an importId), and export what the operator needs."""
+    if config.tags:
+        pulumi.runtime.register_stack_transformation(tag_resources(config.tags))
     protect = pulumi.ResourceOptions(protect=config.protect)
     # The group of adopted resources exists: adopt it too, wherever Azure put it.
     group_id = resource_group_import_id(config)
@@ -106,6 +110,26 @@ def build(adopting: frozenset[str] = frozenset()) -> None:
             vpn = PrivatePeeringVpn("vpn", {
                 **vpn_args, "express_route_circuit_id": circuit.private_peering_ready_circuit_id,
             })
+
+    if config.monitoring:
+        ExpressRouteMonitoring("operations", {
+            "resource_group_name": group.name,
+            "vault_id": vault.vault_id,
+            "workspace_name": f"log-{config.key_vault.name}",
+            "ports": [{"name": port.name, "id": ports[port.name].port_id, "stage": port.stage}
+                      for port in config.ports],
+            "circuits": [{"name": circuit.name, "id": circuits[circuit.name].circuit_id, "port_stage": port.stage}
+                         for port in config.ports for circuit in port.circuits],
+            **config.monitoring.model_dump(exclude_none=True),
+            "protect": config.protect,
+        })
+    if config.locks_enabled:
+        # CanNotDelete: a portal or CLI delete fails too. Lifting one: README, "Delete locks".
+        ResourceLocks("locks", {"targets": [
+            {"kind": "vault", "name": config.key_vault.name, "id": vault.vault_id},
+            *({"kind": "port", "name": n, "id": p.port_id} for n, p in ports.items()),
+            *({"kind": "circuit", "name": n, "id": c.circuit_id} for n, c in circuits.items()),
+        ]})
 
     pulumi.export("resourceGroupName", group.name)
     pulumi.export("keyVaultName", vault.vault_name)

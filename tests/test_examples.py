@@ -142,7 +142,10 @@ def test_encrypted_port_from_code_previews_offline(consumer, tmp_path):
     export = tmp_path / "export.json"
     report = run_preview("dev", PORT_EXAMPLE, export=str(export))
     assert report.errors == [] and report.exit_code == 0
-    assert report.violations == []
+    # The example creates no alerts or audit log: only the advisory monitoring policies speak.
+    assert sorted((v.policy, v.level) for v in report.violations) == [
+        ("expressroute-port-monitored", "advisory"), ("expressroute-port-monitored", "advisory"),
+        ("keyvault-audit-logs", "advisory")]
     assert sys.modules["expressroute_encryption"].__file__.startswith(str(consumer))
     assert report.resource_types == {
         "azure-native:resources:ResourceGroup": 1,

@@ -40,6 +40,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Literal, Optional, get_args, get_origin
+from dataclasses import replace
 
 from pydantic import (
     AfterValidator,
@@ -53,11 +54,13 @@ from pydantic import (
     create_model,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from . import facts
 from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS  # noqa: F401  (offline/stack_file.py imports them from here)
+from .alerts import ALERT_KEYS, ALERTS, EVALUATION_FREQUENCIES, WINDOW_SIZES, AlertRule
+from .alerts import minutes as alert_minutes
 
 NAMESPACE = "expressroute-encryption"
 
@@ -1223,6 +1226,136 @@ class GatewayVirtualNetworkSettings(VirtualNetworkSettings):
 
 
 # ---------------------------------------------------------------------------
+# Operations: tags, alerts, the vault's audit log
+
+
+def tag_name_problem(name: str) -> str | None:
+    """Azure tag names: up to 512 characters, none of < > % & \\ ? /."""
+    if not name or len(name) > 512 or any(c in name for c in "<>%&\\?/"):
+        return "must be 1-512 characters without < > % & \\ ? / (Azure tag names)"
+    return None
+
+
+# Azure allows 50 tags per resource; the stack sets none of its own, so all 50 are the user's.
+MAX_TAGS = 50
+
+
+
+# Tag values are strings of up to 256 characters (quote numbers in YAML: "1234").
+Tags = Annotated[dict[str, Annotated[str, Field(max_length=256)]], Field(max_length=MAX_TAGS)]
+
+# A pragmatic address check (RFC 5322 allows more, Azure Monitor e-mail receivers do not need it):
+# local part, '@', a domain of DNS labels with at least one dot.
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+def email_problem(address: str) -> str | None:
+    if not EMAIL_RE.match(address) or ".." in address or address.split("@")[0].startswith("."):
+        return "must be an e-mail address such as noc@example.com"
+    return None
+
+
+WORKSPACE_ID_RE = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.OperationalInsights/workspaces/[^/]+$",
+    re.IGNORECASE,
+)
+
+
+def workspace_id_problem(value: str) -> str | None:
+    if not WORKSPACE_ID_RE.match(value):
+        return (
+            "must be the ARM id of a Log Analytics workspace: /subscriptions/<id>/resourceGroups/<group>/"
+            "providers/Microsoft.OperationalInsights/workspaces/<name>"
+        )
+    return None
+
+
+def _not_a_bool_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "Input should be a number, not true/false")
+    return value
+
+
+class AlertOverride(_Model):
+    """A baseline alert with another threshold, severity, window or frequency."""
+
+    threshold: Optional[Annotated[float, BeforeValidator(_not_a_bool_number)]] = None
+    """The metric value the alert compares with (see the catalogue for each alert's operator)."""
+    severity: Optional[Annotated[Int, Field(ge=0, le=4)]] = None
+    """Alert severity, 0 (critical) to 4 (verbose)."""
+    window_size: Optional[Literal[WINDOW_SIZES]] = None
+    """Period the metric is aggregated over (ISO 8601 duration)."""
+    evaluation_frequency: Optional[Literal[EVALUATION_FREQUENCIES]] = None
+    """How often the rule is evaluated; not longer than `windowSize`."""
+
+
+# One optional override per alert of the catalogue (alerts.py), named as there.
+AlertOverrides = create_model(
+    "AlertOverrides",
+    __base__=_Model,
+    __doc__="Overrides of the baseline alerts, by alert key (see README, Monitoring).",
+    **{to_snake(key): (Optional[AlertOverride], Field(None, description=(
+        f"Override of the baseline alert `{key}` (`threshold`, `severity`, `windowSize`, `evaluationFrequency`).")))
+       for key in ALERT_KEYS},
+)
+
+
+class MonitoringSettings(_Model):
+    """Alerts on every link and circuit peering, and the vault's audit log.
+
+    With ``alertEmails`` the stack creates one action group and the baseline alerts
+    (alerts.py); the vault's audit log goes to ``logAnalyticsWorkspaceId``, or to a
+    workspace the stack creates."""
+
+    alert_emails: Optional[Annotated[list[Annotated[str, _rule("email", email_problem)]], Field(min_length=1)]] = None
+    """E-mail addresses of the action group: with them, the stack creates the baseline alerts on every link and peering."""
+    log_analytics_workspace_id: Optional[Annotated[str, _rule("workspace_id", workspace_id_problem)]] = None
+    """ARM id of an existing Log Analytics workspace for the vault's audit log; the stack creates one when absent."""
+    alerts: AlertOverrides = Field(default_factory=AlertOverrides)
+    """Overrides of the baseline alerts' threshold, severity, window or frequency, by alert key."""
+
+    @_cross_rule("alert_emails")
+    def _unique_emails(self):
+        """Each address is one receiver of the action group; a second copy would mail twice."""
+        seen = set()
+        for i, address in enumerate(self.alert_emails or []):
+            if address.lower() in seen:
+                yield ("alert_emails", i), "duplicate_email", "is listed twice"
+            seen.add(address.lower())
+
+    @_cross_rule("alerts")
+    def _window_covers_frequency(self):
+        """Azure Monitor evaluates a rule at most once per window: the window is at least
+        as long as the evaluation frequency."""
+        for rule in ALERTS:
+            effective = _apply_override(rule, getattr(self.alerts, to_snake(rule.key)))
+            if alert_minutes(effective.frequency) > alert_minutes(effective.window):
+                yield ("alerts", to_snake(rule.key), "evaluation_frequency"), "window_frequency", (
+                    f"{effective.frequency} is longer than the window ({effective.window}); "
+                    "the window must be at least the evaluation frequency")
+
+    def rules(self, target: str) -> tuple[AlertRule, ...]:
+        """The catalogue's alerts for a 'port' or a 'circuit', with this stack's overrides."""
+        return tuple(
+            _apply_override(rule, getattr(self.alerts, to_snake(rule.key)))
+            for rule in ALERTS if rule.target == target
+        )
+
+
+def _apply_override(rule: AlertRule, override: Optional[AlertOverride]) -> AlertRule:
+    if override is None:
+        return rule
+    changes = {
+        "threshold": override.threshold, "severity": override.severity,
+        "window": override.window_size, "frequency": override.evaluation_frequency,
+    }
+    return replace(rule, **{k: v for k, v in changes.items() if v is not None})
+
+
+# ---------------------------------------------------------------------------
 # The whole stack
 
 
@@ -1267,6 +1400,23 @@ class StackConfig(_Model):
     """IPsec over a circuit's private peering, see the VPN section."""
     decommission: list[DecommissionEntry] = Field(default_factory=list)
     """Live ports (`- port: <name>`) and circuits with peerings (`- circuit: <name>`) the next deployment may delete; removing one without an entry is refused."""
+    tags: Tags = Field(default_factory=dict)
+    """Tags for every resource that takes tags (resource group, vault, identity, ports, circuits, gateways, alerts); at most 50, values up to 256 characters."""
+    monitoring: Optional[MonitoringSettings] = None
+    """Alerts and the vault's audit log (keys as below): see "Monitoring, audit logs and locks"."""
+    locks: Optional[bool] = None
+    """`CanNotDelete` management locks on the vault, each port and each circuit; default: on when `protect` is on."""
+
+    @property
+    def locks_enabled(self) -> bool:
+        """``locks`` when set, else on exactly when ``protect`` is on."""
+        return self.protect if self.locks is None else self.locks
+
+    @_cross_rule("tags")
+    def _tag_names(self):
+        for name in self.tags:
+            if problem := tag_name_problem(name):
+                yield ("tags", name), "tag_name", problem
 
     @_cross_rule("ports*", "resource_group_name")
     def _imports_in_the_resource_group(self):

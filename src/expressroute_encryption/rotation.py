@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from .alerts import LINK_DOWN_ALERT, alert_name
 from .config import StackConfig, format_loc
 from .facts import LINKS
 from .link_state import (
@@ -432,7 +433,18 @@ def _runbook(stack: str, port: str, change: LinkChange, live: bool, byo: bool) -
             f"load the new key on your router's {link} (bring-your-own: you hold it)",
             f"run `pulumi up` for stack {stack}; only {link} of {port} changes",
         )
-    return [f"  runbook for {link}:"] + [f"    {n}. {step}" for n, step in enumerate(steps, start=1)]
+    lines = [f"  runbook for {link}:"] + [f"    {n}. {step}" for n, step in enumerate(steps, start=1)]
+    # The baseline alert that shows the changed link down, and how long it must stay quiet
+    # (one evaluation window) before the link counts as stable: after step 4 and step 6.
+    alert, window = alert_name(port, LINK_DOWN_ALERT), LINK_DOWN_ALERT.window
+    lines.insert(5, (
+        f"       watch alert {alert} (LineProtocol, dimension Link: {link}); it fires while {link} is down "
+        f"and resolves by itself once the line protocol is up" + ("" if live else
+        " (its alerts stay disabled until the port is active: watch the LineProtocol metric in Azure Monitor)")))
+    lines.append(
+        f"       wait until {alert} has stayed resolved for {link} for at least {window} (one alert window; "
+        f"longer if you set monitoring.alerts.lineProtocol.windowSize) before touching {other}")
+    return lines
 
 
 def _runbook_both_links(stack: str, port: str, changes: list[LinkChange], live: bool, byo: bool) -> list[str]:

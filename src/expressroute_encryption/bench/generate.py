@@ -4,10 +4,14 @@ Everything here is deterministic, valid under ``components/config.py`` (except t
 deliberately invalid stack) and compliant with the policy pack, so the benchmark
 measures the normal path, not error handling.
 
-An estate of P ports registers 50 resources per port (the port component, 4 random
-keys, 4 Key Vault secrets, the port, and per circuit its component, the circuit and two
-peerings) plus 15 shared ones (the resource group, the vault, its identity and their
-component, and 11 for the VPN), so 20 ports give 1,015 resources and 100 ports 5,015.
+An estate of P ports registers 89 resources per port: 50 for the port itself (the port
+component, 4 random keys, 4 Key Vault secrets, the port, and per circuit its component,
+the circuit and two peerings), 11 delete locks (the port's and its 10 circuits') and 28
+alerts (8 on the port's links, 2 per circuit on its peerings). Shared: 21 (the resource
+group, the vault, its identity and their component, 11 for the VPN, the locks component
+and the vault's lock, and the monitoring component, its action group, Log Analytics
+workspace and the vault's diagnostic setting). 20 ports give 1,801 resources and 56 ports
+5,005. Without monitoring a port has 61 and the shared part 17.
 """
 
 from __future__ import annotations
@@ -22,17 +26,20 @@ NAMESPACE = "expressroute-encryption"
 # The project the benchmark measures: the one it is run from (`make bench` runs it at the root).
 PROJECT_DIR = Path.cwd()
 # What a project directory needs for the offline preview (as tests/test_offline_preview.py's project_copy).
-PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "offline", "policy")
+PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "policy")
 
 
-RESOURCES_PER_PORT = 50  # with 10 circuits per port
-SHARED_RESOURCES = 15  # with the VPN
+RESOURCES_PER_PORT = 89  # with 10 circuits per port, monitoring and locks
+SHARED_RESOURCES = 21  # with the VPN, monitoring and locks
 
 
-def estate_config(ports: int = 20, circuits_per_port: int = 10, vpn: bool = True) -> dict[str, Any]:
+def estate_config(ports: int = 20, circuits_per_port: int = 10, vpn: bool = True,
+                  monitoring: bool = True) -> dict[str, Any]:
     """The ``config:`` of a global estate: ``ports`` 100 Gbps Direct ports, each with
-    ``circuits_per_port`` 10 Gbps circuits carrying private and Microsoft peering, and an
-    IPsec VPN over the first circuit's private peering."""
+    ``circuits_per_port`` 10 Gbps circuits carrying private and Microsoft peering, an
+    IPsec VPN over the first circuit's private peering and, with ``monitoring``, tags and
+    the baseline alerts on every link and peering (delete locks are on either way:
+    ``protect`` is)."""
     if not 1 <= ports <= 250 or not 1 <= circuits_per_port <= 20:
         raise ValueError("1-250 ports and 1-20 circuits per port (10 Gbps circuits on a 100 Gbps port, 2x oversubscription)")
     port_list = []
@@ -76,6 +83,9 @@ def estate_config(ports: int = 20, circuits_per_port: int = 10, vpn: bool = True
         f"{NAMESPACE}:keyVault": {"name": "kv-ermacsec-bench", "allowedIpRanges": ["198.51.100.0/26"]},
         f"{NAMESPACE}:ports": port_list,
     }
+    if monitoring:
+        config[f"{NAMESPACE}:tags"] = {"costCenter": "4711", "owner": "network-engineering"}
+        config[f"{NAMESPACE}:monitoring"] = {"alertEmails": ["noc@example.com"]}
     if vpn:
         config[f"{NAMESPACE}:vpn"] = {
             "circuit": port_list[0]["circuits"][0]["name"],

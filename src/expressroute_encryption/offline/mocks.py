@@ -457,6 +457,86 @@ def vpn_connection(args, known):
                  "connectionStatus": "Unknown", "azureApiVersion": "2024-05-01"}
 
 
+# Azure Monitor and Log Analytics: alerts, the action group, the vault's audit log.
+
+
+def action_group(args, known):
+    name = _autoname(args, "actionGroupName")
+    rid = arm_id(args.inputs["resourceGroupName"], "microsoft.insights", "actionGroups", name)
+    receivers = [{**r, "status": "Enabled"} for r in args.inputs.get("emailReceivers") or []]
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": args.inputs.get("location", "Global"),
+        "type": "Microsoft.Insights/ActionGroups",
+        "emailReceivers": receivers,
+        "azureApiVersion": "2024-10-01-preview",
+    }
+
+
+def metric_alert(args, known):
+    name = _autoname(args, "ruleName")
+    rid = arm_id(args.inputs["resourceGroupName"], "microsoft.insights", "metricAlerts", name)
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": "global",
+        "type": "Microsoft.Insights/metricAlerts",
+        "isMigrated": False,
+        "lastUpdatedTime": "2026-11-25T10:00:00.0000000Z",
+        "azureApiVersion": "2018-03-01",
+    }
+
+
+def workspace(args, known):
+    name = _autoname(args, "workspaceName")
+    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.OperationalInsights", "workspaces", name)
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "location": _location(args.inputs),
+        "type": "Microsoft.OperationalInsights/workspaces",
+        "customerId": fake_uuid("workspace", rid),
+        "sku": {**(args.inputs.get("sku") or {}), "lastSkuUpdate": "2026-11-25T10:00:00.0000000Z"},
+        "features": {"enableLogAccessUsingOnlyResourcePermissions": True, "legacy": 0, "searchVersion": 1},
+        "workspaceCapping": {"dailyQuotaGb": -1.0, "dataIngestionStatus": "RespectQuota", "quotaNextResetTime": ""},
+        "publicNetworkAccessForIngestion": "Enabled",
+        "publicNetworkAccessForQuery": "Enabled",
+        "createdDate": "2026-11-25T10:00:00.0000000Z",
+        "modifiedDate": "2026-11-25T10:00:00.0000000Z",
+        "provisioningState": "Succeeded",
+        "etag": f'"{fake_uuid(rid)}"',
+        "azureApiVersion": "2023-09-01",
+    }
+
+
+def diagnostic_setting(args, known):
+    """An extension resource: its id hangs off the resource it watches."""
+    name = _autoname(args, "name")
+    rid = f"{args.inputs['resourceUri']}/providers/microsoft.insights/diagnosticSettings/{name}"
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "type": "Microsoft.Insights/diagnosticSettings",
+        "logs": [{**log, "retentionPolicy": {"days": 0, "enabled": False}} for log in args.inputs.get("logs") or []],
+        "metrics": [{**m, "retentionPolicy": {"days": 0, "enabled": False}} for m in args.inputs.get("metrics") or []],
+        "azureApiVersion": "2021-05-01-preview",
+    }
+
+
+def management_lock(args, known):
+    """A lock is an extension resource too: <scope>/providers/Microsoft.Authorization/locks/<name>."""
+    name = _autoname(args, "lockName")
+    rid = f"{args.inputs['scope']}/providers/Microsoft.Authorization/locks/{name}"
+    return rid, {
+        **args.inputs,
+        "name": name,
+        "type": "Microsoft.Authorization/locks",
+        "owners": args.inputs.get("owners") or [],
+        "azureApiVersion": "2020-05-01",
+    }
+
+
 def random_password(args, known):
     length = int(args.inputs.get("length", 16))
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -505,6 +585,11 @@ HANDLERS: dict[str, Handler] = {
     "azure-native:network:VpnGateway": vpn_gateway,
     "azure-native:network:VpnSite": vpn_site,
     "azure-native:network:VpnConnection": vpn_connection,
+    "azure-native:monitor:ActionGroup": action_group,
+    "azure-native:monitor:MetricAlert": metric_alert,
+    "azure-native:monitor:DiagnosticSetting": diagnostic_setting,
+    "azure-native:operationalinsights:Workspace": workspace,
+    "azure-native:authorization:ManagementLockByScope": management_lock,
     "random:index/randomBytes:RandomBytes": random_bytes,
     "random:index/randomPassword:RandomPassword": random_password,
 }

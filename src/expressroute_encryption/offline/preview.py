@@ -115,6 +115,71 @@ def _vpn_lines(stack_outputs: dict[str, Any]) -> list[str]:
     ]
 
 
+def _monitoring_lines(run) -> list[str]:
+    """Per port (and its circuits): the alerts it has, enabled or not, and its delete lock;
+    then the vault's lock and where its audit log goes. Read from the registrations, so it
+    shows what the program created, not what the config asked for."""
+    from expressroute_encryption.alerts import ALERT_KEYS
+    from expressroute_encryption.policy.azure import CIRCUIT, DIAGNOSTIC_SETTING, METRIC_ALERT, PORT, VAULT
+
+    def azure_name(reg) -> str:
+        return reg.outputs.get("name") or reg.name
+
+    owners = {reg.id.lower(): reg for reg in run.resources if reg.type in (PORT, CIRCUIT, VAULT) and reg.id}
+    alerts: dict[str, list[tuple[str, bool]]] = {}
+    locks: dict[str, list[str]] = {}
+    audit: dict[str, list[str]] = {}
+    action_groups = []
+    for reg in run.resources:
+        if reg.type == METRIC_ALERT:
+            for scope in reg.inputs.get("scopes") or []:
+                alerts.setdefault(str(scope).lower(), []).append((reg.inputs.get("ruleName", reg.name),
+                                                                  reg.inputs.get("enabled") is not False))
+        elif reg.type == "azure-native:authorization:ManagementLockByScope":
+            locks.setdefault(str(reg.inputs.get("scope", "")).lower(), []).append(
+                f"{reg.inputs.get('lockName', reg.name)} ({reg.inputs.get('level')})")
+        elif reg.type == DIAGNOSTIC_SETTING:
+            categories = [log.get("category") for log in reg.inputs.get("logs") or [] if log.get("enabled")]
+            workspace = str(reg.inputs.get("workspaceId") or "?").rsplit("/", 1)[-1]
+            audit.setdefault(str(reg.inputs.get("resourceUri", "")).lower(), []).append(
+                f"{', '.join(categories) or 'no logs'} -> workspace {workspace}")
+        elif reg.type == "azure-native:monitor:ActionGroup":
+            receivers = len(reg.inputs.get("emailReceivers") or [])
+            action_groups.append(f"alerts mail action group {azure_name(reg)} ({receivers} e-mail receiver(s))")
+
+    def catalogue_order(alert: tuple[str, bool]) -> int:
+        key = alert[0].rsplit("-", 1)[-1]
+        return ALERT_KEYS.index(key) if key in ALERT_KEYS else len(ALERT_KEYS)
+
+    def describe(owner_id: str, indent: str) -> list[str]:
+        own = sorted(alerts.get(owner_id, []), key=catalogue_order)
+        on = [name for name, enabled in own if enabled]
+        off = [name for name, enabled in own if not enabled]
+        lines = [f"{indent}lock: {', '.join(locks.get(owner_id, [])) or 'none'}"]
+        if not own:
+            lines.append(f"{indent}alerts: none")
+        if on:
+            lines.append(f"{indent}alerts enabled: {', '.join(on)}")
+        if off:
+            lines.append(f"{indent}alerts disabled (links down on purpose until the port is active): {', '.join(off)}")
+        return lines
+
+    lines = []
+    ports = sorted((reg for reg in owners.values() if reg.type == PORT), key=azure_name)
+    for port in ports:
+        lines.append(f"port {azure_name(port)}:")
+        lines += describe(port.id.lower(), "  ")
+        for circuit in sorted((reg for reg in owners.values() if reg.type == CIRCUIT
+                               and str((reg.inputs.get("expressRoutePort") or {}).get("id", "")).lower() == port.id.lower()),
+                              key=azure_name):
+            lines.append(f"  circuit {azure_name(circuit)}:")
+            lines += describe(circuit.id.lower(), "    ")
+    for vault in sorted((reg for reg in owners.values() if reg.type == VAULT), key=azure_name):
+        lines.append(f"vault {azure_name(vault)}: lock: {', '.join(locks.get(vault.id.lower(), [])) or 'none'}; "
+                     f"audit log: {'; '.join(audit.get(vault.id.lower(), [])) or 'none (set monitoring)'}")
+    return lines + action_groups
+
+
 def policy_resources(run) -> list[dict[str, Any]]:
     """The registrations in the stack-export shape the policy checker reads, by URN: the
     order the program's tasks happen to register in varies from run to run, and the
@@ -503,6 +568,7 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         "Circuits": _circuit_lines(run.stack_outputs),
         "VPN": _vpn_lines(run.stack_outputs),
         "Adopted (imported, not created; Pulumi refuses an import whose inputs differ from Azure)": _import_lines(run),
+        "Monitoring": _monitoring_lines(run),
     }
     try:
         report.violations = evaluate(policy_resources(run), config)

@@ -17,6 +17,8 @@ LOCAL_NETWORK_GATEWAY = "azure-native:network:LocalNetworkGateway"
 GATEWAY_CONNECTION = "azure-native:network:VirtualNetworkGatewayConnection"
 VWAN_VPN_CONNECTION = "azure-native:network:VpnConnection"
 VPN_SITE = "azure-native:network:VpnSite"
+METRIC_ALERT = "azure-native:monitor:MetricAlert"
+DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 
 # Resource inputs carry the Azure name in a type-specific property; outputs carry it as `name`.
 NAME_INPUTS = {
@@ -32,6 +34,7 @@ NAME_INPUTS = {
 # The ARM resource type of each, as it appears in ARM ids: .../providers/Microsoft.Network/expressRoutePorts/<name>.
 ARM_TYPES = {
     PORT: "Microsoft.Network/expressRoutePorts",
+    CIRCUIT: "Microsoft.Network/expressRouteCircuits",
     VAULT: "Microsoft.KeyVault/vaults",
     VPN_GATEWAY: "Microsoft.Network/virtualNetworkGateways",
     LOCAL_NETWORK_GATEWAY: "Microsoft.Network/localNetworkGateways",

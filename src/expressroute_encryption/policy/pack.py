@@ -8,11 +8,11 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import expressroute, keyvault, protection, stack, vpn
+from . import expressroute, keyvault, operations, protection, stack, vpn
 
 PACK_NAME = "expressroute-encryption-policies"
 DESCRIPTION = ("MACsec on ExpressRoute Direct ports, the Key Vault holding the keys, circuits on encrypted "
-               "ports and IPsec over ExpressRoute private peering.")
+               "ports, IPsec over ExpressRoute private peering, and the alerts and audit log that operate them.")
 # Every policy sets its own level; this only applies to a policy that would not.
 DEFAULT_ENFORCEMENT_LEVEL = EnforcementLevel.ADVISORY
 
@@ -22,6 +22,7 @@ POLICIES: list[Policy] = [
     *stack.POLICIES,
     *vpn.POLICIES,
     *protection.POLICIES,
+    *operations.POLICIES,
 ]
 
 POLICY_NAMES = [policy.name for policy in POLICIES]

@@ -1,0 +1,245 @@
+"""Operating the estate: alerts on every link and peering, the vault's audit log, delete
+locks, and the stack's tags.
+
+- ``ExpressRouteMonitoring``: one action group mailing the operators, the baseline
+  metric alerts of ``alerts.py`` on each port and circuit, and the vault's diagnostic
+  settings sending its audit log (every read of a MACsec key) and metrics to a Log
+  Analytics workspace (an existing one, or one it creates).
+- ``ResourceLocks``: a ``CanNotDelete`` management lock on each resource it is given, so
+  a delete from the portal or the CLI fails too, not only one from Pulumi.
+- ``tag_resources``: a stack transformation putting the stack's tags on every resource
+  that takes tags.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional, TypedDict
+
+import pulumi
+from pulumi_azure_native import authorization, monitor, operationalinsights
+from typing_extensions import NotRequired
+
+from .alerts import VAULT_LOG_CATEGORY, VAULT_METRIC_CATEGORY, AlertRule, alert_name
+from .config import MonitoringSettings, validate_args
+from .tokens import component_options, type_token
+
+# Azure Monitor shows this in every notification's subject; 12 characters at most.
+ACTION_GROUP_SHORT_NAME = "ExpressRoute"
+# The audit log of the keys: kept as long as a deleted key is (the vault's maximum soft-delete retention).
+WORKSPACE_RETENTION_DAYS = 90
+LOCK_NAME = "do-not-delete"  # fact: lock-cannotdelete-semantics
+
+
+class MonitoredPort(TypedDict):
+    """A Direct port to watch: its name, ARM id and lifecycle stage."""
+
+    name: str
+    id: pulumi.Input[str]
+    stage: str
+    """Alerts are enabled only on an 'active' port: before that its links are down on purpose."""
+
+
+class MonitoredCircuit(TypedDict):
+    """A circuit to watch, and the stage of the port it runs on."""
+
+    name: str
+    id: pulumi.Input[str]
+    port_stage: str
+
+
+class ExpressRouteMonitoringArgs(TypedDict):
+    """Arguments of ExpressRouteMonitoring; the settings match the stack config's ``monitoring``."""
+
+    resource_group_name: pulumi.Input[str]
+    vault_id: pulumi.Input[str]
+    """The Key Vault whose audit log is kept."""
+    workspace_name: str
+    """Name of the Log Analytics workspace to create when no ``log_analytics_workspace_id`` is given."""
+    ports: list[MonitoredPort]
+    circuits: list[MonitoredCircuit]
+    alert_emails: NotRequired[list[str]]
+    log_analytics_workspace_id: NotRequired[str]
+    alerts: NotRequired[Mapping[str, Any]]
+    """Overrides of the baseline alerts, by alert key."""
+    protect: NotRequired[bool]
+    """Default true: Pulumi refuses to delete the workspace the stack creates (it holds the audit log)."""
+
+
+class ExpressRouteMonitoring(pulumi.ComponentResource):
+    """Baseline alerts on the ports and circuits, and the Key Vault's audit log.
+
+    Azure constraints and guidance encoded here:
+    - Alerts follow Azure Monitor Baseline Alerts, split by the metric's documented
+      dimension (``Link``, ``PeeringType``) so an alert names the link or peering.
+    - A port before ``active`` has its links down on purpose: its alerts, and those of
+      its circuits, exist but are disabled, and switch on when the port goes active.
+    - The vault's diagnostic setting sends the ``AuditEvent`` log (each secret read) and
+      ``AllMetrics`` to Log Analytics.
+    """
+
+    alert_names: dict[str, list[str]]
+    """Per port or circuit name: the names of its alert rules (plain data, known before deployment)."""
+    action_group_id: pulumi.Output[Optional[str]]
+    """ARM id of the action group (None without alert e-mails)."""
+    workspace_id: pulumi.Output[str]
+    """The Log Analytics workspace receiving the vault's audit log."""
+
+    def __init__(self, name: str, args: ExpressRouteMonitoringArgs,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        settings: MonitoringSettings = validate_args(
+            MonitoringSettings, {k: v for k, v in args.items() if k in MonitoringSettings.model_fields},
+            source=f"ExpressRouteMonitoring '{name}'",
+        )
+        super().__init__(type_token("ExpressRouteMonitoring"), name, None,
+                         component_options("ExpressRouteMonitoring", opts))
+        rg = args["resource_group_name"]
+        child = pulumi.ResourceOptions(parent=self)
+
+        if settings.log_analytics_workspace_id:
+            workspace_id = pulumi.Output.from_input(settings.log_analytics_workspace_id)
+        else:
+            workspace_id = operationalinsights.Workspace(
+                f"{name}-logs",
+                resource_group_name=rg,
+                workspace_name=args["workspace_name"],
+                sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
+                retention_in_days=WORKSPACE_RETENTION_DAYS,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.get("protect", True)),
+            ).id
+        monitor.DiagnosticSetting(
+            f"{name}-vault-audit",
+            name="macsec-key-audit",
+            resource_uri=args["vault_id"],
+            workspace_id=workspace_id,
+            logs=[monitor.DiagnosticsLogSettingsArgs(category=VAULT_LOG_CATEGORY, enabled=True)],
+            metrics=[monitor.DiagnosticsMetricSettingsArgs(category=VAULT_METRIC_CATEGORY, enabled=True)],
+            opts=child,
+        )
+
+        alert_names: dict[str, list[str]] = {}
+        action_group_id: pulumi.Output[Optional[str]] = pulumi.Output.from_input(None)
+        if settings.alert_emails:
+            action_group = monitor.ActionGroup(
+                f"{name}-operators",
+                resource_group_name=rg,
+                action_group_name=f"{name}-operators",
+                group_short_name=ACTION_GROUP_SHORT_NAME,
+                enabled=True,
+                location="Global",
+                email_receivers=[
+                    monitor.MicrosoftCommonEmailReceiverArgs(
+                        name=f"operator-{i}", email_address=address, use_common_alert_schema=True)
+                    for i, address in enumerate(settings.alert_emails, start=1)
+                ],
+                opts=child,
+            )
+            action_group_id = action_group.id
+            targets = [(p["name"], p["id"], p["stage"], settings.rules("port")) for p in args["ports"]]
+            targets += [(c["name"], c["id"], c["port_stage"], settings.rules("circuit")) for c in args["circuits"]]
+            for owner, owner_id, stage, rules in targets:
+                for rule in rules:
+                    self._alert(owner, owner_id, rule, stage == "active", rg, action_group.id)
+                alert_names[owner] = [alert_name(owner, rule) for rule in rules]
+
+        # Names only, as plain data: an Output of a nested summary would cost an Output per leaf,
+        # thousands in a large estate. What each alert watches is in alerts.py and in Azure.
+        self.alert_names = alert_names
+        self.action_group_id = action_group_id
+        self.workspace_id = workspace_id
+        self.register_outputs({"action_group_id": self.action_group_id, "workspace_id": self.workspace_id})
+
+    def _alert(self, owner: str, owner_id: pulumi.Input[str], rule: AlertRule, enabled: bool,
+               rg: pulumi.Input[str], action_group_id: pulumi.Input[str]) -> monitor.MetricAlert:
+        """One metric alert on one port or circuit, split by the rule's dimension."""
+        return monitor.MetricAlert(
+            alert_name(owner, rule),
+            resource_group_name=rg,
+            rule_name=alert_name(owner, rule),
+            description=f"{owner}: {rule.meaning} ({rule.condition()}; Azure Monitor Baseline Alerts)",
+            location="global",
+            scopes=[owner_id],
+            enabled=enabled,
+            severity=rule.severity,
+            window_size=rule.window,
+            evaluation_frequency=rule.frequency,
+            # Resolves by itself once the link or peering is back, so a runbook can wait for it.
+            auto_mitigate=True,
+            # Criteria and actions in their ARM (wire) form: the SDK sends plain dicts as they are,
+            # which spares converting nested Args objects for each of the hundreds of alerts of a
+            # large estate (docs/performance.md).
+            criteria={
+                "odataType": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                "allOf": [{
+                    "criterionType": "StaticThresholdCriterion",
+                    "name": rule.key,
+                    "metricNamespace": rule.namespace,
+                    "metricName": rule.metric,
+                    "operator": rule.operator,
+                    "threshold": rule.threshold,
+                    "timeAggregation": rule.aggregation,
+                    "dimensions": [{"name": rule.dimension, "operator": "Include", "values": ["*"]}],
+                }],
+            },
+            actions=[{"actionGroupId": action_group_id}],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+class LockTarget(TypedDict):
+    """A resource to lock: what it is, its name and ARM id."""
+
+    kind: str
+    """'vault', 'port' or 'circuit'."""
+    name: str
+    id: pulumi.Input[str]
+
+
+class ResourceLocksArgs(TypedDict):
+    targets: list[LockTarget]
+
+
+class ResourceLocks(pulumi.ComponentResource):
+    """A ``CanNotDelete`` management lock on each target.
+
+    Azure's lock semantics (fact: lock-cannotdelete-semantics, lock-extension-resources):
+    the resource can still be read and changed (MACsec updates, admin state), but nobody
+    can delete it, whatever their role, until the lock is removed; children (a circuit's
+    peerings and authorizations, a vault's secrets and diagnostic settings) are covered
+    too. Lifting a lock for a planned decommission: README, "Delete locks"."""
+
+    locked: list[str]
+    """Names of the locked resources (plain data)."""
+
+    def __init__(self, name: str, args: ResourceLocksArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(type_token("ResourceLocks"), name, None, component_options("ResourceLocks", opts))
+        for target in args["targets"]:
+            authorization.ManagementLockByScope(
+                f"{target['name']}-{target['kind']}-lock",
+                scope=target["id"],
+                lock_name=LOCK_NAME,
+                level="CanNotDelete",
+                notes=(f"ExpressRoute encryption stack: deleting this {target['kind']} drops encrypted links. "
+                       "Lift the lock only for a planned decommission (README, Delete locks)."),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.locked = [target["name"] for target in args["targets"]]
+        self.register_outputs({})
+
+
+def tag_resources(tags: Mapping[str, str]):
+    """A stack transformation that gives every resource taking tags the stack's ``tags``,
+    under the tags the resource sets itself (those win on a clash).
+
+    azure-native resources list every input they accept in their properties, ``tags``
+    included (None when unset), so "takes tags" needs no list of types."""
+    stack_tags = dict(tags)
+
+    def transformation(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
+        if not isinstance(args.resource, pulumi.CustomResource) or "tags" not in args.props:
+            return None
+        own = args.props["tags"]
+        merged = (pulumi.Output.from_input(own).apply(lambda t: {**stack_tags, **(t or {})})
+                  if isinstance(own, pulumi.Output) else {**stack_tags, **(own or {})})
+        return pulumi.ResourceTransformationResult({**args.props, "tags": merged}, args.opts)
+
+    return transformation

@@ -15,8 +15,10 @@ from expressroute_encryption.adoption import adopting_ports, adoption_problems
 from expressroute_encryption.config import ConfigError, load_stack_config, resource_group_import_id
 from expressroute_encryption.link_state import LINK_STATE_VERSION
 from expressroute_encryption.rotation import (
+    first_deployment_problems,
     first_deployment_warnings,
     key_fingerprints,
+    key_vault_state,
     read_last_deployment,
     rotation_problems,
     rotation_warnings,
@@ -134,6 +136,8 @@ def build(adopting: frozenset[str] = frozenset()) -> None:
     pulumi.export("resourceGroupName", group.name)
     pulumi.export("keyVaultName", vault.vault_name)
     pulumi.export("keyVaultUri", vault.vault_uri)
+    # Read back by the next deployment's guard: the vault settings Azure fixes once set.
+    pulumi.export("keyVault", key_vault_state(config))
     pulumi.export("identityId", vault.identity_id)
     pulumi.export("identityPrincipalId", vault.identity_principal_id)
     # The rotation guard's memory, read back by the next deployment (see link_state.py).
@@ -187,7 +191,11 @@ async def main() -> None:
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
     previous = await read_last_deployment()
-    if problems := rotation_problems(config, previous) + adoption_problems(config, previous):
+    problems = rotation_problems(config, previous) + adoption_problems(config, previous)
+    # A preview cannot always know the history (offline without PREVIOUS): it warns;
+    # the update itself refuses a new port created past `reserved`.
+    new_ports = first_deployment_problems(config, previous) if not pulumi.runtime.is_dry_run() else []
+    if problems := problems + new_ports:
         raise pulumi.RunError(str(ConfigError(problems, source="MACsec change refused")))
     for warning in first_deployment_warnings(config, previous) + rotation_warnings(config, previous):
         pulumi.log.warn(warning)

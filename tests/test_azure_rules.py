@@ -235,3 +235,84 @@ def test_customer_asn_is_a_32_bit_signed_integer():
     microsoft = {**copy.deepcopy(MICROSOFT), "customerAsn": 2147483648}
     problem = only_problem(with_circuits(circuit(microsoftPeering=microsoft)))
     assert problem == "ports[0].circuits[0].microsoftPeering.customerAsn: Input should be less than or equal to 2147483647"
+
+
+# --- a port is created without link settings
+
+
+def up(values, previous=None):
+    """The program as `pulumi up` runs it (not a preview)."""
+    return run_program(PROJECT_DIR, "expressroute-encryption", "test", cli_config(values), [],
+                       mocks=AzureMocks(previous_outputs=previous.stack_outputs if previous else None), dry_run=False)
+
+
+@pytest.mark.parametrize("stage", ["encrypted", "active"])
+def test_the_first_pulumi_up_refuses_a_new_port_past_reserved(stage):
+    import pulumi
+
+    with pytest.raises(pulumi.RunError) as info:
+        up(base_config(ports=[port(stage=stage)]))
+    message = str(info.value)
+    assert message.startswith("MACsec change refused: 1 problem; nothing was deployed:")
+    assert f"ports[0].stage: port 'port-a' is new and would be created at stage {stage}" in message
+    assert "stage: reserved first" in message and "importId" in message
+
+
+def test_the_first_pulumi_up_creates_a_reserved_port_without_link_settings():
+    run = up(base_config(ports=[port(stage="reserved")]))
+    assert "links" not in plain_inputs(one(run, "network:ExpressRoutePort"))
+
+
+def test_an_adopted_port_may_be_live_on_the_first_pulumi_up():
+    import_id = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-er-test/providers/"
+                 "Microsoft.Network/expressRoutePorts/port-a")
+    macsec = {"cipher": "GcmAes256", "link1": {"enabled": False}, "link2": {"enabled": False}}
+    run = up(base_config(ports=[port(stage="active", importId=import_id, macsec=macsec)]))
+    assert one(run, "network:ExpressRoutePort").import_id == import_id
+
+
+def test_a_preview_without_history_only_warns_about_a_live_new_port():
+    run = run_stack(base_config(ports=[port(stage="active")]))
+    assert one(run, "network:ExpressRoutePort")
+
+
+# --- vault settings Azure cannot change back
+
+
+def vault_with(**changes):
+    return base_config(keyVault={"name": "kv-er-test", "allowedIpRanges": ["198.51.100.0/24"], **changes})
+
+
+def test_purge_protection_cannot_be_turned_off_again():
+    import pulumi
+
+    first = run_stack(vault_with())
+    assert unwrap(first.stack_outputs["keyVault"]) == {"purgeProtection": True, "softDeleteRetentionDays": 90}
+    with pytest.raises(pulumi.RunError) as info:
+        run_stack(vault_with(purgeProtection=False), previous=first)
+    assert "keyVault.purgeProtection: was on in the last deployment and cannot be turned off" in str(info.value)
+
+
+def test_soft_delete_retention_is_fixed_once_the_vault_exists():
+    import pulumi
+
+    first = run_stack(vault_with(softDeleteRetentionDays=30))
+    with pytest.raises(pulumi.RunError) as info:
+        run_stack(vault_with(softDeleteRetentionDays=90), previous=first)
+    assert "keyVault.softDeleteRetentionDays: the vault was created with 30 days" in str(info.value)
+    assert "set it back to 30" in str(info.value)
+    # Unchanged settings, and purge protection turned on later, pass.
+    run_stack(vault_with(softDeleteRetentionDays=30), previous=first)
+    off = run_stack(vault_with(purgeProtection=False))
+    run_stack(vault_with(), previous=off)
+
+
+def test_the_rotation_plan_names_an_impossible_vault_change():
+    from expressroute_encryption.config import parse_stack_config
+    from expressroute_encryption.rotation import Previous, rotation_problems
+
+    first = run_stack(vault_with())
+    outputs = unwrap(first.stack_outputs)
+    previous = Previous(ports=outputs["ports"], circuits=outputs.get("circuits") or {}, key_vault=outputs["keyVault"])
+    problems = rotation_problems(parse_stack_config(vault_with(purgeProtection=False)), previous)
+    assert [p.split(":")[0] for p in problems] == ["keyVault.purgeProtection"]

@@ -19,6 +19,11 @@ from expressroute_encryption import DirectCircuit, EncryptedDirectPort, MacsecKe
 
 PORT = "er-direct-ams-3"
 CIRCUIT = "er-ckt-ams-platform"
+# The port's lifecycle, one deployment per step: "reserved" first (Azure ignores or
+# refuses link settings when it creates a port, and `pulumi up` refuses anything else on
+# a new stack), then "encrypted" once the cross-connects are up, then "active".
+# `pulumi config set stage encrypted` moves it on; circuits need MACsec in place.
+STAGE = pulumi.Config().get("stage") or "reserved"
 
 group = resources.ResourceGroup(
     "network", resource_group_name="rg-er-platform-dev", opts=pulumi.ResourceOptions(protect=True)
@@ -39,38 +44,39 @@ port = EncryptedDirectPort("ams-3", {
     "bandwidth_in_gbps": 10,
     "encapsulation": "Dot1Q",
     "billing_type": "MeteredData",
-    # Created as "reserved" first (Azure ignores link settings when it creates a port),
-    # then "encrypted" once the cross-connects are up: circuits need MACsec in place.
-    "stage": "encrypted",
+    "stage": STAGE,
     "macsec": {"cipher": "GcmAes256"},
 })
 
-circuit = DirectCircuit("platform", {
-    "resource_group_name": group.name,
-    "express_route_port_id": port.port_id,
-    "port_bandwidth_in_gbps": 10,
-    "port_stage": "encrypted",
-    "name": CIRCUIT,
-    "bandwidth_in_gbps": 5,
-    "sku_tier": "Standard",
-    "sku_family": "MeteredData",
-    "authorizations": ["app-team-a"],
-    "private_peering": {
-        "peer_asn": 64910,
-        "primary_peer_address_prefix": "10.254.0.0/30",
-        "secondary_peer_address_prefix": "10.254.0.4/30",
-        "vlan_id": 400,
-    },
-})
+# A circuit only on an encrypted port: on a reserved one traffic could flow unencrypted.
+if STAGE != "reserved":
+    circuit = DirectCircuit("platform", {
+        "resource_group_name": group.name,
+        "express_route_port_id": port.port_id,
+        "port_bandwidth_in_gbps": 10,
+        "port_stage": STAGE,
+        "name": CIRCUIT,
+        "bandwidth_in_gbps": 5,
+        "sku_tier": "Standard",
+        "sku_family": "MeteredData",
+        "authorizations": ["app-team-a"],
+        "private_peering": {
+            "peer_asn": 64910,
+            "primary_peer_address_prefix": "10.254.0.0/30",
+            "secondary_peer_address_prefix": "10.254.0.4/30",
+            "vlan_id": 400,
+        },
+    })
 
 pulumi.export("ports", {PORT: {"id": port.port_id, "stage": port.stage, "links": port.links}})
 # Read with: pulumi stack output macsecKeys --show-secrets
 pulumi.export("macsecKeys", pulumi.Output.secret({PORT: port.router_keys}))
-pulumi.export("circuits", {CIRCUIT: {
-    "id": circuit.circuit_id,
-    "serviceKey": circuit.service_key,
-    "bandwidthInGbps": circuit.bandwidth_in_gbps,
-    "expressRoutePortId": circuit.express_route_port_id,
-    "peerings": circuit.peerings,
-}})
-pulumi.export("authorizationKeys", pulumi.Output.secret({CIRCUIT: circuit.authorization_keys}))
+if STAGE != "reserved":
+    pulumi.export("circuits", {CIRCUIT: {
+        "id": circuit.circuit_id,
+        "serviceKey": circuit.service_key,
+        "bandwidthInGbps": circuit.bandwidth_in_gbps,
+        "expressRoutePortId": circuit.express_route_port_id,
+        "peerings": circuit.peerings,
+    }})
+    pulumi.export("authorizationKeys", pulumi.Output.secret({CIRCUIT: circuit.authorization_keys}))

@@ -54,6 +54,8 @@ class Previous:
     ports: dict[str, Any] = field(default_factory=dict)
     fingerprints: dict[str, Any] = field(default_factory=dict)
     circuits: dict[str, Any] = field(default_factory=dict)
+    # The vault settings Azure fixes once set (the ``keyVault`` output); empty before it existed.
+    key_vault: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_first_deployment(self) -> bool:
@@ -188,8 +190,11 @@ def lifecycle_problems(config: StackConfig, previous: Previous) -> list[str]:
 
 
 def first_deployment_warnings(config: StackConfig, previous: Previous) -> list[str]:
-    """On a stack's first deployment, ports created past ``reserved``: fine if they already
-    exist in Azure (imported or adopted), but a port created now ignores its link settings."""
+    """On a stack's first deployment, ports created past ``reserved`` (and not adopted with
+    ``importId``): Azure ignores or refuses link settings in the request that creates a
+    port (fact: erport-links-after-create). ``pulumi up`` refuses them
+    (``first_deployment_problems``); a preview, which cannot tell whether the stack was
+    deployed before when it is offline without PREVIOUS, warns."""
     if not previous.is_first_deployment:
         return []
     return [
@@ -197,6 +202,49 @@ def first_deployment_warnings(config: StackConfig, previous: Previous) -> list[s
         "in Azure yet, deploy it as reserved first; Azure ignores link settings when it creates a port"
         for port in config.ports if port.stage != "reserved" and port.import_id is None
     ]
+
+
+def first_deployment_problems(config: StackConfig, previous: Previous) -> list[str]:
+    """On the first ``pulumi up`` of a stack, a port that is not adopted starts ``reserved``."""
+    if not previous.is_first_deployment:
+        return []
+    return [
+        f"{format_loc(('ports', i, 'stage'))}: port '{port.name}' is new and would be created at stage {port.stage}, "
+        "but Azure ignores or refuses link settings in the request that creates a port: deploy it with stage: "
+        "reserved first, then move it to encrypted and active in later deployments (to adopt a port that already "
+        "exists in Azure, give its importId instead)"
+        for i, port in enumerate(config.ports) if port.stage != "reserved" and port.import_id is None
+    ]
+
+
+def key_vault_state(config: StackConfig) -> dict[str, Any]:
+    """The ``keyVault`` stack output: the vault settings Azure does not let a deployment
+    change back (fact: kv-purge-protection-irreversible, kv-retention-7-90-immutable)."""
+    vault = config.key_vault
+    if vault.existing_id is not None:
+        return {"existingId": vault.existing_id}
+    return {"purgeProtection": vault.purge_protection, "softDeleteRetentionDays": vault.soft_delete_retention_days}
+
+
+def key_vault_problems(config: StackConfig, previous: Previous) -> list[str]:
+    """Vault changes Azure cannot make, against the last deployment: purge protection cannot
+    be turned off once on, and the soft-delete retention is fixed when the vault is created.
+    Refused here, instead of a perpetual diff or an Azure error half-way through an update."""
+    before, now = previous.key_vault, key_vault_state(config)
+    if not isinstance(before, Mapping) or "existingId" in before or "existingId" in now:
+        return []
+    problems = []
+    if before.get("purgeProtection") is True and now["purgeProtection"] is False:
+        problems.append(
+            "keyVault.purgeProtection: was on in the last deployment and cannot be turned off (Azure: \"Enabling this "
+            "functionality is irreversible\"); set it back to true")
+    retention = before.get("softDeleteRetentionDays")
+    if retention is not None and retention != now["softDeleteRetentionDays"]:
+        problems.append(
+            f"keyVault.softDeleteRetentionDays: the vault was created with {retention} days, and Azure fixes the "
+            f"retention when a vault is created (\"Once set, the retention policy interval cannot be changed\"); "
+            f"set it back to {retention}")
+    return problems
 
 
 def removal_problems(config: StackConfig, previous: Previous) -> list[str]:
@@ -235,7 +283,8 @@ def rotation_problems(config: StackConfig, previous: Previous) -> list[str]:
         return []
     if problems := previous_problems(previous):
         return problems
-    problems = lifecycle_problems(config, previous) + removal_problems(config, previous)
+    problems = (lifecycle_problems(config, previous) + removal_problems(config, previous)
+                + key_vault_problems(config, previous))
     fingerprints_now = key_fingerprints(config)
     changes = port_changes(config, previous)
     for i, port in enumerate(config.ports):
@@ -526,7 +575,8 @@ async def read_last_deployment() -> Previous:
     try:
         ref = pulumi.StackReference(name)
         outputs = await ref.outputs.future()
-        details = {key: await ref.get_output_details(key) for key in ("ports", "macsecKeyFingerprints", "circuits")}
+        details = {key: await ref.get_output_details(key)
+                   for key in ("ports", "macsecKeyFingerprints", "circuits", "keyVault")}
     except Exception as exc:  # any failure to read is a refusal, never a first deployment
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         message = (f"MACsec change guard: cannot read the last deployment through the stack reference {name} "
@@ -557,4 +607,5 @@ async def read_last_deployment() -> Previous:
         ports=dict(read["ports"]),
         fingerprints=read["macsecKeyFingerprints"] or {},
         circuits=read["circuits"] or {},
+        key_vault=read["keyVault"] or {},
     )

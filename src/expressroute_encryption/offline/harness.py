@@ -205,15 +205,17 @@ def run_program(
     config: dict[str, str],
     secret_keys: list[str],
     mocks: Mocks | None = None,
+    dry_run: bool = True,
 ) -> ProgramRun:
-    """Execute ``project_dir/__main__.py`` as a preview of ``stack`` with ``config``.
+    """Execute ``project_dir/__main__.py`` as a preview of ``stack`` with ``config`` (or, with
+    ``dry_run=False``, as the program runs in `pulumi up`, for tests of that path).
 
     Exceptions from the program (``pulumi.RunError`` for a config error) propagate
     after the runtime has settled, as in the language host."""
     run = ProgramRun()
     monitor = RecordingMonitor(mocks or AzureMocks(), run)
     set_all_config(config, secret_keys)
-    configure_mock_runtime(monitor, project, stack, logging.getLogger("offline-preview"))  # a fresh stack per run
+    configure_mock_runtime(monitor, project, stack, logging.getLogger("offline-preview"), dry_run)  # a fresh stack per run
     main = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))
     try:

@@ -53,6 +53,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"note: {note}")
     outputs = unwrap(last.outputs)
     previous = Previous(ports=outputs.get("ports", {}), fingerprints=outputs.get("macsecKeyFingerprints") or {},
-                        circuits=outputs.get("circuits") or {})
+                        circuits=outputs.get("circuits") or {}, key_vault=outputs.get("keyVault") or {})
     print(rotation_plan(config, previous, args.stack))
     return ExitCode.REFUSED if rotation_problems(config, previous) else ExitCode.OK

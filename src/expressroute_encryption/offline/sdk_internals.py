@@ -173,7 +173,8 @@ class OfflineEngine(sdk("MockEngine")):
         return None
 
 
-def configure_mock_runtime(monitor: Any, project: str, stack: str, logger: logging.Logger) -> None:
+def configure_mock_runtime(monitor: Any, project: str, stack: str, logger: logging.Logger,
+                           dry_run: bool = True) -> None:
     """Point the SDK at ``monitor`` for a preview of ``project``/``stack``, with no stack
     resource yet (the program's ``run_in_stack`` registers it): what the public
     ``set_mocks`` does, minus a stack of its own."""
@@ -183,7 +184,7 @@ def configure_mock_runtime(monitor: Any, project: str, stack: str, logger: loggi
         engine=OfflineEngine(logger),
         project=project,
         stack=stack,
-        dry_run=True,
+        dry_run=dry_run,
         organization="organization",
         callbacks=None,
     ))

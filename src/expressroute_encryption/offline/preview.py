@@ -70,18 +70,14 @@ def _tree_lines(run) -> list[str]:
 
 
 def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
+    from expressroute_encryption.link_state import describe
     from expressroute_encryption.offline.wire import unwrap
 
     lines = []
     for port, info in sorted((unwrap(stack_outputs).get("ports") or {}).items()):
         lines.append(f"port {port}: stage {info.get('stage')}")
         for link, s in sorted((info.get("links") or {}).items()):
-            state = "MACsec on" if s.get("macsecEnabled") else "MACsec not applied yet"
-            lines.append(
-                f"  {link}: {state}, cipher {s.get('cipher')}, SCI {s.get('sciState')}, "
-                f"admin {s.get('adminState')}, key generation {s.get('keyGeneration')} "
-                f"({s.get('keySource')}), secrets {s.get('cakSecretName')} / {s.get('cknSecretName')}"
-            )
+            lines.append(f"  {link}: {describe(s, info.get('stage'))}")
     return lines
 
 

@@ -221,3 +221,17 @@ def test_the_preview_prints_the_exemption_and_passes_until_it_expires(tmp_path, 
     report = run_preview("enable", project, policy_config=str(config))
     assert report.exit_code == 2
     assert any("exemptPorts[0].expires must be a date written YYYY-MM-DD" in line for line in report.errors)
+
+
+def test_the_pull_request_summary_shows_the_exemptions(tmp_path):
+    import json
+
+    from tests.test_pipelines import load_pr_summary
+
+    line = "exemption: expressroute-port-macsec-required: port port-a exempt until 2027-03-31 (migration)"
+    preview_file = tmp_path / "preview.json"
+    preview_file.write_text(json.dumps({
+        "stack": "prod", "exitCode": 0, "errors": [], "notes": [], "resources": 1, "resourceTypes": {},
+        "policy": {"exemptions": [line], "mandatory": 0, "advisory": 0, "violations": []}}))
+    markdown, status = load_pr_summary().summarize("prod", str(preview_file))
+    assert status == 0 and f"- {line}" in markdown.splitlines()

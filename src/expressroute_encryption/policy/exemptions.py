@@ -136,10 +136,10 @@ def configured(config: Any) -> tuple[list[Exemption], list[str]]:
     return read_exemptions(value)
 
 
-def exemption_for(exemptions: list[Exemption], *names: str | None) -> Exemption | None:
-    """The exemption of the port known by ``names`` (its Azure name first); Azure names ignore case."""
-    wanted = {name.lower() for name in names if name}
-    return next((exemption for exemption in exemptions if exemption.name.lower() in wanted), None)
+def exemption_for(exemptions: list[Exemption], name: str | None) -> Exemption | None:
+    """The exemption of the port called ``name`` (its Azure name; Azure names ignore case)."""
+    wanted = (name or "").lower()
+    return next((exemption for exemption in exemptions if wanted and exemption.name.lower() == wanted), None)
 
 
 def config_problem_message(policy: str, problems: list[str]) -> str:

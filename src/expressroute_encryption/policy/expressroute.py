@@ -57,7 +57,7 @@ def require_macsec_on_both_links(args: ResourceValidationArgs, report_violation:
     gaps = missing_macsec(links)
     if not gaps:
         return
-    exemption = exemptions.exemption_for(found, azure_name(PORT, args.props), args.name)
+    exemption = exemptions.exemption_for(found, azure_name(PORT, args.props) or args.name)
     on = exemptions.today()
     if exemption is not None and exemption.applies(on):
         return

@@ -61,7 +61,7 @@ def check_circuits_on_encrypted_ports(args: StackValidationArgs, report_violatio
         gaps = port_macsec_gaps(port.props) if port else None
         if not gaps:
             continue
-        exemption = exemptions.exemption_for(found, azure_name(PORT, port.props), port.name)
+        exemption = exemptions.exemption_for(found, azure_name(PORT, port.props) or port.name)
         if exemption is not None and exemption.applies(on):
             continue
         report_violation(

@@ -110,6 +110,9 @@ def summarize(stack: str, preview_path: str, policy_path: str | None = None) -> 
             elif policy_problem:
                 lines.append(f"| policy check on the export | {_cell(policy_problem)} |")
             lines.append("")
+            exemptions = [str(e) for e in pol.get("exemptions") or []]
+            if exemptions:
+                lines += [f"- {_cell(e)}" for e in exemptions] + [""]
             violations = pol.get("violations") or []
             if violations:
                 lines += _violation_rows(violations) + [""]

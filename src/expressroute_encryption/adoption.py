@@ -13,6 +13,7 @@ Pure functions over the config and the last deployment: no Azure SDK.
 from __future__ import annotations
 
 from .config import LINKS, StackConfig, format_loc
+from .link_state import macsec_on
 from .rotation import Previous
 
 
@@ -23,9 +24,7 @@ def adopting_ports(config: StackConfig, previous: Previous) -> frozenset[str]:
 
 def macsec_links(port) -> list[str]:
     """The links the config gives MACsec (not while reserved; not with ``macsec.<link>.enabled: false``)."""
-    if port.stage == "reserved":
-        return []
-    return [link for link in LINKS if (getattr(port.macsec, link) is None or getattr(port.macsec, link).enabled)]
+    return [link for link in LINKS if macsec_on(port, link)]
 
 
 def adoption_problems(config: StackConfig, previous: Previous) -> list[str]:

@@ -27,7 +27,7 @@ class LinkMacsecArgs(TypedDict, total=False):
     cipher: Cipher
     sci_state: SciState
     enabled: bool
-    """MACsec on this link (default true); false sends no MACsec settings for it."""
+    """MACsec on this link (default true); false sends no MACsec settings for it (its keys are still made)."""
 
 
 class MacsecArgs(TypedDict):
@@ -112,7 +112,7 @@ class PortLinkState(TypedDict):
     keySource: str
     """'generated' or 'bringYourOwn'."""
     macsecEnabled: bool
-    """False while the port is 'reserved' (no link settings are sent yet)."""
+    """False while the port is 'reserved' (no link settings are sent yet) and on a link with 'enabled: false'."""
     adminState: str
     """'Enabled' only in the 'active' stage."""
     cakSecretName: str
@@ -147,22 +147,23 @@ def link_settings(settings: PortSettings, key_source: str, cak_uris: Mapping[str
 
     Azure ignores link settings in the request that creates a port, so a ``reserved``
     port sends none; ``encrypted`` turns MACsec on with the links still admin-disabled;
-    ``active`` admin-enables both links (see ``link_state.FIELDS``)."""
+    ``active`` admin-enables both links (see ``link_state.FIELDS``). A link with
+    ``macsec.<link>.enabled: false`` gets its admin state and no ``macSecConfig``: that is
+    how a port without MACsec looks in Azure (Microsoft's REST example of a port update,
+    fact: erport-link-without-macsec), so adopting a live unencrypted port changes nothing."""
     if settings.stage == "reserved":
         return None
     links = []
     for link in LINKS:
         state = link_state(settings, link, key_source)
-        links.append(network.ExpressRouteLinkArgs(
-            name=link,
-            admin_state=state["adminState"],
-            mac_sec_config=network.ExpressRouteLinkMacSecConfigArgs(
-                cipher=state["cipher"],
-                sci_state=state["sciState"],
-                cak_secret_identifier=cak_uris[link],
-                ckn_secret_identifier=ckn_uris[link],
-            ),
-        ))
+        mac_sec_config = network.ExpressRouteLinkMacSecConfigArgs(
+            cipher=state["cipher"],
+            sci_state=state["sciState"],
+            cak_secret_identifier=cak_uris[link],
+            ckn_secret_identifier=ckn_uris[link],
+        ) if state["macsecEnabled"] else None
+        links.append(network.ExpressRouteLinkArgs(name=link, admin_state=state["adminState"],
+                                                  mac_sec_config=mac_sec_config))
     return links
 
 

@@ -19,13 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .config import CAK_HEX_DIGITS, PortSettings
+from .config import CAK_HEX_DIGITS, LinkMacsecOverride, PortSettings
 
 # Version of the per-link state in the ``ports`` output (``ports.<port>.linkStateVersion``).
 # Outputs written before the version existed carry the fields of version 1.
 LINK_STATE_VERSION = 1
 
 GENERATED, BRING_YOUR_OWN = "generated", "bringYourOwn"
+
+
+def macsec_on(port: PortSettings, link: str) -> bool:
+    """Whether ``link`` of ``port`` gets MACsec settings from this deployment: not while the
+    port is reserved (Azure ignores link settings when it creates a port), and not on a link
+    with ``macsec.<link>.enabled: false`` (an adopted live port, encrypted link by link)."""
+    return port.stage != "reserved" and (getattr(port.macsec, link) or LinkMacsecOverride()).enabled
 
 
 @dataclass(frozen=True)
@@ -43,8 +50,8 @@ class LinkField:
 # Every field drops the link when it changes: there is no unencrypted fallback, so the
 # router must match the new cipher, SCI state or key (and a link that is turned off is off).
 FIELDS: tuple[LinkField, ...] = (
-    # A reserved port sends no link settings (Azure ignores them when it creates a port).
-    LinkField("macsecEnabled", lambda port, link, source: port.stage != "reserved", default=False),
+    # A reserved port sends no link settings, a link with enabled: false no MACsec settings.
+    LinkField("macsecEnabled", lambda port, link, source: macsec_on(port, link), default=False),
     # Only an active port's links are admin-enabled.
     LinkField("adminState", lambda port, link, source: "Enabled" if port.stage == "active" else "Disabled",
               default="Disabled"),
@@ -86,24 +93,43 @@ def recorded_version(port_output: Mapping[str, Any]) -> int | None:
     return int(version)
 
 
-def changes_key(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
-    """Whether the change loads a new CAK/CKN on the link's router.
+def new_key_material(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether the link's CAK/CKN differ from the last deployment's.
 
     A new generation or key source is a new key; so is a cipher whose key length differs
-    (generated keys are made at the cipher's full length, bring-your-own keys must match it);
-    and MACsec being turned on loads a key for the first time."""
+    (generated keys are made at the cipher's full length, bring-your-own keys must match it).
+    Keys are made for a link with ``enabled: false`` too, so a link that is only being
+    turned on uses keys that exist already (readable before the deployment)."""
     return (
         before["keyGeneration"] != after["keyGeneration"]
         or before["keySource"] != after["keySource"]
         or CAK_HEX_DIGITS.get(before["cipher"]) != CAK_HEX_DIGITS.get(after["cipher"])
-        or (not before["macsecEnabled"] and after["macsecEnabled"])
     )
 
 
-def describe(state: Mapping[str, Any]) -> str:
-    """One line for the MACsec summary of the offline preview (never key material)."""
+def turns_macsec_on(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether the change turns MACsec on for the link (stage ``reserved`` to ``encrypted``,
+    or ``enabled: false`` to ``true``)."""
+    return not before["macsecEnabled"] and after["macsecEnabled"]
+
+
+def changes_key(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether the change loads a new CAK/CKN on the link's router: new key material, or
+    MACsec being turned on, which loads a key for the first time."""
+    return new_key_material(before, after) or turns_macsec_on(before, after)
+
+
+def describe(state: Mapping[str, Any], stage: str | None = None) -> str:
+    """One line for the MACsec summary of the offline preview (never key material).
+    ``stage`` is the port's: a link without MACsec on a port past ``reserved`` is one
+    with ``enabled: false``."""
     s = recorded_link_state(state)
-    on = "MACsec on" if s["macsecEnabled"] else "MACsec not applied yet"
+    if s["macsecEnabled"]:
+        on = "MACsec on"
+    elif stage not in (None, "reserved"):
+        on = "MACsec off (enabled: false)"
+    else:
+        on = "MACsec not applied yet"
     return (
         f"{on}, cipher {s['cipher']}, SCI {s['sciState']}, admin {s['adminState']}, "
         f"key generation {s['keyGeneration']} ({s['keySource']}), "

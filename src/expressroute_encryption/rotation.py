@@ -35,8 +35,10 @@ from .link_state import (
     changes_key,
     differences,
     link_state,
+    new_key_material,
     recorded_link_state,
     recorded_version,
+    turns_macsec_on,
 )
 
 OTHER_LINK = {"link1": "link2", "link2": "link1"}
@@ -112,6 +114,13 @@ class LinkChange:
     def new_key(self) -> bool:
         """The router's link needs a new CAK/CKN."""
         return self.disruptive and changes_key(self.before, self.after)
+
+    @property
+    def enables_with_existing_keys(self) -> bool:
+        """MACsec is turned on with keys made by an earlier deployment (a link that had
+        ``enabled: false``): they can be loaded on the router before ``pulumi up``."""
+        return (self.disruptive and turns_macsec_on(self.before, self.after)
+                and not new_key_material(self.before, self.after))
 
 
 def link_change(link: str, recorded: Mapping[str, Any] | None, planned: dict[str, Any]) -> LinkChange:
@@ -289,11 +298,31 @@ def rotation_problems(config: StackConfig, previous: Previous) -> list[str]:
     changes = port_changes(config, previous)
     for i, port in enumerate(config.ports):
         problems += _unannounced_key_changes(i, port.name, config, previous, fingerprints_now)
+        problems += _macsec_turned_off(i, port, changes[port.name])
         if previous.port(port.name).get("stage") != "active" or port.macsec.allow_both_links:
             continue
         if all(change.disruptive for change in changes[port.name]):
             problems.append(_both_links_problem(i, port.name, changes[port.name], port.stage))
     return problems
+
+
+def _macsec_turned_off(i: int, port, changes: list[LinkChange]) -> list[str]:
+    """A link that had MACsec and gets ``enabled: false``: refused (fail closed).
+
+    Microsoft turns MACsec off by clearing the link's CAK/CKN secret identifiers; this
+    program sends a link with ``enabled: false`` without ``macSecConfig``, and Azure is not
+    documented to clear settings a request leaves out, so the link could keep MACsec while
+    the stack records it as off. fact: macsec-disable"""
+    if port.stage == "reserved":  # going back to reserved is refused by lifecycle_problems
+        return []
+    return [
+        f"{format_loc(('ports', i, 'macsec', c.link, 'enabled'))}: {c.link} of port '{port.name}' has MACsec "
+        "since the last deployment and this update turns it off; this program does not turn MACsec off (Microsoft "
+        "does it by clearing the CAK/CKN secret identifiers, which a link without MACsec settings is not "
+        f"documented to do). Keep enabled: true; if the router's {c.link} does not come up after enabling, load "
+        "the link's key on the router (see make rotation-plan) rather than turning MACsec off"
+        for c in changes if c.before is not None and c.before["macsecEnabled"] and not c.after["macsecEnabled"]
+    ]
 
 
 def _both_links_problem(i: int, port: str, changes: list[LinkChange], stage: str) -> str:
@@ -317,6 +346,15 @@ def _both_links_problem(i: int, port: str, changes: list[LinkChange], stage: str
             f"keys, which gives both links new keys at once ({detail}). The key source applies to the whole port "
             f"(macsecKeys holds both links), so this cannot be done one link at a time: plan it as a full outage: "
             f"{outage}"
+        )
+    if all(turns_macsec_on(c.before, c.after) for c in changes):
+        return (
+            f"{format_loc(('ports', i, 'macsec'))}: port '{port}' is active and this update turns MACsec on for "
+            f"both link1 and link2 ({detail}), which would drop both links at once. Enable one link per deployment: "
+            f"keep {format_loc(('ports', i, 'macsec', 'link2', 'enabled'))}: false while link1 is enabled (move "
+            "traffic to link2, load link1's keys on the router, pulumi up, check the MKA session and BGP), then "
+            f"link2 the same way (make rotation-plan prints the steps); or, for a planned full outage, set {allow}: "
+            "true"
         )
     return (
         f"{format_loc(('ports', i, 'macsec'))}: port '{port}' is active and this update changes MACsec on both "
@@ -464,6 +502,8 @@ def _router_step(stack: str, port: str, change: LinkChange, byo: bool) -> str:
 
 
 def _runbook(stack: str, port: str, change: LinkChange, live: bool, byo: bool) -> list[str]:
+    if change.enables_with_existing_keys:
+        return _runbook_enable(stack, port, change, live, byo)
     other = OTHER_LINK[change.link]
     link = change.link
     carries_traffic_after = change.after["adminState"] == "Enabled"
@@ -494,6 +534,40 @@ def _runbook(stack: str, port: str, change: LinkChange, live: bool, byo: bool) -
         f"       wait until {alert} has stayed resolved for {link} for at least {window} (one alert window; "
         f"longer if you set monitoring.alerts.lineProtocol.windowSize) before touching {other}")
     return lines
+
+
+def _runbook_enable(stack: str, port: str, change: LinkChange, live: bool, byo: bool) -> list[str]:
+    """Turning MACsec on for a link that had ``enabled: false`` and keeps its keys: the router
+    gets the key first, then Azure (the link is down in between, so it carries no traffic)."""
+    link, other = change.link, OTHER_LINK[change.link]
+    enabled = f"macsec.{link}.enabled: true"
+    steps = [
+        f"move traffic off {link} of {port} onto {other} (drain BGP on the {link} sessions); check {other} carries it"
+        if live else f"{link} carries no production traffic yet (port was not active)",
+    ]
+    if byo:
+        steps += [
+            f"load the key on your router's {link}: the one in macsecKeys.{port}.{link} of the stack config "
+            "(bring-your-own: you hold it; set it with pulumi config set --secret --path if it is not there yet)",
+        ]
+    else:
+        steps += [
+            f"read {link}'s keys: pulumi stack output macsecKeys --show-secrets --json --stack {stack}  "
+            f"(field \"{port}\".{link}); they exist already: keys are made for every link, MACsec on or not, "
+            "since the deployment that adopted (or created) the port",
+            f"load them on your router's {link} (cipher {change.after['cipher']}, SCI {change.after['sciState']})",
+        ]
+    steps += [
+        f"with {enabled} in the stack config, run `pulumi up` for stack {stack}; only {link} of {port} changes",
+    ]
+    if change.after["adminState"] == "Enabled":
+        steps += [f"check the MACsec session on {link} is up (MKA secured, no CKN/cipher mismatch) and BGP is "
+                  "established", f"move traffic back onto {link}"]
+    else:
+        steps += [f"the port is not active: {link} stays admin-disabled; the MACsec session comes up with the "
+                  "stage active"]
+    steps.append(f"repeat for {other} in a separate deployment (set macsec.{other}.enabled: true then)")
+    return [f"  runbook for {link} (turning MACsec on):"] + [f"    {n}. {step}" for n, step in enumerate(steps, start=1)]
 
 
 def _runbook_both_links(stack: str, port: str, changes: list[LinkChange], live: bool, byo: bool) -> list[str]:

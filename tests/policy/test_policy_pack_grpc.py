@@ -52,6 +52,15 @@ def read_port(process: subprocess.Popen) -> int:
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     """The running pack, configured as the CLI configures it before analyzing anything."""
+    yield from running_pack({
+        "expressroute-port-macsec-cipher": analyzer_pb2.PolicyConfig(
+            enforcementLevel=analyzer_pb2.MANDATORY, properties=struct(CIPHER_CONFIG)),
+        "critical-resources-protected": analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.DISABLED),
+    })
+
+
+def running_pack(policy_config: dict) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """Start the pack, configure it with ``policy_config`` (policy name -> PolicyConfig), yield its stub."""
     env = {**os.environ, "PULUMI_PROJECT": "expressroute-encryption", "PULUMI_STACK": "dev",
            "PULUMI_DRY_RUN": "true", "PULUMI_CONFIG": "{}"}
     process = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", "."],
@@ -62,11 +71,7 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
         stub = analyzer_pb2_grpc.AnalyzerStub(channel)
         stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
             stack="dev", project="expressroute-encryption", organization="organization", dry_run=True))
-        stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
-            "expressroute-port-macsec-cipher": analyzer_pb2.PolicyConfig(
-                enforcementLevel=analyzer_pb2.MANDATORY, properties=struct(CIPHER_CONFIG)),
-            "critical-resources-protected": analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.DISABLED),
-        }))
+        stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=policy_config))
         yield stub
         channel.close()
     finally:
@@ -156,3 +161,40 @@ def test_analyze_stack_reports_a_circuit_on_an_unencrypted_port(analyzer):
     assert diagnostic.urn == circuit.urn
     assert diagnostic.enforcementLevel == analyzer_pb2.MANDATORY
     assert "ExpressRoute Direct port 'erport'" in diagnostic.message
+
+
+# Exemptions (issue 16): the dates are far from today, since the pack runs in its own process.
+EXEMPTIONS = {"exemptPorts": [{"name": "erport", "expires": "2999-12-31", "reason": "migration"},
+                              {"name": "erport-old", "expires": "2000-01-31"}]}
+
+
+@pytest.fixture(scope="module")
+def exempting_analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    # The CLI sends each policy's level with its properties (the proto's default, 0, is advisory).
+    yield from running_pack({
+        name: analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=struct(EXEMPTIONS))
+        for name, level in (("expressroute-port-macsec-required", analyzer_pb2.MANDATORY),
+                            ("expressroute-circuit-on-encrypted-port", analyzer_pb2.MANDATORY),
+                            ("expressroute-port-macsec-exemption", analyzer_pb2.ADVISORY))
+    })
+
+
+def test_exemptions_reach_the_running_pack_and_show_as_advisories(exempting_analyzer):
+    info = exempting_analyzer.GetAnalyzerInfo(empty_pb2.Empty())
+    schemas = {policy.name: policy.configSchema for policy in info.policies}
+    assert "exemptPorts" in schemas["expressroute-port-macsec-required"].properties
+    props = port()
+    del props["links"][1]["macSecConfig"]
+    exempt = {**props, "expressRoutePortName": "erport"}
+    assert analyze(exempting_analyzer, PORT, "erport", exempt) == []
+    [expired] = analyze(exempting_analyzer, PORT, "erport-old", {**props, "expressRoutePortName": "erport-old"})
+    assert expired.enforcementLevel == analyzer_pb2.MANDATORY and "expired on 2000-01-31" in expired.message
+    response = exempting_analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(
+        resources=[stack_resource(PORT, "erport", exempt)]))
+    # (The operations policies report the port's missing alerts too: not what this test is about.)
+    reports = sorted((d.policyName, d.enforcementLevel, d.message) for d in response.diagnostics
+                     if d.policyName != "expressroute-port-monitored")
+    assert [(name, level) for name, level, _ in reports] == [
+        ("expressroute-port-macsec-exemption", analyzer_pb2.ADVISORY)] * 2
+    assert any("exempt from expressroute-port-macsec-required and expressroute-circuit-on-encrypted-port until "
+               "2999-12-31 (migration)" in message for _, _, message in reports)

@@ -7,7 +7,8 @@ written as a ``pulumi stack export``-shaped file with secrets as secret markers.
 
 The registered resources then go through the project's policy pack (``policy/``),
 the same policies ``pulumi preview --policy-pack policy`` runs, and the results are
-printed; ``--policy-config`` takes a policy pack config file.
+printed; ``--policy-config`` takes a policy pack config file, whose port exemptions
+(``exemptPorts``) are printed on every run (``exemption: ...`` lines).
 
 ``--project-dir`` previews another Pulumi project the same way (e.g. the programs under
 ``examples/``), and ``--stack-output STACK=FILE`` answers its stack references to other
@@ -70,18 +71,14 @@ def _tree_lines(run) -> list[str]:
 
 
 def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
+    from expressroute_encryption.link_state import describe
     from expressroute_encryption.offline.wire import unwrap
 
     lines = []
     for port, info in sorted((unwrap(stack_outputs).get("ports") or {}).items()):
         lines.append(f"port {port}: stage {info.get('stage')}")
         for link, s in sorted((info.get("links") or {}).items()):
-            state = "MACsec on" if s.get("macsecEnabled") else "MACsec not applied yet"
-            lines.append(
-                f"  {link}: {state}, cipher {s.get('cipher')}, SCI {s.get('sciState')}, "
-                f"admin {s.get('adminState')}, key generation {s.get('keyGeneration')} "
-                f"({s.get('keySource')}), secrets {s.get('cakSecretName')} / {s.get('cknSecretName')}"
-            )
+            lines.append(f"  {link}: {describe(s, info.get('stage'))}")
     return lines
 
 
@@ -411,6 +408,7 @@ class Report:
     resources: int = 0
     resource_types: dict[str, int] = field(default_factory=dict)
     violations: list[Any] = field(default_factory=list)
+    exemptions: list[str] = field(default_factory=list)  # exemption: lines of the policy config
     exit_code: int = EXIT_OK
     export: str | None = None  # the file written by --export
 
@@ -426,6 +424,7 @@ class Report:
             "resourceTypes": dict(sorted(self.resource_types.items())),
             "export": self.export,
             "policy": {
+                "exemptions": self.exemptions,
                 "mandatory": mandatory,
                 "advisory": len(self.violations) - mandatory,
                 "violations": [v.to_dict() for v in self.violations],
@@ -434,7 +433,7 @@ class Report:
 
     def to_text(self) -> tuple[str, str]:
         """(stdout, stderr)."""
-        out = [f"note: {note}" for note in self.notes] + [f"warning: {w}" for w in self.warnings]
+        out = [f"note: {note}" for note in self.notes] + [f"warning: {w}" for w in self.warnings] + self.exemptions
         for title, lines in self.sections.items():
             if lines:
                 out += [f"{title}:" if not out else f"\n{title}:", *lines]
@@ -519,7 +518,7 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
     from expressroute_encryption.config import VAULT_TYPE
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
-    from expressroute_encryption.policy.checker import InputError, evaluate, load_config
+    from expressroute_encryption.policy.checker import InputError, evaluate, exemption_lines, load_config
 
     report = Report(stack)
     try:
@@ -536,6 +535,7 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         report.exit_code = EXIT_INPUT
         return report
     report.notes += stack_file.notes + last.notes + other_notes
+    report.exemptions = exemption_lines(config)
     if not previous:
         report.notes.append("no PREVIOUS deployment given: previewed as a new stack (no MACsec change guard)")
 

@@ -7,6 +7,8 @@ Modules:
 - ``stack``: stack policies relating ports to their circuits and vaults (private endpoints).
 - ``vpn``: stack policy for IPsec connections (algorithms, private IPs over private peering).
 - ``protection``: advisory resource policy asking for ``protect`` on ports, vaults and secrets.
+- ``exemptions``: time-limited port exemptions (``exemptPorts``) from the MACsec-required policies, and the
+  advisory policy that reports them.
 - ``pack``: the pack's name and policy list, shared by ``policy/__main__.py`` and the checker.
 - ``checker``: the offline checker (``expressroute-encryption check-policy``) and ``evaluate``.
 - ``props``: reading properties as the policy engine hands them over (unknown values included).

@@ -11,8 +11,10 @@ Command line::
     {"all": "mandatory",
      "expressroute-port-macsec-cipher": {"enforcementLevel": "advisory", "allowedCiphers": ["GcmAes256"]}}
 
-It prints one line per violation (``<level>: <policy>: <urn>: <message>``) and a summary line, or with
-``--json`` one JSON object: ``{"file", "format", "policyPack", "resources", "mandatory", "advisory",
+It prints one line per exemption in CONFIG (``exemption: <policy>: port <name> exempt until <date>
+(<reason>)``, or that it expired; see ``exemptions``), one line per violation
+(``<level>: <policy>: <urn>: <message>``) and a summary line, or with ``--json`` one JSON object:
+``{"file", "format", "policyPack", "resources", "mandatory", "advisory", "exemptions": [line],
 "violations": [{"level", "policy", "urn", "message"}]}``. Exit status: 0 when no mandatory policy is
 violated, 1 when one is, 2 when FILE or CONFIG cannot be read or is malformed.
 
@@ -64,6 +66,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from . import exemptions
 from .pack import DEFAULT_ENFORCEMENT_LEVEL, PACK_NAME, POLICIES
 
 from expressroute_encryption.exit_codes import ExitCode
@@ -301,7 +304,16 @@ def resolve_config(config: Mapping | None) -> dict[str, PolicySettings]:
         level, properties = policy_entry(policy, config.get(policy.name), policy.name)
         settings[policy.name] = PolicySettings(
             level or all_level or policy.enforcement_level or DEFAULT_ENFORCEMENT_LEVEL, properties)
+    # Under the Pulumi CLI a policy reports an unreadable list as a violation; here it is bad input.
+    problems = exemptions.pack_config_problems({name: s.properties for name, s in settings.items()})
+    if problems:
+        raise InputError("; ".join(f"config {problem}" for problem in problems))
     return settings
+
+
+def exemption_lines(config: Mapping | None) -> list[str]:
+    """The ``exemption: ...`` lines for a (valid) pack config: printed on every run."""
+    return exemptions.exemption_lines({name: s.properties for name, s in resolve_config(config).items()})
 
 
 def policy_entry(policy: Policy | None, entry: Any, key: str) -> tuple[EnforcementLevel | None, dict[str, Any]]:
@@ -459,15 +471,20 @@ def run(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run the ``check-policy`` subcommand; returns its exit code."""
     try:
         kind, resources = load_resources(arguments.file)
-        violations = evaluate(resources, load_config(arguments.config))
+        config = load_config(arguments.config)
+        violations = evaluate(resources, config)
+        exempt = exemption_lines(config)
     except InputError as error:
         print(f"check-policy: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     counts = summary(violations, sum(is_analyzed(resource) for resource in resources))
     if arguments.json:
         print(json.dumps({"file": arguments.file, "format": kind, "policyPack": PACK_NAME, **counts,
+                          "exemptions": exempt,
                           "violations": [violation.to_dict() for violation in violations]}, indent=2))
     else:
+        for line in exempt:
+            print(line)
         for violation in violations:
             print(violation.to_line())
         print(f"{PACK_NAME}: {counts['mandatory']} mandatory and {counts['advisory']} advisory violation(s) "

@@ -16,7 +16,8 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-from .azure import PORT, parse_secret_identifier
+from . import exemptions
+from .azure import PORT, azure_name, parse_secret_identifier
 from ..facts import CIPHERS, NON_XPN_CIPHERS, XPN_CIPHERS
 from .configuration import config_strings
 from .macsec import (
@@ -44,17 +45,27 @@ def require_macsec_on_both_links(args: ResourceValidationArgs, report_violation:
     Link settings mean the port is past the reserved stage: its links are admin-enabled or about to be,
     and Microsoft's order is MACsec first, admin state second. A port without link settings is left to
     ``expressroute-circuit-on-encrypted-port``, which flags it once circuits are put on it.
+
+    A port named in the policy's ``exemptPorts`` passes until its exemption expires (see ``exemptions``).
     """
+    found, problems = exemptions.configured(args.get_config())
+    if problems:
+        report_violation(exemptions.config_problem_message(exemptions.MACSEC_REQUIRED, problems))
     links = port_links(args.props)
     if not links:  # None: unknown during preview; []: the reserved stage.
         return
     gaps = missing_macsec(links)
-    if gaps:
-        report_violation(
-            f"ExpressRoute port '{args.name}' has link settings but MACsec is not on both links: "
-            f"{'; '.join(gaps)}. Set links[].macSecConfig with cipher, cakSecretIdentifier and "
-            "cknSecretIdentifier on both link1 and link2 (or remove the link settings while the port is "
-            "only reserved).")
+    if not gaps:
+        return
+    exemption = exemptions.exemption_for(found, azure_name(PORT, args.props) or args.name)
+    on = exemptions.today()
+    if exemption is not None and exemption.applies(on):
+        return
+    report_violation(
+        f"ExpressRoute port '{args.name}' has link settings but MACsec is not on both links: "
+        f"{'; '.join(gaps)}. Set links[].macSecConfig with cipher, cakSecretIdentifier and "
+        "cknSecretIdentifier on both link1 and link2 (or remove the link settings while the port is "
+        f"only reserved).{exemptions.expired_note(exemption, on)}")
 
 
 @applies_to(PORT)
@@ -142,6 +153,7 @@ macsec_required = ResourceValidationPolicy(
     description="ExpressRoute Direct ports with link settings have MACsec on both link1 and link2.",
     validate=require_macsec_on_both_links,
     enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=exemptions.CONFIG_SCHEMA,
     url=MACSEC_DOCS,
 )
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import expressroute, keyvault, operations, protection, stack, vpn
+from . import exemptions, expressroute, keyvault, operations, protection, stack, vpn
 
 PACK_NAME = "expressroute-encryption-policies"
 DESCRIPTION = ("MACsec on ExpressRoute Direct ports, the Key Vault holding the keys, circuits on encrypted "
@@ -23,6 +23,7 @@ POLICIES: list[Policy] = [
     *vpn.POLICIES,
     *protection.POLICIES,
     *operations.POLICIES,
+    *exemptions.POLICIES,
 ]
 
 POLICY_NAMES = [policy.name for policy in POLICIES]

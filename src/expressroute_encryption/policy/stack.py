@@ -29,6 +29,7 @@ from .azure import (
     azure_name,
     parse_secret_identifier,
 )
+from . import exemptions
 from .expressroute import MACSEC_DOCS
 from .macsec import SECRET_FIELDS, port_links, port_macsec_gaps
 from .props import UNKNOWN, elements, equals_ignoring_case, get, has_entries, text
@@ -47,17 +48,28 @@ def check_circuits_on_encrypted_ports(args: StackValidationArgs, report_violatio
     MACsec is all or nothing per port, so a circuit on a port without it carries all its traffic, BGP
     included, unencrypted. This also covers a port still without link settings (the reserved stage),
     which is fine until the first circuit is put on it.
+
+    A circuit on a port named in the policy's ``exemptPorts`` passes until the exemption expires.
     """
+    found, problems = exemptions.configured(args.get_config())
+    if problems:
+        report_violation(exemptions.config_problem_message(exemptions.CIRCUIT_ON_ENCRYPTED_PORT, problems))
+    on = exemptions.today()
     ports = of_type(args.resources, PORT)
     for circuit in of_type(args.resources, CIRCUIT):
         port = referenced_resource(circuit, ("expressRoutePort", "id"), ports)
         gaps = port_macsec_gaps(port.props) if port else None
-        if gaps:
-            report_violation(
-                f"ExpressRoute circuit '{circuit.name}' is on ExpressRoute Direct port '{port.name}', which "
-                f"does not have MACsec on both links ({'; '.join(gaps)}): configure MACsec on link1 and "
-                "link2 of the port before putting circuits on it, or move the circuit to an encrypted port.",
-                circuit.urn)
+        if not gaps:
+            continue
+        exemption = exemptions.exemption_for(found, azure_name(PORT, port.props) or port.name)
+        if exemption is not None and exemption.applies(on):
+            continue
+        report_violation(
+            f"ExpressRoute circuit '{circuit.name}' is on ExpressRoute Direct port '{port.name}', which "
+            f"does not have MACsec on both links ({'; '.join(gaps)}): configure MACsec on link1 and "
+            "link2 of the port before putting circuits on it, or move the circuit to an encrypted port."
+            f"{exemptions.expired_note(exemption, on)}",
+            circuit.urn)
 
 
 class KeyVaultUsers:
@@ -198,6 +210,7 @@ circuit_on_encrypted_port = StackValidationPolicy(
     description="Circuits on an ExpressRoute Direct port sit on a port with MACsec on both links.",
     validate=check_circuits_on_encrypted_ports,
     enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=exemptions.CONFIG_SCHEMA,
     url=MACSEC_DOCS,
 )
 

@@ -316,3 +316,34 @@ def test_the_rotation_plan_names_an_impossible_vault_change():
     previous = Previous(ports=outputs["ports"], circuits=outputs.get("circuits") or {}, key_vault=outputs["keyVault"])
     problems = rotation_problems(parse_stack_config(vault_with(purgeProtection=False)), previous)
     assert [p.split(":")[0] for p in problems] == ["keyVault.purgeProtection"]
+
+
+# --- address classes
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("100.64.0.0/24", "shared address space"), ("224.0.0.0/24", "multicast"), ("0.0.0.0/24", "this network"),
+    ("240.0.0.0/24", "reserved"), ("10.1.0.0/24", "private"),
+])
+def test_key_vault_firewall_ranges_must_be_public(value, reason):
+    values = base_config(keyVault={"name": "kv-er-test", "allowedIpRanges": ["198.51.100.0/24", value]})
+    problem = only_problem(values)
+    assert problem.startswith("keyVault.allowedIpRanges[1]: must be a public range")
+    assert reason in problem
+
+
+@pytest.mark.parametrize("value, reason", [("fe80::/64", "link-local"), ("::ffff:0:0/96", "IPv4-mapped"),
+                                           ("100.64.1.0/24", "shared address space")])
+def test_microsoft_peering_prefixes_must_be_public(value, reason):
+    microsoft = {**copy.deepcopy(MICROSOFT), "advertisedPublicPrefixes": ["203.0.113.128/27", value],
+                 "ipv6": {"primaryPeerAddressPrefix": "2001:db8:1::/126", "secondaryPeerAddressPrefix": "2001:db8:1::4/126"}}
+    problems = [p for p in only_problems(with_circuits(circuit(microsoftPeering=microsoft)))
+                if "advertisedPublicPrefixes[1]" in p]
+    assert len(problems) == 1 and reason in problems[0]
+    assert problems[0].startswith("ports[0].circuits[0].microsoftPeering.advertisedPublicPrefixes[1]: must be a public prefix")
+
+
+def only_problems(values):
+    from tests.helpers import problems
+
+    return problems(values)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -64,7 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, subparsers = build_parser()
     args = parser.parse_args(argv)
     module = importlib.import_module(SUBCOMMANDS[args.command][0])
-    return int(module.run(args, subparsers[args.command]))
+    try:
+        return int(module.run(args, subparsers[args.command]))
+    except BrokenPipeError:
+        # The reader went away (`... | head`): no traceback, and not "ok" either, since the
+        # result was not all shown (fail closed: 1).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.REFUSED)
 
 
 if __name__ == "__main__":

@@ -306,10 +306,10 @@ def ip_range_problem(value: str) -> str | None:
             f"firewall; list your egress ranges (/{MIN_ALLOWED_PREFIX} or narrower)"
         )
     # fact: kv-ip-rules-public-only
-    if facts.non_public_reason(network):
+    if reason := facts.non_public_reason(network):
         return (
             "must be a public range: Key Vault IP rules do not accept private (RFC 1918), "
-            "loopback or link-local addresses"
+            f"loopback or link-local addresses (this one is {reason})"
         )
     return None
 
@@ -477,8 +477,10 @@ def public_prefix_problem(value: str) -> str | None:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:
         return "must be an IPv4 or IPv6 network such as 203.0.113.0/28 (host bits zero)"
-    if network.prefixlen == 0 or facts.non_public_reason(network):
-        return "must be a public prefix you own: private (RFC 1918), link-local and default routes are not accepted on Microsoft peering"
+    if network.prefixlen == 0 or (reason := facts.non_public_reason(network)):
+        why = "the default route" if network.prefixlen == 0 else reason
+        return ("must be a public prefix you own: private (RFC 1918), link-local and default routes are not "
+                f"accepted on Microsoft peering (this one is {why})")
     return None
 
 

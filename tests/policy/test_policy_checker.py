@@ -202,3 +202,11 @@ class TestEvaluate:
         assert violation.level == "advisory"
         assert violation.message == ("can't run policy 'reads-unknown' during preview: string value at .links.0 "
                                      "can't be known during preview")
+
+
+def test_json_mode_prints_one_document_on_bad_input_too(tmp_path, capsys):
+    from expressroute_encryption.cli import main as cli_main
+
+    assert cli_main(["check-policy", str(tmp_path / "missing.json"), "--json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["exitCode"] == 2 and document["errors"][0].startswith("check-policy: error:")

@@ -475,6 +475,9 @@ def run(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         violations = evaluate(resources, config)
         exempt = exemption_lines(config)
     except InputError as error:
+        if arguments.json:  # one JSON document whatever happens, as the preview's --json
+            print(json.dumps({"file": arguments.file, "policyPack": PACK_NAME, "exitCode": int(EXIT_BAD_INPUT),
+                              "errors": [f"check-policy: error: {error}"]}, indent=2))
         print(f"check-policy: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     counts = summary(violations, sum(is_analyzed(resource) for resource in resources))

@@ -159,3 +159,25 @@ def test_loopback_and_link_local_count_as_reached_over_private_peering():
     """Before, the policy knew only RFC 1918, RFC 6598 and unique local; fail closed."""
     assert vpn_policy.is_private("169.254.10.1") and vpn_policy.is_private("fe80::1")
     assert not vpn_policy.is_private("203.0.113.10")
+
+
+def test_every_policy_names_its_fact_row():
+    """Each policy of the pack is declared right under a ``# fact: <id>`` comment whose
+    row exists in docs/azure-facts.md (the source it rests on, or "project"/"unverified")."""
+    import importlib
+
+    from expressroute_encryption.policy import pack
+
+    documented = documented_fact_ids()
+    declared = {}  # policy name -> the fact id above its declaration
+    for path in sorted((SRC / "expressroute_encryption" / "policy").glob("*.py")):
+        module = importlib.import_module(f"expressroute_encryption.policy.{path.stem}")
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines[:-1]):
+            if re.match(r"^\w+ = \w+Policy\($", line):
+                match = re.search(r'name=(?:"([^"]+)"|([A-Z_]+))', lines[i + 1])
+                name = match[1] or getattr(module, match[2]) if match else None
+                found = FACT_ID.findall(lines[i - 1]) if i else []
+                declared[name] = found[0] if found else None
+    missing = [p.name for p in pack.POLICIES if declared.get(p.name) not in documented]
+    assert missing == [], f"policies without a documented '# fact:' line above their declaration: {missing}"

@@ -213,6 +213,7 @@ def report_exemptions(args: StackValidationArgs, report_violation: ReportViolati
         report_violation(message, port.urn if port else None)
 
 
+# fact: project-macsec-exemption
 exemption_report = StackValidationPolicy(
     name=EXEMPTION_REPORT,
     description="Reports every port exempted from the MACsec-required policies (exemptPorts) and its expiry date.",

@@ -148,6 +148,7 @@ def check_secret_identifiers(args: ResourceValidationArgs, report_violation: Rep
         report_violation(f"ExpressRoute port '{args.name}': {'; '.join(problems)}.")
 
 
+# fact: erport-two-links
 macsec_required = ResourceValidationPolicy(
     name="expressroute-port-macsec-required",
     description="ExpressRoute Direct ports with link settings have MACsec on both link1 and link2.",
@@ -157,6 +158,7 @@ macsec_required = ResourceValidationPolicy(
     url=MACSEC_DOCS,
 )
 
+# fact: macsec-ciphers
 macsec_cipher = ResourceValidationPolicy(
     name="expressroute-port-macsec-cipher",
     description="MACsec ciphers come from the allow-list, and 10 Gbps ports do not use XPN ciphers.",
@@ -173,6 +175,7 @@ macsec_cipher = ResourceValidationPolicy(
     url=MACSEC_DOCS,
 )
 
+# fact: macsec-xpn-not-on-10g
 xpn_recommended = ResourceValidationPolicy(
     name="expressroute-port-xpn-recommended",
     description="100 Gbps ExpressRoute Direct ports use an XPN MACsec cipher.",
@@ -181,6 +184,7 @@ xpn_recommended = ResourceValidationPolicy(
     url=MACSEC_DOCS,
 )
 
+# fact: macsec-identity-get-secrets
 port_identity = ResourceValidationPolicy(
     name="expressroute-port-identity",
     description="ExpressRoute Direct ports with MACsec have a user-assigned identity to read the keys.",
@@ -189,6 +193,7 @@ port_identity = ResourceValidationPolicy(
     url=MACSEC_DOCS,
 )
 
+# fact: macsec-secret-identifier-versioned
 secret_identifiers = ResourceValidationPolicy(
     name="expressroute-port-secret-identifiers",
     description="MACsec CAK and CKN identifiers are distinct, versioned Key Vault secret URLs.",

@@ -54,6 +54,7 @@ def require_soft_delete_and_purge_protection(args: ResourceValidationArgs,
             f"Key Vault '{args.name}' must keep deleted keys recoverable: {' and '.join(changes)}.")
 
 
+# fact: macsec-kv-trusted-service
 firewall_trusted_services = ResourceValidationPolicy(
     name="keyvault-firewall-trusted-services",
     description="Key Vaults deny network access by default and let trusted Azure services through.",
@@ -62,6 +63,7 @@ firewall_trusted_services = ResourceValidationPolicy(
     url="https://learn.microsoft.com/azure/key-vault/general/overview-vnet-service-endpoints",
 )
 
+# fact: macsec-kv-soft-delete
 soft_delete_purge_protection = ResourceValidationPolicy(
     name="keyvault-soft-delete-purge-protection",
     description="Key Vaults have soft delete and purge protection on.",

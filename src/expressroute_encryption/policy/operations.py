@@ -234,6 +234,7 @@ def check_vault_audit_logs(args: StackValidationArgs, report_violation: ReportVi
                 vault.urn)
 
 
+# fact: aprl-erd-admin-state
 port_admin_state_enabled = ResourceValidationPolicy(
     name="expressroute-port-admin-state-enabled",
     description="An ExpressRoute Direct port in service has both links admin-enabled (APRL).",
@@ -242,6 +243,7 @@ port_admin_state_enabled = ResourceValidationPolicy(
     url=APRL_ERD,
 )
 
+# fact: aprl-erd-not-oversubscribed
 port_not_oversubscribed = StackValidationPolicy(
     name="expressroute-port-not-oversubscribed",
     description="The circuits on an ExpressRoute Direct port add up to at most its bandwidth (APRL).",
@@ -250,6 +252,7 @@ port_not_oversubscribed = StackValidationPolicy(
     url=APRL_ERD,
 )
 
+# fact: aprl-erd-monitoring
 port_monitored = StackValidationPolicy(
     name="expressroute-port-monitored",
     description="ExpressRoute Direct ports and their circuits have the Azure Monitor Baseline Alerts, "
@@ -259,6 +262,7 @@ port_monitored = StackValidationPolicy(
     url=AMBA_ERD,
 )
 
+# fact: kv-diag-auditevent
 keyvault_audit_logs = StackValidationPolicy(
     name="keyvault-audit-logs",
     description="Key Vaults send their AuditEvent log to a workspace (every read of a key is recorded).",

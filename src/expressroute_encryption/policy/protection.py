@@ -22,6 +22,7 @@ def require_protect(args: ResourceValidationArgs, report_violation: ReportViolat
             "ResourceOptions(protect=True) so that it cannot be deleted by accident.")
 
 
+# fact: project-protect-critical
 critical_resources_protected = ResourceValidationPolicy(
     name="critical-resources-protected",
     description="ExpressRoute ports, Key Vaults and their secrets are protected from deletion.",

@@ -205,6 +205,7 @@ def check_no_private_endpoint_for_macsec_vaults(args: StackValidationArgs,
                 f"{_WHY_PUBLIC_ENDPOINT}.", endpoint.urn)
 
 
+# fact: macsec-all-or-nothing
 circuit_on_encrypted_port = StackValidationPolicy(
     name="expressroute-circuit-on-encrypted-port",
     description="Circuits on an ExpressRoute Direct port sit on a port with MACsec on both links.",
@@ -214,6 +215,7 @@ circuit_on_encrypted_port = StackValidationPolicy(
     url=MACSEC_DOCS,
 )
 
+# fact: macsec-kv-no-private-endpoint
 no_private_endpoint_for_macsec = StackValidationPolicy(
     name="keyvault-no-private-endpoint-for-macsec",
     description="Key Vaults holding MACsec keys are reachable by ExpressRoute: no private endpoint.",

@@ -178,6 +178,7 @@ def is_private(address: Any) -> bool:
     return non_public_reason(parsed) is not None
 
 
+# fact: s2s-er-gw-private-ip
 ipsec_policy_strength = StackValidationPolicy(
     name="vpn-ipsec-policy-strength",
     description="IPsec connections use a strong custom IPsec/IKE policy, and private IPs on both ends over "

@@ -98,6 +98,7 @@ def build(adopting: frozenset[str] = frozenset()) -> None:
             **config.vpn.model_dump(exclude_none=True, exclude={"shared_key", "mode"}),
             **({"shared_key": config.vpn.shared_key.get_secret_value()} if config.vpn.shared_key else {}),
         }
+        vpn_args["protect"] = config.protect
         if config.vpn.mode == "virtualWan":
             vpn = VirtualWanVpn("vpn", {
                 **vpn_args, "express_route_circuit_private_peering_id": circuit.private_peering_id,

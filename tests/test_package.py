@@ -205,17 +205,17 @@ EXPECTED = {
     "PrivatePeeringVpn": (
         {"resourceGroupName", "expressRouteCircuitId", "circuit", "virtualNetwork", "expressRouteGatewaySku",
          "vpnGatewaySku", "onPremises"},
-        {"activeActive", "vpnGatewayAsn", "ipsecPolicy", "sharedKey", "advertisedOverExpressRoute"},
+        {"activeActive", "vpnGatewayAsn", "ipsecPolicy", "sharedKey", "advertisedOverExpressRoute", "protect"},
         {"vpnGatewayPrivateIps", "vpnGatewayBgpAddresses", "connectionId", "expressRouteConnectionId", "sharedKey"},
     ),
     "VirtualWanVpn": (
         {"resourceGroupName", "expressRouteCircuitPrivatePeeringId", "circuit", "virtualWan", "onPremises"},
-        {"ipsecPolicy", "sharedKey", "advertisedOverExpressRoute"},
+        {"ipsecPolicy", "sharedKey", "advertisedOverExpressRoute", "protect"},
         {"vpnGatewayPrivateIps", "vpnGatewayBgpAddresses", "connectionId", "expressRouteConnectionId", "sharedKey"},
     ),
     "CircuitVnetConnection": (
         {"resourceGroupName", "expressRouteCircuitId", "virtualNetwork", "expressRouteGatewaySku"},
-        {"authorizationKey", "routingWeight"},
+        {"authorizationKey", "routingWeight", "protect"},
         {"virtualNetworkId", "virtualNetworkName", "gatewaySubnetId", "gatewayId", "connectionId"},
     ),
 }

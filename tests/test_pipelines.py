@@ -223,7 +223,7 @@ def test_preview_json_has_resource_counts_policy_results_and_no_errors(dev_previ
     assert summary["resourceTypes"]["azure-native:network:ExpressRoutePort"] == 1
     assert summary["resourceTypes"]["azure-native:keyvault:Secret"] == 4
     policy = summary["policy"]
-    assert (policy["mandatory"], policy["advisory"]) == (0, 6) and len(policy["violations"]) == 6
+    assert (policy["mandatory"], policy["advisory"]) == (0, 10) and len(policy["violations"]) == 10
     assert {tuple(sorted(v)) for v in policy["violations"]} == {("level", "message", "policy", "urn")}
     assert {v["policy"] for v in policy["violations"]} == {"critical-resources-protected"}
 
@@ -235,7 +235,7 @@ def test_checker_json_on_the_preview_export(dev_preview):
     checked = json.loads(result.stdout)
     assert checked["format"] == "stack export" and checked["policyPack"] == "expressroute-encryption-policies"
     assert checked["resources"] == summary["resources"]
-    assert (checked["mandatory"], checked["advisory"]) == (0, 6)
+    assert (checked["mandatory"], checked["advisory"]) == (0, 10)
     assert sorted(map(json.dumps, checked["violations"])) == sorted(map(json.dumps, summary["policy"]["violations"]))
     text = run(sys.executable, "-m", "expressroute_encryption.cli", "check-policy", str(export))
     assert text.returncode == 0 and not ANSI.search(text.stdout + text.stderr)
@@ -288,7 +288,7 @@ def test_offline_checks_script_writes_the_summaries(tmp_path):
     assert json.loads((tmp_path / "policy-check-dev.json").read_text())["resources"] == 18
     summary = (tmp_path / "summary-dev.md").read_text()
     assert summary.startswith("### Stack `dev`: offline checks passed (exit 0)")
-    assert "| policy pack | 0 mandatory, 6 advisory violation(s) |" in summary
+    assert "| policy pack | 0 mandatory, 10 advisory violation(s) |" in summary
     assert summary.strip() in result.stdout  # also readable in the job log
     assert not ANSI.search(result.stdout + result.stderr)
 
@@ -298,7 +298,7 @@ def test_offline_checks_script_keeps_the_exit_codes(tmp_path):
     strict.write_text(json.dumps({"critical-resources-protected": "mandatory"}))
     violation = offline_checks(tmp_path / "strict", "dev", POLICY_CONFIG=str(strict))
     assert violation.returncode == 1  # `make` alone would have said 2
-    assert json.loads((tmp_path / "strict/policy-check-dev.json").read_text())["mandatory"] == 6
+    assert json.loads((tmp_path / "strict/policy-check-dev.json").read_text())["mandatory"] == 10
     assert "offline checks failed: mandatory policy violation (exit 1)" in violation.stdout
 
     missing = offline_checks(tmp_path / "missing", "nope")

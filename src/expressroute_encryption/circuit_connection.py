@@ -9,7 +9,7 @@ from typing_extensions import NotRequired
 from .choices import ExpressRouteGatewaySku
 from .config import CircuitVnetConnectionInputs, validate_args
 from .tokens import component_options, type_token
-from .vpn import expressroute_gateway
+from .vpn import CONNECTION_SECRETS, expressroute_gateway
 
 
 class ConnectedVirtualNetworkArgs(TypedDict):
@@ -39,6 +39,8 @@ class CircuitVnetConnectionArgs(TypedDict):
     """ErGw1AZ, ErGw2AZ, ErGw3AZ or ErGwScale."""
     routing_weight: NotRequired[int]
     """0-32000, default 0: the connection's routing weight."""
+    protect: NotRequired[bool]
+    """Default true: Pulumi refuses to delete the virtual network, the gateway and the connection."""
 
 
 class CircuitVnetConnection(pulumi.ComponentResource):
@@ -74,7 +76,9 @@ class CircuitVnetConnection(pulumi.ComponentResource):
         settings = validate_args(CircuitVnetConnectionInputs, args, source=f"CircuitVnetConnection '{name}'")
         super().__init__(type_token("CircuitVnetConnection"), name, None, component_options("CircuitVnetConnection", opts))
         rg = settings.resource_group_name
-        child = pulumi.ResourceOptions(parent=self)
+        protect = settings.protect
+        # Losing any of these disconnects the network from the circuit.
+        child = pulumi.ResourceOptions(parent=self, protect=protect)
         vnet_settings = settings.virtual_network
 
         vnet = network.VirtualNetwork(
@@ -94,7 +98,7 @@ class CircuitVnetConnection(pulumi.ComponentResource):
         )
 
         gateway = expressroute_gateway(
-            name, rg, settings.express_route_gateway_sku, network.SubResourceArgs(id=gateway_subnet.id), self
+            name, rg, settings.express_route_gateway_sku, network.SubResourceArgs(id=gateway_subnet.id), self, protect
         )
 
         key = settings.authorization_key
@@ -106,7 +110,7 @@ class CircuitVnetConnection(pulumi.ComponentResource):
             peer=network.SubResourceArgs(id=settings.express_route_circuit_id),
             authorization_key=pulumi.Output.secret(key) if key is not None else None,
             routing_weight=settings.routing_weight,
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["authorizationKey"]),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=CONNECTION_SECRETS),
         )
 
         self.virtual_network_id = vnet.id

@@ -220,7 +220,8 @@ class EncryptedDirectPort(pulumi.ComponentResource):
                     properties=keyvault.SecretPropertiesArgs(
                         value=value, content_type=f"MACsec {kind.upper()} (hex)"
                     ),
-                    opts=pulumi.ResourceOptions(parent=self, protect=protect),
+                    # The value is part of `properties`: never plain in the state.
+                    opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=["properties"]),
                 )
                 secret_names[(link, kind)] = secret_name
                 # The URL names a secret version; it reveals nothing about the key.

@@ -12,6 +12,9 @@ from .choices import DhGroup, ExpressRouteGatewaySku, IkeEncryption, IkeIntegrit
 from .config import IpsecPolicySettings, PrivatePeeringVpnInputs, validate_args
 from .tokens import component_options, type_token
 
+# Outputs of a gateway connection that hold keys (Azure returns both on a GET).
+CONNECTION_SECRETS = ["sharedKey", "authorizationKey"]
+
 
 class VirtualNetworkArgs(TypedDict):
     name: str
@@ -68,6 +71,8 @@ class PrivatePeeringVpnArgs(TypedDict):
     """Pre-shared key; generated (40 characters, secret) when absent."""
     advertised_over_express_route: NotRequired[list[str]]
     """On-premises prefixes also announced over private peering (checked against the tunnel's)."""
+    protect: NotRequired[bool]
+    """Default true: Pulumi refuses to delete the gateways, connections and network (the generated key excepted)."""
 
 
 def ipsec_policy_args(policy: IpsecPolicySettings) -> network.IpsecPolicyArgs:
@@ -88,6 +93,7 @@ def pre_shared_key(name: str, settings, parent: pulumi.Resource) -> pulumi.Outpu
     """The given shared key, or a generated one (40 letters and digits), secret either way."""
     key = settings.shared_key
     if key is None:
+        # Not protected: a generated key is replaced on purpose when it is rotated.
         key = random.RandomPassword(
             f"{name}-shared-key", length=40, special=False, opts=pulumi.ResourceOptions(parent=parent)
         ).result
@@ -111,10 +117,10 @@ def _private_tunnel_addresses(ip_configurations, bgp_settings) -> list[str]:
 
 
 def expressroute_gateway(name: str, rg, sku: str, subnet: network.SubResourceArgs,
-                         parent: pulumi.Resource) -> network.VirtualNetworkGateway:
+                         parent: pulumi.Resource, protect: bool) -> network.VirtualNetworkGateway:
     """An ExpressRoute virtual network gateway in the GatewaySubnet, with its own
     zone-redundant public IP (AZ SKUs require one)."""
-    ip = _zone_redundant_ip(f"{name}-ergw-ip", rg, parent)
+    ip = _zone_redundant_ip(f"{name}-ergw-ip", rg, parent, protect)
     return network.VirtualNetworkGateway(
         f"{name}-ergw",
         resource_group_name=rg,
@@ -126,11 +132,11 @@ def expressroute_gateway(name: str, rg, sku: str, subnet: network.SubResourceArg
             public_ip_address=network.SubResourceArgs(id=ip.id),
             private_ip_allocation_method="Dynamic",
         )],
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
 
 
-def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource) -> network.PublicIPAddress:
+def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource, protect: bool) -> network.PublicIPAddress:
     """AZ gateway SKUs need Standard, static, zone-redundant public IPs (even when the
     tunnel itself uses private addresses, the gateway keeps a public one for management)."""
     return network.PublicIPAddress(
@@ -139,7 +145,7 @@ def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource) -> network.Public
         sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
         public_ip_allocation_method="Static",
         zones=["1", "2", "3"],
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
 
 
@@ -177,7 +183,9 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
         settings = validate_args(PrivatePeeringVpnInputs, args, f"PrivatePeeringVpn '{name}'")
         super().__init__(type_token("PrivatePeeringVpn"), name, None, component_options("PrivatePeeringVpn", opts))
         rg = settings.resource_group_name
-        child = pulumi.ResourceOptions(parent=self)
+        protect = settings.protect
+        # Losing any of these drops the tunnel or the circuit connection.
+        child = pulumi.ResourceOptions(parent=self, protect=protect)
         vnet_settings = settings.virtual_network
         on_prem = settings.on_premises
 
@@ -191,7 +199,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
         )
         gateway_subnet = network.SubResourceArgs(id=vnet.subnets.apply(lambda subnets: subnets[0].id))
 
-        er_gateway = expressroute_gateway(name, rg, settings.express_route_gateway_sku, gateway_subnet, self)
+        er_gateway = expressroute_gateway(name, rg, settings.express_route_gateway_sku, gateway_subnet, self, protect)
         er_connection = network.VirtualNetworkGatewayConnection(
             f"{name}-er-connection",
             resource_group_name=rg,
@@ -199,10 +207,10 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             virtual_network_gateway1=network.VirtualNetworkGatewayArgs(id=er_gateway.id),
             peer=network.SubResourceArgs(id=settings.express_route_circuit_id),
             routing_weight=0,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=CONNECTION_SECRETS),
         )
 
-        vpn_ips = [_zone_redundant_ip(f"{name}-vpngw-ip{i + 1}", rg, self)
+        vpn_ips = [_zone_redundant_ip(f"{name}-vpngw-ip{i + 1}", rg, self, protect)
                    for i in range(2 if settings.active_active else 1)]
         bgp = on_prem.bgp is not None
         vpn_gateway = network.VirtualNetworkGateway(
@@ -226,7 +234,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
                 for i, ip in enumerate(vpn_ips)
             ],
             # Two gateways cannot be built in one GatewaySubnet at the same time.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[er_gateway]),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[er_gateway]),
         )
 
         local_gateway = network.LocalNetworkGateway(
@@ -255,7 +263,8 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             enable_bgp=bgp,
             ipsec_policies=[ipsec_policy_args(settings.ipsec_policy)],
             # The tunnel's packets ride the private peering: it must be connected first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[er_connection], additional_secret_outputs=["sharedKey"]),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[er_connection],
+                                        additional_secret_outputs=CONNECTION_SECRETS),
         )
 
         self.vpn_gateway_private_ips = vpn_gateway.ip_configurations.apply(

@@ -28,6 +28,7 @@ from the file, and a key name that looks like key material is not printed either
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import math
 import os
@@ -39,7 +40,15 @@ from typing import Any
 
 import yaml
 
-from expressroute_encryption.config import CAK_HEX_DIGITS, CKN_HEX_DIGITS, NAMESPACE, _looks_like_key, format_loc
+from expressroute_encryption.config import CAK_HEX_DIGITS, CKN_HEX_DIGITS, NAMESPACE, format_loc
+from expressroute_encryption.secret_config import (
+    KEY_NAME_PLACEHOLDER,
+    is_secure,
+    looks_like_key,
+    mask_key_material,
+    set_secret_command,
+    unencrypted_leaves,
+)
 
 # Far above any real stack (the bench's 200-port estate is ~150 KiB), far below what
 # takes a parser more than a fraction of a second.
@@ -74,8 +83,8 @@ class StackFile:
 
 def display_path(path: tuple) -> str:
     """A config path as the config errors print it: ``ports[0].macsec.cipher`` for our
-    namespace, ``azure-native:location`` for others; a name that looks like key material
-    (16+ hex digits, e.g. a CAK pasted as a port name) is not printed."""
+    namespace, ``azure-native:location`` for others; a name that holds key material
+    (a run of 16+ hex digits, e.g. a CAK pasted as a port name, `cak=<hex>`) is not printed."""
     if not path:
         return "(top level)"
     first, *rest = path
@@ -83,7 +92,7 @@ def display_path(path: tuple) -> str:
         first = first[len(NAMESPACE) + 1:]
     parts = [first, *rest]
     return format_loc(
-        "<a name that looks like key material>" if _looks_like_key(part) else part for part in parts
+        KEY_NAME_PLACEHOLDER if looks_like_key(part) else part for part in parts
     )
 
 
@@ -142,7 +151,7 @@ class _Reader:
         if path[:1] == ("config",) and len(path) > 1:
             path = path[1:]  # a config path, as `pulumi config` names it
         where = f"{display_path(path)}: " if path else ""
-        return StackFileError(f"{self.file_name}: {where}{problem}")
+        return StackFileError(f"{self.file_name}: {where}{mask_key_material(problem)}")
 
     def scalar(self, node: yaml.ScalarNode, path: tuple) -> Any:
         text, tag = node.value, node.tag
@@ -289,9 +298,7 @@ def _read_yaml(path: Path, missing: str) -> tuple[Any, yaml.Node | None]:
 # Config values as the CLI hands them to the program
 
 
-def _is_secure(value: Any) -> bool:
-    """config.isSecureValue: a mapping with the one key ``secure`` holding a string."""
-    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("secure"), str)
+_is_secure = is_secure
 
 
 def _contains_secure(value: Any) -> bool:
@@ -314,21 +321,15 @@ def _replace_secure(value: Any, path: tuple, fill) -> Any:
     return value
 
 
-def _plain_key_material(raw: dict[str, Any]) -> list[str]:
-    """Paths of key material written in plain text (a `--path` set without `--secret`):
-    every CAK/CKN under macsecKeys and vpn.sharedKey must be encrypted."""
-    found = []
-    keys = raw.get(f"{NAMESPACE}:macsecKeys")
-    if isinstance(keys, dict):
-        for port, links in keys.items():
-            for link, pair in (links.items() if isinstance(links, dict) else []):
-                for kind, value in (pair.items() if isinstance(pair, dict) else []):
-                    if not _is_secure(value):
-                        found.append(display_path((f"{NAMESPACE}:macsecKeys", port, link, kind)))
-    vpn = raw.get(f"{NAMESPACE}:vpn")
-    if isinstance(vpn, dict) and "sharedKey" in vpn and not _is_secure(vpn["sharedKey"]):
-        found.append("vpn.sharedKey")
-    return found
+def plain_text_lines(file_name: str, leaves: list[tuple[tuple, str]], beside: bool) -> list[str]:
+    """One line per secret leaf written in plain text, naming its path (never its value)
+    and the command that encrypts it; shared with the program's own check on `pulumi up`."""
+    where = " next to encrypted values" if beside else ""
+    return [
+        f"{file_name}: {display_path(path)}: stored in plain text{where}; set it with: "
+        f"{set_secret_command(display_path(path))}"
+        for path, _ in leaves
+    ]
 
 
 def _non_finite(value: Any, path: tuple) -> tuple | None:
@@ -377,11 +378,14 @@ def _stand_in(raw: dict[str, Any]):
 
     def fill(path: tuple, _ciphertext: str) -> str:
         if len(path) == 4 and path[0] == f"{NAMESPACE}:macsecKeys":
+            # Hex of the path: of the right length, and different on every link, so that
+            # the key rules (no repeated digit, no key reused) have nothing to say.
+            stand_in = hashlib.sha256("/".join(map(str, path)).encode()).hexdigest() * 2
             if path[3] == "cak":
                 cipher = ciphers.get(path[1])
-                return "0" * CAK_HEX_DIGITS.get(cipher if isinstance(cipher, str) else "", 64)
+                return stand_in[:CAK_HEX_DIGITS.get(cipher if isinstance(cipher, str) else "", 64)]
             if path[3] == "ckn":
-                return "0" * CKN_HEX_DIGITS
+                return stand_in[:CKN_HEX_DIGITS]
         return "offline-stand-in-for-a-secret"
 
     return fill
@@ -456,15 +460,11 @@ def load_stack_file(project_dir: Path, stack: str) -> StackFile:
             raise StackFileError(f"{stack_path.name}: {display_path((full,))}: set twice (with and without "
                                  f"the '{project}:' namespace); keep one")
         raw[full], node_of[full] = value, nodes.get(key)
-    plain = _plain_key_material(raw)
+    plain = unencrypted_leaves(raw, NAMESPACE)
     if plain:
-        beside = " next to encrypted values" if any(_contains_secure(v) for v in raw.values()) else ""
         # One line per value; each names its path (the preview prints every line as an error).
-        raise StackFileError("\n".join(
-            f"{stack_path.name}: {path}: stored in plain text{beside}; set it with: "
-            f"pulumi config set --secret --type string --path '{path}' <value>"
-            for path in plain
-        ))
+        raise StackFileError("\n".join(plain_text_lines(
+            stack_path.name, plain, beside=any(_contains_secure(v) for v in raw.values()))))
     for key, value in raw.items():
         if (where := _non_finite(value, (key,))) is not None:
             raise StackFileError(f"{stack_path.name}: {display_path(where)}: .inf and .nan are not numbers "

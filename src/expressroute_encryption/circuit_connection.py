@@ -7,7 +7,8 @@ from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
 from .choices import ExpressRouteGatewaySku
-from .config import CircuitVnetConnectionInputs, validate_args
+from .config import CircuitVnetConnectionInputs, authorization_key_problem, validate_args
+from .secret_inputs import checked_secret
 from .tokens import component_options, type_token
 from .vpn import CONNECTION_SECRETS, expressroute_gateway
 
@@ -31,8 +32,8 @@ class CircuitVnetConnectionArgs(TypedDict):
     express_route_circuit_id: pulumi.Input[str]
     """ARM id of the circuit (the network team's stack output ``circuits.<name>.id``)."""
     authorization_key: NotRequired[pulumi.Input[str]]
-    """One of the circuit's authorization keys (stack output ``authorizationKeys``); needed
-    when the circuit is in another subscription. Always handled as a secret."""
+    """One of the circuit's authorization keys (stack output ``authorizationKeys``), as a secret
+    (a plain string is refused); needed when the circuit is in another subscription."""
     virtual_network: ConnectedVirtualNetworkArgs
     """The virtual network to create; add your workload subnets to it as separate Subnet resources."""
     express_route_gateway_sku: ExpressRouteGatewaySku
@@ -72,7 +73,7 @@ class CircuitVnetConnection(pulumi.ComponentResource):
         args: CircuitVnetConnectionArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        # The circuit id and the key are checked when plain strings; Outputs by Azure.
+        # The circuit id is checked when a plain string; the key when its secret resolves.
         settings = validate_args(CircuitVnetConnectionInputs, args, source=f"CircuitVnetConnection '{name}'")
         super().__init__(type_token("CircuitVnetConnection"), name, None, component_options("CircuitVnetConnection", opts))
         rg = settings.resource_group_name
@@ -108,7 +109,8 @@ class CircuitVnetConnection(pulumi.ComponentResource):
             connection_type="ExpressRoute",
             virtual_network_gateway1=network.VirtualNetworkGatewayArgs(id=gateway.id),
             peer=network.SubResourceArgs(id=settings.express_route_circuit_id),
-            authorization_key=pulumi.Output.secret(key) if key is not None else None,
+            authorization_key=checked_secret(key, f"CircuitVnetConnection '{name}'", "authorization_key",
+                                             authorization_key_problem) if key is not None else None,
             routing_weight=settings.routing_weight,
             opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=CONNECTION_SECRETS),
         )

@@ -57,6 +57,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from . import facts
+from . import secret_config
 from .secret_config import KEY_NAME_PLACEHOLDER, looks_like_key, mask_key_material
 from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS  # noqa: F401  (offline/stack_file.py imports them from here)
 
@@ -875,19 +876,23 @@ class PortKeys(_Model):
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
-def key_reuse_warnings(keys: Mapping[str, PortKeys], where: str = "macsecKeys") -> list[str]:
+def key_reuse_warnings(keys: Mapping[str, PortKeys], where: str = "macsecKeys",
+                       across_ports_only: bool = False) -> list[str]:
     """One CAK on both links of a port, or on two ports: allowed (Azure does not mind),
-    but one leaked key then opens more than one link. Names the places, never the key."""
+    but one leaked key then opens more than one link. Names the places, never the key.
+    ``keys`` by port name ("" for a component's one port); ``across_ports_only`` leaves
+    a port's own two links to the component, which warns about them itself."""
     places: dict[str, list[tuple[str, str]]] = {}
     for port_name, port_keys in keys.items():
         for link in LINKS:
             places.setdefault(port_keys.cak_of(link), []).append((port_name, link))
     warnings = []
     for shared in places.values():
-        if len(shared) < 2:
+        one_port = len({port for port, _ in shared}) == 1
+        if len(shared) < 2 or (across_ports_only and one_port):
             continue
-        named = ", ".join(f"{where}.{port}.{link}.cak" if where else f"{link}.cak" for port, link in shared)
-        scope = "both links of one port" if len({port for port, _ in shared}) == 1 else "more than one port"
+        named = ", ".join(f"{where}.{port}.{link}.cak" if port else f"{where}.{link}.cak" for port, link in shared)
+        scope = "both links of one port" if one_port else "more than one port"
         warnings.append(f"{named}: the same CAK is used on {scope}; a leaked key would open all of them: "
                         "give each link its own key")
     return [mask_key_material(w) for w in warnings]
@@ -1471,24 +1476,43 @@ class MacsecKeyVaultInputs(KeyVaultSettings):
     """Pulumi refuses to delete the vault, the identity and its permission to read the keys (default true)."""
 
 
+# Component inputs are kept in the caller's state (pulumi/pulumi PR 20357, fact:
+# pulumi-comp-inputs-in-state), and Pulumi has no convention that a component wraps a
+# plain key for the caller (fact: pulumi-comp-no-secret-schema): a plain key is refused.
+PLAIN_SECRET = (
+    "a plain value would be stored unencrypted in your program's state (Pulumi keeps component inputs); "
+    "pass it as a secret: pulumi.Output.secret(...) in Python, fn::secret in YAML, pulumi.secret(...) in TypeScript"
+)
+
+
+def _secret_input(rule: str):
+    """A key argument: a plain string is refused; a secret Output is checked when it
+    resolves (``secret_inputs``)."""
+    return _rule(rule, lambda value: PLAIN_SECRET if isinstance(value, str) else None)
+
+
 def port_keys_problems(keys: Any, macsec: MacsecSettings) -> Iterator:
-    """Bring-your-own keys given as plain strings (Outputs are checked by Azure):
-    format, and the CAK length of each link's cipher; paths under ``keys``."""
+    """Bring-your-own keys: both links with cak and ckn, none a plain string (their
+    format is checked when the secret values resolve: ``port_keys_lines``)."""
     try:
-        plain = {link: {kind: keys[link][kind] for kind in ("cak", "ckn")} for link in LINKS}
+        leaves = {(link, kind): keys[link][kind] for link in LINKS for kind in ("cak", "ckn")}
     except (KeyError, TypeError, IndexError):
         yield ("keys",), "port_keys", "needs link1 and link2, each with cak and ckn"
         return
-    if not all(isinstance(v, str) for link in plain.values() for v in link.values()):
-        return
+    for (link, kind), value in leaves.items():
+        if isinstance(value, str):
+            yield ("keys", link, kind), "plain_secret", PLAIN_SECRET
+
+
+def port_keys_lines(plain: Any, macsec: MacsecSettings) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of resolved bring-your-own keys, as lines under ``keys``:
+    format, the CAK length of each link's cipher, one CAK on both links. Never a value."""
     try:
-        port_keys = PortKeys.model_validate(plain)
+        port_keys = PortKeys.model_validate(_plain_values(plain))
     except ValidationError as exc:
-        for err in _details(exc):
-            yield InitErrorDetails(type=err["type"], loc=("keys", *err["loc"]), input=None)
-        return
-    for path, rule, message in port_keys.problems(macsec):
-        yield ("keys", *path), rule, message
+        return describe_errors(exc, PortKeys, ("keys",)), []
+    problems = [f"{format_loc(('keys', *path))}: {message}" for path, _, message in port_keys.problems(macsec)]
+    return problems, key_reuse_warnings({"": port_keys}, where="keys")
 
 
 class _EncryptedDirectPortRules(_Model):
@@ -1509,7 +1533,7 @@ EncryptedDirectPortInputs = create_model(
     vault_name=_component_field(Input, "Key Vault that stores the port's CAK/CKN secrets."),
     identity_id=_component_field(Input, "User-assigned identity with `get` on the vault's secrets."),
     **_fields_of(PortSettings, drop=("circuits",)),
-    keys=_component_field(Optional[Input], "Bring-your-own keys `{link1: {cak, ckn}, link2: {cak, ckn}}`; generated when absent.", None),
+    keys=_component_field(Optional[Input], "Bring-your-own keys `{link1: {cak, ckn}, link2: {cak, ckn}}`, as secrets (plain strings are refused); generated when absent.", None),
     protect=_PROTECT,
     vault_resource_group_name=_component_field(
         Optional[Input], "Resource group of the vault, when it is not resource_group_name (an existing vault).", None),
@@ -1550,8 +1574,8 @@ def _vpn_component(name: str, mode: str, drop: tuple[str, ...], doc: str, **comp
     rules = type(f"_{name}Rules", (_VpnRules,), {"fixed_mode": mode, "__module__": __name__})
     fields = _fields_of(VpnSettings, drop=("mode", *drop))
     fields["shared_key"] = _component_field(
-        Optional[Annotated[Input, _plain_rule("shared_key", shared_key_problem)]],
-        "Pre-shared key, 16-128 printable ASCII characters (a plain string or a secret Output); "
+        Optional[Annotated[Input, _secret_input("plain_secret")]],
+        "Pre-shared key, 16-128 printable ASCII characters, as a secret (a plain string is refused); "
         "generated (40 characters) when absent.", None)
     return create_model(name, __base__=rules, __doc__=doc, __module__=__name__,
                         resource_group_name=_RESOURCE_GROUP, **component_fields, **fields, protect=_PROTECT)
@@ -1587,8 +1611,8 @@ class CircuitVnetConnectionInputs(_Model):
     """Resource group for the virtual network, the gateway and the connection."""
     express_route_circuit_id: Annotated[Input, _plain_rule("circuit_id", circuit_id_problem)]
     """ARM id of the circuit (the network team's stack output `circuits.<name>.id`)."""
-    authorization_key: Optional[Annotated[Input, _plain_rule("authorization_key", authorization_key_problem)]] = None
-    """One of the circuit's authorization keys; needed when the circuit is in another subscription. Always handled as a secret."""
+    authorization_key: Optional[Annotated[Input, _secret_input("plain_secret")]] = None
+    """One of the circuit's authorization keys, as a secret (a plain string is refused); needed when the circuit is in another subscription."""
     virtual_network: GatewayVirtualNetworkSettings
     """The virtual network to create, with its GatewaySubnet."""
     express_route_gateway_sku: ExpressRouteGatewaySku
@@ -1744,7 +1768,9 @@ def load_stack_config() -> StackConfig:
     """Read and validate the running stack's config (inside a Pulumi program).
 
     Raises ConfigError with every problem, including a bring-your-own key that was set
-    as plain text, which would sit unencrypted in the stack file."""
+    as plain text, which would sit unencrypted in the stack file (each leaf is checked in
+    the stack file, see ``secret_config``; under the offline harness the offline reader
+    has done that already)."""
     import pulumi
     from pulumi.runtime.config import is_config_secret
 
@@ -1756,6 +1782,14 @@ def load_stack_config() -> StackConfig:
             "azure-native:location: required: the Azure region for the resource group, vault "
             "and ports (pulumi config set azure-native:location westeurope)"
         )
+    if not secret_config.checked_by_offline_reader():
+        # Whether each key leaf is encrypted in Pulumi.<stack>.yaml (the CLI only says
+        # whether the top-level key is secret): see secret_config.
+        from pathlib import Path
+
+        from .offline.stack_file import deployed_secret_problems
+
+        problems += deployed_secret_problems(values, pulumi.get_stack(), Path.cwd())
     if "macsecKeys" in values and not is_config_secret(f"{NAMESPACE}:macsecKeys"):
         problems.append(
             "macsecKeys: must be a secret config value; remove it from the stack file and set each key "

@@ -13,8 +13,9 @@ Only the file shows which leaves are ``secure:``.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 # Config paths (under the project's namespace) whose every leaf must be a `secure:` value.
@@ -91,3 +92,22 @@ def unencrypted_leaves(written: Mapping[str, Any], namespace: str,
 
 def set_secret_command(path: str) -> str:
     return f"pulumi config set --secret --type string --path '{path}' <value>"
+
+
+_offline_reader = False
+
+
+@contextlib.contextmanager
+def config_from_offline_reader() -> Iterator[None]:
+    """While the offline harness runs the program: its config did not come from the Pulumi
+    CLI, and a stack file it came from was checked by the offline reader already."""
+    global _offline_reader
+    saved, _offline_reader = _offline_reader, True
+    try:
+        yield
+    finally:
+        _offline_reader = saved
+
+
+def checked_by_offline_reader() -> bool:
+    return _offline_reader

@@ -44,6 +44,7 @@ class VirtualWanVpnArgs(TypedDict):
     on_premises: OnPremisesArgs
     ipsec_policy: NotRequired[IpsecPolicyArgs]
     shared_key: NotRequired[pulumi.Input[str]]
+    """Pre-shared key, as a secret (a plain string is refused); generated (40 characters, secret) when absent."""
     advertised_over_express_route: NotRequired[list[str]]
     protect: NotRequired[bool]
     """Default true: Pulumi refuses to delete the hub, its gateways, the site and the connections (the generated key excepted)."""
@@ -158,7 +159,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
             opts=child,
         )
 
-        shared_key = pre_shared_key(name, settings, self)
+        shared_key = pre_shared_key(name, settings, self, f"VirtualWanVpn '{name}'")
 
         connection = network.VpnConnection(
             f"{name}-ipsec",

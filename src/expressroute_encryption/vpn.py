@@ -9,7 +9,8 @@ from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
 from .choices import DhGroup, ExpressRouteGatewaySku, IkeEncryption, IkeIntegrity, IpsecEncryption, IpsecIntegrity, PfsGroup, VpnGatewaySku
-from .config import IpsecPolicySettings, PrivatePeeringVpnInputs, validate_args
+from .config import IpsecPolicySettings, PrivatePeeringVpnInputs, shared_key_problem, validate_args
+from .secret_inputs import checked_secret
 from .tokens import component_options, type_token
 
 # Outputs of a gateway connection that hold keys (Azure returns both on a GET).
@@ -68,7 +69,7 @@ class PrivatePeeringVpnArgs(TypedDict):
     on_premises: OnPremisesArgs
     ipsec_policy: NotRequired[IpsecPolicyArgs]
     shared_key: NotRequired[pulumi.Input[str]]
-    """Pre-shared key; generated (40 characters, secret) when absent."""
+    """Pre-shared key, as a secret (a plain string is refused); generated (40 characters, secret) when absent."""
     advertised_over_express_route: NotRequired[list[str]]
     """On-premises prefixes also announced over private peering (checked against the tunnel's)."""
     protect: NotRequired[bool]
@@ -89,14 +90,16 @@ def ipsec_policy_args(policy: IpsecPolicySettings) -> network.IpsecPolicyArgs:
     )
 
 
-def pre_shared_key(name: str, settings, parent: pulumi.Resource) -> pulumi.Output[str]:
-    """The given shared key, or a generated one (40 letters and digits), secret either way."""
+def pre_shared_key(name: str, settings, parent: pulumi.Resource, source: str) -> pulumi.Output[str]:
+    """The given shared key (a secret, checked when it resolves), or a generated one (40
+    letters and digits), secret either way."""
     key = settings.shared_key
-    if key is None:
-        # Not protected: a generated key is replaced on purpose when it is rotated.
-        key = random.RandomPassword(
-            f"{name}-shared-key", length=40, special=False, opts=pulumi.ResourceOptions(parent=parent)
-        ).result
+    if key is not None:
+        return checked_secret(key, source, "shared_key", shared_key_problem)
+    # Not protected: a generated key is replaced on purpose when it is rotated.
+    key = random.RandomPassword(
+        f"{name}-shared-key", length=40, special=False, opts=pulumi.ResourceOptions(parent=parent)
+    ).result
     return pulumi.Output.secret(key)
 
 
@@ -249,7 +252,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             opts=child,
         )
 
-        shared_key = pre_shared_key(name, settings, self)
+        shared_key = pre_shared_key(name, settings, self, f"PrivatePeeringVpn '{name}'")
 
         connection = network.VirtualNetworkGatewayConnection(
             f"{name}-ipsec",

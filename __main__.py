@@ -12,7 +12,7 @@ stack's ``tags``. Nothing is registered when the config or the change is refused
 import pulumi
 
 from expressroute_encryption.adoption import adopting_ports, adoption_problems
-from expressroute_encryption.config import ConfigError, load_stack_config, resource_group_import_id
+from expressroute_encryption.config import ConfigError, key_reuse_warnings, load_stack_config, resource_group_import_id
 from expressroute_encryption.link_state import LINK_STATE_VERSION
 from expressroute_encryption.rotation import (
     first_deployment_problems,
@@ -77,7 +77,9 @@ def build(adopting: frozenset[str] = frozenset()) -> None:
                 "vault_name": vault.vault_name,
                 "identity_id": vault.identity_id,
                 **port.model_dump(exclude={"circuits"}),
-                **({"keys": byo.plain()} if byo else {}),
+                # As a secret Output: a component refuses plain keys (they would sit in
+                # the state unencrypted); their format was checked with the config.
+                **({"keys": pulumi.Output.secret(byo.plain())} if byo else {}),
                 "protect": config.protect,
                 "adopting": port.name in adopting,
             },
@@ -102,8 +104,9 @@ def build(adopting: frozenset[str] = frozenset()) -> None:
         vpn_args = {
             "resource_group_name": group.name,
             **config.vpn.model_dump(exclude_none=True, exclude={"shared_key", "mode"}),
-            **({"shared_key": config.vpn.shared_key.get_secret_value()} if config.vpn.shared_key else {}),
+            **({"shared_key": pulumi.Output.secret(config.vpn.shared_key.get_secret_value())} if config.vpn.shared_key else {}),
         }
+        vpn_args["protect"] = config.protect
         if config.vpn.mode == "virtualWan":
             vpn = VirtualWanVpn("vpn", {
                 **vpn_args, "express_route_circuit_private_peering_id": circuit.private_peering_id,
@@ -197,7 +200,9 @@ async def main() -> None:
     new_ports = first_deployment_problems(config, previous) if not pulumi.runtime.is_dry_run() else []
     if problems := problems + new_ports:
         raise pulumi.RunError(str(ConfigError(problems, source="MACsec change refused")))
-    for warning in first_deployment_warnings(config, previous) + rotation_warnings(config, previous):
+    # A port's own two links are the port component's to warn about.
+    reuse = key_reuse_warnings(config.macsec_keys, across_ports_only=True)
+    for warning in first_deployment_warnings(config, previous) + rotation_warnings(config, previous) + reuse:
         pulumi.log.warn(warning)
     build(adopting_ports(config, previous))
 

@@ -203,7 +203,7 @@ def test_make_check_policy_keeps_the_checker_exit_codes(tmp_path):
 
     clean = make(PROJECT_DIR, "--no-print-directory", "check-policy", f"FILE={export}")
     assert clean.returncode == 0, clean.stderr
-    assert "0 mandatory and 9 advisory violation(s) in 18 resource(s)" in clean.stdout
+    assert "0 mandatory and 13 advisory violation(s) in 18 resource(s)" in clean.stdout
     violated = make(PROJECT_DIR, "--no-print-directory", "check-policy", f"FILE={export}", f"CONFIG={strict}")
     assert violated.returncode == 1
     assert "mandatory: critical-resources-protected:" in violated.stdout
@@ -219,7 +219,7 @@ def test_make_preview_exits_0_1_2(tmp_path):
     assert ok.returncode == 0, ok.stderr
     violated = make(where, "preview", f"CONFIG={strict}")
     assert violated.returncode == 1
-    assert "Policies (policy/): 6 mandatory, 3 advisory violation(s)" in violated.stdout
+    assert "Policies (policy/): 10 mandatory, 3 advisory violation(s)" in violated.stdout
     bad = make(where, "preview", "STACK=nope")
     assert bad.returncode == 2
     assert "error: Pulumi.nope.yaml: no such file" in bad.stderr

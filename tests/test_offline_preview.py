@@ -119,14 +119,14 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path, encrypter):
 def test_preview_runs_the_policy_pack_and_fails_on_a_mandatory_violation(tmp_path):
     ok = preview("--stack", "dev")
     assert ok.returncode == 0
-    assert "Policies (policy/): 0 mandatory, 9 advisory violation(s)" in ok.stdout  # dev: unprotected, unmonitored
+    assert "Policies (policy/): 0 mandatory, 13 advisory violation(s)" in ok.stdout  # dev: unprotected, unmonitored
     assert "advisory: critical-resources-protected: urn:pulumi:dev::expressroute-encryption::" in ok.stdout
     # The dev stack turns `protect` off; a team that makes protection mandatory sees it fail.
     config = tmp_path / "policy-config.json"
     config.write_text(json.dumps({"critical-resources-protected": "mandatory"}))
     strict = preview("--stack", "dev", "--policy-config", str(config))
     assert strict.returncode == 1
-    assert "Policies (policy/): 6 mandatory, 3 advisory violation(s)" in strict.stdout  # 3: unmonitored
+    assert "Policies (policy/): 10 mandatory, 3 advisory violation(s)" in strict.stdout  # 3: unmonitored
 
 
 def test_bad_policy_config_exits_2(tmp_path):

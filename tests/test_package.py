@@ -205,17 +205,17 @@ EXPECTED = {
     "PrivatePeeringVpn": (
         {"resourceGroupName", "expressRouteCircuitId", "circuit", "virtualNetwork", "expressRouteGatewaySku",
          "vpnGatewaySku", "onPremises"},
-        {"activeActive", "vpnGatewayAsn", "ipsecPolicy", "sharedKey", "advertisedOverExpressRoute"},
+        {"activeActive", "vpnGatewayAsn", "ipsecPolicy", "sharedKey", "advertisedOverExpressRoute", "protect"},
         {"vpnGatewayPrivateIps", "vpnGatewayBgpAddresses", "connectionId", "expressRouteConnectionId", "sharedKey"},
     ),
     "VirtualWanVpn": (
         {"resourceGroupName", "expressRouteCircuitPrivatePeeringId", "circuit", "virtualWan", "onPremises"},
-        {"ipsecPolicy", "sharedKey", "advertisedOverExpressRoute"},
+        {"ipsecPolicy", "sharedKey", "advertisedOverExpressRoute", "protect"},
         {"vpnGatewayPrivateIps", "vpnGatewayBgpAddresses", "connectionId", "expressRouteConnectionId", "sharedKey"},
     ),
     "CircuitVnetConnection": (
         {"resourceGroupName", "expressRouteCircuitId", "virtualNetwork", "expressRouteGatewaySku"},
-        {"authorizationKey", "routingWeight", "scaleUnits"},
+        {"authorizationKey", "routingWeight", "scaleUnits", "protect"},
         {"virtualNetworkId", "virtualNetworkName", "gatewaySubnetId", "gatewayId", "connectionId"},
     ),
 }
@@ -314,7 +314,7 @@ vpn = construct("vpn", "PrivatePeeringVpn", {
 })
 connection = construct("hub", "CircuitVnetConnection", {
     "resourceGroupName": "rg-app", "expressRouteCircuitId": circuit["circuitId"],
-    "authorizationKey": "0a1b2c3d-0000-4000-8000-00000000beef",
+    "authorizationKey": pulumi.Output.secret("0a1b2c3d-0000-4000-8000-00000000beef"),  # fn::secret in YAML
     "virtualNetwork": {"name": "vnet-app", "addressSpace": ["10.40.0.0/16"], "gatewaySubnetPrefix": "10.40.255.0/27"},
     "expressRouteGatewaySku": "ErGw1AZ",
 })

@@ -223,7 +223,7 @@ def test_preview_json_has_resource_counts_policy_results_and_no_errors(dev_previ
     assert summary["resourceTypes"]["azure-native:network:ExpressRoutePort"] == 1
     assert summary["resourceTypes"]["azure-native:keyvault:Secret"] == 4
     policy = summary["policy"]
-    assert (policy["mandatory"], policy["advisory"]) == (0, 9) and len(policy["violations"]) == 9
+    assert (policy["mandatory"], policy["advisory"]) == (0, 13) and len(policy["violations"]) == 13
     assert {tuple(sorted(v)) for v in policy["violations"]} == {("level", "message", "policy", "urn")}
     # dev is unprotected (6) and unmonitored (its port, circuit and vault: 3).
     assert {v["policy"] for v in policy["violations"]} == {"critical-resources-protected", "expressroute-port-monitored",
@@ -237,7 +237,7 @@ def test_checker_json_on_the_preview_export(dev_preview):
     checked = json.loads(result.stdout)
     assert checked["format"] == "stack export" and checked["policyPack"] == "expressroute-encryption-policies"
     assert checked["resources"] == summary["resources"]
-    assert (checked["mandatory"], checked["advisory"]) == (0, 9)
+    assert (checked["mandatory"], checked["advisory"]) == (0, 13)
     assert sorted(map(json.dumps, checked["violations"])) == sorted(map(json.dumps, summary["policy"]["violations"]))
     text = run(sys.executable, "-m", "expressroute_encryption.cli", "check-policy", str(export))
     assert text.returncode == 0 and not ANSI.search(text.stdout + text.stderr)
@@ -290,7 +290,7 @@ def test_offline_checks_script_writes_the_summaries(tmp_path):
     assert json.loads((tmp_path / "policy-check-dev.json").read_text())["resources"] == 18
     summary = (tmp_path / "summary-dev.md").read_text()
     assert summary.startswith("### Stack `dev`: offline checks passed (exit 0)")
-    assert "| policy pack | 0 mandatory, 9 advisory violation(s) |" in summary
+    assert "| policy pack | 0 mandatory, 13 advisory violation(s) |" in summary
     assert summary.strip() in result.stdout  # also readable in the job log
     assert not ANSI.search(result.stdout + result.stderr)
 
@@ -300,7 +300,7 @@ def test_offline_checks_script_keeps_the_exit_codes(tmp_path):
     strict.write_text(json.dumps({"critical-resources-protected": "mandatory"}))
     violation = offline_checks(tmp_path / "strict", "dev", POLICY_CONFIG=str(strict))
     assert violation.returncode == 1  # `make` alone would have said 2
-    assert json.loads((tmp_path / "strict/policy-check-dev.json").read_text())["mandatory"] == 6
+    assert json.loads((tmp_path / "strict/policy-check-dev.json").read_text())["mandatory"] == 10
     assert "offline checks failed: mandatory policy violation (exit 1)" in violation.stdout
 
     missing = offline_checks(tmp_path / "missing", "nope")

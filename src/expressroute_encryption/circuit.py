@@ -82,7 +82,7 @@ class DirectCircuitArgs(TypedDict):
     microsoft_peering: NotRequired[MicrosoftPeeringArgs]
     """Microsoft peering."""
     protect: NotRequired[bool]
-    """Default true: Pulumi refuses to delete the circuit (its service key is what your network and connections know it by)."""
+    """Default true: Pulumi refuses to delete the circuit, its peerings, authorizations and route filter (its service key is what your network and connections know it by)."""
     import_id: NotRequired[str]
     """ARM id of an existing circuit to adopt (Pulumi's import option); the other settings must match it."""
     adopting: NotRequired[bool]
@@ -140,9 +140,10 @@ class DirectCircuit(pulumi.ComponentResource):
                 family=settings.sku_family,
             ),
             allow_classic_operations=settings.allow_classic_operations,
-            # Azure echoes every authorization's key inside the circuit itself.
+            # Azure echoes every authorization's key, and every peering's BGP key, inside
+            # the circuit itself.
             opts=pulumi.ResourceOptions(parent=self, protect=protect, import_=settings.import_id,
-                                        additional_secret_outputs=["authorizations"]),
+                                        additional_secret_outputs=["authorizations", "peerings"]),
         )
         # Children of an adopted circuit exist already; a peering added later is created.
         child_of = settings.import_id if settings.adopting else None
@@ -159,7 +160,9 @@ class DirectCircuit(pulumi.ComponentResource):
                 peering_name=PEERING_TYPES[key],
                 **_peering_args(PEERING_TYPES[key], peering, route_filter),
                 # A peering may carry a BGP MD5 key set outside this program: never plain in state.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=previous, additional_secret_outputs=["sharedKey"],
+                # Deleting a peering drops its BGP sessions: protected like the circuit.
+                opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=previous,
+                                            additional_secret_outputs=["sharedKey"],
                                             import_=child_of and f"{child_of}/peerings/{PEERING_TYPES[key]}"),
             )
             previous = [resource]
@@ -180,8 +183,9 @@ class DirectCircuit(pulumi.ComponentResource):
                 resource_group_name=rg,
                 circuit_name=circuit.name,
                 authorization_name=auth,
+                # Deleting an authorization disconnects the gateway that redeemed it.
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=previous, additional_secret_outputs=["authorizationKey"],
+                    parent=self, protect=protect, depends_on=previous, additional_secret_outputs=["authorizationKey"],
                     import_=child_of and f"{child_of}/authorizations/{auth}",
                 ),
             )

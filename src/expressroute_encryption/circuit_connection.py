@@ -7,9 +7,10 @@ from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
 from .choices import ExpressRouteGatewaySku
-from .config import CircuitVnetConnectionInputs, validate_args
+from .config import CircuitVnetConnectionInputs, authorization_key_problem, validate_args
+from .secret_inputs import checked_secret
 from .tokens import component_options, type_token
-from .vpn import expressroute_gateway
+from .vpn import CONNECTION_SECRETS, expressroute_gateway
 
 
 class ConnectedVirtualNetworkArgs(TypedDict):
@@ -40,8 +41,8 @@ class CircuitVnetConnectionArgs(TypedDict):
     express_route_circuit_id: pulumi.Input[str]
     """ARM id of the circuit (the network team's stack output ``circuits.<name>.id``)."""
     authorization_key: NotRequired[pulumi.Input[str]]
-    """One of the circuit's authorization keys (stack output ``authorizationKeys``); needed
-    when the circuit is in another subscription. Always handled as a secret."""
+    """One of the circuit's authorization keys (stack output ``authorizationKeys``), as a secret
+    (a plain string is refused); needed when the circuit is in another subscription."""
     virtual_network: ConnectedVirtualNetworkArgs
     """The virtual network to create; add your workload subnets to it as separate Subnet resources."""
     express_route_gateway_sku: ExpressRouteGatewaySku
@@ -50,6 +51,8 @@ class CircuitVnetConnectionArgs(TypedDict):
     """0-32000, default 0: the connection's routing weight."""
     scale_units: NotRequired[ScaleUnitsArgs]
     """With ErGwScale only, and required there: minimum and maximum scale units (1-40)."""
+    protect: NotRequired[bool]
+    """Default true: Pulumi refuses to delete the virtual network, the gateway and the connection."""
 
 
 class CircuitVnetConnection(pulumi.ComponentResource):
@@ -81,11 +84,13 @@ class CircuitVnetConnection(pulumi.ComponentResource):
         args: CircuitVnetConnectionArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        # The circuit id and the key are checked when plain strings; Outputs by Azure.
+        # The circuit id is checked when a plain string; the key when its secret resolves.
         settings = validate_args(CircuitVnetConnectionInputs, args, source=f"CircuitVnetConnection '{name}'")
         super().__init__(type_token("CircuitVnetConnection"), name, None, component_options("CircuitVnetConnection", opts))
         rg = settings.resource_group_name
-        child = pulumi.ResourceOptions(parent=self)
+        protect = settings.protect
+        # Losing any of these disconnects the network from the circuit.
+        child = pulumi.ResourceOptions(parent=self, protect=protect)
         vnet_settings = settings.virtual_network
 
         vnet = network.VirtualNetwork(
@@ -105,7 +110,7 @@ class CircuitVnetConnection(pulumi.ComponentResource):
         )
 
         gateway = expressroute_gateway(
-            name, rg, settings.express_route_gateway_sku, network.SubResourceArgs(id=gateway_subnet.id), self,
+            name, rg, settings.express_route_gateway_sku, network.SubResourceArgs(id=gateway_subnet.id), self, protect,
             settings.scale_units,
         )
 
@@ -116,9 +121,10 @@ class CircuitVnetConnection(pulumi.ComponentResource):
             connection_type="ExpressRoute",
             virtual_network_gateway1=network.VirtualNetworkGatewayArgs(id=gateway.id),
             peer=network.SubResourceArgs(id=settings.express_route_circuit_id),
-            authorization_key=pulumi.Output.secret(key) if key is not None else None,
+            authorization_key=checked_secret(key, f"CircuitVnetConnection '{name}'", "authorization_key",
+                                             authorization_key_problem) if key is not None else None,
             routing_weight=settings.routing_weight,
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["authorizationKey"]),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=CONNECTION_SECRETS),
         )
 
         self.virtual_network_id = vnet.id

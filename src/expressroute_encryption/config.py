@@ -58,6 +58,8 @@ from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from . import facts
+from . import secret_config
+from .secret_config import KEY_NAME_PLACEHOLDER, looks_like_key, mask_key_material
 from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS  # noqa: F401  (offline/stack_file.py imports them from here)
 from .alerts import ALERT_KEYS, ALERTS, EVALUATION_FREQUENCIES, WINDOW_SIZES, AlertRule
 from .alerts import minutes as alert_minutes
@@ -795,12 +797,23 @@ class PortSettings(_Model):
 # Bring-your-own keys
 
 
-HEX_RE = re.compile(r"^[0-9A-Fa-f]*$")
+# Always with fullmatch: re.match with `$` would let a trailing newline through.
+HEX_RE = re.compile(r"[0-9A-Fa-f]*")
+
+
+def whitespace_problem(key: str) -> str | None:
+    """Key material is taken exactly as given: a space, tab or line break (a trailing
+    newline from `cat key.txt` or a paste) would be part of the key Azure receives but
+    not of the one the router holds, so nothing is stripped and it is refused."""
+    if any(c.isspace() for c in key):
+        return ("must not contain spaces, tabs or line breaks (a trailing newline from a file or a paste?); "
+                "nothing is stripped (value not shown)")
+    return None
 
 
 def ckn_problem(ckn: str) -> str | None:
     """A CKN is an even-length hexadecimal string of 2 to 64 digits."""
-    if (not HEX_RE.match(ckn) or not facts.CKN_MIN_HEX_DIGITS <= len(ckn) <= facts.CKN_MAX_HEX_DIGITS
+    if (not HEX_RE.fullmatch(ckn) or not facts.CKN_MIN_HEX_DIGITS <= len(ckn) <= facts.CKN_MAX_HEX_DIGITS
             or len(ckn) % 2):
         return "must be an even number (2-64) of hexadecimal digits (value not shown)"
     return None
@@ -823,17 +836,25 @@ def cak_problem(cak: str, cipher: str | None = None) -> str | None:
 
 def cak_format_problem(cak: str) -> str | None:
     """What can be checked before the port's cipher is known."""
-    if not HEX_RE.match(cak):
+    if not HEX_RE.fullmatch(cak):
         return "must contain only hexadecimal digits 0-9 and a-f (value not shown)"
+    if len(set(cak.lower())) == 1:
+        # All zeros is what a template or a padded key looks like: anyone could guess it.
+        return "must not be one digit repeated (such as all zeros): that key is guessable (value not shown)"
     return cak_problem(cak)
+
+
+def _key_rule(rule: str, check):
+    """A key's own rule, after the whitespace rule (one problem per key)."""
+    return _secret_rule(rule, lambda key: whitespace_problem(key) or check(key))
 
 
 class LinkKey(_Model):
     """A pre-shared MACsec key for one link, as the customer's router holds it."""
 
-    cak: Annotated[SecretStr, _secret_rule("cak_format", cak_format_problem)]
-    """Connectivity association key: 32 hex digits (128-bit ciphers) or 64 (256-bit ciphers)."""
-    ckn: Annotated[SecretStr, _secret_rule("ckn_format", ckn_problem)]
+    cak: Annotated[SecretStr, _key_rule("cak_format", cak_format_problem)]
+    """Connectivity association key: 32 hex digits (128-bit ciphers) or 64 (256-bit ciphers), not one digit repeated."""
+    ckn: Annotated[SecretStr, _key_rule("ckn_format", ckn_problem)]
     """Connectivity association key name: an even number (2-64) of hex digits."""
 
 
@@ -864,12 +885,38 @@ class PortKeys(_Model):
                 found.append(((link, "cak"), "cak_length", problem))
         return found
 
+    def cak_of(self, link: str) -> str:
+        """The link's CAK, lower case (hex digits are compared without case). Never log."""
+        return getattr(self, link).cak.get_secret_value().lower()
+
     def fingerprint(self, link: str) -> str:
         """A digest that changes when the link's key changes. It is only ever kept as a
         secret output (the keys themselves are in the state too, encrypted alike)."""
         key: LinkKey = getattr(self, link)
         material = f"{key.cak.get_secret_value().lower()}:{key.ckn.get_secret_value().lower()}"
         return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def key_reuse_warnings(keys: Mapping[str, PortKeys], where: str = "macsecKeys",
+                       across_ports_only: bool = False) -> list[str]:
+    """One CAK on both links of a port, or on two ports: allowed (Azure does not mind),
+    but one leaked key then opens more than one link. Names the places, never the key.
+    ``keys`` by port name ("" for a component's one port); ``across_ports_only`` leaves
+    a port's own two links to the component, which warns about them itself."""
+    places: dict[str, list[tuple[str, str]]] = {}
+    for port_name, port_keys in keys.items():
+        for link in LINKS:
+            places.setdefault(port_keys.cak_of(link), []).append((port_name, link))
+    warnings = []
+    for shared in places.values():
+        one_port = len({port for port, _ in shared}) == 1
+        if len(shared) < 2 or (across_ports_only and one_port):
+            continue
+        named = ", ".join(f"{where}.{port}.{link}.cak" if port else f"{where}.{link}.cak" for port, link in shared)
+        scope = "both links of one port" if one_port else "more than one port"
+        warnings.append(f"{named}: the same CAK is used on {scope}; a leaked key would open all of them: "
+                        "give each link its own key")
+    return [mask_key_material(w) for w in warnings]
 
 
 # ---------------------------------------------------------------------------
@@ -1200,11 +1247,11 @@ CIRCUIT_ID_RE = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/expressRouteCircuits/[^/]+$",
     re.IGNORECASE,
 )
-GUID_RE = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+GUID_RE = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 
 
 def circuit_id_problem(value: str) -> str | None:
-    if not CIRCUIT_ID_RE.match(value):
+    if not CIRCUIT_ID_RE.fullmatch(value):
         return (
             "must be the ARM id of an ExpressRoute circuit: /subscriptions/<id>/resourceGroups/<group>/"
             "providers/Microsoft.Network/expressRouteCircuits/<name>"
@@ -1214,7 +1261,7 @@ def circuit_id_problem(value: str) -> str | None:
 
 def authorization_key_problem(key: str) -> str | None:
     """A circuit authorization key is a GUID."""
-    if not GUID_RE.match(key):
+    if not GUID_RE.fullmatch(key):
         return "must be a circuit authorization key: a GUID such as 0a1b2c3d-... (value not shown)"
     return None
 
@@ -1391,7 +1438,7 @@ class StackConfig(_Model):
     resource_group_name: Annotated[str, Field(min_length=1, max_length=90)]
     """Resource group for everything the stack creates (the program creates it), 1-90 characters."""
     protect: bool = True
-    """Pulumi `protect` on the resource group, vault, identity, secrets, ports and circuits."""
+    """Pulumi `protect` on everything whose loss breaks encryption or connectivity: the resource group, vault, identity and its permission, secrets, ports, circuits with their peerings, authorizations and route filters, and the VPN's gateways, connections and sites (generated keys excepted: rotation replaces them)."""
     key_vault: KeyVaultSettings
     """The Key Vault holding the MACsec keys (keys as below)."""
     ports: Annotated[list[PortSettings], Field(min_length=1)]
@@ -1610,7 +1657,8 @@ def _component_field(annotation: Any, doc: str, default: Any = ...) -> tuple[Any
 
 
 _RESOURCE_GROUP = _component_field(Input, "Resource group for what the component creates.")
-_PROTECT = _component_field(bool, "Pulumi `protect` on what the component creates (default true).", True)
+_PROTECT = _component_field(
+    bool, "Pulumi `protect` on what the component creates, generated keys excepted (default true).", True)
 
 
 class MacsecKeyVaultInputs(KeyVaultSettings):
@@ -1619,27 +1667,46 @@ class MacsecKeyVaultInputs(KeyVaultSettings):
     resource_group_name: Input
     """Resource group for the vault and the identity."""
     protect: bool = True
-    """Pulumi refuses to delete the vault and the identity (default true)."""
+    """Pulumi refuses to delete the vault, the identity and its permission to read the keys (default true)."""
+
+
+# Component inputs are kept in the caller's state (pulumi/pulumi PR 20357, fact:
+# pulumi-comp-inputs-in-state), and Pulumi has no convention that a component wraps a
+# plain key for the caller (fact: pulumi-comp-no-secret-schema): a plain key is refused.
+PLAIN_SECRET = (
+    "a plain value would be stored unencrypted in your program's state (Pulumi keeps component inputs); "
+    "pass it as a secret: pulumi.Output.secret(...) in Python, fn::secret in YAML, pulumi.secret(...) in TypeScript"
+)
+
+
+def _secret_input(rule: str):
+    """A key argument: a plain string is refused; a secret Output is checked when it
+    resolves (``secret_inputs``)."""
+    return _rule(rule, lambda value: PLAIN_SECRET if isinstance(value, str) else None)
 
 
 def port_keys_problems(keys: Any, macsec: MacsecSettings) -> Iterator:
-    """Bring-your-own keys given as plain strings (Outputs are checked by Azure):
-    format, and the CAK length of each link's cipher; paths under ``keys``."""
+    """Bring-your-own keys: both links with cak and ckn, none a plain string (their
+    format is checked when the secret values resolve: ``port_keys_lines``)."""
     try:
-        plain = {link: {kind: keys[link][kind] for kind in ("cak", "ckn")} for link in LINKS}
+        leaves = {(link, kind): keys[link][kind] for link in LINKS for kind in ("cak", "ckn")}
     except (KeyError, TypeError, IndexError):
         yield ("keys",), "port_keys", "needs link1 and link2, each with cak and ckn"
         return
-    if not all(isinstance(v, str) for link in plain.values() for v in link.values()):
-        return
+    for (link, kind), value in leaves.items():
+        if isinstance(value, str):
+            yield ("keys", link, kind), "plain_secret", PLAIN_SECRET
+
+
+def port_keys_lines(plain: Any, macsec: MacsecSettings) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of resolved bring-your-own keys, as lines under ``keys``:
+    format, the CAK length of each link's cipher, one CAK on both links. Never a value."""
     try:
-        port_keys = PortKeys.model_validate(plain)
+        port_keys = PortKeys.model_validate(_plain_values(plain))
     except ValidationError as exc:
-        for err in _details(exc):
-            yield InitErrorDetails(type=err["type"], loc=("keys", *err["loc"]), input=None)
-        return
-    for path, rule, message in port_keys.problems(macsec):
-        yield ("keys", *path), rule, message
+        return describe_errors(exc, PortKeys, ("keys",)), []
+    problems = [f"{format_loc(('keys', *path))}: {message}" for path, _, message in port_keys.problems(macsec)]
+    return problems, key_reuse_warnings({"": port_keys}, where="keys")
 
 
 class _EncryptedDirectPortRules(_Model):
@@ -1660,7 +1727,7 @@ EncryptedDirectPortInputs = create_model(
     vault_name=_component_field(Input, "Key Vault that stores the port's CAK/CKN secrets."),
     identity_id=_component_field(Input, "User-assigned identity with `get` on the vault's secrets."),
     **_fields_of(PortSettings, drop=("circuits",)),
-    keys=_component_field(Optional[Input], "Bring-your-own keys `{link1: {cak, ckn}, link2: {cak, ckn}}`; generated when absent.", None),
+    keys=_component_field(Optional[Input], "Bring-your-own keys `{link1: {cak, ckn}, link2: {cak, ckn}}`, as secrets (plain strings are refused); generated when absent.", None),
     protect=_PROTECT,
     vault_resource_group_name=_component_field(
         Optional[Input], "Resource group of the vault, when it is not resource_group_name (an existing vault).", None),
@@ -1682,7 +1749,7 @@ class DirectCircuitInputs(CircuitSettings):
     port_stage: Optional[Stage] = None
     """The port's lifecycle stage; a circuit on a 'reserved' port is refused."""
     protect: bool = True
-    """Pulumi refuses to delete the circuit (default true)."""
+    """Pulumi refuses to delete the circuit, its peerings, authorizations and route filter (default true)."""
     adopting: bool = False
     """With import_id, on the deployment that imports the circuit: its peerings and authorizations are imported by their child ids too."""
 
@@ -1701,11 +1768,11 @@ def _vpn_component(name: str, mode: str, drop: tuple[str, ...], doc: str, **comp
     rules = type(f"_{name}Rules", (_VpnRules,), {"fixed_mode": mode, "__module__": __name__})
     fields = _fields_of(VpnSettings, drop=("mode", *drop))
     fields["shared_key"] = _component_field(
-        Optional[Annotated[Input, _plain_rule("shared_key", shared_key_problem)]],
-        "Pre-shared key, 16-128 printable ASCII characters (a plain string or a secret Output); "
+        Optional[Annotated[Input, _secret_input("plain_secret")]],
+        "Pre-shared key, 16-128 printable ASCII characters, as a secret (a plain string is refused); "
         "generated (40 characters) when absent.", None)
     return create_model(name, __base__=rules, __doc__=doc, __module__=__name__,
-                        resource_group_name=_RESOURCE_GROUP, **component_fields, **fields)
+                        resource_group_name=_RESOURCE_GROUP, **component_fields, **fields, protect=_PROTECT)
 
 
 PrivatePeeringVpnInputs = _vpn_component(
@@ -1754,14 +1821,16 @@ class CircuitVnetConnectionInputs(_Model):
     """Resource group for the virtual network, the gateway and the connection."""
     express_route_circuit_id: Annotated[Input, _plain_rule("circuit_id", circuit_id_problem)]
     """ARM id of the circuit (the network team's stack output `circuits.<name>.id`)."""
-    authorization_key: Optional[Annotated[Input, _plain_rule("authorization_key", authorization_key_problem)]] = None
-    """One of the circuit's authorization keys; needed when the circuit is in another subscription. Always handled as a secret."""
+    authorization_key: Optional[Annotated[Input, _secret_input("plain_secret")]] = None
+    """One of the circuit's authorization keys, as a secret (a plain string is refused); needed when the circuit is in another subscription."""
     virtual_network: GatewayVirtualNetworkSettings
     """The virtual network to create, with its GatewaySubnet."""
     express_route_gateway_sku: ExpressRouteGatewaySku
     """SKU of the ExpressRoute gateway."""
     routing_weight: Annotated[Int, Field(ge=0, le=32000)] = 0
     """Routing weight of the connection, 0-32000."""
+    protect: bool = True
+    """Pulumi refuses to delete the virtual network, the gateway and the connection (default true)."""
     scale_units: Optional[ScaleUnits] = None
     """With `ErGwScale` only, and required there: the gateway's minimum and maximum scale units (1-40; equal for a fixed size)."""
 
@@ -1836,25 +1905,21 @@ def _model_at(model: Any, loc: tuple[str | int, ...]) -> Any:
     return model
 
 
-def _looks_like_key(name: Any) -> bool:
-    return isinstance(name, str) and len(name) >= 16 and bool(HEX_RE.match(name))
-
-
 def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[str, ...] = (),
                     camel: bool = False) -> list[str]:
     """One line per problem: its config path, what is wrong and what is allowed.
 
-    pydantic is told to hide inputs, and custom rules never quote key material, so the
-    lines are safe to print."""
+    pydantic is told to hide inputs, and custom rules never quote key material. On top of
+    that, by rule rather than case by case, a name in the path holding a run of 16+ hex
+    digits (a key pasted as a port name, `cak=<hex>` typed as a key) is replaced, and so is
+    any such run in a message: the lines are safe to print."""
     lines = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = tuple(err["loc"])
         if camel:
             # A key checked while absent is reported by its Python name; name it as in YAML.
             loc = tuple(to_camel(part) if isinstance(part, str) and "_" in part else part for part in loc)
-        if len(loc) > 1 and loc[0] in ("macsecKeys", "macsec_keys") and _looks_like_key(loc[1]):
-            # A key pasted where a port name belongs must not be printed back.
-            loc = (loc[0], "<a name that looks like key material>", *loc[2:])
+        loc = tuple(KEY_NAME_PLACEHOLDER if looks_like_key(part) else part for part in loc)
         path = format_loc(prefix + loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             parent = _model_at(root, loc[:-1])
@@ -1870,7 +1935,7 @@ def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[s
             lines.append(f"{path}: must be a {'list' if err['type'] == 'list_type' else 'mapping'}")
         else:
             lines.append(f"{path}: {err['msg']}")
-    return lines
+    return [mask_key_material(line) for line in lines]
 
 
 def parse_stack_config(values: Mapping[str, Any]) -> StackConfig:
@@ -1924,7 +1989,9 @@ def load_stack_config() -> StackConfig:
     """Read and validate the running stack's config (inside a Pulumi program).
 
     Raises ConfigError with every problem, including a bring-your-own key that was set
-    as plain text, which would sit unencrypted in the stack file."""
+    as plain text, which would sit unencrypted in the stack file (each leaf is checked in
+    the stack file, see ``secret_config``; under the offline harness the offline reader
+    has done that already)."""
     import pulumi
     from pulumi.runtime.config import is_config_secret
 
@@ -1936,6 +2003,14 @@ def load_stack_config() -> StackConfig:
             "azure-native:location: required: the Azure region for the resource group, vault "
             "and ports (pulumi config set azure-native:location westeurope)"
         )
+    if not secret_config.checked_by_offline_reader():
+        # Whether each key leaf is encrypted in Pulumi.<stack>.yaml (the CLI only says
+        # whether the top-level key is secret): see secret_config.
+        from pathlib import Path
+
+        from .offline.stack_file import deployed_secret_problems
+
+        problems += deployed_secret_problems(values, pulumi.get_stack(), Path.cwd())
     if "macsecKeys" in values and not is_config_secret(f"{NAMESPACE}:macsecKeys"):
         problems.append(
             "macsecKeys: must be a secret config value; remove it from the stack file and set each key "

@@ -11,6 +11,7 @@ from .choices import Cipher, Encapsulation, PortBillingType, SciState, Stage
 from .config import EncryptedDirectPortInputs, PortSettings, validate_args
 from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS
 from .link_state import BRING_YOUR_OWN, GENERATED, link_state
+from .secret_inputs import checked_port_keys
 from .tokens import component_options, type_token
 
 
@@ -48,7 +49,7 @@ class MacsecArgs(TypedDict):
 
 
 class LinkKeyArgs(TypedDict):
-    """A bring-your-own pre-shared key for one link (hex strings)."""
+    """A bring-your-own pre-shared key for one link (hex strings, as secrets: plain strings are refused)."""
 
     cak: pulumi.Input[str]
     ckn: pulumi.Input[str]
@@ -85,7 +86,7 @@ class EncryptedDirectPortArgs(TypedDict):
     macsec: MacsecArgs
     """Cipher, SCI state and key generations."""
     keys: NotRequired[PortKeysArgs]
-    """Bring-your-own keys; when absent, keys are generated."""
+    """Bring-your-own keys, as secrets (plain strings are refused: they would sit in your state unencrypted); when absent, keys are generated."""
     protect: NotRequired[bool]
     """Default true: Pulumi refuses to delete the port and its secrets."""
     vault_resource_group_name: NotRequired[pulumi.Input[str]]
@@ -201,6 +202,8 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         generations = settings.macsec.key_generation
         key_source = GENERATED if byo is None else BRING_YOUR_OWN
 
+        if byo is not None:
+            byo = checked_port_keys(byo, settings.macsec, f"EncryptedDirectPort '{name}'")
         cak_uris, ckn_uris, secret_names, generated = {}, {}, {}, {}
         for link in LINKS:
             generation = getattr(generations, link)
@@ -221,7 +224,8 @@ class EncryptedDirectPort(pulumi.ComponentResource):
                     properties=keyvault.SecretPropertiesArgs(
                         value=value, content_type=f"MACsec {kind.upper()} (hex)"
                     ),
-                    opts=pulumi.ResourceOptions(parent=self, protect=protect),
+                    # The value is part of `properties`: never plain in the state.
+                    opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=["properties"]),
                 )
                 secret_names[(link, kind)] = secret_name
                 # The URL names a secret version; it reveals nothing about the key.

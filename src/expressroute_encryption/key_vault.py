@@ -31,7 +31,7 @@ class MacsecKeyVaultArgs(TypedDict):
     authorization: NotRequired[KeyVaultAuthorization]
     """'accessPolicy' (default, Microsoft's documented procedure) or 'rbac'."""
     protect: NotRequired[bool]
-    """Default true: Pulumi refuses to delete the vault and the identity."""
+    """Default true: Pulumi refuses to delete the vault, the identity and its permission to read the keys."""
     existing_id: NotRequired[str]
     """ARM id of an existing vault to use instead of creating one: only the identity and its 'get' permission
     are added, and the vault is refused when ExpressRoute could not read keys from it."""
@@ -126,7 +126,8 @@ class MacsecKeyVault(pulumi.ComponentResource):
                 principal_type="ServicePrincipal",
                 scope=vault.id,
                 role_definition_id=vault.id.apply(_secrets_user_role_id),
-                opts=pulumi.ResourceOptions(parent=self),
+                # Without it the port cannot read its keys: losing it drops encryption.
+                opts=pulumi.ResourceOptions(parent=self, protect=protect),
             )
 
         self.vault_id = vault.id
@@ -151,7 +152,7 @@ class MacsecKeyVault(pulumi.ComponentResource):
                 principal_type="ServicePrincipal",
                 scope=vault_id,
                 role_definition_id=_secrets_user_role_id(vault_id),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
             )
         else:
             grant = keyvault.AccessPolicy(
@@ -163,7 +164,7 @@ class MacsecKeyVault(pulumi.ComponentResource):
                     object_id=identity.principal_id,
                     permissions=keyvault.PermissionsArgs(secrets=["get"]),
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
             )
         vault = keyvault.get_vault_output(resource_group_name=parts["group"], vault_name=parts["name"])
         self.vault_id = pulumi.Output.from_input(vault_id)

@@ -44,7 +44,10 @@ class VirtualWanVpnArgs(TypedDict):
     on_premises: OnPremisesArgs
     ipsec_policy: NotRequired[IpsecPolicyArgs]
     shared_key: NotRequired[pulumi.Input[str]]
+    """Pre-shared key, as a secret (a plain string is refused); generated (40 characters, secret) when absent."""
     advertised_over_express_route: NotRequired[list[str]]
+    protect: NotRequired[bool]
+    """Default true: Pulumi refuses to delete the hub, its gateways, the site and the connections (the generated key excepted)."""
 
 
 class VirtualWanVpn(pulumi.ComponentResource):
@@ -80,7 +83,9 @@ class VirtualWanVpn(pulumi.ComponentResource):
         settings = validate_args(VirtualWanVpnInputs, args, f"VirtualWanVpn '{name}'")
         super().__init__(type_token("VirtualWanVpn"), name, None, component_options("VirtualWanVpn", opts))
         rg = settings.resource_group_name
-        child = pulumi.ResourceOptions(parent=self)
+        protect = settings.protect
+        # Losing any of these drops the tunnel or the circuit connection.
+        child = pulumi.ResourceOptions(parent=self, protect=protect)
         wan_settings = settings.virtual_wan
         hub_settings = wan_settings.hub
         on_prem = settings.on_premises
@@ -108,7 +113,8 @@ class VirtualWanVpn(pulumi.ComponentResource):
             auto_scale_configuration=network.ExpressRouteGatewayPropertiesAutoScaleConfigurationArgs(
                 bounds=network.ExpressRouteGatewayPropertiesBoundsArgs(min=hub_settings.express_route_gateway_scale_units)
             ),
-            opts=child,
+            # Azure lists the gateway's connections, authorization keys included, inside it.
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=["expressRouteConnections"]),
         )
         er_connection = network.ExpressRouteConnection(
             f"{name}-er-connection",
@@ -120,7 +126,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
                 id=settings.express_route_circuit_private_peering_id
             ),
             routing_weight=0,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=["authorizationKey"]),
         )
 
         bgp = on_prem.bgp is not None
@@ -129,8 +135,10 @@ class VirtualWanVpn(pulumi.ComponentResource):
             resource_group_name=rg,
             virtual_hub=network.SubResourceArgs(id=hub.id),
             vpn_gateway_scale_unit=hub_settings.vpn_gateway_scale_units,
-            # One gateway at a time in a hub.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[er_gateway]),
+            # One gateway at a time in a hub. Azure lists its connections, shared keys
+            # included, inside it.
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[er_gateway],
+                                        additional_secret_outputs=["connections"]),
         )
 
         site = network.VpnSite(
@@ -151,7 +159,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
             opts=child,
         )
 
-        shared_key = pre_shared_key(name, settings, self)
+        shared_key = pre_shared_key(name, settings, self, f"VirtualWanVpn '{name}'")
 
         connection = network.VpnConnection(
             f"{name}-ipsec",
@@ -172,7 +180,9 @@ class VirtualWanVpn(pulumi.ComponentResource):
                 ipsec_policies=[ipsec_policy_args(settings.ipsec_policy)],
             )],
             # The tunnel's packets ride the private peering: it must be connected first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[er_connection]),
+            # The key is inside each link connection: the whole list is secret.
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[er_connection],
+                                        additional_secret_outputs=["sharedKey", "vpnLinkConnections"]),
         )
 
         self.vpn_gateway_private_ips = vpn_gateway.ip_configurations.apply(

@@ -9,8 +9,12 @@ from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
 from .choices import DhGroup, ExpressRouteGatewaySku, IkeEncryption, IkeIntegrity, IpsecEncryption, IpsecIntegrity, PfsGroup, VpnGatewaySku
-from .config import IpsecPolicySettings, PrivatePeeringVpnInputs, validate_args
+from .config import IpsecPolicySettings, PrivatePeeringVpnInputs, shared_key_problem, validate_args
+from .secret_inputs import checked_secret
 from .tokens import component_options, type_token
+
+# Outputs of a gateway connection that hold keys (Azure returns both on a GET).
+CONNECTION_SECRETS = ["sharedKey", "authorizationKey"]
 
 
 class VirtualNetworkArgs(TypedDict):
@@ -65,9 +69,11 @@ class PrivatePeeringVpnArgs(TypedDict):
     on_premises: OnPremisesArgs
     ipsec_policy: NotRequired[IpsecPolicyArgs]
     shared_key: NotRequired[pulumi.Input[str]]
-    """Pre-shared key; generated (40 characters, secret) when absent."""
+    """Pre-shared key, as a secret (a plain string is refused); generated (40 characters, secret) when absent."""
     advertised_over_express_route: NotRequired[list[str]]
     """On-premises prefixes also announced over private peering (checked against the tunnel's)."""
+    protect: NotRequired[bool]
+    """Default true: Pulumi refuses to delete the gateways, connections and network (the generated key excepted)."""
 
 
 def ipsec_policy_args(policy: IpsecPolicySettings) -> network.IpsecPolicyArgs:
@@ -84,13 +90,16 @@ def ipsec_policy_args(policy: IpsecPolicySettings) -> network.IpsecPolicyArgs:
     )
 
 
-def pre_shared_key(name: str, settings, parent: pulumi.Resource) -> pulumi.Output[str]:
-    """The given shared key, or a generated one (40 letters and digits), secret either way."""
+def pre_shared_key(name: str, settings, parent: pulumi.Resource, source: str) -> pulumi.Output[str]:
+    """The given shared key (a secret, checked when it resolves), or a generated one (40
+    letters and digits), secret either way."""
     key = settings.shared_key
-    if key is None:
-        key = random.RandomPassword(
-            f"{name}-shared-key", length=40, special=False, opts=pulumi.ResourceOptions(parent=parent)
-        ).result
+    if key is not None:
+        return checked_secret(key, source, "shared_key", shared_key_problem)
+    # Not protected: a generated key is replaced on purpose when it is rotated.
+    key = random.RandomPassword(
+        f"{name}-shared-key", length=40, special=False, opts=pulumi.ResourceOptions(parent=parent)
+    ).result
     return pulumi.Output.secret(key)
 
 
@@ -111,11 +120,11 @@ def _private_tunnel_addresses(ip_configurations, bgp_settings) -> list[str]:
 
 
 def expressroute_gateway(name: str, rg, sku: str, subnet: network.SubResourceArgs,
-                         parent: pulumi.Resource, scale_units=None) -> network.VirtualNetworkGateway:
+                         parent: pulumi.Resource, protect: bool, scale_units=None) -> network.VirtualNetworkGateway:
     """An ExpressRoute virtual network gateway in the GatewaySubnet, with its own
     zone-redundant public IP (AZ SKUs require one). A scalable gateway (ErGwScale) gets
     its minimum and maximum scale units (``scale_units``)."""
-    ip = _zone_redundant_ip(f"{name}-ergw-ip", rg, parent)
+    ip = _zone_redundant_ip(f"{name}-ergw-ip", rg, parent, protect)
     return network.VirtualNetworkGateway(
         f"{name}-ergw",
         resource_group_name=rg,
@@ -130,11 +139,11 @@ def expressroute_gateway(name: str, rg, sku: str, subnet: network.SubResourceArg
         auto_scale_configuration=network.VirtualNetworkGatewayAutoScaleConfigurationArgs(
             bounds=network.VirtualNetworkGatewayAutoScaleBoundsArgs(min=scale_units.min, max=scale_units.max),
         ) if scale_units is not None else None,
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
 
 
-def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource) -> network.PublicIPAddress:
+def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource, protect: bool) -> network.PublicIPAddress:
     """AZ gateway SKUs need Standard, static, zone-redundant public IPs (even when the
     tunnel itself uses private addresses, the gateway keeps a public one for management)."""
     return network.PublicIPAddress(
@@ -143,7 +152,7 @@ def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource) -> network.Public
         sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
         public_ip_allocation_method="Static",
         zones=["1", "2", "3"],
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
 
 
@@ -181,7 +190,9 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
         settings = validate_args(PrivatePeeringVpnInputs, args, f"PrivatePeeringVpn '{name}'")
         super().__init__(type_token("PrivatePeeringVpn"), name, None, component_options("PrivatePeeringVpn", opts))
         rg = settings.resource_group_name
-        child = pulumi.ResourceOptions(parent=self)
+        protect = settings.protect
+        # Losing any of these drops the tunnel or the circuit connection.
+        child = pulumi.ResourceOptions(parent=self, protect=protect)
         vnet_settings = settings.virtual_network
         on_prem = settings.on_premises
 
@@ -195,7 +206,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
         )
         gateway_subnet = network.SubResourceArgs(id=vnet.subnets.apply(lambda subnets: subnets[0].id))
 
-        er_gateway = expressroute_gateway(name, rg, settings.express_route_gateway_sku, gateway_subnet, self)
+        er_gateway = expressroute_gateway(name, rg, settings.express_route_gateway_sku, gateway_subnet, self, protect)
         er_connection = network.VirtualNetworkGatewayConnection(
             f"{name}-er-connection",
             resource_group_name=rg,
@@ -203,10 +214,10 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             virtual_network_gateway1=network.VirtualNetworkGatewayArgs(id=er_gateway.id),
             peer=network.SubResourceArgs(id=settings.express_route_circuit_id),
             routing_weight=0,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=CONNECTION_SECRETS),
         )
 
-        vpn_ips = [_zone_redundant_ip(f"{name}-vpngw-ip{i + 1}", rg, self)
+        vpn_ips = [_zone_redundant_ip(f"{name}-vpngw-ip{i + 1}", rg, self, protect)
                    for i in range(2 if settings.active_active else 1)]
         bgp = on_prem.bgp is not None
         vpn_gateway = network.VirtualNetworkGateway(
@@ -230,7 +241,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
                 for i, ip in enumerate(vpn_ips)
             ],
             # Two gateways cannot be built in one GatewaySubnet at the same time.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[er_gateway]),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[er_gateway]),
         )
 
         local_gateway = network.LocalNetworkGateway(
@@ -245,7 +256,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             opts=child,
         )
 
-        shared_key = pre_shared_key(name, settings, self)
+        shared_key = pre_shared_key(name, settings, self, f"PrivatePeeringVpn '{name}'")
 
         connection = network.VirtualNetworkGatewayConnection(
             f"{name}-ipsec",
@@ -259,7 +270,8 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             enable_bgp=bgp,
             ipsec_policies=[ipsec_policy_args(settings.ipsec_policy)],
             # The tunnel's packets ride the private peering: it must be connected first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[er_connection], additional_secret_outputs=["sharedKey"]),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[er_connection],
+                                        additional_secret_outputs=CONNECTION_SECRETS),
         )
 
         self.vpn_gateway_private_ips = vpn_gateway.ip_configurations.apply(

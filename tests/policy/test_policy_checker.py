@@ -53,8 +53,9 @@ class TestCommandLine:
             ["mandatory", "keyvault-no-private-endpoint-for-macsec", VAULT_URN],
             ["mandatory", "expressroute-circuit-on-encrypted-port", CIRCUIT_URN],
         ]
-        assert lines[0].endswith(": Key Vault 'erport-vault' is not protected: create it with "
-                                 "ResourceOptions(protect=True) so that it cannot be deleted by accident.")
+        assert lines[0].endswith(": Key Vault 'erport-vault' is not protected: set the stack config key "
+                                 "`protect: true` (the default), or the component's `protect` argument, so that it "
+                                 "cannot be deleted by accident.")
         assert "ExpressRoute port 'erport' has link settings but MACsec is not on both links" in lines[1]
         assert "Key Vault 'erport-vault' holds the MACsec keys of ExpressRoute port 'erport'" in lines[2]
         assert "ExpressRoute circuit 'erport-circuit' is on ExpressRoute Direct port 'erport'" in lines[3]
@@ -153,8 +154,9 @@ class TestEvaluate:
         resources = [resource(VAULT, "kv", vault())]
         [violation] = evaluate(resources, UNMONITORED)
         assert violation == Violation("advisory", "critical-resources-protected", urn(VAULT, "kv"),
-                                      "Key Vault 'kv' is not protected: create it with ResourceOptions(protect=True) "
-                                      "so that it cannot be deleted by accident.")
+                                      "Key Vault 'kv' is not protected: set the stack config key `protect: true` (the "
+                                      "default), or the component's `protect` argument, so that it cannot be deleted "
+                                      "by accident.")
         assert [v.level for v in evaluate(resources, {**UNMONITORED, "all": "mandatory"})] == ["mandatory"]
         assert [v.level for v in evaluate(resources, {**UNMONITORED, "critical-resources-protected": "remediate"})] == \
             ["mandatory"]
@@ -163,7 +165,8 @@ class TestEvaluate:
     def test_stack_policies_use_outputs_and_resolve_dependencies(self):
         reserved = resource(PORT, "port", {}, outputs={"name": "erp-weu-1", "bandwidthInGbps": 10}, protect=True)
         circuit = resource("azure-native:network:ExpressRouteCircuit", "circuit",
-                           {"expressRoutePort": {"id": UNKNOWN_STRING_VALUE}}, dependencies=[reserved["urn"]])
+                           {"expressRoutePort": {"id": UNKNOWN_STRING_VALUE}}, dependencies=[reserved["urn"]],
+                           protect=True)
         [violation] = evaluate([reserved, circuit], UNMONITORED)
         assert (violation.policy, violation.urn) == ("expressroute-circuit-on-encrypted-port", circuit["urn"])
 

@@ -1,7 +1,7 @@
 """The Key Vault resource policies and the advisory protection policy."""
 
 import pytest
-from tests.policy.policy_builders import CIRCUIT, PORT, SECRET, VAULT, port, resource_violations, secret, vault
+from tests.policy.policy_builders import PORT, SECRET, VAULT, port, resource_violations, secret, vault
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
 from expressroute_encryption.policy.keyvault import firewall_trusted_services, soft_delete_purge_protection
@@ -80,12 +80,13 @@ class TestProtection:
     ], ids=["port", "vault", "secret"])
     def test_unprotected_critical_resources_are_reported(self, resource_type, props, kind):
         [message] = resource_violations(critical_resources_protected, resource_type, props, name="critical")
-        assert f"{kind} 'critical'" in message and "protect=True" in message
+        assert f"{kind} 'critical'" in message and "`protect: true`" in message and "ResourceOptions" not in message
         assert "c0ffee" not in message
         assert resource_violations(critical_resources_protected, resource_type, props, protect=True) == []
 
-    def test_other_resources_need_no_protection(self):
-        assert resource_violations(critical_resources_protected, CIRCUIT, {"circuitName": "c"}) == []
+    def test_generated_keys_need_no_protection(self):
+        # A rotation replaces them on purpose.
+        assert resource_violations(critical_resources_protected, "random:index/randomBytes:RandomBytes", {"length": 32}) == []
 
     def test_is_advisory(self):
         assert critical_resources_protected.enforcement_level.value == "advisory"

@@ -31,6 +31,7 @@ from expressroute_encryption.rotation import whole_numbers
 from expressroute_encryption.offline.mocks import AzureMocks
 from expressroute_encryption.offline.sdk_internals import MockMonitor, configure_mock_runtime, no_stack_traces, sync_await
 from expressroute_encryption.offline.wire import is_secret, secret
+from expressroute_encryption.secret_config import config_from_offline_reader
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -219,7 +220,7 @@ def run_program(
     main = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))
     try:
-        with _offline_runtime():
+        with _offline_runtime(), config_from_offline_reader():
             sync_await(run_in_stack(lambda: _run_main(main)))
     finally:
         sys.path.remove(str(project_dir))

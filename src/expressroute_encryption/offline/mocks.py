@@ -254,10 +254,21 @@ def express_route_port(args, known):
     }
 
 
+def _children(known: dict, kind: str, parent_id: str) -> list[dict]:
+    """Child resources Azure lists inside their parent (``known[kind][parent id]``: created
+    earlier in this run, or set by a test to stand for a parent that exists in Azure)."""
+    return [child for _, child in sorted(known.get(kind, {}).get(parent_id, {}).items())]
+
+
+def _remember(known: dict, kind: str, parent_id: str, name: str, state: dict) -> None:
+    known.setdefault(kind, {}).setdefault(parent_id, {})[name] = state
+
+
 def express_route_circuit(args, known):
     """A circuit as Azure returns it. Like Azure, it lists the authorizations it already has,
     each with its key (``known["authorizations"][circuit id]``: created earlier in this run,
-    or set by a test to stand for a circuit that exists in Azure)."""
+    or set by a test to stand for a circuit that exists in Azure), and its peerings, each
+    with its BGP key when it has one."""
     rid, state = network_resource(args, "circuitName", "expressRouteCircuits")
     authorizations = [
         {"name": name, "id": f"{rid}/authorizations/{name}",
@@ -273,7 +284,7 @@ def express_route_circuit(args, known):
         "globalReachEnabled": False,
         "stag": 100 + int(fake_hex(4, rid), 16) % 3000,
         "authorizations": authorizations,
-        "peerings": [],
+        "peerings": _children(known, "peerings", rid),
         "etag": f'W/"{fake_uuid(rid)}"',
     }
 
@@ -282,6 +293,9 @@ def express_route_circuit_peering(args, known):
     name = args.inputs.get("peeringName") or args.inputs.get("peeringType")
     rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteCircuits",
                  args.inputs["circuitName"], "peerings", name)
+    _remember(known, "peerings", rid.rsplit("/peerings/", 1)[0], name, {
+        "name": name, "id": rid,
+        "properties": {k: v for k, v in args.inputs.items() if k not in ("resourceGroupName", "circuitName")}})
     return rid, {
         **args.inputs,
         "name": name,
@@ -408,18 +422,23 @@ def virtual_hub(args, known):
 
 
 def express_route_gateway(args, known):
+    """Like Azure, the gateway lists its connections, authorization keys included."""
     rid, state = network_resource(args, "expressRouteGatewayName", "expressRouteGateways")
-    return rid, {**state, "expressRouteConnections": []}
+    return rid, {**state, "expressRouteConnections": _children(known, "expressRouteConnections", rid)}
 
 
 def express_route_connection(args, known):
     name = args.inputs.get("name") or args.name
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteGateways",
-                 args.inputs["expressRouteGatewayName"], "expressRouteConnections", name)
-    return rid, {**args.inputs, "name": name, "provisioningState": "Succeeded", "azureApiVersion": "2024-05-01"}
+    gateway_id = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "expressRouteGateways",
+                        args.inputs["expressRouteGatewayName"])
+    rid = f"{gateway_id}/expressRouteConnections/{name}"
+    state = {**args.inputs, "name": name, "provisioningState": "Succeeded", "azureApiVersion": "2024-05-01"}
+    _remember(known, "expressRouteConnections", gateway_id, name, {"name": name, "id": rid, "properties": state})
+    return rid, state
 
 
 def vpn_gateway(args, known):
+    """Like Azure, the gateway lists its connections, shared keys included."""
     rid, state = network_resource(args, "gatewayName", "vpnGateways")
     prefix = known.get((args.inputs.get("virtualHub") or {}).get("id"))
     hosts = list(ipaddress.ip_network(prefix).hosts()) if prefix else []
@@ -430,6 +449,7 @@ def vpn_gateway(args, known):
                         "publicIpAddress": f"198.51.100.{200 + instance}"})
     return rid, {
         **state,
+        "connections": _children(known, "vpnConnections", rid),
         "ipConfigurations": configs,
         "bgpSettings": {
             "asn": 65515, "peerWeight": 0,
@@ -450,11 +470,17 @@ def vpn_site(args, known):
 
 
 def vpn_connection(args, known):
+    """As Azure returns it: each link connection with its id and its shared key."""
     name = args.inputs.get("connectionName") or args.name
-    rid = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "vpnGateways",
-                 args.inputs["gatewayName"], "vpnConnections", name)
-    return rid, {**args.inputs, "name": name, "provisioningState": "Succeeded",
-                 "connectionStatus": "Unknown", "azureApiVersion": "2024-05-01"}
+    gateway_id = arm_id(args.inputs["resourceGroupName"], "Microsoft.Network", "vpnGateways", args.inputs["gatewayName"])
+    rid = f"{gateway_id}/vpnConnections/{name}"
+    links = [{**link, "id": f"{rid}/vpnLinkConnections/{link.get('name')}", "provisioningState": "Succeeded",
+              "connectionStatus": "Unknown", "ingressBytesTransferred": 0, "egressBytesTransferred": 0}
+             for link in args.inputs.get("vpnLinkConnections") or []]
+    state = {**args.inputs, "name": name, "vpnLinkConnections": links, "provisioningState": "Succeeded",
+             "connectionStatus": "Unknown", "azureApiVersion": "2024-05-01"}
+    _remember(known, "vpnConnections", gateway_id, name, {"name": name, "id": rid, "properties": state})
+    return rid, state
 
 
 # Azure Monitor and Log Analytics: alerts, the action group, the vault's audit log.

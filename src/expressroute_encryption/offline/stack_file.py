@@ -28,6 +28,7 @@ from the file, and a key name that looks like key material is not printed either
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import math
 import os
@@ -39,7 +40,16 @@ from typing import Any
 
 import yaml
 
-from expressroute_encryption.config import CAK_HEX_DIGITS, CKN_HEX_DIGITS, NAMESPACE, _looks_like_key, format_loc
+from expressroute_encryption.config import CAK_HEX_DIGITS, CKN_HEX_DIGITS, NAMESPACE, format_loc
+from expressroute_encryption.secret_config import (
+    KEY_NAME_PLACEHOLDER,
+    SECRET_CONFIG_PATHS,
+    is_secure,
+    looks_like_key,
+    mask_key_material,
+    set_secret_command,
+    unencrypted_leaves,
+)
 
 # Far above any real stack (the bench's 200-port estate is ~150 KiB), far below what
 # takes a parser more than a fraction of a second.
@@ -74,8 +84,8 @@ class StackFile:
 
 def display_path(path: tuple) -> str:
     """A config path as the config errors print it: ``ports[0].macsec.cipher`` for our
-    namespace, ``azure-native:location`` for others; a name that looks like key material
-    (16+ hex digits, e.g. a CAK pasted as a port name) is not printed."""
+    namespace, ``azure-native:location`` for others; a name that holds key material
+    (a run of 16+ hex digits, e.g. a CAK pasted as a port name, `cak=<hex>`) is not printed."""
     if not path:
         return "(top level)"
     first, *rest = path
@@ -83,7 +93,7 @@ def display_path(path: tuple) -> str:
         first = first[len(NAMESPACE) + 1:]
     parts = [first, *rest]
     return format_loc(
-        "<a name that looks like key material>" if _looks_like_key(part) else part for part in parts
+        KEY_NAME_PLACEHOLDER if looks_like_key(part) else part for part in parts
     )
 
 
@@ -142,7 +152,7 @@ class _Reader:
         if path[:1] == ("config",) and len(path) > 1:
             path = path[1:]  # a config path, as `pulumi config` names it
         where = f"{display_path(path)}: " if path else ""
-        return StackFileError(f"{self.file_name}: {where}{problem}")
+        return StackFileError(f"{self.file_name}: {where}{mask_key_material(problem)}")
 
     def scalar(self, node: yaml.ScalarNode, path: tuple) -> Any:
         text, tag = node.value, node.tag
@@ -289,9 +299,7 @@ def _read_yaml(path: Path, missing: str) -> tuple[Any, yaml.Node | None]:
 # Config values as the CLI hands them to the program
 
 
-def _is_secure(value: Any) -> bool:
-    """config.isSecureValue: a mapping with the one key ``secure`` holding a string."""
-    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("secure"), str)
+_is_secure = is_secure
 
 
 def _contains_secure(value: Any) -> bool:
@@ -314,21 +322,15 @@ def _replace_secure(value: Any, path: tuple, fill) -> Any:
     return value
 
 
-def _plain_key_material(raw: dict[str, Any]) -> list[str]:
-    """Paths of key material written in plain text (a `--path` set without `--secret`):
-    every CAK/CKN under macsecKeys and vpn.sharedKey must be encrypted."""
-    found = []
-    keys = raw.get(f"{NAMESPACE}:macsecKeys")
-    if isinstance(keys, dict):
-        for port, links in keys.items():
-            for link, pair in (links.items() if isinstance(links, dict) else []):
-                for kind, value in (pair.items() if isinstance(pair, dict) else []):
-                    if not _is_secure(value):
-                        found.append(display_path((f"{NAMESPACE}:macsecKeys", port, link, kind)))
-    vpn = raw.get(f"{NAMESPACE}:vpn")
-    if isinstance(vpn, dict) and "sharedKey" in vpn and not _is_secure(vpn["sharedKey"]):
-        found.append("vpn.sharedKey")
-    return found
+def plain_text_lines(file_name: str, leaves: list[tuple[tuple, str]], beside: bool) -> list[str]:
+    """One line per secret leaf written in plain text, naming its path (never its value)
+    and the command that encrypts it; shared with the program's own check on `pulumi up`."""
+    where = " next to encrypted values" if beside else ""
+    return [
+        f"{file_name}: {display_path(path)}: stored in plain text{where}; set it with: "
+        f"{set_secret_command(display_path(path))}"
+        for path, _ in leaves
+    ]
 
 
 def _non_finite(value: Any, path: tuple) -> tuple | None:
@@ -377,11 +379,14 @@ def _stand_in(raw: dict[str, Any]):
 
     def fill(path: tuple, _ciphertext: str) -> str:
         if len(path) == 4 and path[0] == f"{NAMESPACE}:macsecKeys":
+            # Hex of the path: of the right length, and different on every link, so that
+            # the key rules (no repeated digit, no key reused) have nothing to say.
+            stand_in = hashlib.sha256("/".join(map(str, path)).encode()).hexdigest() * 2
             if path[3] == "cak":
                 cipher = ciphers.get(path[1])
-                return "0" * CAK_HEX_DIGITS.get(cipher if isinstance(cipher, str) else "", 64)
+                return stand_in[:CAK_HEX_DIGITS.get(cipher if isinstance(cipher, str) else "", 64)]
             if path[3] == "ckn":
-                return "0" * CKN_HEX_DIGITS
+                return stand_in[:CKN_HEX_DIGITS]
         return "offline-stand-in-for-a-secret"
 
     return fill
@@ -422,12 +427,13 @@ def _environment_note(stack_path: Path, environment: Any) -> str:
     )
 
 
-def load_stack_file(project_dir: Path, stack: str) -> StackFile:
-    """Config for ``stack`` as the CLI would pass it to the program."""
+def _read_stack(project_dir: Path, stack: str, stack_dir: Path | None = None):
+    """The project's name, the stack file's path and document, and its config entries
+    (namespaced keys) with their composed nodes, as the CLI reads them."""
     if not STACK_NAME_RE.match(stack or ""):
         raise StackFileError("--stack: a stack name has letters, digits, '-', '_' and '.' only (e.g. dev)")
     project_path = project_dir / "Pulumi.yaml"
-    stack_path = project_dir / f"Pulumi.{stack}.yaml"
+    stack_path = (stack_dir or project_dir) / f"Pulumi.{stack}.yaml"
     project_doc, _ = _read_yaml(project_path, "is the project folder right?")
     project = project_doc.get("name") if isinstance(project_doc, dict) else None
     if not isinstance(project, str) or not project:
@@ -456,15 +462,64 @@ def load_stack_file(project_dir: Path, stack: str) -> StackFile:
             raise StackFileError(f"{stack_path.name}: {display_path((full,))}: set twice (with and without "
                                  f"the '{project}:' namespace); keep one")
         raw[full], node_of[full] = value, nodes.get(key)
-    plain = _plain_key_material(raw)
+    return project, stack_path, stack_doc, raw, node_of
+
+
+def _project_dir(start: Path) -> Path | None:
+    """The folder of ``Pulumi.yaml``: the program's working directory or one above it
+    (with ``main:`` in Pulumi.yaml the program runs in a subfolder)."""
+    return next((folder for folder in (start, *start.parents) if (folder / "Pulumi.yaml").is_file()), None)
+
+
+def _stack_config_dir(project_dir: Path) -> Path:
+    """Where the CLI looks for stack files: ``stackConfigDir`` in Pulumi.yaml, or the project."""
+    try:
+        doc, _ = _read_yaml(project_dir / "Pulumi.yaml", "")
+    except StackFileError:
+        return project_dir
+    folder = doc.get("stackConfigDir") if isinstance(doc, dict) else None
+    return project_dir / folder if isinstance(folder, str) and folder else project_dir
+
+
+def deployed_secret_problems(received: dict[str, Any], stack: str, cwd: Path) -> list[str]:
+    """For the program on `pulumi up`/`preview`: one line per secret config leaf the CLI
+    handed over (``received``: keys without the namespace, values decoded) that is not a
+    `secure:` value of the stack file. The CLI only says whether a *top-level* key is
+    secret, so the file is read to see every leaf. A leaf the file does not hold (config
+    from a Pulumi ESC environment, ``--config-file``) cannot be shown to be encrypted,
+    nor can anything when the file cannot be read: both are refused (fail closed)."""
+    if not any(received.get(root) is not None for root, *_ in SECRET_CONFIG_PATHS):
+        return []
+    how = ("keep bring-your-own keys in the stack file, each set with `pulumi config set --secret --path`, "
+           "or leave them out to have keys generated")
+    project_dir = _project_dir(cwd)
+    if project_dir is None:
+        return [f"macsecKeys/vpn.sharedKey: cannot check that every key is encrypted: no Pulumi.yaml in the "
+                f"program's folder or above; {how}"]
+    try:
+        _, stack_path, _, raw, _ = _read_stack(project_dir, stack, _stack_config_dir(project_dir))
+    except StackFileError as exc:
+        return [f"macsecKeys/vpn.sharedKey: cannot check that every key is encrypted ({line}); {how}"
+                for line in str(exc).splitlines()]
+    leaves = unencrypted_leaves(raw, NAMESPACE, received)
+    plain = [(path, why) for path, why in leaves if why == "plain"]
+    lines = plain_text_lines(stack_path.name, plain, beside=any(_contains_secure(v) for v in raw.values()))
+    lines += [
+        f"{display_path(path)}: not in {stack_path.name} (from a Pulumi ESC environment or --config-file?), "
+        f"so it cannot be checked to be encrypted there; {how}"
+        for path, why in leaves if why == "missing"
+    ]
+    return lines
+
+
+def load_stack_file(project_dir: Path, stack: str) -> StackFile:
+    """Config for ``stack`` as the CLI would pass it to the program."""
+    project, stack_path, stack_doc, raw, node_of = _read_stack(project_dir, stack)
+    plain = unencrypted_leaves(raw, NAMESPACE)
     if plain:
-        beside = " next to encrypted values" if any(_contains_secure(v) for v in raw.values()) else ""
         # One line per value; each names its path (the preview prints every line as an error).
-        raise StackFileError("\n".join(
-            f"{stack_path.name}: {path}: stored in plain text{beside}; set it with: "
-            f"pulumi config set --secret --type string --path '{path}' <value>"
-            for path in plain
-        ))
+        raise StackFileError("\n".join(plain_text_lines(
+            stack_path.name, plain, beside=any(_contains_secure(v) for v in raw.values()))))
     for key, value in raw.items():
         if (where := _non_finite(value, (key,))) is not None:
             raise StackFileError(f"{stack_path.name}: {display_path(where)}: .inf and .nan are not numbers "

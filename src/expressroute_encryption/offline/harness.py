@@ -29,7 +29,9 @@ from pulumi.runtime import Mocks, register_stack_transformation, run_in_stack, s
 
 from expressroute_encryption.rotation import whole_numbers
 from expressroute_encryption.offline.mocks import AzureMocks
-from expressroute_encryption.offline.sdk_internals import MockMonitor, configure_mock_runtime, no_stack_traces, sync_await
+from expressroute_encryption.offline.sdk_internals import (
+    MockMonitor, configure_mock_runtime, monitor_calls_inline, no_stack_traces, sync_await,
+)
 from expressroute_encryption.offline.wire import is_secret, secret
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -164,6 +166,10 @@ def _offline_runtime() -> Iterator[None]:
       neither, so the SDK is handed an empty trace (``no_stack_traces``: the SDK has no
       switch for this, so its private ``_get_stack_trace`` is replaced for the run; see
       offline/sdk_internals.py).
+    - Monitor calls inline: the SDK hands every call to the monitor to a thread pool, and
+      waits for it on the event loop; against the in-process mock monitor they run at
+      once on the loop's thread instead (``monitor_calls_inline``, offline/sdk_internals.py).
+      Each registration still completes through the future the SDK awaits.
     - No automatic collection of the oldest generation: a run keeps every Output,
       future and task of the program alive until it ends (tens of thousands for a large
       estate), so each full collection walks a growing heap, azure-native's classes
@@ -184,7 +190,7 @@ def _offline_runtime() -> Iterator[None]:
     threshold = gc.get_threshold()
     gc.set_threshold(threshold[0], threshold[1], 1_000_000)
     try:
-        with no_stack_traces():
+        with no_stack_traces(), monitor_calls_inline():
             yield
     finally:
         gc.set_threshold(*threshold)

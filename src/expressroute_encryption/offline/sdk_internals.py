@@ -112,6 +112,16 @@ INTERNALS: dict[str, Internal] = {
     "mocks_sync_await": Internal("pulumi.runtime.mocks", "_sync_await",
                                  used_by="monitor_calls_inline(), for offline/harness.py _offline_runtime"),
 
+    # pulumi.runtime.resource.create_urn(name, type_, parent=None, project=None, stack=None): builds
+    # a resource's URN as an Output, through a chain of Outputs (Output.all, apply). The SDK
+    # calls it on every registration once the parent's URN is known, with plain strings, for a
+    # URN it only uses when there is no monitor at all; that chain was about 6% of a large
+    # preview. For the run it is replaced by urn_when_plain(), which builds the same known,
+    # non-secret Output directly when every part is a plain string and hands anything else
+    # (Outputs, resources: aliases of components) to the SDK's own function.
+    "create_urn": Internal("pulumi.runtime.resource", "create_urn",
+                           used_by="plain_urns(), for offline/harness.py _offline_runtime"),
+
     # pulumi.runtime.proto.source_pb2.StackTrace: the protobuf message _get_stack_trace
     # returns (here empty). Generated gRPC code, not an API.
     "StackTrace": Internal("pulumi.runtime.proto.source_pb2", "StackTrace",
@@ -283,3 +293,30 @@ def monitor_calls_inline() -> Iterator[None]:
     finally:
         executor.inline_on_thread = None
         setattr(mocks_module, internal.name, original)
+
+
+def urn_when_plain(name: Any, type_: Any, parent: Any = None, project: Any = None, stack: Any = None) -> Any:
+    """The SDK's ``create_urn`` (see ``create_urn`` above), without its chain of Outputs when
+    name, type and parent (or project and stack) are plain strings: the same URN, as a
+    known, non-secret Output that depends on no resource, as the SDK's own would be."""
+    strings = isinstance(name, str) and isinstance(type_, str)
+    if strings and isinstance(parent, str):
+        prefix = parent[0:parent.rfind("::")] + "$"  # as the SDK derives it from the parent's URN
+    elif strings and parent is None and isinstance(project, str) and isinstance(stack, str):
+        prefix = "urn:pulumi:" + stack + "::" + project + "::"
+    else:
+        return sdk("create_urn")(name, type_, parent, project, stack)
+    return pulumi.Output.from_input(prefix + type_ + "::" + name)
+
+
+@contextlib.contextmanager
+def plain_urns() -> Iterator[None]:
+    """For the length of the block, the SDK builds URNs of plain strings with
+    ``urn_when_plain``; its own function is put back afterwards."""
+    internal = INTERNALS["create_urn"]
+    module, original = importlib.import_module(internal.module), sdk("create_urn")
+    setattr(module, internal.name, urn_when_plain)
+    try:
+        yield
+    finally:
+        setattr(module, internal.name, original)

@@ -49,7 +49,7 @@ def test_resource_count_per_port_and_the_harness_leaves_the_sdk_as_it_was():
     run = run_program(PROJECT_DIR, "expressroute-encryption", "bench", cli(estate_config(2)), [])
     assert len(run.resources) == 2 * RESOURCES_PER_PORT + SHARED_RESOURCES
     # The offline-only shortcuts are undone once the run is over.
-    assert gc.get_threshold() == threshold
+    assert gc.get_threshold() == threshold and gc.isenabled()
     assert sdk_resource_runtime._get_stack_trace is stack_trace
     assert (sdk_resource_runtime.create_urn, sdk_mocks._sync_await) == (create_urn, mocks_sync_await)
     on_pool = asyncio.get_event_loop().run_in_executor(None, threading.get_ident)

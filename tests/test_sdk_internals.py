@@ -79,6 +79,37 @@ def check_get_stack_trace(get_stack_trace):
     assert isinstance(get_stack_trace(), source_pb2.StackTrace), "it no longer returns a StackTrace"
 
 
+def check_mocks_sync_await(sync_await):
+    from pulumi.runtime import mocks
+    from pulumi.runtime.sync_await import _sync_await
+
+    assert sync_await is _sync_await, "the mock monitor no longer uses the SDK's _sync_await"
+    for method in ("RegisterResource", "Invoke", "ReadResource"):
+        names = getattr(mocks.MockMonitor, method).__code__.co_names
+        assert "_sync_await" in names, f"MockMonitor.{method} no longer calls it by that name"
+
+
+def output_state(output):
+    """(value, known, secret, resources) of an Output, awaited on the SDK's loop."""
+    async def state():
+        return (await output.future(), await output.is_known(), await output.is_secret(), await output.resources())
+    return sdk_internals.sync_await(state())
+
+
+URN_CASES = [  # (name, type_, parent, project, stack) as the SDK passes them
+    ("port1", "azure-native:network:ExpressRoutePort", "urn:pulumi:dev::p::expressroute:index:DirectPort::port1", None, None),
+    ("stack", "pulumi:pulumi:Stack", "", None, None),
+    ("rg", "azure-native:resources:ResourceGroup", None, "proj", "dev"),
+]
+
+
+def check_create_urn(create_urn):
+    assert parameters(create_urn) == ["name", "type_", "parent", "project", "stack"], f"it takes {parameters(create_urn)}"
+    value, known, secret, resources = output_state(create_urn(*URN_CASES[0]))
+    assert value == "urn:pulumi:dev::p::expressroute:index:DirectPort$azure-native:network:ExpressRoutePort::port1"
+    assert (known, secret, resources) == (True, False, set())
+
+
 def check_stack_trace(stack_trace):
     assert stack_trace().frames == [], "an empty StackTrace has frames"
 
@@ -142,6 +173,8 @@ CHECKS = {
     "ROOT": check_context_var(object),
     "get_stack_trace": check_get_stack_trace,
     "StackTrace": check_stack_trace,
+    "mocks_sync_await": check_mocks_sync_await,
+    "create_urn": check_create_urn,
     # The wire protocol's unknown value; the policy SDK's string sentinel is the same.
     "UNKNOWN": check_equals("04da6b54-80e4-46f7-96ec-b56ff0331ba9"),
     "CONFIG": check_context_var(dict),
@@ -191,6 +224,74 @@ def test_no_stack_traces_swaps_the_sdks_function_and_puts_it_back():
         assert resource._get_stack_trace is not original
         assert resource._get_stack_trace().frames == []
     assert resource._get_stack_trace is original
+
+
+def test_monitor_calls_inline_runs_them_on_the_loops_thread_and_puts_the_sdk_back():
+    """Hundreds of registrations ready at once, run with the monitor called inline: no
+    RecursionError (what a plain inline executor ran into: the mock monitor's _sync_await
+    pumped the loop, which ran the next registration inside it, and so on), every call on the
+    loop's thread, and afterwards the mock monitor's _sync_await and a thread pool again."""
+    import asyncio
+    import threading
+
+    from pulumi.runtime import mocks
+
+    threads = set()
+
+    class Recording(NoMocks):
+        def new_resource(self, args):
+            threads.add(threading.get_ident())
+            return super().new_resource(args)
+
+    original = mocks._sync_await
+    monitor = INTERNALS["MockMonitor"].resolve()(Recording())
+    sdk_internals.configure_mock_runtime(monitor, "probe-project", "probe-stack", logging.getLogger("probe"))
+
+    def program():
+        for index in range(600):
+            pulumi.CustomResource("probe:index:Thing", f"thing{index}", {"n": index})
+
+    with sdk_internals.monitor_calls_inline():
+        assert mocks._sync_await is sdk_internals.run_without_loop
+        sdk_internals.sync_await(pulumi.runtime.run_in_stack(program))
+    assert threads == {threading.get_ident()}
+    assert mocks._sync_await is original
+    on_pool = asyncio.get_event_loop().run_in_executor(None, threading.get_ident)
+    assert sdk_internals.sync_await(on_pool) != threading.get_ident(), "the executor still runs calls inline"
+    assert len([r for r in monitor.resources.values()]) == 600
+
+
+@pytest.mark.parametrize("case", URN_CASES)
+def test_urn_when_plain_is_the_sdks_urn(case):
+    from pulumi.runtime import resource
+
+    assert output_state(sdk_internals.urn_when_plain(*case)) == output_state(resource.create_urn(*case))
+
+
+def test_urn_when_plain_hands_outputs_to_the_sdk_and_plain_urns_puts_it_back():
+    from pulumi.runtime import resource
+
+    original = resource.create_urn
+    parent = pulumi.Output.secret("urn:pulumi:dev::p::a:b:C::c")
+    with sdk_internals.plain_urns():
+        assert resource.create_urn is sdk_internals.urn_when_plain
+        value, _, secret, _ = output_state(resource.create_urn("n", "t:u:V", parent))
+    assert (value, secret) == ("urn:pulumi:dev::p::a:b:C$t:u:V::n", True), "an Output parent is not the SDK's"
+    assert resource.create_urn is original
+
+
+def test_run_without_loop_refuses_a_coroutine_that_would_wait():
+    import asyncio
+
+    async def plain():
+        return {"a": 1}
+
+    async def waits():
+        await asyncio.sleep(0)
+
+    assert sdk_internals.run_without_loop(plain()) == {"a": 1}
+    with pytest.raises(RuntimeError, match="would have to wait"):
+        sdk_internals.run_without_loop(waits())
 
 
 def test_a_missing_internal_is_named_with_its_user():

@@ -22,9 +22,12 @@ and ``pulumi.provider.experimental`` (the documented component provider host).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import importlib
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -97,6 +100,27 @@ INTERNALS: dict[str, Internal] = {
     # (speed only; docs/performance.md). The SDK has no switch for it.
     "get_stack_trace": Internal("pulumi.runtime.resource", "_get_stack_trace",
                                 used_by="no_stack_traces(), for offline/harness.py _offline_runtime"),
+
+    # pulumi.runtime.mocks._sync_await(awaitable): the mock monitor's own name for the SDK's
+    # sync_await, with which it serializes a mock's answer (RegisterResource, Invoke,
+    # ReadResource) while the program's event loop waits for it in a thread-pool thread. An
+    # offline run calls the monitor on the loop's own thread instead (monitor_calls_inline()),
+    # where that function would pump the running loop from inside one of its callbacks, and
+    # every registration pumped that way nests another: Python's recursion limit within a few
+    # hundred resources. So for the run it is replaced by a function that finishes the
+    # coroutine without any loop (a mock's answer is plain data: nothing to wait for).
+    "mocks_sync_await": Internal("pulumi.runtime.mocks", "_sync_await",
+                                 used_by="monitor_calls_inline(), for offline/harness.py _offline_runtime"),
+
+    # pulumi.runtime.resource.create_urn(name, type_, parent=None, project=None, stack=None): builds
+    # a resource's URN as an Output, through a chain of Outputs (Output.all, apply). The SDK
+    # calls it on every registration once the parent's URN is known, with plain strings, for a
+    # URN it only uses when there is no monitor at all; that chain was about 6% of a large
+    # preview. For the run it is replaced by urn_when_plain(), which builds the same known,
+    # non-secret Output directly when every part is a plain string and hands anything else
+    # (Outputs, resources: aliases of components) to the SDK's own function.
+    "create_urn": Internal("pulumi.runtime.resource", "create_urn",
+                           used_by="plain_urns(), for offline/harness.py _offline_runtime"),
 
     # pulumi.runtime.proto.source_pb2.StackTrace: the protobuf message _get_stack_trace
     # returns (here empty). Generated gRPC code, not an API.
@@ -202,3 +226,98 @@ def no_stack_traces() -> Iterator[None]:
         yield
     finally:
         setattr(runtime, internal.name, original)
+
+
+def run_without_loop(awaitable: Any) -> Any:
+    """Finish a coroutine that never has to wait, without an event loop, and return its
+    result; a RuntimeError if it would wait (it is closed, not left pending).
+
+    What the SDK's serialize_properties is for plain data (a mock's answer: dicts, lists,
+    strings, numbers), which is all the mock monitor gives it."""
+    coroutine = awaitable.__await__()
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError("the mock monitor's answer would have to wait for something (an Output or a resource in a "
+                       "mock's state?); the offline preview only serializes plain data there")
+
+
+class _InlineWhenOffline(concurrent.futures.ThreadPoolExecutor):
+    """The event loop's default executor: during an offline run, on the loop's thread,
+    ``submit`` runs the call at once and returns its finished future; otherwise it is the
+    thread pool asyncio would have created itself (same thread name prefix)."""
+
+    def __init__(self) -> None:
+        super().__init__(thread_name_prefix="asyncio")
+        self.inline_on_thread: int | None = None  # the thread of the run, while one runs
+
+    def submit(self, fn, /, *args, **kwargs):
+        if self.inline_on_thread != threading.get_ident():
+            return super().submit(fn, *args, **kwargs)
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:  # as the pool's worker does: the awaiting code re-raises it
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+        return future
+
+
+@contextlib.contextmanager
+def monitor_calls_inline() -> Iterator[None]:
+    """For the length of the block, the SDK's calls to the (mock) monitor and engine run at
+    once on the event loop's thread instead of going through a thread pool.
+
+    The SDK hands every engine call (RegisterResource, RegisterResourceOutputs, Invoke, ...)
+    to ``loop.run_in_executor`` so that a slow gRPC call does not block the program. Against
+    the in-process mock monitor that is pure overhead: a thread hand-off, a wake-up of the
+    loop and a GIL switch per call, and the loop idling while it waits (docs/performance.md).
+    The call still completes through the same awaited future, and a failure still surfaces
+    where the SDK awaits it. The mock monitor's own ``_sync_await`` is replaced meanwhile
+    (see ``mocks_sync_await`` above), which is what made a plain inline executor recurse.
+    Both are put back afterwards; the executor then acts as asyncio's usual thread pool."""
+    loop = asyncio.get_event_loop()
+    executor = getattr(loop, "_offline_executor", None)
+    if executor is None:
+        executor = _InlineWhenOffline()
+        loop.set_default_executor(executor)
+        loop._offline_executor = executor  # our own attribute: the executor installed on this loop
+    internal = INTERNALS["mocks_sync_await"]
+    mocks_module, original = importlib.import_module(internal.module), sdk("mocks_sync_await")
+    setattr(mocks_module, internal.name, run_without_loop)
+    executor.inline_on_thread = threading.get_ident()
+    try:
+        yield
+    finally:
+        executor.inline_on_thread = None
+        setattr(mocks_module, internal.name, original)
+
+
+def urn_when_plain(name: Any, type_: Any, parent: Any = None, project: Any = None, stack: Any = None) -> Any:
+    """The SDK's ``create_urn`` (see ``create_urn`` above), without its chain of Outputs when
+    name, type and parent (or project and stack) are plain strings: the same URN, as a
+    known, non-secret Output that depends on no resource, as the SDK's own would be."""
+    strings = isinstance(name, str) and isinstance(type_, str)
+    if strings and isinstance(parent, str):
+        prefix = parent[0:parent.rfind("::")] + "$"  # as the SDK derives it from the parent's URN
+    elif strings and parent is None and isinstance(project, str) and isinstance(stack, str):
+        prefix = "urn:pulumi:" + stack + "::" + project + "::"
+    else:
+        return sdk("create_urn")(name, type_, parent, project, stack)
+    return pulumi.Output.from_input(prefix + type_ + "::" + name)
+
+
+@contextlib.contextmanager
+def plain_urns() -> Iterator[None]:
+    """For the length of the block, the SDK builds URNs of plain strings with
+    ``urn_when_plain``; its own function is put back afterwards."""
+    internal = INTERNALS["create_urn"]
+    module, original = importlib.import_module(internal.module), sdk("create_urn")
+    setattr(module, internal.name, urn_when_plain)
+    try:
+        yield
+    finally:
+        setattr(module, internal.name, original)

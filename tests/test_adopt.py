@@ -265,3 +265,33 @@ def test_import_ids_must_name_the_resource_in_the_stack_group():
     other_group = ADOPTED_PORT.replace("rg-er-test", "rg-other")
     assert only_problem(base_config(ports=[port(importId=other_group)])).startswith(
         "ports[0].importId: the port is in resource group 'rg-other' but resourceGroupName is 'rg-er-test'")
+
+
+def _port_with(link_changes, links=None):
+    """Microsoft's port GET (ARM shape) with its links replaced or changed."""
+    port = json.loads((FIXTURES / "port-arm.json").read_text())
+    if links is not None:
+        port["properties"]["links"] = links
+    for link in port["properties"]["links"] if isinstance(port["properties"]["links"], list) else []:
+        if isinstance(link, dict) and link.get("name") in link_changes:
+            link.setdefault("properties", {}).update(link_changes[link["name"]])
+    return port
+
+
+@pytest.mark.parametrize("port_doc, expected", [
+    (_port_with({}, links=5), "links: expected a list of link1 and link2"),
+    (_port_with({"link2": {"macSecConfig": "abc"}}), "links[link2].macSecConfig: expected an object"),
+    (_port_with({"link1": {"macSecConfig": {"cakSecretIdentifier": "0123456789abcdef0123456789abcdef",
+                                            "cknSecretIdentifier": "https://kv-a.vault.azure.net/secrets/ckn/"
+                                                                   "0123456789abcdef0123456789abcdef",
+                                            "cipher": "GcmAes256"}}}),
+     "links[link1].macSecConfig.cakSecretIdentifier: not a Key Vault secret URL"),
+], ids=["links-not-a-list", "macsec-not-an-object", "key-instead-of-url"])
+def test_odd_port_json_is_one_clean_error_and_nothing_is_written(project, tmp_path, capsys, port_doc, expected):
+    bad = tmp_path / "port.json"
+    bad.write_text(json.dumps(port_doc))
+    code = cli(["adopt", "--stack", "odd", "--project-dir", str(project), "--port", str(bad)])
+    out = capsys.readouterr()
+    assert code == 2 and expected in out.err
+    assert "0123456789abcdef0123456789abcdef" not in out.out + out.err
+    assert not (project / "Pulumi.odd.yaml").exists()

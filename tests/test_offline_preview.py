@@ -168,3 +168,23 @@ def test_a_broken_stack_file_is_reported_by_place_not_content(tmp_path):
     result = preview("--stack", "broken", "--project-dir", str(project))
     assert result.returncode == 2
     assert result.stderr.startswith("error: Pulumi.broken.yaml: not valid YAML at line") and "c0ffee1234" not in result.stderr
+
+
+@pytest.mark.parametrize("passphrase", [True, False], ids=["decrypted", "not-decrypted"])
+def test_the_rotation_plan_runs_on_a_stack_with_its_own_keys(tmp_path, encrypter, passphrase):
+    """The runbook is what an operator reads before a link change on a bring-your-own-key
+    stack: the plan must run there, decrypted or not, without printing a key."""
+    project = project_copy(tmp_path, "byo", {"encryptionsalt": encrypter.state(), "config": byo_stack(encrypter.encrypt)})
+    env = {"PATH": "/usr/bin:/bin", **({"PULUMI_CONFIG_PASSPHRASE": "s3cret passphrase"} if passphrase else {})}
+    result = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "rotation-plan", "--stack", "byo",
+                             "--project-dir", str(project)], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "MACsec rotation plan for stack 'byo'" in result.stdout
+    assert BYO_CAK not in result.stdout + result.stderr and BYO_CKN not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("stack", ["vpn", "vwan"])
+def test_the_rotation_plan_runs_on_the_vpn_stacks(stack):
+    result = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "rotation-plan", "--stack", stack],
+                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

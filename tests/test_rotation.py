@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -242,3 +243,26 @@ def test_first_deployment_past_reserved_is_warned_in_the_preview():
     assert result.returncode == 0
     assert ("warning: port 'er-direct-ams-dev' is deployed for the first time at stage active: if the port "
             "does not exist in Azure yet, deploy it as reserved first") in result.stdout
+
+
+def test_a_previous_export_the_guard_cannot_compare_with_is_bad_input_for_the_plan_too(tmp_path):
+    """The preview and the plan agree: an unusable PREVIOUS is exit 2, not a refused change."""
+    bad = tmp_path / "previous.json"
+    bad.write_text(json.dumps({"version": 3, "deployment": {"manifest": {}, "resources": [{
+        "urn": "urn:pulumi:dev::expressroute-encryption::pulumi:pulumi:Stack::expressroute-encryption-dev",
+        "type": "pulumi:pulumi:Stack", "outputs": {"ports": {"er-direct-ams-dev": {"links": "x"}}}}]}}))
+    for command in ("rotation-plan", "preview"):
+        result = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", command, "--previous", str(bad)],
+                                cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2, (command, result.stderr)
+        assert "cannot compare" in result.stderr
+
+
+def test_a_project_without_a_program_is_one_clean_error(tmp_path):
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        (tmp_path / name).write_text((PROJECT_DIR / name).read_text())
+    result = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "preview", "--project-dir", str(tmp_path)],
+                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("__main__.py: no such file: the program to preview "
+                                          "(is --project-dir the Pulumi project's folder?)")

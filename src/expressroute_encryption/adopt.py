@@ -114,17 +114,33 @@ def _expect(problems: list[str], where: str, value: Any, allowed: tuple) -> Any:
 # The port
 
 
+# What Azure keeps as a link's secret identifier: a Key Vault secret URL.
+SECRET_URL_RE = re.compile(r"https://[A-Za-z0-9-]{3,24}\.vault\.[a-z0-9.]+/secrets/[A-Za-z0-9-]{1,127}(/[0-9A-Fa-f]{32})?/?")
+
+
 def secret_ids(link: dict[str, Any]) -> tuple[str, str] | None:
-    """The link's (CAK, CKN) Key Vault secret URLs, when it has MACsec configured."""
+    """The link's (CAK, CKN) Key Vault secret URLs, when it has MACsec configured.
+
+    Anything else there is refused without being repeated: a value that is not a secret URL
+    may be a key pasted in the wrong place, and this file is written into the stack file."""
     config = link.get("macSecConfig") or {}
+    if not isinstance(config, dict):
+        raise AdoptError([f"links[{link.get('name')}].macSecConfig: expected an object (value not shown)"])
     cak, ckn = config.get("cakSecretIdentifier"), config.get("cknSecretIdentifier")
+    for kind, value in (("cakSecretIdentifier", cak), ("cknSecretIdentifier", ckn)):
+        if value and not (isinstance(value, str) and SECRET_URL_RE.fullmatch(value)):
+            raise AdoptError([f"links[{link.get('name')}].macSecConfig.{kind}: not a Key Vault secret URL "
+                              "(https://<vault>.vault.azure.net/secrets/<name>/<version>); value not shown"])
     return (cak, ckn) if cak and ckn else None
 
 
 def port_settings(port: dict[str, Any], path: str, has_circuits: bool) -> tuple[dict[str, Any], list[str]]:
     """``ports[0]`` reproducing the port, and header notes on what was inferred."""
     problems, notes = [], []
-    links = {link.get("name"): link for link in port.get("links") or [] if isinstance(link, dict)}
+    raw_links = port.get("links") or []
+    if not isinstance(raw_links, list):
+        raise AdoptError([f"{path}: links: expected a list of link1 and link2, got {type(raw_links).__name__}"])
+    links = {link.get("name"): link for link in raw_links if isinstance(link, dict)}
     if set(links) != set(LINKS):
         raise AdoptError([f"{path}: links: expected link1 and link2, got {', '.join(map(str, links)) or 'none'}"])
     bandwidth = _expect(problems, f"{path}: bandwidthInGbps", port.get("bandwidthInGbps"), (10, 100))

@@ -530,6 +530,9 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         problem = export_target_problem(export, inputs) if export is not None else None
         if problem:
             raise ExportError(problem)
+        if not (project_dir / "__main__.py").is_file():
+            raise StackFileError(f"{project_dir / '__main__.py'}: no such file: the program to preview "
+                                 "(is --project-dir the Pulumi project's folder?)")
     except (StackFileError, InputError, PreviousError, ExportError, AdoptError) as exc:
         report.errors += [f"error: {line}" for line in str(exc).splitlines()]
         report.exit_code = EXIT_INPUT

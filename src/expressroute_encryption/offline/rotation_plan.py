@@ -5,9 +5,8 @@ last deployment (a ``pulumi stack export`` file; without it the stack is treated
 new), whether the change drops the link, and the ordered runbook. It never prints key
 values. Exit codes: 0 the plan is safe to apply, 1 the next ``pulumi up`` would be
 refused (both links of a live port, an unannounced key change, a live port or circuit
-removed without a ``decommission`` entry, a last deployment the guard cannot compare
-with), 2 bad input (including an export of another stack, or one whose ``ports`` output
-cannot be read).
+removed without a ``decommission`` entry), 2 bad input (including an export of another
+stack, or one whose ``ports`` output cannot be read or compared with).
 """
 
 from __future__ import annotations
@@ -32,7 +31,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from pulumi.runtime import set_all_config
 
     from expressroute_encryption.config import ConfigError, load_stack_config
-    from expressroute_encryption.rotation import Previous, rotation_plan, rotation_problems
+    from expressroute_encryption.secret_config import config_from_offline_reader
+    from expressroute_encryption.rotation import Previous, previous_problems, rotation_plan, rotation_problems
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
     from expressroute_encryption.offline.wire import unwrap
@@ -42,7 +42,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         last = (load_previous(args.previous, args.stack, stack_file.project) if args.previous
                 else PreviousDeployment())
         set_all_config(stack_file.config, stack_file.secret_keys)
-        config = load_stack_config()
+        # The stack file's key leaves were checked by load_stack_file, as in the preview.
+        with config_from_offline_reader():
+            config = load_stack_config()
     except (StackFileError, PreviousError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.BAD_INPUT
@@ -54,5 +56,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     outputs = unwrap(last.outputs)
     previous = Previous(ports=outputs.get("ports", {}), fingerprints=outputs.get("macsecKeyFingerprints") or {},
                         circuits=outputs.get("circuits") or {}, key_vault=outputs.get("keyVault") or {})
+    if unusable := previous_problems(previous):
+        # A last deployment the guard cannot read is bad input, as in the preview (exit 2).
+        print("\n".join(f"error: previous deployment: {line}" for line in unusable), file=sys.stderr)
+        return ExitCode.BAD_INPUT
     print(rotation_plan(config, previous, args.stack))
     return ExitCode.REFUSED if rotation_problems(config, previous) else ExitCode.OK

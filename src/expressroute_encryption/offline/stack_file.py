@@ -481,6 +481,13 @@ def _stack_config_dir(project_dir: Path) -> Path:
     return project_dir / folder if isinstance(folder, str) and folder else project_dir
 
 
+def _value_at(values: Any, path: tuple[str, ...]) -> Any:
+    """The value at ``path`` (e.g. ("vpn", "sharedKey")), or None."""
+    for key in path:
+        values = values.get(key) if isinstance(values, dict) else None
+    return values
+
+
 def deployed_secret_problems(received: dict[str, Any], stack: str, cwd: Path) -> list[str]:
     """For the program on `pulumi up`/`preview`: one line per secret config leaf the CLI
     handed over (``received``: keys without the namespace, values decoded) that is not a
@@ -488,7 +495,7 @@ def deployed_secret_problems(received: dict[str, Any], stack: str, cwd: Path) ->
     secret, so the file is read to see every leaf. A leaf the file does not hold (config
     from a Pulumi ESC environment, ``--config-file``) cannot be shown to be encrypted,
     nor can anything when the file cannot be read: both are refused (fail closed)."""
-    if not any(received.get(root) is not None for root, *_ in SECRET_CONFIG_PATHS):
+    if not any(_value_at(received, path) is not None for path in SECRET_CONFIG_PATHS):
         return []
     how = ("keep bring-your-own keys in the stack file, each set with `pulumi config set --secret --path`, "
            "or leave them out to have keys generated")

@@ -204,7 +204,6 @@ def test_rbac_on_an_existing_vault_assigns_the_role_on_it():
     ({"enableSoftDelete": False}, "does not have soft delete enabled"),
     ({"privateEndpointConnections": [{"id": "pe1"}]}, "has private endpoint connections"),
     ({"networkAcls": {"defaultAction": "Deny", "bypass": "None"}}, "does not let trusted Microsoft services through"),
-    ({"publicNetworkAccess": "Disabled"}, "public network access is Disabled"),
     ({"enableRbacAuthorization": True}, "uses Azure RBAC authorization"),
 ])
 def test_existing_vault_refusals(overrides, reason):
@@ -295,3 +294,15 @@ def test_odd_port_json_is_one_clean_error_and_nothing_is_written(project, tmp_pa
     assert code == 2 and expected in out.err
     assert "0123456789abcdef0123456789abcdef" not in out.out + out.err
     assert not (project / "Pulumi.odd.yaml").exists()
+
+
+def test_an_existing_vault_with_public_access_disabled_is_only_warned_about():
+    """Microsoft: with public access Disabled, trusted services (ExpressRoute) still get
+    through; the policy pack does not refuse it either."""
+    from expressroute_encryption.existing_vault import vault_problems, vault_warnings
+
+    settings = {"enableSoftDelete": True, "publicNetworkAccess": "Disabled", "privateEndpointConnections": [],
+                "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}, "enableRbacAuthorization": False}
+    assert vault_problems(settings, "accessPolicy") == []
+    (warning,) = vault_warnings(settings)
+    assert "public network access is Disabled" in warning and "trusted" in warning

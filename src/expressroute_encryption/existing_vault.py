@@ -34,17 +34,6 @@ def vault_problems(properties: Mapping[str, Any], authorization: str) -> list[st
             "behind a private endpoint, because the ExpressRoute management plane reads the keys; use a vault "
             "without private endpoints"
         )
-    # fact: kv-public-network-disabled-trusted, macsec-kv-trusted-service. Key Vault's REST description says
-    # 'Disabled' still admits trusted services, but ExpressRoute's own page asks for a vault reachable by its
-    # management plane and an open report (MicrosoftDocs/azure-docs#114954) says ExpressRoute was denied by
-    # vault firewalls: unsure, so refused. A firewall that denies by default with the trusted-services bypass
-    # keeps the vault just as closed to the internet.
-    if str(properties.get("publicNetworkAccess") or "Enabled").lower() == "disabled":
-        problems.append(
-            f"{WHERE}: the vault's public network access is Disabled; ExpressRoute reads MACsec keys through the "
-            "vault's public endpoint as a trusted service, so set public network access to Enabled with a firewall "
-            "that denies by default and allows trusted Microsoft services (networkAcls: defaultAction Deny, bypass AzureServices)"
-        )
     acls = properties.get("networkAcls") or {}
     bypass = {b.strip().lower() for b in str(acls.get("bypass") or "").split(",")}
     # fact: macsec-kv-trusted-service
@@ -82,6 +71,19 @@ def properties_of_get_vault(result: Any) -> dict[str, Any]:
     }
 
 
+def vault_warnings(properties: Mapping[str, Any]) -> list[str]:
+    """Settings Microsoft documents as compatible but worth a look, one line each."""
+    # fact: kv-public-network-disabled-trusted. Key Vault's reference: with public network
+    # access Disabled, "all traffic except private endpoint traffic and that that originates
+    # from trusted services will be blocked", so ExpressRoute (a trusted service) still reads
+    # the keys: not refused, as in the policy pack. It also overrides the vault's IP rules.
+    if str(properties.get("publicNetworkAccess") or "Enabled").lower() == "disabled":
+        return [f"{WHERE}: the vault's public network access is Disabled: Microsoft documents that trusted "
+                "services such as ExpressRoute still reach it, but its IP firewall rules no longer apply; if a "
+                "port cannot read its keys, check the vault's audit log first"]
+    return []
+
+
 def check_existing_vault(settings: KeyVaultSettings) -> None:
     """Read the existing vault from Azure and raise ConfigError when ExpressRoute could
     not read keys from it. Does nothing for a vault the stack creates.
@@ -98,5 +100,10 @@ def check_existing_vault(settings: KeyVaultSettings) -> None:
         result = keyvault.get_vault(resource_group_name=parts["group"], vault_name=parts["name"])
     except Exception as exc:  # the provider's error says why (not found, no access)
         raise ConfigError([f"{WHERE}: the vault could not be read from Azure: {exc}"]) from None
-    if problems := vault_problems(properties_of_get_vault(result), settings.authorization):
+    properties = properties_of_get_vault(result)
+    if problems := vault_problems(properties, settings.authorization):
         raise ConfigError(problems)
+    import pulumi
+
+    for warning in vault_warnings(properties):
+        pulumi.log.warn(warning)

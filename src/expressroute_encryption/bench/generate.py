@@ -1,6 +1,6 @@
 """Generated inputs for the benchmark: estates of any size, and an invalid stack.
 
-Everything here is deterministic, valid under ``components/config.py`` (except the
+Everything here is deterministic, valid under ``expressroute_encryption.config`` (except the
 deliberately invalid stack) and compliant with the policy pack, so the benchmark
 measures the normal path, not error handling.
 

@@ -120,7 +120,7 @@ def build(adopting: frozenset[str] = frozenset()) -> None:
         ExpressRouteMonitoring("operations", {
             "resource_group_name": group.name,
             "vault_id": vault.vault_id,
-            "workspace_name": f"log-{config.key_vault.name}",
+            "workspace_name": f"log-{config.key_vault.vault_name}",
             "ports": [{"name": port.name, "id": ports[port.name].port_id, "stage": port.stage}
                       for port in config.ports],
             "circuits": [{"name": circuit.name, "id": circuits[circuit.name].circuit_id, "port_stage": port.stage}
@@ -131,7 +131,7 @@ def build(adopting: frozenset[str] = frozenset()) -> None:
     if config.locks_enabled:
         # CanNotDelete: a portal or CLI delete fails too. Lifting one: README, "Delete locks".
         ResourceLocks("locks", {"targets": [
-            {"kind": "vault", "name": config.key_vault.name, "id": vault.vault_id},
+            {"kind": "vault", "name": config.key_vault.vault_name, "id": vault.vault_id},
             *({"kind": "port", "name": n, "id": p.port_id} for n, p in ports.items()),
             *({"kind": "circuit", "name": n, "id": c.circuit_id} for n, c in circuits.items()),
         ]})

@@ -306,3 +306,13 @@ def test_an_existing_vault_with_public_access_disabled_is_only_warned_about():
     assert vault_problems(settings, "accessPolicy") == []
     (warning,) = vault_warnings(settings)
     assert "public network access is Disabled" in warning and "trusted" in warning
+
+
+def test_an_existing_vault_is_named_by_its_id_in_monitoring_and_locks():
+    values = {**adopted_config(), "monitoring": {"alertEmails": ["noc@example.com"]}}
+    result = run(values)
+    vault_name = VAULT_ID.rsplit("/", 1)[-1]
+    workspace = one(result, "operationalinsights:Workspace")
+    assert workspace.inputs["workspaceName"] == f"log-{vault_name}"
+    names = [r.name for r in result.resources if r.type.endswith("ManagementLockByScope")]
+    assert f"{vault_name}-vault-lock" in names and not any("None" in n for n in names)

@@ -313,7 +313,7 @@ def test_the_rotation_plan_names_an_impossible_vault_change():
 
     first = run_stack(vault_with())
     outputs = unwrap(first.stack_outputs)
-    previous = Previous(ports=outputs["ports"], circuits=outputs.get("circuits") or {}, key_vault=outputs["keyVault"])
+    previous = Previous.from_outputs(outputs)
     problems = rotation_problems(parse_stack_config(vault_with(purgeProtection=False)), previous)
     assert [p.split(":")[0] for p in problems] == ["keyVault.purgeProtection"]
 

@@ -188,3 +188,17 @@ def test_the_rotation_plan_runs_on_the_vpn_stacks(stack):
     result = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "rotation-plan", "--stack", stack],
                             cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_rotation_plan_marks_every_line_of_a_stack_file_error(tmp_path, encrypter):
+    config = byo_stack(encrypter.encrypt)
+    for link in ("link1", "link2"):
+        config["expressroute-encryption:macsecKeys"]["er-direct-ams-dev"][link]["ckn"] = BYO_CKN
+    project = project_copy(tmp_path, "byo", {"encryptionsalt": encrypter.state(), "config": config})
+    result = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "rotation-plan", "--stack", "byo",
+                             "--project-dir", str(project)], capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "PULUMI_CONFIG_PASSPHRASE": "s3cret passphrase"})
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 2
+    assert all(line.startswith("error: Pulumi.byo.yaml: macsecKeys.er-direct-ams-dev.link") for line in lines)
+    assert BYO_CKN not in result.stderr

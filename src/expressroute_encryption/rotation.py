@@ -47,6 +47,13 @@ OTHER_LINK = {"link1": "link2", "link2": "link1"}
 LIVE_STAGES = ("encrypted", "active")
 
 
+# The stack outputs the guard reads back from the last deployment, and the field of
+# ``Previous`` each fills: the real path (``read_last_deployment``) and the offline plan
+# read the same list.
+GUARD_OUTPUTS = {"ports": "ports", "macsecKeyFingerprints": "fingerprints", "circuits": "circuits",
+                 "keyVault": "key_vault"}
+
+
 @dataclass
 class Previous:
     """What the last deployment applied: the ``ports`` stack output, the bring-your-own
@@ -58,6 +65,13 @@ class Previous:
     circuits: dict[str, Any] = field(default_factory=dict)
     # The vault settings Azure fixes once set (the ``keyVault`` output); empty before it existed.
     key_vault: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_outputs(cls, outputs: Mapping[str, Any]) -> "Previous":
+        """The last deployment from its stack outputs (plain values). An output it lacks is
+        empty; a ``ports`` output of another shape is kept, for ``previous_problems`` to refuse."""
+        return cls(ports=outputs.get("ports", {}),
+                   **{field: outputs.get(key) or {} for key, field in GUARD_OUTPUTS.items() if key != "ports"})
 
     @property
     def is_first_deployment(self) -> bool:
@@ -649,8 +663,7 @@ async def read_last_deployment() -> Previous:
     try:
         ref = pulumi.StackReference(name)
         outputs = await ref.outputs.future()
-        details = {key: await ref.get_output_details(key)
-                   for key in ("ports", "macsecKeyFingerprints", "circuits", "keyVault")}
+        details = {key: await ref.get_output_details(key) for key in GUARD_OUTPUTS}
     except Exception as exc:  # any failure to read is a refusal, never a first deployment
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         message = (f"MACsec change guard: cannot read the last deployment through the stack reference {name} "
@@ -677,9 +690,4 @@ async def read_last_deployment() -> Previous:
             "outputs were lost (a failed update on an older Pulumi CLI), restore the last good state from the "
             "stack's update history with `pulumi stack import`"
         )
-    return Previous(
-        ports=dict(read["ports"]),
-        fingerprints=read["macsecKeyFingerprints"] or {},
-        circuits=read["circuits"] or {},
-        key_vault=read["keyVault"] or {},
-    )
+    return Previous.from_outputs(read)

@@ -46,7 +46,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         with config_from_offline_reader():
             config = load_stack_config()
     except (StackFileError, PreviousError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # One line per problem, each marked, as the preview prints them.
+        print("\n".join(f"error: {line}" for line in str(exc).splitlines()), file=sys.stderr)
         return ExitCode.BAD_INPUT
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
@@ -54,8 +55,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     for note in stack_file.notes + last.notes:
         print(f"note: {note}")
     outputs = unwrap(last.outputs)
-    previous = Previous(ports=outputs.get("ports", {}), fingerprints=outputs.get("macsecKeyFingerprints") or {},
-                        circuits=outputs.get("circuits") or {}, key_vault=outputs.get("keyVault") or {})
+    previous = Previous.from_outputs(outputs)
     if unusable := previous_problems(previous):
         # A last deployment the guard cannot read is bad input, as in the preview (exit 2).
         print("\n".join(f"error: previous deployment: {line}" for line in unusable), file=sys.stderr)

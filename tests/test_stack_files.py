@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from expressroute_encryption.cli import main
 from expressroute_encryption.offline.stack_file import MAX_BYTES, StackFileError, load_stack_file

@@ -7,7 +7,7 @@ import copy
 import ipaddress
 
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from expressroute_encryption import config
 from expressroute_encryption.config import (

@@ -31,7 +31,6 @@ import codecs
 import hashlib
 import json
 import math
-import os
 import re
 import stat
 from dataclasses import dataclass, field

@@ -32,7 +32,7 @@ from .azure import (
 from . import exemptions
 from .expressroute import MACSEC_DOCS
 from .macsec import SECRET_FIELDS, port_links, port_macsec_gaps
-from .props import UNKNOWN, elements, equals_ignoring_case, get, has_entries, text
+from .props import UNKNOWN, elements, get, has_entries, text
 from .resources import depended_on, of_type, points_at, referenced_resource
 
 _ENDPOINT_CONNECTION_LISTS = ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections")

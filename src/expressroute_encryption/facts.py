@@ -226,8 +226,3 @@ def non_public_reason(value: "str | ipaddress.IPv4Network | ipaddress.IPv6Networ
         if getattr(first, flag):
             return reason
     return None
-
-
-def is_public(value) -> bool:
-    """Whether an address or network is public space (see ``non_public_reason``)."""
-    return non_public_reason(value) is None

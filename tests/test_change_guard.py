@@ -17,7 +17,7 @@ from expressroute_encryption import link_state as ls
 from expressroute_encryption.config import parse_stack_config
 from expressroute_encryption.direct_port import PortLinkState
 from expressroute_encryption.offline.harness import ProgramRun
-from expressroute_encryption.offline.sdk_internals import OfflineEngine
+from expressroute_encryption.offline.harness import OfflineEngine
 from expressroute_encryption.offline.previous import PreviousError, load_previous
 from expressroute_encryption.offline.wire import unwrap
 from expressroute_encryption.rotation import Previous, rotation_plan

@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import typing
 from pathlib import Path
 
 import pulumi
@@ -62,6 +63,14 @@ def check_mock_monitor(monitor_class):
         assert parameters(getattr(monitor_class, method)) == ["request"], f"{method} takes other parameters"
     features = set(monitor_class(NoMocks()).GetDeploymentInfo(None).supportedFeatures)
     assert features, "GetDeploymentInfo(None).supportedFeatures is empty"
+    # The recording monitor answers a registration as RegisterResource does: deserialized
+    # inputs into MockResourceArgs, the mock's state serialized, kept as a ResourceRegistration.
+    assert set(monitor_class.RegisterResource.__code__.co_names) == {
+        "MockMonitor", "MockResourceArgs", "RegisterResourceResponse", "ResourceRegistration", "_ensure_event_loop",
+        "_resolve_callbacks", "_sync_await", "custom", "deserialize_properties", "importId", "make_urn", "mocks",
+        "name", "new_resource", "object", "parent", "provider", "resource_pb2", "resources", "rpc",
+        "serialize_properties", "transforms", "type"}, "RegisterResource does something else now: see harness._answer"
+    assert monitor_class.ResourceRegistration._fields == ("urn", "id", "state")
 
 
 def check_mock_settings(settings_class):
@@ -120,6 +129,88 @@ def check_create_urn(create_urn):
     value, known, secret, resources = output_state(create_urn(*URN_CASES[0]))
     assert value == "urn:pulumi:dev::p::expressroute:index:DirectPort$azure-native:network:ExpressRoutePort::port1"
     assert (known, secret, resources) == (True, False, set())
+
+
+def nested_code(function, name: str):
+    """The code object of a function defined inside ``function``."""
+    return next(c for c in function.__code__.co_consts if inspect.iscode(c) and c.co_name == name)
+
+
+def check_register_resource(register_resource):
+    """Its do_register calls the monitor through the running loop's run_in_executor(None, ...)
+    and reads no more of the response than harness.PythonResponse has."""
+    from expressroute_encryption.offline.harness import PythonResponse
+
+    do_register = nested_code(register_resource, "do_register")
+    assert "run_in_executor" in do_register.co_names and "get_running_loop" in do_register.co_names
+    source = inspect.getsource(register_resource)
+    assert "run_in_executor(\n                None," in source or "run_in_executor(None," in source, \
+        "the monitor call no longer goes to the default executor"
+    read = set(re.findall(r"\bresp\.(\w+)", source))
+    assert read and read <= {f.name for f in dataclasses.fields(PythonResponse)}, f"it reads resp.{sorted(read)}"
+
+
+PLAIN_VALUES = ["text", "", 0, 7, -3, 2.5, 1e300, True, False, None]
+DECLARED = [None, str, int, float, bool, typing.Optional[str], typing.Any, list, dict, typing.List[str]]
+
+
+def check_rpc_serialize_property(serialize_property):
+    """A plain value serializes as itself whatever its declared type (plain_values_first
+    answers it at once); the recursion into lists and objects goes by the module's name."""
+    from pulumi.runtime import rpc
+
+    assert parameters(serialize_property) == [
+        "value", "deps", "property_key", "resource_obj", "input_transformer", "typ", "keep_output_values",
+        "exclude_resource_refs_from_deps", "return_protobuf_value"], f"it takes {parameters(serialize_property)}"
+    assert "serialize_property" in serialize_property.__code__.co_names
+    assert "serialize_property" in rpc.serialize_properties.__code__.co_names
+    for value in PLAIN_VALUES:
+        for typ in DECLARED:
+            deps: list = []
+            result = run(serialize_property(value, deps, "key", None, None, typ))
+            assert result is value or (result == value and type(result) is type(value)), (value, typ, result)
+            assert deps == []
+
+
+def run(awaitable):
+    from expressroute_encryption.offline.shortcuts import run_without_loop
+
+    return run_without_loop(awaitable)
+
+
+def check_rpc_serialize_properties(serialize_properties):
+    from google.protobuf import struct_pb2
+
+    assert parameters(serialize_properties)[:2] == ["inputs", "property_deps"]
+    struct = run(serialize_properties({"a": 1, "b": None, "c": {"d": None}}, {}))
+    assert isinstance(struct, struct_pb2.Struct) and set(struct.fields) == {"a", "c"}
+
+
+def check_rpc_deserialize_properties(deserialize_properties):
+    """Called by name from resolve_outputs (answers_in_python replaces it there), with the
+    parameters it is replaced with."""
+    from pulumi.runtime import rpc
+
+    assert parameters(deserialize_properties) == ["props_struct", "keep_unknowns", "keep_internal"]
+    assert "deserialize_properties" in rpc.resolve_outputs.__code__.co_names
+
+
+def check_register_resource_response(response_class):
+    response = response_class(urn="u", id="i")
+    assert (response.urn, response.id, len(response.object.fields), response.result) == ("u", "i", 0, 0)
+
+
+def check_result_success(success):
+    from pulumi.runtime.proto import resource_pb2
+
+    assert success == resource_pb2.RegisterResourceResponse().result, "a success is no longer the default result"
+
+
+def check_unknown_class(unknown_class):
+    """What deserialize_property makes of the wire's unknown value in a preview."""
+    from pulumi.runtime import rpc
+
+    assert type(rpc.deserialize_property(INTERNALS["UNKNOWN"].resolve(), keep_unknowns=True)) is unknown_class
 
 
 def check_stack_trace(stack_trace):
@@ -256,6 +347,13 @@ CHECKS = {
     "StackTrace": check_stack_trace,
     "mocks_sync_await": check_mocks_sync_await,
     "create_urn": check_create_urn,
+    "register_resource": check_register_resource,
+    "RegisterResourceResponse": check_register_resource_response,
+    "RESULT_SUCCESS": check_result_success,
+    "Unknown": check_unknown_class,
+    "rpc_serialize_property": check_rpc_serialize_property,
+    "rpc_serialize_properties": check_rpc_serialize_properties,
+    "rpc_deserialize_properties": check_rpc_deserialize_properties,
     "transfer_properties": check_transfer_properties,
     "OutputData": check_output_data,
     "output_from_data": check_output_from_data,

@@ -5,23 +5,29 @@ the same record as the result."""
 from __future__ import annotations
 
 import asyncio
+import enum
 import gc
 import json
 import logging
+import re
 import threading
+import typing
 
 import pulumi
 import pulumi.runtime
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc as sdk_rpc
 
 from expressroute_encryption.bench.generate import estate_config
 from expressroute_encryption.offline import shortcuts
-from expressroute_encryption.offline.harness import ProgramRun, configure_mock_runtime, run_program
+from expressroute_encryption.offline import wire
+from expressroute_encryption.offline.harness import ProgramRun, _wire, configure_mock_runtime, run_program
 from expressroute_encryption.offline.mocks import AzureMocks
-from expressroute_encryption.sdk_internals import MockMonitor, sync_await
+from expressroute_encryption.sdk_internals import UNKNOWN, MockMonitor, sync_await
 from tests.helpers import PROJECT_DIR, base_config, cli_config
 
 
@@ -178,6 +184,72 @@ def test_single_future_outputs_resolve_as_the_sdks(custom, fresh_runtime):
     assert sdk_rpc.transfer_properties is original
 
 
+# --- plain values and the mocks' answers, in Python ---------------------------------------
+
+KEYS = st.text(alphabet="abcXY_-$", max_size=6)
+PLAIN = st.one_of(st.none(), st.booleans(), st.integers(-(2 ** 60), 2 ** 60), st.text(max_size=5),
+                  st.floats(allow_nan=False, allow_infinity=False), st.just(UNKNOWN))
+WIRE_VALUES = st.recursive(PLAIN, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=4), inner.map(wire.secret)), max_leaves=25)
+ANSWERS = st.dictionaries(KEYS, WIRE_VALUES, max_size=6)
+
+
+def typed(value):
+    """A value with the type of every leaf spelt out (10 and 10.0 differ), Unknown by name."""
+    if isinstance(value, dict):
+        return {key: typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed(item) for item in value]
+    return type(value).__name__, value if type(value).__name__ != "Unknown" else None
+
+
+@given(st.one_of(PLAIN, st.lists(PLAIN, max_size=3), st.dictionaries(KEYS, PLAIN, max_size=3)),
+       st.sampled_from([None, str, int, float, bool, list, dict, typing.Any, typing.Optional[str],
+                        typing.List[str], typing.Dict[str, str], typing.Mapping[str, typing.Any]]))
+def test_plain_values_serialize_as_the_sdk_serializes_them(value, typ):
+    """The same result, or the same refusal (a list declared as a string)."""
+    def outcome(serialize):
+        try:
+            return typed(shortcuts.run_without_loop(serialize(value, [], "key", None, None, typ)))
+        except AssertionError as exc:
+            return str(exc)
+
+    sdks = outcome(sdk_rpc.serialize_property)
+    with shortcuts.plain_values_first():
+        assert outcome(sdk_rpc.serialize_property) == sdks
+
+
+@settings(max_examples=300)
+@given(ANSWERS, st.sampled_from([None, True, False]))
+def test_an_answer_in_python_is_what_the_sdk_makes_of_its_struct(state, keep_unknowns):
+    """The record's reading of the mock monitor's response (harness._wire), and what the
+    SDK's deserialize_properties gives of it, from the mock's plain data without a Struct:
+    the same values of the same types (whole numbers, floats, secrets pushed up to the
+    object or list holding them, the unknown value, None left out)."""
+    struct = shortcuts.run_without_loop(sdk_rpc.serialize_properties(state, {}))
+    recorded = shortcuts.recorded_answer(state)
+    assert typed(dict(recorded)) == typed(_wire(struct))
+    deserialize = shortcuts.deserialize_answers_in_python(sdk_rpc.deserialize_properties)
+    assert typed(deserialize(recorded, keep_unknowns)) == typed(sdk_rpc.deserialize_properties(struct, keep_unknowns))
+    assert typed(shortcuts.deserialized(recorded, keep_unknowns)) == \
+        typed(sdk_rpc.deserialize_properties(struct, keep_unknowns))
+
+
+class EnumLike(str, enum.Enum):
+    A = "a"
+
+
+@pytest.mark.parametrize("state", [
+    {"asset": {wire.SECRET_SIG: "c44067f5952c0a294b673a41bacd8c17", "text": "x"}},  # an asset
+    {"ref": {wire.SECRET_SIG: "5cf8f73096256a8f31e491e813e4eb8e", "urn": "urn:x"}},  # a resource reference
+    {"secret": {wire.SECRET_SIG: wire.SECRET_VALUE, "value": 1, "more": 2}},
+    {"tuple": (1, 2)}, {"nan": float("nan")}, {"enum": EnumLike.A}, {1: "a key that is not a string"},
+])
+def test_anything_but_plain_data_goes_the_sdks_way(state):
+    with pytest.raises(shortcuts.NotPlain):
+        shortcuts.recorded_answer(state)
+
+
 # --- the switch ----------------------------------------------------------------------------
 
 
@@ -247,6 +319,27 @@ def test_with_the_shortcuts_off_the_record_is_the_same():
     for urn in fast[0]:
         assert fast[0][urn] == slow[0][urn], urn
     assert fast[1] == slow[1]
+
+
+class Refusing(AzureMocks):
+    """Azure refusing the port: its registration fails, and everything waiting on its outputs."""
+
+    def new_resource(self, args):
+        if args.typ == "azure-native:network:ExpressRoutePort":
+            raise ValueError(f"refused: {args.name}")
+        return super().new_resource(args)
+
+
+def test_a_failed_registration_fails_the_run_the_same_way():
+    def failure(taken: bool) -> tuple[type, str]:
+        with pytest.raises(Exception) as raised:
+            run_program(PROJECT_DIR, "expressroute-encryption", "test", cli_config(base_config()), [],
+                        mocks=Refusing(), shortcuts=taken)
+        return type(raised.value), re.sub(r" at 0x[0-9a-f]+", "", str(raised.value))  # objects' addresses
+
+    taken = failure(True)
+    assert taken == failure(False)
+    assert taken[0] is ValueError and taken[1].endswith("refused: port-a")
 
 
 def test_a_run_leaves_the_sdk_and_the_collector_as_they_were():

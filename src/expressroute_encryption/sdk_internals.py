@@ -94,6 +94,31 @@ INTERNALS: dict[str, Internal] = {
     "MockMonitor": Internal("pulumi.runtime.mocks", "MockMonitor",
                             used_by="offline/harness.py RecordingMonitor (records every registration)"),
 
+    # MockMonitor.RegisterResource turns the request's inputs into what the mocks see with
+    # pulumi.runtime.rpc.deserialize_properties(struct) (secrets as secret markers, unknowns
+    # as Unknown), and the mock's answer into the response with serialize_properties(state,
+    # deps) (awaited), keeping each in MockMonitor.ResourceRegistration(urn, id, state). The
+    # recording monitor does the same when it answers a registration itself (a shortcut).
+    "rpc_deserialize_properties": Internal(
+        "pulumi.runtime.rpc", "deserialize_properties",
+        used_by=f"offline/harness.py RecordingMonitor._answer (inputs that are not plain data), {_OFFLINE_RUN} "
+                "answers_in_python"),
+    "rpc_serialize_properties": Internal(
+        "pulumi.runtime.rpc", "serialize_properties",
+        used_by="offline/harness.py RecordingMonitor._answer (an answer that is not plain data)"),
+
+    # pulumi.runtime.proto.resource_pb2.RegisterResourceResponse and Result.SUCCESS: the
+    # response the recording monitor answers with when it answers itself, and the result
+    # register_resource takes for a success. Generated gRPC code, not an API.
+    "RegisterResourceResponse": Internal("pulumi.runtime.proto.resource_pb2", "RegisterResourceResponse",
+                                         used_by="offline/harness.py RecordingMonitor._answer"),
+    "RESULT_SUCCESS": Internal("pulumi.runtime.proto.resource_pb2", "Result.SUCCESS",
+                               used_by="offline/harness.py PythonResponse"),
+
+    # pulumi.output.Unknown: the value the SDK deserializes the wire's unknown value into
+    # (UNKNOWN below) in a preview; answers_in_python does the same.
+    "Unknown": Internal("pulumi.output", "Unknown", used_by=f"{_OFFLINE_RUN} answers_in_python"),
+
     # pulumi.runtime.mocks.MockSettings and MockEngine: what the public `set_mocks` builds to
     # configure the runtime. Built here instead, because `set_mocks` also registers a stack
     # resource of its own before the program's (run_in_stack registers the program's).
@@ -117,6 +142,14 @@ INTERNALS: dict[str, Internal] = {
     # --- pulumi: the offline run's shortcuts (offline/shortcuts.py; docs/performance.md) ---
     # Each is replaced for the length of one offline run and put back afterwards; with the
     # shortcuts switched off none of them is touched.
+
+    # pulumi.runtime.resource.register_resource: registers a resource; its inner do_register
+    # hands the monitor call to `asyncio.get_running_loop().run_in_executor(None, ...)`
+    # (monitor_calls_inline runs such calls at once) and reads urn, id, result,
+    # propertyDependencies, unknown and object of the monitor's response (the recording
+    # monitor may answer with harness.PythonResponse, which has just these).
+    "register_resource": Internal("pulumi.runtime.resource", "register_resource",
+                                  used_by=f"{_OFFLINE_RUN} monitor_calls_inline, offline/harness.py PythonResponse"),
 
     # pulumi.runtime.resource._get_stack_trace(): walks the Python stack on every
     # registration, for the engine to keep source positions in the state. The mock monitor
@@ -152,21 +185,31 @@ INTERNALS: dict[str, Internal] = {
     # pulumi.runtime.rpc.transfer_properties(res, props, custom) -> {name: resolver}: gives a
     # new resource one Output per property (inputs and outputs) before it is registered, and
     # returns the functions that resolve them, resolve(value, is_known, is_secret, deps,
-    # failed). Each Output is built from four futures and a task that gathers them; for the
-    # run it is replaced by one that builds each from a single future, as the SDK builds a
-    # resource's `urn` and `id` (resource_output): the same values, a fraction of the objects.
-    # Called by name from pulumi.runtime.resource.register_resource, which is why the name
-    # is replaced in that module (where it is imported as `rpc`, the module itself).
+    # failed). Each Output is built from four futures and a task that gathers them, and
+    # tracked by the runtime until it resolves; for the run it is replaced by one that builds
+    # each from a single future, untracked: the same values, a fraction of the objects.
+    # register_resource calls it as `rpc.transfer_properties`, so replacing the module's
+    # attribute reaches it.
     "transfer_properties": Internal("pulumi.runtime.rpc", "transfer_properties",
                                     used_by=f"{_OFFLINE_RUN} single_future_outputs"),
 
-    # pulumi.output._OutputData(resources, value, is_known, is_secret) and
-    # pulumi.output.Output._from_data(awaitable): an Output's resolved state in one object,
-    # and the Output built from one future of it; what resource_output uses for `urn` and `id`.
+    # pulumi.output._OutputData(resources, value, is_known, is_secret): an Output's resolved
+    # state in one object. pulumi.output.Output._from_data(awaitable): the Output built from
+    # one future of it (what resource_output uses for `urn` and `id`), which only sets the
+    # Output's `_data` to it and tracks it: single_future_outputs does the first.
     "OutputData": Internal("pulumi.output", "_OutputData",
                            used_by=f"{_OFFLINE_RUN} single_future_outputs"),
     "output_from_data": Internal("pulumi.output", "Output._from_data",
                                  used_by=f"{_OFFLINE_RUN} single_future_outputs"),
+
+    # pulumi.runtime.rpc.serialize_property(value, deps, property_key, resource_obj=None,
+    # input_transformer=None, typ=None, keep_output_values=False,
+    # exclude_resource_refs_from_deps=False, return_protobuf_value=False): turns one input
+    # value into its wire form, recursing into lists and objects by its module-level name.
+    # For the run it answers plain values (str, int, float, bool, None) at once, as the SDK
+    # does after its type checks; everything else still goes through the SDK's function.
+    "rpc_serialize_property": Internal("pulumi.runtime.rpc", "serialize_property",
+                                       used_by=f"{_OFFLINE_RUN} plain_values_first"),
 
     # --- pulumi: reading the stack config ------------------------------------------------
 

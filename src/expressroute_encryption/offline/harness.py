@@ -22,12 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import Mocks, register_stack_transformation, run_in_stack, set_all_config
+from pulumi.runtime import Mocks, MockResourceArgs, register_stack_transformation, run_in_stack, set_all_config
 
 from expressroute_encryption.offline import shortcuts as shortcuts_module
 from expressroute_encryption.offline.mocks import AzureMocks
 from expressroute_encryption.offline.wire import is_secret, secret
-from expressroute_encryption.sdk_internals import MockEngine, MockMonitor, MockSettings, ROOT, sync_await
+from expressroute_encryption.sdk_internals import (
+    RESULT_SUCCESS, ROOT, MockEngine, MockMonitor, MockSettings, RegisterResourceResponse, rpc_deserialize_properties,
+    rpc_serialize_properties, sync_await,
+)
 from expressroute_encryption.secret_config import config_from_offline_reader
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -92,13 +95,31 @@ def _wire_value(value) -> Any:
     return None  # null_value, or a Value with nothing set (json_format: null as well)
 
 
+@dataclass
+class PythonResponse:
+    """A RegisterResourceResponse as the SDK's register_resource reads it (urn, id, object,
+    propertyDependencies, result, unknown), whose object is a ``shortcuts.PlainAnswer``."""
+
+    urn: str
+    id: str
+    object: Any
+    propertyDependencies: Any = None
+    result: int = RESULT_SUCCESS
+    unknown: bool = False
+
+
 class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor (an SDK internal: sdk_internals.py), also keeping each
-    registration as the engine sees it."""
+    registration as the engine sees it.
 
-    def __init__(self, mocks: Mocks, run: ProgramRun) -> None:
+    With ``answers_directly`` (one of the offline run's shortcuts) it answers a registration
+    itself, as the SDK's mock monitor does, but with the mock's plain data as the record reads
+    it instead of a protobuf response (``shortcuts.recorded_answer``, ``PythonResponse``)."""
+
+    def __init__(self, mocks: Mocks, run: ProgramRun, answers_directly: bool = False) -> None:
         super().__init__(mocks)
         self.run = run
+        self.answers_directly = answers_directly
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the engine builds them: the parent's whole qualified type chain,
@@ -110,9 +131,32 @@ class RecordingMonitor(MockMonitor):
                 type_ = f"{parent_type}${type_}"
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
+    def _answer(self, request, inputs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """What MockMonitor.RegisterResource does for a resource (``inputs``: the record's),
+        and the record's outputs."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        try:
+            mock_view = shortcuts_module.deserialized(inputs)
+        except shortcuts_module.NotPlain:
+            mock_view = rpc_deserialize_properties(request.object)
+        args = MockResourceArgs(typ=request.type, name=request.name, inputs=mock_view, provider=request.provider,
+                                resource_id=request.importId, custom=request.custom or False, transforms=[])
+        resource_id, state = self.mocks.new_resource(args)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        try:
+            outputs = shortcuts_module.recorded_answer(state)
+        except shortcuts_module.NotPlain:
+            struct = shortcuts_module.run_without_loop(rpc_serialize_properties(state, {}))
+            return RegisterResourceResponse(urn=urn, id=resource_id, object=struct), _wire(struct)
+        return PythonResponse(urn, resource_id, outputs), dict(outputs)
+
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        outputs = _wire(response.object) if request.type != STACK_TYPE else {}
+        inputs = _wire(request.object)
+        if self.answers_directly and request.type != STACK_TYPE and not request.transforms:
+            response, outputs = self._answer(request, inputs)
+        else:
+            response = super().RegisterResource(request)
+            outputs = _wire(response.object) if request.type != STACK_TYPE else {}
         # The engine stores additionalSecretOutputs as secrets in the state.
         for key in request.additionalSecretOutputs:
             if key in outputs and not is_secret(outputs[key]):
@@ -125,7 +169,7 @@ class RecordingMonitor(MockMonitor):
             parent=request.parent,
             protect=bool(request.protect),
             dependencies=list(request.dependencies),
-            inputs=_wire(request.object),
+            inputs=inputs,
             outputs=outputs,
             id=response.id,
             additional_secret_outputs=list(request.additionalSecretOutputs),
@@ -195,14 +239,14 @@ def run_program(
 
     Exceptions from the program (``pulumi.RunError`` for a config error) propagate
     after the runtime has settled, as in the language host."""
+    enabled = shortcuts_module.enabled_by_environment() if shortcuts is None else shortcuts
     run = ProgramRun()
-    monitor = RecordingMonitor(mocks or AzureMocks(), run)
+    monitor = RecordingMonitor(mocks or AzureMocks(), run, answers_directly=enabled)
     set_all_config(config, secret_keys)
     configure_mock_runtime(monitor, project, stack, logging.getLogger("offline-preview"), dry_run)  # a fresh stack per run
     main = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))
     try:
-        enabled = shortcuts_module.enabled_by_environment() if shortcuts is None else shortcuts
         with shortcuts_module.applied(enabled) as transformations, config_from_offline_reader():
             sync_await(run_in_stack(lambda: _run_main(main, transformations)))
     finally:

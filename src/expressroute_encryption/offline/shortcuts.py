@@ -19,10 +19,10 @@ one run and puts it back afterwards. Why each one pays, with figures: docs/perfo
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import copy
 import gc
+import math
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -30,6 +30,7 @@ from typing import Any
 
 import pulumi
 
+from expressroute_encryption.offline import wire
 from expressroute_encryption.sdk_internals import INTERNALS, sdk
 
 ENVIRONMENT_VARIABLE = "EXPRESSROUTE_ENCRYPTION_SHORTCUTS"
@@ -84,28 +85,6 @@ def run_without_loop(awaitable: Any) -> Any:
                        "mock's state?); the offline preview only serializes plain data there")
 
 
-class _InlineWhenOffline(concurrent.futures.ThreadPoolExecutor):
-    """The event loop's default executor: during an offline run, on the loop's thread,
-    ``submit`` runs the call at once and returns its finished future; otherwise it is the
-    thread pool asyncio would have created itself (same thread name prefix)."""
-
-    def __init__(self) -> None:
-        super().__init__(thread_name_prefix="asyncio")
-        self.inline_on_thread: int | None = None  # the thread of the run, while one runs
-
-    def submit(self, fn, /, *args, **kwargs):
-        if self.inline_on_thread != threading.get_ident():
-            return super().submit(fn, *args, **kwargs)
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        try:
-            result = fn(*args, **kwargs)
-        except BaseException as exc:  # as the pool's worker does: the awaiting code re-raises it
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
-        return future
-
-
 @contextlib.contextmanager
 def monitor_calls_inline() -> Iterator[None]:
     """The SDK's calls to the (mock) monitor and engine run at once on the event loop's
@@ -113,23 +92,33 @@ def monitor_calls_inline() -> Iterator[None]:
 
     The SDK hands every engine call (RegisterResource, RegisterResourceOutputs, Invoke, ...)
     to ``loop.run_in_executor`` so that a slow gRPC call does not block the program; against
-    the in-process mock monitor that is a thread hand-off, a wake-up of the loop and a GIL
-    switch per call. The call still completes through the same awaited future, and a
-    failure still surfaces where the SDK awaits it. The mock monitor's own ``_sync_await``
-    is replaced meanwhile (see ``mocks_sync_await`` in sdk_internals), which is what made a
-    plain inline executor recurse. Afterwards the executor acts as asyncio's usual pool."""
+    the in-process mock monitor that is a thread hand-off, a wake-up of the loop through its
+    self-pipe and a GIL switch per call. For the run, the loop's ``run_in_executor`` runs a
+    call for the default executor made on the loop's thread at once, and returns its result
+    (or failure) as a finished future, which the SDK awaits as before; any other call still
+    goes to the executor. The mock monitor's own ``_sync_await`` is replaced meanwhile (see
+    ``mocks_sync_await`` in sdk_internals), which is what made a plain inline executor recurse.
+    Both are put back afterwards."""
     loop = asyncio.get_event_loop()
-    executor = getattr(loop, "_offline_executor", None)
-    if executor is None:
-        executor = _InlineWhenOffline()
-        loop.set_default_executor(executor)
-        loop._offline_executor = executor  # our own attribute: the executor installed on this loop
+    thread = threading.get_ident()
+    to_executor = loop.run_in_executor
+
+    def run_in_executor(executor: Any, func: Callable, *args: Any) -> asyncio.Future:
+        if executor is not None or threading.get_ident() != thread:
+            return to_executor(executor, func, *args)
+        future = loop.create_future()
+        try:
+            future.set_result(func(*args))
+        except BaseException as exc:  # as the pool's worker does: the awaiting code re-raises it
+            future.set_exception(exc)
+        return future
+
     with _replaced("mocks_sync_await", run_without_loop):
-        executor.inline_on_thread = threading.get_ident()
+        loop.run_in_executor = run_in_executor  # the instance's, over its class's method
         try:
             yield
         finally:
-            executor.inline_on_thread = None
+            del loop.run_in_executor
 
 
 # --- plain URNs -------------------------------------------------------------------------
@@ -157,17 +146,21 @@ def plain_urns() -> Iterator[None]:
         yield
 
 
-# --- one future per property Output -----------------------------------------------------
+# --- one untracked future per property Output ------------------------------------------
 
 
 def transfer_properties_single_future(res: Any, props: Any, custom: bool) -> dict[str, Callable[..., None]]:
     """The SDK's ``transfer_properties`` (see sdk_internals): one Output per property of a
-    new resource, and its resolver. Each Output is built from one future of its whole state
-    (``Output._from_data``), as the SDK builds the resource's ``urn`` and ``id``, instead of
-    four futures and a task gathering them. The resolver takes the same arguments and gives
-    the same state: the value, known, secret, the given dependencies plus the resource
-    itself, or the failure."""
-    output_data, from_data = sdk("OutputData"), sdk("output_from_data")
+    new resource, and its resolver, resolve(value, is_known, is_secret, deps, failed).
+
+    The SDK builds each from four futures and a task that gathers them into one state, and
+    registers it with the runtime, which removes it again once it resolves (a callback per
+    Output), so that the program's end can wait for it. Here each is built from one future
+    of its whole state, as the SDK builds the resource's ``urn`` and ``id``, and is not
+    registered: the registration that resolves it is itself waited for, and fails the run
+    if it fails. The resolver gives the same state: the value, known, secret, the given
+    dependencies plus the resource itself, or the failure."""
+    output_data, output = sdk("OutputData"), pulumi.Output
     resolvers: dict[str, Callable[..., None]] = {}
     for name in props:
         if name == "urn" or (name == "id" and custom):
@@ -184,15 +177,159 @@ def transfer_properties_single_future(res: Any, props: Any, custom: bool) -> dic
             data.set_result(output_data(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
 
         resolvers[name] = resolve
-        res.__dict__[name] = from_data(data)
+        prop = object.__new__(output)  # Output._from_data, without its registration
+        prop._data = data
+        res.__dict__[name] = prop
     return resolvers
 
 
 @contextlib.contextmanager
 def single_future_outputs() -> Iterator[None]:
     """New resources' property Outputs are built by ``transfer_properties_single_future``."""
-    sdk("OutputData"), sdk("output_from_data")
+    sdk("OutputData"), sdk("output_from_data")  # resolved (and checked) before anything is replaced
     with _replaced("transfer_properties", transfer_properties_single_future):
+        yield
+
+
+# --- plain values serialize as themselves ------------------------------------------------
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def serialize_plain_first(serialize_property: Callable) -> Callable:
+    """The SDK's ``serialize_property`` (see sdk_internals), answering a plain value (a str,
+    int, float, bool or None, not a subclass such as an enum) at once: the SDK returns it
+    unchanged whatever its declared type, after a dozen type checks and an unwrapping of the
+    declared type. Anything else goes to the SDK's function, whose recursion into lists and
+    objects comes back here by name."""
+    async def serialize(value: Any, deps: Any, property_key: Any, resource_obj: Any = None,
+                        input_transformer: Any = None, typ: Any = None, keep_output_values: bool = False,
+                        exclude_resource_refs_from_deps: bool = False, return_protobuf_value: bool = False) -> Any:
+        if type(value) in _PLAIN and not return_protobuf_value:
+            return value
+        return await serialize_property(value, deps, property_key, resource_obj, input_transformer, typ,
+                                        keep_output_values, exclude_resource_refs_from_deps, return_protobuf_value)
+    return serialize
+
+
+@contextlib.contextmanager
+def plain_values_first() -> Iterator[None]:
+    """Property values are serialized by ``serialize_plain_first``."""
+    with _replaced("rpc_serialize_property", serialize_plain_first(sdk("rpc_serialize_property"))):
+        yield
+
+
+# --- the mocks' answers, in Python ------------------------------------------------------
+
+
+class NotPlain(Exception):
+    """A mock's answer holds something other than plain data (the SDK's serialization handles it)."""
+
+
+class PlainAnswer(dict):
+    """A mock's answer as the engine's record reads it (``harness._wire``), standing for the
+    response's Struct: ``deserialize_properties`` (replaced by ``answers_in_python``) turns it
+    into what the SDK's own function makes of that Struct."""
+
+
+def _recorded(value: Any) -> Any:
+    """One value of a mock's answer as it reads back from the Struct the SDK's mock monitor
+    would make of it: whole numbers as ints, objects and lists alike, a secret marker kept."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int or kind is float:
+        number = float(value)
+        if math.isinf(number) or math.isnan(number):
+            raise NotPlain(value)  # the record refuses it: the SDK's path says so
+        return int(number) if number.is_integer() else number
+    if kind is dict and all(type(key) is str for key in value):
+        if wire.SECRET_SIG in value and (value[wire.SECRET_SIG] != wire.SECRET_VALUE or set(value) != {wire.SECRET_SIG, "value"}):
+            raise NotPlain(value)  # an asset, archive or resource reference
+        return {key: _recorded(item) for key, item in value.items()}
+    if kind is list:
+        return [_recorded(item) for item in value]
+    raise NotPlain(value)
+
+
+def recorded_answer(state: dict[str, Any]) -> PlainAnswer:
+    """A mock's answer (plain data: objects, lists, strings, numbers, booleans, None, secret
+    markers) as the record reads the response the SDK's mock monitor builds of it
+    (``serialize_properties``: a property whose value is None left out). Raises NotPlain for
+    anything else."""
+    if not all(type(key) is str for key in state):
+        raise NotPlain(state)
+    return PlainAnswer({key: _recorded(value) for key, value in state.items() if value is not None})
+
+
+def _secret(value: Any) -> Any:
+    """The SDK's wrap_rpc_secret: a secret marker around a value that is not one already."""
+    return value if wire.is_secret(value) else wire.secret(value)
+
+
+def _revealed(value: Any) -> Any:
+    """The SDK's unwrap_rpc_secret."""
+    return value["value"] if wire.is_secret(value) else value
+
+
+def _deserialized(value: Any, keep_unknowns: bool | None) -> Any:
+    """The SDK's deserialize_property of one recorded value's protobuf form: every number a
+    float, the unknown sentinel an Unknown, a secret inside an object or list making the
+    whole of it secret, and None left out of objects."""
+    kind = type(value)
+    if kind is str:
+        if value == sdk("UNKNOWN"):
+            return sdk("Unknown")() if pulumi.runtime.is_dry_run() or keep_unknowns else None
+        return value
+    if kind is int or kind is float:
+        return float(value)
+    if kind is list:
+        items = [_deserialized(item, keep_unknowns) for item in value]
+        return _secret([_revealed(item) for item in items]) if any(map(wire.is_secret, items)) else items
+    if kind is dict:
+        fields = _deserialized_object(value, keep_unknowns)
+        return _secret({k: _revealed(v) for k, v in fields.items()}) if any(map(wire.is_secret, fields.values())) \
+            else fields
+    return value  # bool, None
+
+
+def _deserialized_object(value: dict[str, Any], keep_unknowns: bool | None) -> Any:
+    """The SDK's deserialize_properties of one recorded object's protobuf form; NotPlain for an
+    asset, archive or resource reference (the SDK builds objects of them)."""
+    if wire.SECRET_SIG in value:
+        if value[wire.SECRET_SIG] != wire.SECRET_VALUE:
+            raise NotPlain(value)
+        return _secret(_deserialized(value["value"], keep_unknowns))
+    fields = {}
+    for key, item in value.items():
+        item = _deserialized(item, keep_unknowns)
+        if item is not None:
+            fields[key] = item
+    return fields
+
+
+def deserialized(recorded: dict[str, Any], keep_unknowns: bool | None = None) -> dict[str, Any]:
+    """What the SDK's ``deserialize_properties`` gives of a Struct, from the record's reading
+    of that Struct (``harness._wire``): what the mocks are handed as a registration's inputs.
+    Raises NotPlain for an asset, archive or resource reference."""
+    return _deserialized_object(recorded, keep_unknowns)
+
+
+def deserialize_answers_in_python(deserialize_properties: Callable) -> Callable:
+    """The SDK's ``deserialize_properties`` (see sdk_internals), turning a PlainAnswer into
+    what it would make of the answer's Struct, without building that Struct; anything else
+    goes to the SDK's function."""
+    def deserialize(props_struct: Any, keep_unknowns: bool | None = None, keep_internal: bool | None = True) -> Any:
+        if type(props_struct) is PlainAnswer:
+            return _deserialized_object(props_struct, keep_unknowns)
+        return deserialize_properties(props_struct, keep_unknowns, keep_internal)
+    return deserialize
+
+
+@contextlib.contextmanager
+def answers_in_python() -> Iterator[None]:
+    """The recording monitor may answer with a PlainAnswer (``harness.RecordingMonitor``)."""
+    with _replaced("rpc_deserialize_properties", deserialize_answers_in_python(sdk("rpc_deserialize_properties"))):
         yield
 
 
@@ -267,5 +404,6 @@ def applied(enabled: bool) -> Iterator[list[Callable]]:
     if not enabled:
         yield []
         return
-    with collector_spared(), no_stack_traces(), monitor_calls_inline(), plain_urns(), single_future_outputs():
+    with collector_spared(), no_stack_traces(), monitor_calls_inline(), plain_urns(), single_future_outputs(), \
+            plain_values_first(), answers_in_python():
         yield [without_aliases]

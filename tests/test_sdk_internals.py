@@ -213,6 +213,18 @@ def check_unknown_class(unknown_class):
     assert type(rpc.deserialize_property(INTERNALS["UNKNOWN"].resolve(), keep_unknowns=True)) is unknown_class
 
 
+def check_resource_types(resource_types):
+    """A class's output types, the same on every call (resource_types_remembered keeps the
+    first); resolve_outputs looks them up by that name."""
+    from pulumi.runtime import rpc
+    from pulumi_random import RandomBytes
+
+    assert parameters(resource_types) == ["resource_cls"]
+    assert "resource_types" in rpc.resolve_outputs.__code__.co_names
+    first = resource_types(RandomBytes)
+    assert first == resource_types(RandomBytes) and first["hex"] is str, first
+
+
 def check_stack_trace(stack_trace):
     assert stack_trace().frames == [], "an empty StackTrace has frames"
 
@@ -351,6 +363,7 @@ CHECKS = {
     "RegisterResourceResponse": check_register_resource_response,
     "RESULT_SUCCESS": check_result_success,
     "Unknown": check_unknown_class,
+    "resource_types": check_resource_types,
     "rpc_serialize_property": check_rpc_serialize_property,
     "rpc_serialize_properties": check_rpc_serialize_properties,
     "rpc_deserialize_properties": check_rpc_deserialize_properties,

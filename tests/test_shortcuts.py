@@ -321,6 +321,26 @@ def test_with_the_shortcuts_off_the_record_is_the_same():
     assert fast[1] == slow[1]
 
 
+class Unusual(AzureMocks):
+    """Answers holding what is not plain data (a tuple, an enum), which the SDK serializes."""
+
+    def new_resource(self, args):
+        resource_id, state = super().new_resource(args)
+        if args.typ == "azure-native:network:ExpressRoutePort":
+            state = {**state, "pair": ("a", 1), "kind": EnumLike.A}
+        return resource_id, state
+
+
+def test_an_answer_that_is_not_plain_data_is_recorded_as_without_the_shortcuts():
+    def port_outputs(taken: bool) -> dict:
+        run = run_program(PROJECT_DIR, "expressroute-encryption", "test", cli_config(base_config()), [],
+                          mocks=Unusual(), shortcuts=taken)
+        return next(r.outputs for r in run.resources if r.type == "azure-native:network:ExpressRoutePort")
+
+    taken = port_outputs(True)
+    assert taken == port_outputs(False) and taken["pair"] == ["a", 1] and taken["kind"] == "a"
+
+
 class Refusing(AzureMocks):
     """Azure refusing the port: its registration fails, and everything waiting on its outputs."""
 

@@ -211,6 +211,12 @@ INTERNALS: dict[str, Internal] = {
     "rpc_serialize_property": Internal("pulumi.runtime.rpc", "serialize_property",
                                        used_by=f"{_OFFLINE_RUN} plain_values_first"),
 
+    # pulumi._types.resource_types(resource_cls) -> {pulumi name: type}: a resource class's
+    # output types, from its annotations; resolve_outputs calls it (as `_types.resource_types`)
+    # on every registration. For the run it is computed once per class.
+    "resource_types": Internal("pulumi._types", "resource_types",
+                               used_by=f"{_OFFLINE_RUN} resource_types_remembered"),
+
     # --- pulumi: reading the stack config ------------------------------------------------
 
     # pulumi.runtime.config.CONFIG: the context variable holding every config value of the

@@ -71,8 +71,8 @@ class ProgramRun:
 def _wire(struct) -> dict[str, Any]:
     """A protobuf Struct as JSON-like data, keeping secret and unknown markers: what
     ``json_format.MessageToDict`` gives, with whole numbers as ints (``whole_numbers``),
-    read straight from the message (json_format's generic walk over descriptors cost
-    about 4% of a large preview, twice per registration). A test compares the two."""
+    read straight from the message rather than through json_format's generic walk over
+    descriptors (docs/performance.md). A test compares the two."""
     return {key: _wire_value(value) for key, value in struct.fields.items()}
 
 
@@ -112,14 +112,14 @@ class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor (an SDK internal: sdk_internals.py), also keeping each
     registration as the engine sees it.
 
-    With ``answers_directly`` (one of the offline run's shortcuts) it answers a registration
-    itself, as the SDK's mock monitor does, but with the mock's plain data as the record reads
-    it instead of a protobuf response (``shortcuts.recorded_answer``, ``PythonResponse``)."""
+    While the offline run's shortcuts are on (``shortcuts.answers_in_python``) it answers a
+    registration itself, as the SDK's mock monitor does, but with the mock's plain data as the
+    record reads it instead of a protobuf response (``shortcuts.recorded_answer``,
+    ``PythonResponse``)."""
 
-    def __init__(self, mocks: Mocks, run: ProgramRun, answers_directly: bool = False) -> None:
+    def __init__(self, mocks: Mocks, run: ProgramRun) -> None:
         super().__init__(mocks)
         self.run = run
-        self.answers_directly = answers_directly
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the engine builds them: the parent's whole qualified type chain,
@@ -152,7 +152,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request):
         inputs = _wire(request.object)
-        if self.answers_directly and request.type != STACK_TYPE and not request.transforms:
+        if shortcuts_module.answering_in_python() and request.type != STACK_TYPE and not request.transforms:
             response, outputs = self._answer(request, inputs)
         else:
             response = super().RegisterResource(request)
@@ -241,7 +241,7 @@ def run_program(
     after the runtime has settled, as in the language host."""
     enabled = shortcuts_module.enabled_by_environment() if shortcuts is None else shortcuts
     run = ProgramRun()
-    monitor = RecordingMonitor(mocks or AzureMocks(), run, answers_directly=enabled)
+    monitor = RecordingMonitor(mocks or AzureMocks(), run)
     set_all_config(config, secret_keys)
     configure_mock_runtime(monitor, project, stack, logging.getLogger("offline-preview"), dry_run)  # a fresh stack per run
     main = project_dir / "__main__.py"

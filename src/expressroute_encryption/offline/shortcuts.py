@@ -326,11 +326,67 @@ def deserialize_answers_in_python(deserialize_properties: Callable) -> Callable:
     return deserialize
 
 
+_answering_in_python = False
+
+
+def answering_in_python() -> bool:
+    """Whether the recording monitor is to answer with a PlainAnswer (``answers_in_python``)."""
+    return _answering_in_python
+
+
 @contextlib.contextmanager
 def answers_in_python() -> Iterator[None]:
-    """The recording monitor may answer with a PlainAnswer (``harness.RecordingMonitor``)."""
+    """The recording monitor answers with a PlainAnswer (``harness.RecordingMonitor``), which
+    the SDK's ``deserialize_properties``, replaced by ``deserialize_answers_in_python``,
+    understands."""
+    global _answering_in_python
     with _replaced("rpc_deserialize_properties", deserialize_answers_in_python(sdk("rpc_deserialize_properties"))):
+        _answering_in_python = True
+        try:
+            yield
+        finally:
+            _answering_in_python = False
+
+
+# --- a resource class's output types, looked up once -------------------------------------
+
+
+def remembering(resource_types: Callable[[type], dict[str, type]]) -> Callable[[type], dict[str, type]]:
+    """The SDK's ``resource_types`` (see sdk_internals), computed once per resource class.
+    The SDK derives the class's output types from its annotations (building a class to
+    resolve them) on every registration; they are the class's, so they do not change."""
+    known: dict[type, dict[str, type]] = {}
+
+    def types_of(resource_cls: type) -> dict[str, type]:
+        if resource_cls not in known:
+            known[resource_cls] = resource_types(resource_cls)
+        return known[resource_cls]
+    return types_of
+
+
+@contextlib.contextmanager
+def resource_types_remembered() -> Iterator[None]:
+    """Output types are looked up through ``remembering``."""
+    with _replaced("resource_types", remembering(sdk("resource_types"))):
         yield
+
+
+# --- no debug messages --------------------------------------------------------------------
+
+
+def _no_debug_message(msg: str, resource: Any = None, stream_id: Any = None, ephemeral: Any = None) -> None:
+    """``pulumi.log.debug`` for the run: the SDK sends a few debug messages per registration
+    to the engine's debug channel (``pulumi -v``), which nothing reads offline."""
+
+
+@contextlib.contextmanager
+def no_debug_messages() -> Iterator[None]:
+    """``pulumi.log.debug`` (public) does nothing; it is put back afterwards."""
+    original, pulumi.log.debug = pulumi.log.debug, _no_debug_message
+    try:
+        yield
+    finally:
+        pulumi.log.debug = original
 
 
 # --- provider aliases -------------------------------------------------------------------
@@ -405,5 +461,5 @@ def applied(enabled: bool) -> Iterator[list[Callable]]:
         yield []
         return
     with collector_spared(), no_stack_traces(), monitor_calls_inline(), plain_urns(), single_future_outputs(), \
-            plain_values_first(), answers_in_python():
+            plain_values_first(), answers_in_python(), resource_types_remembered(), no_debug_messages():
         yield [without_aliases]

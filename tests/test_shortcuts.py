@@ -29,14 +29,7 @@ from expressroute_encryption.offline.harness import ProgramRun, _wire, configure
 from expressroute_encryption.offline.mocks import AzureMocks
 from expressroute_encryption.sdk_internals import UNKNOWN, MockMonitor, sync_await
 from tests.helpers import PROJECT_DIR, base_config, cli_config
-
-
-class NoMocks(pulumi.runtime.Mocks):
-    def new_resource(self, args):
-        return args.name + "-id", args.inputs
-
-    def call(self, args):
-        return {}, None
+from tests.test_sdk_internals import NoMocks, Probe
 
 
 def state(output):
@@ -124,10 +117,6 @@ def test_urn_when_plain_hands_outputs_to_the_sdk_and_plain_urns_puts_it_back():
         value, _, secret, _ = state(sdk_resource.create_urn("n", "t:u:V", parent))
     assert (value, secret) == ("urn:pulumi:dev::p::a:b:C$t:u:V::n", True), "an Output parent is not the SDK's"
     assert sdk_resource.create_urn is original
-
-
-class Probe:
-    """Stands for a resource: what transfer_properties writes its Outputs into."""
 
 
 RESOLUTIONS = {  # property: (value, is_known, is_secret, extra dependency, failure), as resolve_outputs passes them

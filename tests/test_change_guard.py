@@ -20,7 +20,8 @@ from expressroute_encryption.offline.harness import ProgramRun
 from expressroute_encryption.offline.sdk_internals import OfflineEngine
 from expressroute_encryption.offline.previous import PreviousError, load_previous
 from expressroute_encryption.offline.wire import unwrap
-from expressroute_encryption.rotation import Previous, rotation_plan
+from expressroute_encryption.record import Previous
+from expressroute_encryption.runbook import rotation_plan
 from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR, base_config, circuit, find, one, plain_inputs, port, run_stack
 from tests.test_rotation import deployed, macsec, refused
 

@@ -229,7 +229,8 @@ def test_preview_lists_alerts_and_locks_per_port():
 def test_rotation_runbook_names_the_link_alert_and_the_wait():
     from expressroute_encryption.config import parse_stack_config
     from expressroute_encryption.offline.wire import unwrap
-    from expressroute_encryption.rotation import Previous, rotation_plan
+    from expressroute_encryption.record import Previous
+    from expressroute_encryption.runbook import rotation_plan
 
     previous = unwrap(run_stack(base_config()).stack_outputs)
     config = parse_stack_config(base_config(ports=[port(macsec={"cipher": "GcmAes256", "keyGeneration": {"link1": 2}})]))

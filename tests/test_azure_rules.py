@@ -309,7 +309,8 @@ def test_soft_delete_retention_is_fixed_once_the_vault_exists():
 
 def test_the_rotation_plan_names_an_impossible_vault_change():
     from expressroute_encryption.config import parse_stack_config
-    from expressroute_encryption.rotation import Previous, rotation_problems
+    from expressroute_encryption.guard import rotation_problems
+    from expressroute_encryption.record import Previous
 
     first = run_stack(vault_with())
     outputs = unwrap(first.stack_outputs)

@@ -20,7 +20,7 @@ from expressroute_encryption.config import ConfigError, parse_stack_config
 from expressroute_encryption.offline.harness import _wire, run_program
 from expressroute_encryption.offline.sdk_internals import sync_await
 from expressroute_encryption.offline.wire import secret
-from expressroute_encryption.rotation import whole_numbers
+from expressroute_encryption.record import whole_numbers
 from tests.helpers import PROJECT_DIR
 
 

@@ -224,19 +224,3 @@ def test_preview_lists_alerts_and_locks_per_port():
                           "ckt-1-bgpAvailability, ckt-1-arpAvailability"]
     assert lines[6] == "vault kv-er-test: lock: do-not-delete (CanNotDelete); audit log: AuditEvent -> workspace log-kv-er-test"
     assert lines[7] == "alerts mail action group operations-operators (2 e-mail receiver(s))"
-
-
-def test_rotation_runbook_names_the_link_alert_and_the_wait():
-    from expressroute_encryption.config import parse_stack_config
-    from expressroute_encryption.offline.wire import unwrap
-    from expressroute_encryption.rotation import Previous, rotation_plan
-
-    previous = unwrap(run_stack(base_config()).stack_outputs)
-    config = parse_stack_config(base_config(ports=[port(macsec={"cipher": "GcmAes256", "keyGeneration": {"link1": 2}})]))
-    plan = rotation_plan(config, Previous(ports=previous["ports"], fingerprints={}), "prod").splitlines()
-    check = next(i for i, line in enumerate(plan) if line.strip().startswith("4. check"))
-    assert plan[check + 1].strip().startswith(
-        "watch alert port-a-lineProtocol (LineProtocol, dimension Link: link1); it fires while link1 is down")
-    assert plan[-1].strip() == (
-        "wait until port-a-lineProtocol has stayed resolved for link1 for at least PT5M (one alert window; "
-        "longer if you set monitoring.alerts.lineProtocol.windowSize) before touching link2")

@@ -322,3 +322,12 @@ def test_a_malformed_previous_export_is_a_clean_error(tmp_path, capsys, document
     result = json.loads(out)
     assert code == 2 and result["exitCode"] == 2 and err == ""
     assert result["errors"][0].startswith(f"error: previous deployment: {path}: ")
+
+
+def test_a_project_without_a_program_is_one_clean_error(tmp_path, capsys):
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        (tmp_path / name).write_text((PROJECT_DIR / name).read_text())
+    code, _, err = preview(capsys, "--project-dir", str(tmp_path))
+    assert code == 2
+    assert err.strip().endswith("__main__.py: no such file: the program to preview "
+                                "(is --project-dir the Pulumi project's folder?)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .config import LINKS, StackConfig, format_loc
 from .link_state import macsec_on
-from .rotation import Previous
+from .record import Previous
 
 
 def adopting_ports(config: StackConfig, previous: Previous) -> frozenset[str]:

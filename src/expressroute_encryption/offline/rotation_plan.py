@@ -32,7 +32,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     from expressroute_encryption.config import ConfigError, load_stack_config
     from expressroute_encryption.secret_config import config_from_offline_reader
-    from expressroute_encryption.rotation import Previous, previous_problems, rotation_plan, rotation_problems
+    from expressroute_encryption.guard import rotation_problems
+    from expressroute_encryption.record import Previous, previous_problems
+    from expressroute_encryption.runbook import rotation_plan
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
     from expressroute_encryption.offline.wire import unwrap

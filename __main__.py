@@ -12,7 +12,10 @@ stack's ``tags``. Nothing is registered when the config or the change is refused
 import pulumi
 
 from expressroute_encryption.adoption import adopting_ports, adoption_problems
-from expressroute_encryption.config import ConfigError, key_reuse_warnings, load_stack_config, resource_group_import_id
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.keys import key_reuse_warnings
+from expressroute_encryption.config.loading import load_stack_config
+from expressroute_encryption.config.stack import resource_group_import_id
 from expressroute_encryption.link_state import LINK_STATE_VERSION
 from expressroute_encryption.rotation import (
     first_deployment_problems,

@@ -14,7 +14,7 @@ import pulumi
 import pytest
 
 from expressroute_encryption import link_state as ls
-from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.direct_port import PortLinkState
 from expressroute_encryption.offline.harness import ProgramRun
 from expressroute_encryption.offline.sdk_internals import OfflineEngine

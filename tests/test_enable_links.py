@@ -10,7 +10,7 @@ import pulumi
 import pytest
 
 from expressroute_encryption import link_state as ls
-from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.wire import unwrap
 from tests.helpers import BYO_CAK, BYO_CKN, base_config, find, one, plain_inputs, port, project_copy, run_stack
 from tests.test_adopt import OFF, adopted_config, run

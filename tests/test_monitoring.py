@@ -227,7 +227,7 @@ def test_preview_lists_alerts_and_locks_per_port():
 
 
 def test_rotation_runbook_names_the_link_alert_and_the_wait():
-    from expressroute_encryption.config import parse_stack_config
+    from expressroute_encryption.config.loading import parse_stack_config
     from expressroute_encryption.offline.wire import unwrap
     from expressroute_encryption.rotation import Previous, rotation_plan
 

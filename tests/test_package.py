@@ -80,9 +80,9 @@ def test_pyproject_declares_the_package_under_its_own_name():
 def test_installed_package_layout(installed_package):
     package = installed_package / "expressroute_encryption"
     modules = {p.name for p in package.glob("*.py")}
-    assert {"__init__.py", "__main__.py", "config.py", "tokens.py", "provider.py", "key_vault.py", "direct_port.py",
+    assert {"__init__.py", "__main__.py", "arm.py", "tokens.py", "provider.py", "key_vault.py", "direct_port.py",
             "circuit.py", "vpn.py", "virtual_wan_vpn.py", "circuit_connection.py"} <= modules
-    assert {"offline", "policy", "bench"} <= {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
+    assert {"config", "offline", "policy", "bench"} <= {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
     assert not (installed_package / "components").exists(), "the repository's directory name must not leak"
     (dist_info,) = installed_package.glob("expressroute_encryption-*.dist-info")
     metadata = (dist_info / "METADATA").read_text()
@@ -97,7 +97,7 @@ import json, sys
 import os
 assert not {os.path.realpath(p or ".") for p in sys.path} & {"__REPO__", "__REPO__/components"}, sys.path
 
-import expressroute_encryption.config as config  # the schema alone: no Azure SDK needed
+import expressroute_encryption.config.stack  # the schema alone: no Azure SDK needed
 assert "pulumi_azure_native" not in sys.modules
 
 import pulumi

@@ -9,7 +9,7 @@ import sys
 import pulumi
 import pytest
 
-from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.rotation import Previous, rotation_plan
 from expressroute_encryption.offline.wire import is_secret, unwrap
 from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR, base_config, dev_config, find, one, plain_inputs, port, project_copy, run_stack

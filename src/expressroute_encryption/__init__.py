@@ -30,7 +30,7 @@ _EXPORTS = {
     "VirtualWanVpnArgs": "virtual_wan_vpn",
     "CircuitVnetConnection": "circuit_connection",
     "CircuitVnetConnectionArgs": "circuit_connection",
-    "ConfigError": "config",
+    "ConfigError": "config.errors",
 }
 
 __all__ = sorted(_EXPORTS)

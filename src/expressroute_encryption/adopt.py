@@ -28,16 +28,11 @@ from typing import Any
 
 import yaml
 
-from expressroute_encryption.config import (
-    CIRCUIT_TYPE,
-    LINKS,
-    NAMESPACE,
-    PORT_TYPE,
-    VAULT_TYPE,
-    ConfigError,
-    parse_arm_id,
-    parse_stack_config,
-)
+from expressroute_encryption.arm import CIRCUIT_TYPE, parse_arm_id, PORT_TYPE, VAULT_TYPE
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.loading import parse_stack_config
+from expressroute_encryption.config.namespace import NAMESPACE
+from expressroute_encryption.facts import LINKS
 from expressroute_encryption.exit_codes import ExitCode
 
 # The port's cipher when no link uses MACsec yet: XPN is Microsoft's advice on fast links,
@@ -262,7 +257,7 @@ def _peering(peering: dict[str, Any], where: str, problems: list[str]) -> dict[s
 
 def circuit_settings(circuits: list[dict[str, Any]], port: dict[str, Any], path: str) -> tuple[list[dict], list[str]]:
     """The circuits on ``port`` (others are left out), and header notes."""
-    port_group = parse_arm_id(port["id"], PORT_TYPE)["group"].lower()
+    port_group = parse_arm_id(port["id"], PORT_TYPE).group.lower()
     out, notes, problems = [], [], []
     for i, circuit in enumerate(circuits):
         where = f"{path}: [{i}] {circuit.get('name')}"
@@ -273,8 +268,8 @@ def circuit_settings(circuits: list[dict[str, Any]], port: dict[str, Any], path:
         if parts is None:
             problems.append(f"{where}: 'id' is not the ARM id of a {CIRCUIT_TYPE} resource")
             continue
-        if parts["group"].lower() != port_group:
-            notes.append(f"circuit {circuit.get('name')} is left out: it is in resource group {parts['group']}, "
+        if parts.group.lower() != port_group:
+            notes.append(f"circuit {circuit.get('name')} is left out: it is in resource group {parts.group}, "
                          "and a stack adopts resources of one resource group")
             continue
         sku = circuit.get("sku") or {}
@@ -349,7 +344,7 @@ def build_stack(port_path: str, circuits_path: str | None, vault_path: str | Non
     if circuits:
         settings["circuits"] = circuits
     vault, vault_notes = vault_section(vault_path, port)
-    group = parse_arm_id(port["id"], PORT_TYPE)["group"]
+    group = parse_arm_id(port["id"], PORT_TYPE).group
     location = port.get("location")
     if not location:
         raise AdoptError([f"{port_path}: location is missing"])

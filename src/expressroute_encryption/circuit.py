@@ -8,7 +8,8 @@ from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
 from .choices import RoutingRegistry, SkuFamily, SkuTier, Stage
-from .config import DirectCircuitInputs, MicrosoftPeeringSettings, PrivatePeeringSettings, validate_args
+from .config.circuits import MicrosoftPeeringSettings, PrivatePeeringSettings
+from .config.inputs import DirectCircuitInputs, validate_args
 from .tokens import component_options, type_token
 
 PEERING_TYPES = {"privatePeering": "AzurePrivatePeering", "microsoftPeering": "MicrosoftPeering"}

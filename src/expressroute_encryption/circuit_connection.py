@@ -7,7 +7,7 @@ from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
 from .choices import ExpressRouteGatewaySku
-from .config import CircuitVnetConnectionInputs, authorization_key_problem, validate_args
+from .config.inputs import CircuitVnetConnectionInputs, authorization_key_problem, validate_args
 from .secret_inputs import checked_secret
 from .tokens import component_options, type_token
 from .vpn import CONNECTION_SECRETS, expressroute_gateway

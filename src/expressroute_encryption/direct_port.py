@@ -8,7 +8,8 @@ from pulumi_azure_native import keyvault, network
 from typing_extensions import NotRequired
 
 from .choices import Cipher, Encapsulation, PortBillingType, SciState, Stage
-from .config import EncryptedDirectPortInputs, PortSettings, validate_args
+from .config.inputs import EncryptedDirectPortInputs, validate_args
+from .config.ports import PortSettings
 from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS
 from .link_state import BRING_YOUR_OWN, GENERATED, link_state
 from .secret_inputs import checked_port_keys

@@ -7,7 +7,9 @@ from pulumi_azure_native import authorization, keyvault, managedidentity
 from typing_extensions import NotRequired
 
 from .choices import KeyVaultAuthorization
-from .config import VAULT_TYPE, KeyVaultSettings, MacsecKeyVaultInputs, parse_arm_id, validate_args
+from .arm import VAULT_TYPE, parse_arm_id
+from .config.inputs import MacsecKeyVaultInputs, validate_args
+from .config.keyvault import KeyVaultSettings
 from .existing_vault import check_existing_vault
 from .tokens import component_options, type_token
 
@@ -157,8 +159,8 @@ class MacsecKeyVault(pulumi.ComponentResource):
         else:
             grant = keyvault.AccessPolicy(
                 f"{name}-get-secrets",
-                resource_group_name=parts["group"],
-                vault_name=parts["name"],
+                resource_group_name=parts.group,
+                vault_name=parts.name,
                 policy=keyvault.AccessPolicyEntryArgs(
                     tenant_id=identity.tenant_id,
                     object_id=identity.principal_id,
@@ -166,13 +168,13 @@ class MacsecKeyVault(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
             )
-        vault = keyvault.get_vault_output(resource_group_name=parts["group"], vault_name=parts["name"])
+        vault = keyvault.get_vault_output(resource_group_name=parts.group, vault_name=parts.name)
         self.vault_id = pulumi.Output.from_input(vault_id)
-        self.vault_name = pulumi.Output.from_input(parts["name"])
+        self.vault_name = pulumi.Output.from_input(parts.name)
         self.vault_uri = vault.properties.vault_uri
         self.identity_id = pulumi.Output.all(identity.id, grant.id).apply(lambda ids: ids[0])
         self.identity_principal_id = identity.principal_id
-        self.vault_resource_group_name = pulumi.Output.from_input(parts["group"])
+        self.vault_resource_group_name = pulumi.Output.from_input(parts.group)
         self._register()
 
     def _register(self) -> None:

@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .config import CAK_HEX_DIGITS, LinkMacsecOverride, PortSettings
+from .config.ports import LinkMacsecOverride, PortSettings
+from .facts import CAK_HEX_DIGITS
 
 # Version of the per-link state in the ``ports`` output (``ports.<port>.linkStateVersion``).
 # Outputs written before the version existed carry the fields of version 1.

@@ -20,7 +20,8 @@ from pulumi_azure_native import authorization, monitor, operationalinsights
 from typing_extensions import NotRequired
 
 from .alerts import VAULT_LOG_CATEGORY, VAULT_METRIC_CATEGORY, AlertRule, alert_name
-from .config import MonitoringSettings, validate_args
+from .config.inputs import validate_args
+from .config.operations import MonitoringSettings
 from .tokens import component_options, type_token
 
 # Azure Monitor shows this in every notification's subject; 12 characters at most.

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .alerts import LINK_DOWN_ALERT, alert_name
-from .config import StackConfig, format_loc
+from .config.errors import format_loc
+from .config.stack import StackConfig
 from .facts import LINKS
 from .link_state import (
     BRING_YOUR_OWN,

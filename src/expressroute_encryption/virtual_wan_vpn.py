@@ -6,7 +6,7 @@ import pulumi
 from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
-from .config import VirtualWanVpnInputs, validate_args
+from .config.inputs import VirtualWanVpnInputs, validate_args
 from .tokens import component_options, type_token
 from .vpn import (
     IpsecPolicyArgs,

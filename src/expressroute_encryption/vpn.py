@@ -9,7 +9,8 @@ from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
 from .choices import DhGroup, ExpressRouteGatewaySku, IkeEncryption, IkeIntegrity, IpsecEncryption, IpsecIntegrity, PfsGroup, VpnGatewaySku
-from .config import IpsecPolicySettings, PrivatePeeringVpnInputs, shared_key_problem, validate_args
+from .config.inputs import PrivatePeeringVpnInputs, validate_args
+from .config.vpn import IpsecPolicySettings, shared_key_problem
 from .secret_inputs import checked_secret
 from .tokens import component_options, type_token
 

@@ -43,7 +43,8 @@ from expressroute_encryption import (  # noqa: E402
     PrivatePeeringVpn,
     VirtualWanVpn,
 )
-from expressroute_encryption.monitoring import ExpressRouteMonitoring, ResourceLocks, tag_resources  # noqa: E402
+from expressroute_encryption.locks import ResourceLocks  # noqa: E402
+from expressroute_encryption.monitoring import ExpressRouteMonitoring, tag_resources  # noqa: E402
 
 
 def build(adopting: frozenset[str] = frozenset()) -> None:

@@ -16,6 +16,8 @@ import re
 # fact: erport-two-links
 # A port is a pair of physical links; MACsec and admin state are set per link.
 LINKS = ("link1", "link2")
+ADMIN_ENABLED, ADMIN_DISABLED = "Enabled", "Disabled"
+ADMIN_STATES = (ADMIN_ENABLED, ADMIN_DISABLED)
 
 # fact: macsec-ciphers
 CIPHERS = ("GcmAes128", "GcmAes256", "GcmAesXpn128", "GcmAesXpn256")
@@ -40,6 +42,7 @@ CKN_HEX_DIGITS = CKN_MAX_HEX_DIGITS
 
 # fact: macsec-sci-state
 SCI_STATES = ("Enabled", "Disabled")
+SCI_DEFAULT = "Disabled"
 
 # fact: erport-links-after-create
 # The port's lifecycle as this product drives it: link settings cannot go into the
@@ -163,7 +166,7 @@ ROUTING_REGISTRIES = ("ARIN", "APNIC", "AFRINIC", "LACNIC", "RIPENCC", "RADB", "
 # 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or
 # digit, no "--" (a vault name is a DNS label).
 VAULT_NAME_PATTERN = r"[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]"
-VAULT_NAME_RE = re.compile(f"^{VAULT_NAME_PATTERN}$")
+VAULT_NAME_RE = re.compile(VAULT_NAME_PATTERN)  # with fullmatch
 
 # fact: kv-retention-7-90-immutable
 SOFT_DELETE_RETENTION_DAYS = (7, 90)

@@ -1,14 +1,13 @@
 """An IPsec VPN over an ExpressRoute circuit's private peering, into a virtual network."""
 
 import ipaddress
-from typing import Optional, TypedDict
+from typing import Optional
 
 import pulumi
 import pulumi_random as random
 from pulumi_azure_native import network
-from typing_extensions import NotRequired
 
-from .choices import DhGroup, ExpressRouteGatewaySku, IkeEncryption, IkeIntegrity, IpsecEncryption, IpsecIntegrity, PfsGroup, VpnGatewaySku
+from .component_args import PrivatePeeringVpnArgs
 from .config.inputs import PrivatePeeringVpnInputs, validate_args
 from .config.vpn import IpsecPolicySettings, shared_key_problem
 from .secret_inputs import checked_secret
@@ -16,65 +15,6 @@ from .tokens import component_options, type_token
 
 # Outputs of a gateway connection that hold keys (Azure returns both on a GET).
 CONNECTION_SECRETS = ["sharedKey", "authorizationKey"]
-
-
-class VirtualNetworkArgs(TypedDict):
-    name: str
-    address_space: list[str]
-    gateway_subnet_prefix: str
-    """/27 or larger, inside address_space; both gateways live in it."""
-
-
-class BgpPeerArgs(TypedDict):
-    asn: int
-    peering_address: str
-
-
-class OnPremisesArgs(TypedDict):
-    name: str
-    vpn_device_ip: str
-    """The device's private address, reachable over private peering."""
-    address_prefixes: list[str]
-    """On-premises prefixes sent through the tunnel."""
-    bgp: NotRequired[BgpPeerArgs]
-
-
-class IpsecPolicyArgs(TypedDict, total=False):
-    """Every field has a strong default (GCMAES256 / SHA384 / ECP384)."""
-
-    ike_encryption: IkeEncryption
-    ike_integrity: IkeIntegrity
-    dh_group: DhGroup
-    ipsec_encryption: IpsecEncryption
-    ipsec_integrity: IpsecIntegrity
-    pfs_group: PfsGroup
-    sa_life_time_seconds: int
-    sa_data_size_kilobytes: int
-
-
-class PrivatePeeringVpnArgs(TypedDict):
-    """Arguments of PrivatePeeringVpn; the settings match the stack config's ``vpn``."""
-
-    resource_group_name: pulumi.Input[str]
-    express_route_circuit_id: pulumi.Input[str]
-    """ARM id of the circuit whose private peering carries the tunnel (resolve it after the peering exists)."""
-    circuit: str
-    """Name of that circuit (for messages and outputs)."""
-    virtual_network: VirtualNetworkArgs
-    express_route_gateway_sku: ExpressRouteGatewaySku
-    """ErGw1AZ, ErGw2AZ, ErGw3AZ or ErGwScale."""
-    vpn_gateway_sku: VpnGatewaySku
-    """VpnGw1AZ .. VpnGw5AZ."""
-    active_active: NotRequired[bool]
-    vpn_gateway_asn: NotRequired[int]
-    on_premises: OnPremisesArgs
-    ipsec_policy: NotRequired[IpsecPolicyArgs]
-    shared_key: NotRequired[pulumi.Input[str]]
-    """Pre-shared key, as a secret (a plain string is refused); generated (40 characters, secret) when absent."""
-    advertised_over_express_route: NotRequired[list[str]]
-    """On-premises prefixes also announced over private peering (checked against the tunnel's)."""
-    protect: NotRequired[bool]
-    """Default true: Pulumi refuses to delete the gateways, connections and network (the generated key excepted)."""
 
 
 def ipsec_policy_args(policy: IpsecPolicySettings) -> network.IpsecPolicyArgs:

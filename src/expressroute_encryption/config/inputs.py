@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from enum import Enum
-from typing import Annotated, Any, NamedTuple, Optional
+from typing import Annotated, Any, NamedTuple, Optional, get_args
 
 from pydantic import BaseModel, Field, ValidationError, create_model
 
@@ -165,11 +165,21 @@ class DirectCircuitInputs(CircuitSettings):
             yield path[1:], name, message
 
 
+def _required(annotation: Any) -> Any:
+    """``X`` of ``Optional[X]``."""
+    return next(arg for arg in get_args(annotation) if arg is not type(None))
+
+
 def _vpn_component(name: str, mode: str, drop: tuple[str, ...], doc: str, **component_fields):
     """A VPN component's model: the ``vpn`` settings of its mode without ``mode``, its
     own arguments, and a shared key that may be an Output."""
     rules = type(f"_{name}Rules", (VpnRules,), {"fixed_mode": mode, "__module__": __name__})
     fields = _fields_of(VpnSettings, drop=("mode", *drop))
+    for key, (owner, required) in MODE_KEYS.items():
+        if owner == mode and required:
+            # Optional in the stack config (the other mode has no use for it), required here.
+            annotation, field = fields[key]
+            fields[key] = _component_field(_required(annotation), field.description)
     fields["shared_key"] = _component_field(
         Optional[Annotated[Input, _secret_input("plain_secret")]],
         "Pre-shared key, 16-128 printable ASCII characters, as a secret (a plain string is refused); "

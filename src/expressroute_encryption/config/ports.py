@@ -60,7 +60,7 @@ class MacsecSettings(ConfigModel):
 
     cipher: Cipher
     """MACsec cipher of both links; XPN ciphers only on 100 Gbps ports (and recommended there)."""
-    sci_state: SciState = "Disabled"
+    sci_state: SciState = facts.SCI_DEFAULT
     """Secure channel identifier on both links; some router vendors (e.g. Cisco) need `Enabled`."""
     key_generation: KeyGeneration = Field(default_factory=KeyGeneration)
     """`{link1: N, link2: N}`, N >= 1, default 1 each: raise one link's number to generate that link's new keys."""

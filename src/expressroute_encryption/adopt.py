@@ -299,7 +299,7 @@ def circuit_settings(circuits: list[dict[str, Any]], port: dict[str, Any], path:
                              "stack and is left as it is")
                 continue
             settings[kind] = _peering(peering, f"{where}: peerings[{j}]", problems)
-        if sku.get("family") == "UnlimitedData":
+        if sku.get("family") == facts.UNLIMITED_DATA:
             # fact: erd-circuit-metered-only
             notes.append(f"circuit {circuit.get('name')}: skuFamily UnlimitedData is written as Azure has it, but "
                          "Microsoft documents only MeteredData for circuits on ExpressRoute Direct")

@@ -37,10 +37,12 @@ ROLE_DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
 # ---------------------------------------------------------------------------
 # Resource ids
 
+# fact: arm-id-format
+# A segment is anything but a slash or white space (a pasted id keeps no line break).
 ARM_ID_RE = re.compile(
-    r"/subscriptions/(?P<subscription>[^/]+)"
-    r"(?:/resourceGroups/(?P<group>[^/]+)"
-    r"(?:/providers/(?P<namespace>[^/]+)/(?P<collection>[^/]+)/(?P<name>[^/]+)(?P<rest>(?:/[^/]+)*))?)?",
+    r"/subscriptions/(?P<subscription>[^/\s]+)"
+    r"(?:/resourceGroups/(?P<group>[^/\s]+)"
+    r"(?:/providers/(?P<namespace>[^/\s]+)/(?P<collection>[^/\s]+)/(?P<name>[^/\s]+)(?P<rest>(?:/[^/\s]+)*))?)?",
     re.IGNORECASE,
 )
 
@@ -107,6 +109,7 @@ def arm_id_problem(value: str, resource_type: str, what: str | None = None) -> s
 # ---------------------------------------------------------------------------
 # Key Vault secret URLs
 
+# fact: kv-object-identifier
 SECRET_URL_RE = re.compile(
     rf"https://(?P<vault>{VAULT_NAME_PATTERN})\.(?P<suffix>{'|'.join(map(re.escape, KEY_VAULT_DNS_SUFFIXES))})"
     rf"(?::443)?/secrets/(?P<name>{SECRET_NAME_PATTERN})(?:/(?P<version>{SECRET_VERSION_PATTERN}))?/?",

@@ -7,6 +7,7 @@ from pulumi_azure_native import network
 
 from .component_args import CircuitVnetConnectionArgs
 from .config.inputs import CircuitVnetConnectionInputs, authorization_key_problem, validate_args
+from .facts import GATEWAY_SUBNET_NAME
 from .secret_inputs import checked_secret
 from .tokens import component_options, type_token
 from .vpn import CONNECTION_SECRETS, expressroute_gateway
@@ -61,7 +62,7 @@ class CircuitVnetConnection(pulumi.ComponentResource):
             f"{name}-gateway-subnet",
             resource_group_name=rg,
             virtual_network_name=vnet.name,
-            subnet_name="GatewaySubnet",
+            subnet_name=GATEWAY_SUBNET_NAME,
             address_prefix=vnet_settings.gateway_subnet_prefix,
             opts=child,
         )

@@ -135,8 +135,8 @@ SHARED_KEY_LENGTH = (16, 128)
 # Virtual WAN
 
 # fact: vwan-standard-for-er
-# ExpressRoute and VPN together in a hub need a Standard Virtual WAN.
-VIRTUAL_WAN_TYPE = "Standard"
+# ExpressRoute and VPN gateways in a hub need a Standard Virtual WAN (and hub).
+VIRTUAL_WAN_TYPE = VIRTUAL_HUB_SKU = "Standard"
 
 # fact: vhub-address-prefix-24
 # A virtual hub's address range is a /24 or larger.

@@ -7,6 +7,7 @@ from pulumi_azure_native import network
 
 from .component_args import VirtualWanVpnArgs
 from .config.inputs import VirtualWanVpnInputs, validate_args
+from .facts import VIRTUAL_HUB_SKU, VIRTUAL_WAN_TYPE
 from .tokens import component_options, type_token
 from .vpn import bgp_addresses, ipsec_policy_args, pre_shared_key
 
@@ -55,7 +56,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
         if wan_id is None:
             wan_id = network.VirtualWan(
                 f"{name}-wan", resource_group_name=rg, virtual_wan_name=wan_settings.name,
-                type="Standard", opts=child,
+                type=VIRTUAL_WAN_TYPE, opts=child,
             ).id
         hub = network.VirtualHub(
             f"{name}-hub",
@@ -63,7 +64,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
             virtual_hub_name=hub_settings.name,
             address_prefix=hub_settings.address_prefix,
             virtual_wan=network.SubResourceArgs(id=wan_id),
-            sku="Standard",
+            sku=VIRTUAL_HUB_SKU,
             opts=child,
         )
 

@@ -10,6 +10,7 @@ from pulumi_azure_native import network
 from .component_args import PrivatePeeringVpnArgs
 from .config.inputs import PrivatePeeringVpnInputs, validate_args
 from .config.vpn import IpsecPolicySettings, shared_key_problem
+from .facts import GATEWAY_SUBNET_NAME, GENERATION1_VPN_GATEWAY_SKUS, PUBLIC_IP_SKU
 from .secret_inputs import checked_secret
 from .tokens import component_options, type_token
 
@@ -90,7 +91,7 @@ def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource, protect: bool) ->
     return network.PublicIPAddress(
         name,
         resource_group_name=rg,
-        sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+        sku=network.PublicIPAddressSkuArgs(name=PUBLIC_IP_SKU, tier="Regional"),
         public_ip_allocation_method="Static",
         zones=["1", "2", "3"],
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
@@ -142,7 +143,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             resource_group_name=rg,
             virtual_network_name=vnet_settings.name,
             address_space=network.AddressSpaceArgs(address_prefixes=vnet_settings.address_space),
-            subnets=[network.SubnetArgs(name="GatewaySubnet", address_prefix=vnet_settings.gateway_subnet_prefix)],
+            subnets=[network.SubnetArgs(name=GATEWAY_SUBNET_NAME, address_prefix=vnet_settings.gateway_subnet_prefix)],
             opts=child,
         )
         gateway_subnet = network.SubResourceArgs(id=vnet.subnets.apply(lambda subnets: subnets[0].id))
@@ -166,7 +167,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             resource_group_name=rg,
             gateway_type="Vpn",
             vpn_type="RouteBased",
-            vpn_gateway_generation="Generation1" if settings.vpn_gateway_sku == "VpnGw1AZ" else "Generation2",
+            vpn_gateway_generation="Generation1" if settings.vpn_gateway_sku in GENERATION1_VPN_GATEWAY_SKUS else "Generation2",
             sku=network.VirtualNetworkGatewaySkuArgs(name=settings.vpn_gateway_sku, tier=settings.vpn_gateway_sku),
             active_active=bool(settings.active_active),
             enable_private_ip_address=True,

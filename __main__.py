@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 import pulumi
 
-from expressroute_encryption.config import ConfigError, load_stack_config
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.loading import load_stack_config
 
 try:
     config = load_stack_config()
@@ -34,10 +35,12 @@ from expressroute_encryption import (  # noqa: E402
     VirtualWanVpn,
 )
 from expressroute_encryption.adoption import adopting_ports  # noqa: E402
-from expressroute_encryption.config import key_reuse_warnings, resource_group_import_id  # noqa: E402
+from expressroute_encryption.config.keys import key_reuse_warnings  # noqa: E402
+from expressroute_encryption.config.stack import resource_group_import_id  # noqa: E402
 from expressroute_encryption.existing_vault import check_existing_vault  # noqa: E402
 from expressroute_encryption.guard import change_problems, change_warnings  # noqa: E402
-from expressroute_encryption.monitoring import ExpressRouteMonitoring, ResourceLocks, tag_resources  # noqa: E402
+from expressroute_encryption.locks import ResourceLocks  # noqa: E402
+from expressroute_encryption.monitoring import ExpressRouteMonitoring, tag_resources  # noqa: E402
 from expressroute_encryption.record import export_record, read_last_deployment  # noqa: E402
 
 

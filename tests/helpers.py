@@ -14,7 +14,9 @@ import pytest
 import yaml
 
 from expressroute_encryption.cli import main
-from expressroute_encryption.config import NAMESPACE, ConfigError, parse_stack_config
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.loading import parse_stack_config
+from expressroute_encryption.config.namespace import NAMESPACE
 from expressroute_encryption.offline.harness import ProgramRun, Registration, run_program
 from expressroute_encryption.offline.mocks import AzureMocks
 from expressroute_encryption.offline.wire import unwrap

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from expressroute_encryption.cli import main as cli
-from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.harness import run_program
 from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID, AzureMocks
 from expressroute_encryption.offline.preview import run_preview

@@ -16,7 +16,8 @@ from pulumi.runtime import mocks as sdk_mocks  # its _sync_await: offline/sdk_in
 from pulumi.runtime import resource as sdk_resource_runtime  # its _get_stack_trace, create_urn: offline/sdk_internals.py
 
 from expressroute_encryption.bench.generate import NAMESPACE, RESOURCES_PER_PORT, SHARED_RESOURCES, estate_config, invalid_config
-from expressroute_encryption.config import ConfigError, parse_stack_config
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.harness import _wire, run_program
 from expressroute_encryption.offline.sdk_internals import sync_await
 from expressroute_encryption.offline.wire import secret

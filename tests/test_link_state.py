@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from expressroute_encryption import link_state as ls
-from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.wire import unwrap
 from tests.helpers import (
     LINK1_ON,

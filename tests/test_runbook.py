@@ -3,7 +3,7 @@ and whether it drops the link, the steps in order, the alert to watch, and never
 
 from __future__ import annotations
 
-from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.wire import unwrap
 from expressroute_encryption.record import Previous
 from expressroute_encryption.runbook import rotation_plan

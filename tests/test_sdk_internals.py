@@ -309,9 +309,9 @@ PUBLIC = {
 }
 # Documented as the way to serve a Python component package (pulumi package add).
 PUBLIC_MODULES = ("pulumi.provider.experimental",)
-# config.py still reads CONFIG itself (it is listed in INTERNALS, and checked above); it is
-# not this change's to edit. Remove this entry once it imports CONFIG from sdk_internals.
-ALLOWED_ELSEWHERE = {("src/expressroute_encryption/config.py", "from pulumi.runtime import config")}
+# config/loading.py reads CONFIG itself (it is listed in INTERNALS, and checked above): the
+# deployment path must not import the offline package.
+ALLOWED_ELSEWHERE = {("src/expressroute_encryption/config/loading.py", "from pulumi.runtime import config")}
 
 
 def internal_imports(path: Path) -> list[str]:

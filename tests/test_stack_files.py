@@ -331,3 +331,17 @@ def test_a_project_without_a_program_is_one_clean_error(tmp_path, capsys):
     assert code == 2
     assert err.strip().endswith("__main__.py: no such file: the program to preview "
                                 "(is --project-dir the Pulumi project's folder?)")
+
+
+def test_the_reader_loads_no_config_schema():
+    """offline/stack_file.py sits below the schema: it takes the namespace and the path
+    format from light modules, so reading a stack file loads neither pydantic nor a model."""
+    import subprocess
+    import sys
+
+    script = ("import sys, expressroute_encryption.offline.stack_file\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pulumi')"
+              " or m.startswith('expressroute_encryption.config.')))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['expressroute_encryption.config.errors', 'expressroute_encryption.config.namespace']"

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .adoption import adoption_problems
-from .config import StackConfig, format_loc
+from .config.errors import format_loc
+from .config.stack import StackConfig
 from .facts import LINKS
 from .link_state import (
     BRING_YOUR_OWN,
@@ -41,7 +42,7 @@ from .link_state import (
 )
 from .record import Previous, key_fingerprints, key_vault_state, previous_problems
 
-OTHER_LINK = {"link1": "link2", "link2": "link1"}
+OTHER_LINK = dict(zip(LINKS, reversed(LINKS)))
 # Stages in which a port exists in Azure with MACsec on its links (a reserved port has no
 # link settings yet, and carries nothing).
 LIVE_STAGES = ("encrypted", "active")

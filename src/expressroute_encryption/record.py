@@ -30,7 +30,7 @@ from .link_state import LINK_STATE_VERSION, recorded_version
 
 if TYPE_CHECKING:
     from .circuit import DirectCircuit
-    from .config import StackConfig
+    from .config.stack import StackConfig
     from .direct_port import EncryptedDirectPort
 
 # The stack outputs the guard reads back from the last deployment, and the field of

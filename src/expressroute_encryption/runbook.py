@@ -9,7 +9,7 @@ the changes, warnings and refusals it names are the guard's (``guard.py``), the 
 from __future__ import annotations
 
 from .alerts import LINK_DOWN_ALERT, alert_name
-from .config import StackConfig
+from .config.stack import StackConfig
 from .guard import OTHER_LINK, LinkChange, port_changes, rotation_problems, rotation_warnings
 from .record import Previous, previous_problems
 

@@ -32,7 +32,6 @@ from expressroute_encryption.offline.sdk_internals import (
     MockMonitor, configure_mock_runtime, monitor_calls_inline, no_stack_traces, plain_urns, sync_await,
 )
 from expressroute_encryption.offline.wire import is_secret, secret
-from expressroute_encryption.secret_config import config_from_offline_reader
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -254,7 +253,7 @@ def run_program(
     main = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))
     try:
-        with _offline_runtime(), config_from_offline_reader():
+        with _offline_runtime():
             sync_await(run_in_stack(lambda: _run_main(main)))
     finally:
         sys.path.remove(str(project_dir))

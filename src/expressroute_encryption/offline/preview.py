@@ -520,7 +520,7 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
              previous: str | None, stack_outputs: dict[str, str] | None, inputs: dict[str, Path],
              vault: str | None = None) -> Report:
     from expressroute_encryption.adopt import AdoptError, load_resource
-    from expressroute_encryption.config import VAULT_TYPE
+    from expressroute_encryption.arm import VAULT_TYPE
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
     from expressroute_encryption.policy.checker import InputError, evaluate, exemption_lines, load_config

@@ -1,28 +1,22 @@
 """Encrypted ExpressRoute Direct: a Key Vault of MACsec keys, ports that use them, the
 circuits that run on those ports and, optionally, IPsec over a circuit's private peering.
 
-The story of the stack: read and check the config, compare each port's links with the
-last deployment (a live port never has both links changed at once), and only then
-create the resource group, the vault and its identity, each port with MACsec on both
-links and its circuits, the VPN, the alerts, audit log and delete locks that let it be
-operated, and export what the operator needs. Every resource that takes tags gets the
-stack's ``tags``. Nothing is registered when the config or the change is refused.
+The story of the stack, in ``main``: read and check the config; read the record the last
+deployment left (``record.py``); refuse what cannot be done safely against it (a live
+port never has both links changed at once: ``guard.py``); only then build the resource
+group, the vault and its identity, each port with MACsec on both links and its circuits,
+the VPN, and the alerts, audit log and delete locks that let it be operated; and export
+what the operator needs and the record for the next deployment. Every resource that takes
+tags gets the stack's ``tags``. Nothing is registered when the config or the change is
+refused.
 """
+
+from typing import NamedTuple
 
 import pulumi
 
-from expressroute_encryption.adoption import adopting_ports, adoption_problems
-from expressroute_encryption.config import ConfigError, key_reuse_warnings, load_stack_config, resource_group_import_id
-from expressroute_encryption.link_state import LINK_STATE_VERSION
-from expressroute_encryption.rotation import (
-    first_deployment_problems,
-    first_deployment_warnings,
-    key_fingerprints,
-    key_vault_state,
-    read_last_deployment,
-    rotation_problems,
-    rotation_warnings,
-)
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.loading import load_stack_config
 
 try:
     config = load_stack_config()
@@ -30,9 +24,9 @@ except ConfigError as error:
     # RunError prints the message without a Python traceback and fails the update.
     raise pulumi.RunError(str(error)) from None
 
-from pulumi_azure_native import resources  # noqa: E402  (only once the config is valid)
+# Only once the config is valid:
+from pulumi_azure_native import resources  # noqa: E402
 
-from expressroute_encryption.existing_vault import check_existing_vault  # noqa: E402
 from expressroute_encryption import (  # noqa: E402
     DirectCircuit,
     EncryptedDirectPort,
@@ -40,12 +34,47 @@ from expressroute_encryption import (  # noqa: E402
     PrivatePeeringVpn,
     VirtualWanVpn,
 )
-from expressroute_encryption.monitoring import ExpressRouteMonitoring, ResourceLocks, tag_resources  # noqa: E402
+from expressroute_encryption.adoption import adopting_ports  # noqa: E402
+from expressroute_encryption.config.keys import key_reuse_warnings  # noqa: E402
+from expressroute_encryption.config.stack import resource_group_import_id  # noqa: E402
+from expressroute_encryption.existing_vault import check_existing_vault  # noqa: E402
+from expressroute_encryption.guard import change_problems, change_warnings  # noqa: E402
+from expressroute_encryption.locks import ResourceLocks  # noqa: E402
+from expressroute_encryption.monitoring import ExpressRouteMonitoring, tag_resources  # noqa: E402
+from expressroute_encryption.record import export_record, read_last_deployment  # noqa: E402
 
 
-def build(adopting: frozenset[str] = frozenset()) -> None:
+class Built(NamedTuple):
+    """What ``build`` registered that the outputs name."""
+
+    group: resources.ResourceGroup
+    vault: MacsecKeyVault
+    ports: dict[str, EncryptedDirectPort]
+    circuits: dict[str, DirectCircuit]
+    vpn: PrivatePeeringVpn | VirtualWanVpn | None
+
+
+async def main() -> None:
+    """Refuse an existing vault ExpressRoute cannot read and unsafe changes against the
+    last deployment, then build and export."""
+    try:
+        check_existing_vault(config.key_vault)
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+    previous = await read_last_deployment()
+    if problems := change_problems(config, previous, updating=not pulumi.runtime.is_dry_run()):
+        raise pulumi.RunError(str(ConfigError(problems, source="MACsec change refused")))
+    # A port's own two links are the port component's to warn about.
+    for warning in change_warnings(config, previous) + key_reuse_warnings(config.macsec_keys, across_ports_only=True):
+        pulumi.log.warn(warning)
+    built = build(adopting_ports(config, previous))
+    export(built)
+    export_record(config, built.ports, built.circuits)
+
+
+def build(adopting: frozenset[str] = frozenset()) -> Built:
     """Create what the config describes (importing the ports in ``adopting`` and what
-    has an importId), and export what the operator needs."""
+    has an importId)."""
     if config.tags:
         pulumi.runtime.register_stack_transformation(tag_resources(config.tags))
     protect = pulumi.ResourceOptions(protect=config.protect)
@@ -98,24 +127,32 @@ def build(adopting: frozenset[str] = frozenset()) -> None:
                 },
             )
 
-    vpn = None
-    if config.vpn:
-        circuit = circuits[config.vpn.circuit]
-        vpn_args = {
-            "resource_group_name": group.name,
-            **config.vpn.model_dump(exclude_none=True, exclude={"shared_key", "mode"}),
-            **({"shared_key": pulumi.Output.secret(config.vpn.shared_key.get_secret_value())} if config.vpn.shared_key else {}),
-        }
-        vpn_args["protect"] = config.protect
-        if config.vpn.mode == "virtualWan":
-            vpn = VirtualWanVpn("vpn", {
-                **vpn_args, "express_route_circuit_private_peering_id": circuit.private_peering_id,
-            })
-        else:
-            vpn = PrivatePeeringVpn("vpn", {
-                **vpn_args, "express_route_circuit_id": circuit.private_peering_ready_circuit_id,
-            })
+    vpn = build_vpn(group, circuits) if config.vpn else None
+    build_operations(group, vault, ports, circuits)
+    return Built(group, vault, ports, circuits, vpn)
 
+
+def build_vpn(group: resources.ResourceGroup, circuits: dict[str, DirectCircuit]) -> PrivatePeeringVpn | VirtualWanVpn:
+    """IPsec over the private peering of the configured circuit, in a VNet or a Virtual WAN hub."""
+    circuit = circuits[config.vpn.circuit]
+    vpn_args = {
+        "resource_group_name": group.name,
+        **config.vpn.model_dump(exclude_none=True, exclude={"shared_key", "mode"}),
+        **({"shared_key": pulumi.Output.secret(config.vpn.shared_key.get_secret_value())} if config.vpn.shared_key else {}),
+    }
+    vpn_args["protect"] = config.protect
+    if config.vpn.mode == "virtualWan":
+        return VirtualWanVpn("vpn", {
+            **vpn_args, "express_route_circuit_private_peering_id": circuit.private_peering_id,
+        })
+    return PrivatePeeringVpn("vpn", {
+        **vpn_args, "express_route_circuit_id": circuit.private_peering_ready_circuit_id,
+    })
+
+
+def build_operations(group: resources.ResourceGroup, vault: MacsecKeyVault, ports: dict[str, EncryptedDirectPort],
+                     circuits: dict[str, DirectCircuit]) -> None:
+    """The alerts and the vault's audit log (``monitoring``), and the delete locks."""
     if config.monitoring:
         ExpressRouteMonitoring("operations", {
             "resource_group_name": group.name,
@@ -136,75 +173,31 @@ def build(adopting: frozenset[str] = frozenset()) -> None:
             *({"kind": "circuit", "name": n, "id": c.circuit_id} for n, c in circuits.items()),
         ]})
 
-    pulumi.export("resourceGroupName", group.name)
-    pulumi.export("keyVaultName", vault.vault_name)
-    pulumi.export("keyVaultUri", vault.vault_uri)
-    # Read back by the next deployment's guard: the vault settings Azure fixes once set.
-    pulumi.export("keyVault", key_vault_state(config))
-    pulumi.export("identityId", vault.identity_id)
-    pulumi.export("identityPrincipalId", vault.identity_principal_id)
-    # The rotation guard's memory, read back by the next deployment (see link_state.py).
-    settings = {port.name: port for port in config.ports}
-    pulumi.export("ports", {
-        name: {
-            "id": p.port_id,
-            "stage": p.stage,
-            "linkStateVersion": LINK_STATE_VERSION,
-            "allowBothLinks": settings[name].macsec.allow_both_links,
-            "links": p.links,
-        }
-        for name, p in ports.items()
-    })
+
+def export(built: Built) -> None:
+    """What the operator needs: names and ids, and the keys as secrets (the guard's
+    record is ``record.export_record``'s)."""
+    pulumi.export("resourceGroupName", built.group.name)
+    pulumi.export("keyVaultName", built.vault.vault_name)
+    pulumi.export("keyVaultUri", built.vault.vault_uri)
+    pulumi.export("identityId", built.vault.identity_id)
+    pulumi.export("identityPrincipalId", built.vault.identity_principal_id)
     # Read with: pulumi stack output macsecKeys --show-secrets
-    pulumi.export("macsecKeys", pulumi.Output.secret({name: p.router_keys for name, p in ports.items()}))
-    pulumi.export("circuits", {
-        name: {
-            "id": c.circuit_id,
-            "serviceKey": c.service_key,
-            "bandwidthInGbps": c.bandwidth_in_gbps,
-            "expressRoutePortId": c.express_route_port_id,
-            "peerings": c.peerings,
-        }
-        for name, c in circuits.items()
-    })
+    pulumi.export("macsecKeys", pulumi.Output.secret({name: p.router_keys for name, p in built.ports.items()}))
     # Read with: pulumi stack output authorizationKeys --show-secrets
-    pulumi.export("authorizationKeys", pulumi.Output.secret({name: c.authorization_keys for name, c in circuits.items()}))
-    if vpn:
+    pulumi.export("authorizationKeys",
+                  pulumi.Output.secret({name: c.authorization_keys for name, c in built.circuits.items()}))
+    if built.vpn:
         pulumi.export("vpn", {
             "mode": config.vpn.mode,
             "circuit": config.vpn.circuit,
-            "vpnGatewayPrivateIps": vpn.vpn_gateway_private_ips,
-            "vpnGatewayBgpAddresses": vpn.vpn_gateway_bgp_addresses,
-            "connectionId": vpn.connection_id,
-            "expressRouteConnectionId": vpn.express_route_connection_id,
+            "vpnGatewayPrivateIps": built.vpn.vpn_gateway_private_ips,
+            "vpnGatewayBgpAddresses": built.vpn.vpn_gateway_bgp_addresses,
+            "connectionId": built.vpn.connection_id,
+            "expressRouteConnectionId": built.vpn.express_route_connection_id,
         })
         # Read with: pulumi stack output vpnSharedKey --show-secrets
-        pulumi.export("vpnSharedKey", vpn.shared_key)
-
-    if config.macsec_keys:
-        # Compared by the next deployment to spot a bring-your-own key change (secret).
-        pulumi.export("macsecKeyFingerprints", pulumi.Output.secret(key_fingerprints(config)))
-
-
-async def main() -> None:
-    """Refuse an existing vault ExpressRoute cannot read and unsafe changes against the
-    last deployment, then build."""
-    try:
-        check_existing_vault(config.key_vault)
-    except ConfigError as error:
-        raise pulumi.RunError(str(error)) from None
-    previous = await read_last_deployment()
-    problems = rotation_problems(config, previous) + adoption_problems(config, previous)
-    # A preview cannot always know the history (offline without PREVIOUS): it warns;
-    # the update itself refuses a new port created past `reserved`.
-    new_ports = first_deployment_problems(config, previous) if not pulumi.runtime.is_dry_run() else []
-    if problems := problems + new_ports:
-        raise pulumi.RunError(str(ConfigError(problems, source="MACsec change refused")))
-    # A port's own two links are the port component's to warn about.
-    reuse = key_reuse_warnings(config.macsec_keys, across_ports_only=True)
-    for warning in first_deployment_warnings(config, previous) + rotation_warnings(config, previous) + reuse:
-        pulumi.log.warn(warning)
-    build(adopting_ports(config, previous))
+        pulumi.export("vpnSharedKey", built.vpn.shared_key)
 
 
 pulumi.run(main)

@@ -10,12 +10,31 @@ from pathlib import Path
 import pytest
 
 from expressroute_encryption.offline.harness import ProgramRun
-from tests.helpers import REPO, base_config, run_stack
+from tests.helpers import REPO, base_config, byo, live_config, run_stack
 
 
 @pytest.fixture(scope="session")
 def dev_run() -> ProgramRun:
     return run_stack(base_config())
+
+
+@pytest.fixture(scope="session")
+def live(dev_run) -> ProgramRun:
+    """The last deployment most guard tests compare with: BASE's port, at stage active."""
+    assert base_config()["ports"][0]["stage"] == "active"
+    return dev_run
+
+
+@pytest.fixture(scope="session")
+def live_byo() -> ProgramRun:
+    """BASE's port, active, with bring-your-own keys (``byo()``)."""
+    return run_stack(base_config(macsecKeys=byo()), secret_keys=("macsecKeys",))
+
+
+@pytest.fixture(scope="session")
+def unencrypted() -> ProgramRun:
+    """A live port of this stack with MACsec off on both links."""
+    return run_stack(live_config())
 
 
 PACKAGE_SOURCES = ("pyproject.toml", "README.md", "src")

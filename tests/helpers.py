@@ -9,13 +9,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
-from expressroute_encryption.config import NAMESPACE, ConfigError, parse_stack_config
+from expressroute_encryption.cli import main
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.loading import parse_stack_config
+from expressroute_encryption.config.namespace import NAMESPACE
 from expressroute_encryption.offline.harness import ProgramRun, Registration, run_program
 from expressroute_encryption.offline.mocks import AzureMocks
 from expressroute_encryption.offline.wire import unwrap
+from expressroute_encryption.record import Previous
+from expressroute_encryption.runbook import rotation_plan
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REPO = PROJECT_DIR
@@ -83,6 +89,20 @@ def run_stack(values: dict[str, Any], secret_keys: tuple[str, ...] = (), stack: 
     )
 
 
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """The ``expressroute-encryption`` command run in-process: its exit code, stdout and stderr."""
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def refused(values: dict[str, Any], previous: ProgramRun | None, **kw) -> str:
+    """The message of the program's refusal (``pulumi.RunError``) of ``values`` after ``previous``."""
+    with pytest.raises(pulumi.RunError) as info:
+        run_stack(values, previous=previous, **kw)
+    return str(info.value)
+
+
 def find(run: ProgramRun, type_suffix: str, name: str | None = None) -> list[Registration]:
     return [
         r for r in run.resources
@@ -98,6 +118,50 @@ def one(run: ProgramRun, type_suffix: str, name: str | None = None) -> Registrat
 
 def plain_inputs(reg: Registration) -> dict[str, Any]:
     return unwrap(reg.inputs)
+
+
+def macsec(**changes: Any) -> dict[str, Any]:
+    """BASE's port's macsec settings with fields replaced."""
+    settings = {"cipher": "GcmAes256"}
+    settings.update(changes)
+    return settings
+
+
+def deployed(stage: str = "active", **port_changes: Any) -> ProgramRun:
+    """A previous deployment of BASE's port at ``stage``."""
+    return run_stack(base_config(ports=[port(stage=stage, **port_changes)]))
+
+
+def byo(cak: str = BYO_CAK, ckn: str = BYO_CKN, link2_cak: str = BYO_CAK) -> dict[str, Any]:
+    """``macsecKeys`` for BASE's port: bring-your-own keys on both links."""
+    return {"port-a": {"link1": {"cak": cak, "ckn": ckn}, "link2": {"cak": link2_cak, "ckn": ckn}}}
+
+
+def with_ports(run: ProgramRun, edit) -> ProgramRun:
+    """A copy of ``run`` whose ``ports`` output went through ``edit`` (an older or odd deployment)."""
+    outputs = copy.deepcopy(run.stack_outputs)
+    edit(outputs["ports"])
+    return ProgramRun(stack_outputs=outputs)
+
+
+# MACsec off on both links of a port (``macsec.<link>.enabled: false``), and on link1 only.
+OFF = {"cipher": "GcmAes256", "link1": {"enabled": False}, "link2": {"enabled": False}}
+LINK1_ON = {"cipher": "GcmAes256", "link2": {"enabled": False}}
+
+
+def live_config(macsec: dict[str, Any] = OFF, **changes: Any) -> dict[str, Any]:
+    """BASE with its port's macsec settings (default: MACsec off on both links) and fields replaced."""
+    return base_config(ports=[port(macsec=copy.deepcopy(macsec), **changes)])
+
+
+def links_sent(result: ProgramRun) -> dict[str, Any]:
+    """The links the port's registration sends to Azure, by name."""
+    return {link["name"]: link for link in plain_inputs(one(result, "network:ExpressRoutePort"))["links"]}
+
+
+def plan(values: dict[str, Any], previous_run: ProgramRun, stack: str = "prod") -> str:
+    """The rotation plan of ``values`` against the record ``previous_run`` left."""
+    return rotation_plan(parse_stack_config(values), Previous.from_outputs(unwrap(previous_run.stack_outputs)), stack)
 
 
 def problems(values: dict[str, Any]) -> list[str]:

@@ -1,20 +1,26 @@
 """Bringing an existing port: `adopt` from Azure's JSON, the round trip through the offline
-preview, import ids on the registered resources, and the existing-vault checks."""
+preview, import ids on the registered resources, the existing-vault checks, and MACsec
+turned on link by link once a live unencrypted port is adopted (adoption.py)."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
 
 from expressroute_encryption.cli import main as cli
-from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.harness import run_program
 from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID, AzureMocks
 from expressroute_encryption.offline.preview import run_preview
-from tests.helpers import PROJECT_DIR, base_config, circuit, cli_config, one, only_problem, port, problems
+from expressroute_encryption.offline.wire import unwrap
+from tests.helpers import (
+    LINK1_ON, OFF, PROJECT_DIR, base_config, circuit, cli_config, links_sent, one, only_problem, plan, port, problems,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
 PORT_ID = "/subscriptions/subid/resourceGroups/rg1/providers/Microsoft.Network/expressRoutePorts/portName"
@@ -155,7 +161,6 @@ SUB = SUBSCRIPTION_ID
 VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/kv-existing"
 ADOPTED_PORT = f"/subscriptions/{SUB}/resourceGroups/rg-er-test/providers/Microsoft.Network/expressRoutePorts/port-a"
 ADOPTED_CIRCUIT = f"/subscriptions/{SUB}/resourceGroups/rg-er-test/providers/Microsoft.Network/expressRouteCircuits/ckt-1"
-OFF = {"cipher": "GcmAes256", "link1": {"enabled": False}, "link2": {"enabled": False}}
 
 
 def adopted_config(**vault):
@@ -316,3 +321,47 @@ def test_an_existing_vault_is_named_by_its_id_in_monitoring_and_locks():
     assert workspace.inputs["workspaceName"] == f"log-{vault_name}"
     names = [r.name for r in result.resources if r.type.endswith("ManagementLockByScope")]
     assert f"{vault_name}-vault-lock" in names and not any("None" in n for n in names)
+
+
+# --- adopting a live unencrypted port changes nothing; MACsec then goes on link by link -----
+
+
+@pytest.fixture(scope="module")
+def adopted():
+    """The deployment that adopts a live unencrypted port, and the next one with the same config."""
+    first = run(adopted_config())
+    return first, run(adopted_config(), previous=first.stack_outputs)
+
+
+def test_adopting_and_the_next_deployment_change_nothing_on_the_links(adopted):
+    first, second = adopted
+    assert one(first, "network:ExpressRoutePort").ignore_changes == ["identity", "links"]
+    # The next deployment applies links as Azure has them: admin-enabled, no MACsec settings.
+    assert links_sent(second) == links_sent(first) == {
+        "link1": {"name": "link1", "adminState": "Enabled"}, "link2": {"name": "link2", "adminState": "Enabled"}}
+    text = plan(adopted_config(), first)
+    assert "  link1: no change (not disruptive)" in text and "  link2: no change (not disruptive)" in text
+    assert "refused" not in text
+
+
+def test_adopting_a_port_with_macsec_on_a_link_still_needs_its_keys():
+    values = adopted_config()
+    values["ports"][0]["macsec"] = {"cipher": "GcmAes256", "link2": {"enabled": False}}
+    with pytest.raises(pulumi.RunError) as info:
+        run(values)
+    assert "is adopted with MACsec on link1" in str(info.value)
+
+
+def test_enabling_one_link_of_a_live_port_passes_with_the_keys_made_before(adopted):
+    _, second = adopted
+    values = adopted_config()
+    values["ports"][0]["macsec"] = copy.deepcopy(LINK1_ON)
+    third = run(values, previous=second.stack_outputs)
+    links = links_sent(third)
+    recorded = unwrap(second.stack_outputs["ports"])["port-a"]["links"]["link1"]
+    # The link points at the secrets that existed before: the keys read from macsecKeys are the ones used.
+    assert links["link1"]["macSecConfig"]["cakSecretIdentifier"] == recorded["cakSecretUri"]
+    assert links["link1"]["macSecConfig"]["cknSecretIdentifier"] == recorded["cknSecretUri"]
+    assert "macSecConfig" not in links["link2"]
+    assert (unwrap(third.stack_outputs["macsecKeys"])["port-a"]["link1"]
+            == unwrap(second.stack_outputs["macsecKeys"])["port-a"]["link1"])

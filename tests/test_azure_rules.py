@@ -168,7 +168,7 @@ def test_on_premises_bgp_asns_azure_vpn_gateways_reserve_are_refused(asn):
 @pytest.mark.parametrize("asn", [64512, 65514, 65521, 65534, 4200000000])
 def test_private_and_32_bit_asns_are_fine_on_premises(asn):
     run_stack_config = bgp_vpn("10.1.255.1", asn=asn)
-    from expressroute_encryption.config import parse_stack_config
+    from expressroute_encryption.config.loading import parse_stack_config
 
     assert parse_stack_config(run_stack_config).vpn.on_premises.bgp.asn == asn
 
@@ -220,7 +220,7 @@ def test_a_fixed_sku_gets_no_scale_units(tmp_path):
     ('"express_route_gateway_sku": "ErGwScale", "scale_units": {"min": 1, "max": 41},', "scale_units.max: Input should be less than or equal to 40"),
 ])
 def test_scale_units_follow_microsofts_rules(tmp_path, extra, line):
-    from expressroute_encryption.config import ConfigError
+    from expressroute_encryption.config.errors import ConfigError
 
     with pytest.raises(ConfigError) as info:
         connection(tmp_path, extra)
@@ -308,8 +308,9 @@ def test_soft_delete_retention_is_fixed_once_the_vault_exists():
 
 
 def test_the_rotation_plan_names_an_impossible_vault_change():
-    from expressroute_encryption.config import parse_stack_config
-    from expressroute_encryption.rotation import Previous, rotation_problems
+    from expressroute_encryption.config.loading import parse_stack_config
+    from expressroute_encryption.guard import rotation_problems
+    from expressroute_encryption.record import Previous
 
     first = run_stack(vault_with())
     outputs = unwrap(first.stack_outputs)

@@ -12,10 +12,11 @@ from google.protobuf import json_format, struct_pb2
 
 from expressroute_encryption.bench.generate import NAMESPACE, RESOURCES_PER_PORT, SHARED_RESOURCES, estate_config, invalid_config
 from expressroute_encryption.bench.run import LARGE_TARGET, Case, Sample, ScalePoint, json_resources, report
-from expressroute_encryption.config import ConfigError, parse_stack_config
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.harness import _wire, run_program
 from expressroute_encryption.offline.wire import secret
-from expressroute_encryption.rotation import whole_numbers
+from expressroute_encryption.record import whole_numbers
 from tests.helpers import PROJECT_DIR
 
 

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.harness import run_program
 from expressroute_encryption.offline.stack_file import load_stack_file
 from expressroute_encryption.offline.wire import is_secret, unwrap

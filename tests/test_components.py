@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from expressroute_encryption.config import ConfigError
+from expressroute_encryption.config.errors import ConfigError
 from expressroute_encryption.offline.wire import unwrap
 from tests.helpers import BYO_CAK, BYO_CKN, find, one, plain_inputs
 from expressroute_encryption.offline.harness import run_program

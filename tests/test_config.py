@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.config.loading import parse_stack_config
 from tests.helpers import BYO_CAK, BYO_CKN, base_config, only_problem, port, problems
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 from expressroute_encryption.cli import main
-from expressroute_encryption.config import StackConfig
+from expressroute_encryption.config.stack import StackConfig
 from expressroute_encryption.config_reference import END, START, render_table, rows
 from tests.helpers import PROJECT_DIR
 

@@ -226,17 +226,41 @@ def test_preview_lists_alerts_and_locks_per_port():
     assert lines[7] == "alerts mail action group operations-operators (2 e-mail receiver(s))"
 
 
-def test_rotation_runbook_names_the_link_alert_and_the_wait():
-    from expressroute_encryption.config import parse_stack_config
-    from expressroute_encryption.offline.wire import unwrap
-    from expressroute_encryption.rotation import Previous, rotation_plan
+# --- the component from code: the same contract as the others ------------------------------
 
-    previous = unwrap(run_stack(base_config()).stack_outputs)
-    config = parse_stack_config(base_config(ports=[port(macsec={"cipher": "GcmAes256", "keyGeneration": {"link1": 2}})]))
-    plan = rotation_plan(config, Previous(ports=previous["ports"], fingerprints={}), "prod").splitlines()
-    check = next(i for i, line in enumerate(plan) if line.strip().startswith("4. check"))
-    assert plan[check + 1].strip().startswith(
-        "watch alert port-a-lineProtocol (LineProtocol, dimension Link: link1); it fires while link1 is down")
-    assert plan[-1].strip() == (
-        "wait until port-a-lineProtocol has stayed resolved for link1 for at least PT5M (one alert window; "
-        "longer if you set monitoring.alerts.lineProtocol.windowSize) before touching link2")
+VAULT_ID = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-ops/providers/Microsoft.KeyVault/vaults/kv-ops"
+PORT_ID = ("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-ops/providers/"
+           "Microsoft.Network/expressRoutePorts/edge-1")
+MONITORING_PROGRAM = """
+from expressroute_encryption import ExpressRouteMonitoring
+
+ExpressRouteMonitoring("ops", {{
+    "resource_group_name": "rg-ops", "vault_id": "{vault}", "workspace_name": "log-ops",
+    "alert_emails": ["noc@example.com"], "ports": [{{"name": "edge-1", "id": "{port}", "stage": "active"}}],
+    {extra}
+}})
+"""
+
+
+def run_monitoring(tmp_path, extra: str = ""):
+    from expressroute_encryption.offline.harness import run_program
+
+    (tmp_path / "__main__.py").write_text(MONITORING_PROGRAM.format(vault=VAULT_ID, port=PORT_ID, extra=extra))
+    return run_program(tmp_path, "platform-ops", "prod", {}, [])
+
+
+def test_the_monitoring_component_works_from_code(tmp_path):
+    run = run_monitoring(tmp_path)
+    assert {alert(run, "edge-1", rule.key)["enabled"] for rule in PORT_ALERTS} == {True}
+    assert plain_inputs(one(run, "operationalinsights:Workspace"))["workspaceName"] == "log-ops"
+
+
+def test_the_monitoring_component_refuses_unknown_arguments_with_their_path(tmp_path):
+    from expressroute_encryption.config.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        run_monitoring(tmp_path, '"alert_email": ["x@example.com"], "circuits": [{"name": "c", "id": "i", "stage": "active"}],')
+    assert str(info.value).startswith("ExpressRouteMonitoring 'ops': 3 problems; nothing was deployed:")
+    assert info.value.problems[0] == "circuits[0].portStage: required"
+    assert info.value.problems[1].startswith("circuits[0].stage: unknown key (allowed: name, id, port_stage)")
+    assert info.value.problems[2].startswith("alert_email: unknown key (allowed: alert_emails, ")

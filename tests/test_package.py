@@ -80,9 +80,9 @@ def test_pyproject_declares_the_package_under_its_own_name():
 def test_installed_package_layout(installed_package):
     package = installed_package / "expressroute_encryption"
     modules = {p.name for p in package.glob("*.py")}
-    assert {"__init__.py", "__main__.py", "config.py", "tokens.py", "provider.py", "key_vault.py", "direct_port.py",
+    assert {"__init__.py", "__main__.py", "arm.py", "tokens.py", "provider.py", "key_vault.py", "direct_port.py",
             "circuit.py", "vpn.py", "virtual_wan_vpn.py", "circuit_connection.py"} <= modules
-    assert {"offline", "policy", "bench"} <= {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
+    assert {"config", "offline", "policy", "bench"} <= {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
     assert not (installed_package / "components").exists(), "the repository's directory name must not leak"
     (dist_info,) = installed_package.glob("expressroute_encryption-*.dist-info")
     metadata = (dist_info / "METADATA").read_text()
@@ -97,7 +97,7 @@ import json, sys
 import os
 assert not {os.path.realpath(p or ".") for p in sys.path} & {"__REPO__", "__REPO__/components"}, sys.path
 
-import expressroute_encryption.config as config  # the schema alone: no Azure SDK needed
+import expressroute_encryption.config.stack  # the schema alone: no Azure SDK needed
 assert "pulumi_azure_native" not in sys.modules
 
 import pulumi
@@ -218,6 +218,16 @@ EXPECTED = {
         {"authorizationKey", "routingWeight", "scaleUnits", "protect"},
         {"virtualNetworkId", "virtualNetworkName", "gatewaySubnetId", "gatewayId", "connectionId"},
     ),
+    "ExpressRouteMonitoring": (
+        {"resourceGroupName", "vaultId", "workspaceName"},
+        {"alertEmails", "logAnalyticsWorkspaceId", "alerts", "ports", "circuits", "protect"},
+        {"alertNames", "actionGroupId", "workspaceId"},
+    ),
+    "ResourceLocks": (
+        {"targets"},
+        set(),
+        {"locked"},
+    ),
 }
 
 
@@ -252,7 +262,7 @@ def test_schema_inputs_and_outputs(schema, component):
             assert "items" in prop, name
     # Settings that are validated like stack config are plain values (not Outputs) in every SDK.
     for name in required - {"resourceGroupName", "vaultName", "identityId", "expressRoutePortId",
-                            "expressRouteCircuitId", "expressRouteCircuitPrivatePeeringId"}:
+                            "expressRouteCircuitId", "expressRouteCircuitPrivatePeeringId", "vaultId"}:
         assert resource["inputProperties"][name].get("plain") is True, name
 
 
@@ -318,7 +328,18 @@ connection = construct("hub", "CircuitVnetConnection", {
     "virtualNetwork": {"name": "vnet-app", "addressSpace": ["10.40.0.0/16"], "gatewaySubnetPrefix": "10.40.255.0/27"},
     "expressRouteGatewaySku": "ErGw1AZ",
 })
-for name, state in (("port", port), ("circuit", circuit), ("vpn", vpn), ("connection", connection)):
+monitoring = construct("ops", "ExpressRouteMonitoring", {
+    "resourceGroupName": "rg-yaml", "vaultId": vault["vaultId"], "workspaceName": "log-yaml",
+    "alertEmails": ["noc@example.com"], "alerts": {"bgpAvailability": {"threshold": 80.0, "severity": 1.0}},
+    "ports": [{"name": "edge-ams", "id": port["portId"], "stage": "encrypted"}],
+    "circuits": [{"name": "ckt-yaml", "id": circuit["circuitId"], "portStage": "encrypted"}],
+})
+locks = construct("locks", "ResourceLocks", {"targets": [
+    {"kind": "vault", "name": "kv-yaml-macsec", "id": vault["vaultId"]},
+    {"kind": "port", "name": "edge-ams", "id": port["portId"]},
+]})
+for name, state in (("port", port), ("circuit", circuit), ("vpn", vpn), ("connection", connection),
+                    ("monitoring", monitoring), ("locks", locks)):
     pulumi.export(name, state)
 '''
 
@@ -343,7 +364,13 @@ def test_components_constructed_through_the_package_keep_secrets_secret(tmp_path
                       and r.name == "hub-connection")
     assert is_secret(connection.inputs["authorizationKey"]) and is_secret(connection.outputs["authorizationKey"])
     assert {r.type for r in run.resources if not r.custom} == {TOKEN + name for name in (
-        "MacsecKeyVault", "EncryptedDirectPort", "DirectCircuit", "PrivatePeeringVpn", "CircuitVnetConnection")}
+        "MacsecKeyVault", "EncryptedDirectPort", "DirectCircuit", "PrivatePeeringVpn", "CircuitVnetConnection",
+        "ExpressRouteMonitoring", "ResourceLocks")}
+    # The monitoring and locks components take their nested settings in camelCase too.
+    bgp = next(r for r in run.resources if r.name == "ckt-yaml-bgpAvailability")
+    assert unwrap(bgp.inputs)["criteria"]["allOf"][0]["threshold"] == 80 and unwrap(bgp.inputs)["enabled"] is False
+    assert unwrap(outputs["locks"]["locked"]) == ["kv-yaml-macsec", "edge-ams"]
+    assert len([r for r in run.resources if r.type == "azure-native:authorization:ManagementLockByScope"]) == 2
 
 
 def test_components_constructed_through_the_package_are_validated(tmp_path):

@@ -372,3 +372,13 @@ def test_operations_doc_is_linked_and_names_only_files_that_exist():
     for command in ("pulumi login \"azblob://", "--secrets-provider \"azurekeyvault://",
                     "pulumi stack change-secrets-provider", "pulumi stack output macsecKeys --show-secrets"):
         assert command in doc, command
+
+
+def test_the_pull_request_summary_shows_the_exemptions(tmp_path):
+    line = "exemption: expressroute-port-macsec-required: port port-a exempt until 2027-03-31 (migration)"
+    preview_file = tmp_path / "preview.json"
+    preview_file.write_text(json.dumps({
+        "stack": "prod", "exitCode": 0, "errors": [], "notes": [], "resources": 1, "resourceTypes": {},
+        "policy": {"exemptions": [line], "mandatory": 0, "advisory": 0, "violations": []}}))
+    markdown, status = load_pr_summary().summarize("prod", str(preview_file))
+    assert status == 0 and f"- {line}" in markdown.splitlines()

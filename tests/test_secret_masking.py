@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from expressroute_encryption.cli import main
-from expressroute_encryption.config import ConfigError, parse_stack_config
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.loading import parse_stack_config
 from tests.helpers import BYO_CKN, PROJECT_DIR, VPN, base_config, circuit, port
 from tests.pulumi_crypto import GoCompatibleEncrypter
 

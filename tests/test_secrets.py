@@ -1,5 +1,6 @@
 """Secrets: every key-bearing output is secret, plain key arguments are refused, key
-hygiene, and every key leaf must be encrypted in the stack file on `pulumi up` too."""
+hygiene; key material must be secret config on `pulumi up`, and every key leaf encrypted
+in the stack file the offline reader checks."""
 
 from __future__ import annotations
 
@@ -7,20 +8,20 @@ import pulumi
 import pytest
 import yaml
 
-from expressroute_encryption.config import (
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.inputs import (
     PLAIN_SECRET,
     CircuitVnetConnectionInputs,
-    ConfigError,
     EncryptedDirectPortInputs,
     PrivatePeeringVpnInputs,
     VirtualWanVpnInputs,
-    key_reuse_warnings,
-    load_stack_config,
-    parse_stack_config,
     validate_args,
 )
+from expressroute_encryption.config.keys import key_reuse_warnings
+from expressroute_encryption.config.loading import load_stack_config, parse_stack_config
 from expressroute_encryption.offline.harness import run_program
 from expressroute_encryption.offline.mocks import HANDLERS
+from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
 from expressroute_encryption.offline.wire import is_secret, unwrap
 from tests.helpers import (
     BYO_CAK, BYO_CKN, MICROSOFT, VPN, base_config, circuit, cli_config, port, problems, project_copy, run_stack,
@@ -252,7 +253,7 @@ def test_the_program_warns_about_a_reused_key(tmp_path):
     assert BYO_CAK not in "\n".join(report.warnings)
 
 
-# --- one secure leaf is not enough, on `pulumi up` too -----------------------------------
+# --- `pulumi up` checks what the CLI says; the offline reader checks each leaf -----------
 
 
 def stack_on_disk(tmp_path, config: dict | None, stack: str = "prod"):
@@ -261,13 +262,12 @@ def stack_on_disk(tmp_path, config: dict | None, stack: str = "prod"):
         (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
 
 
-def load_as_the_cli_runs_it(tmp_path, monkeypatch, values: dict, secret_keys=("macsecKeys",)) -> list[str]:
-    """load_stack_config as in `pulumi up`: config from the CLI, the program in the project folder."""
+def load_as_the_cli_runs_it(monkeypatch, cwd, values: dict, secret_keys=("macsecKeys",)) -> list[str]:
+    """load_stack_config as in `pulumi up`: config from the CLI, the program in ``cwd``."""
     from pulumi.runtime import set_all_config
 
     set_all_config(cli_config(values), [f"expressroute-encryption:{k}" for k in secret_keys])
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pulumi, "get_stack", lambda: "prod")
+    monkeypatch.chdir(cwd)
     try:
         load_stack_config()
     except ConfigError as exc:
@@ -279,42 +279,45 @@ def secure(value: str) -> dict:
     return {"secure": "v1:AAAA:" + "Zm9v"}  # the ciphertext is not read by this check
 
 
-def test_a_plain_leaf_next_to_secure_ones_is_refused_on_pulumi_up(tmp_path, monkeypatch):
+def offline_reader_problems(tmp_path, config: dict) -> list[str]:
+    stack_on_disk(tmp_path, config)
+    with pytest.raises(StackFileError) as info:
+        load_stack_file(tmp_path, "prod")
+    return str(info.value).splitlines()
+
+
+def test_the_program_reads_no_stack_file_on_pulumi_up(tmp_path, monkeypatch):
+    """What the CLI hands over is all the program needs: no Pulumi.yaml anywhere above it."""
+    assert load_as_the_cli_runs_it(monkeypatch, tmp_path, base_config(macsecKeys=BYO)) == []
+
+
+def test_key_material_the_cli_does_not_call_secret_is_refused_on_pulumi_up(tmp_path, monkeypatch):
+    values = base_config(ports=[port(circuits=[circuit()])], vpn=dict(VPN, sharedKey=SHARED_KEY), macsecKeys=BYO)
+    found = load_as_the_cli_runs_it(monkeypatch, tmp_path, values, secret_keys=())
+    assert [line.split(":")[0] for line in found] == ["macsecKeys", "vpn.sharedKey"]
+    assert not {BYO_CAK, SHARED_KEY} & set("\n".join(found).split())
+
+
+def test_a_plain_leaf_next_to_secure_ones_is_refused_by_the_offline_reader(tmp_path):
     written = {"link1": {"cak": secure(BYO_CAK), "ckn": secure(BYO_CKN)},
                "link2": {"cak": CAK2, "ckn": secure(BYO_CKN)}}
-    stack_on_disk(tmp_path, {"expressroute-encryption:macsecKeys": {"port-a": written}})
-    found = load_as_the_cli_runs_it(tmp_path, monkeypatch, base_config(macsecKeys=BYO))
-    assert found == [
+    assert offline_reader_problems(tmp_path, {"expressroute-encryption:macsecKeys": {"port-a": written}}) == [
         "Pulumi.prod.yaml: macsecKeys.port-a.link2.cak: stored in plain text next to encrypted values; set it with: "
         "pulumi config set --secret --type string --path 'macsecKeys.port-a.link2.cak' <value>"]
 
 
-def test_every_leaf_secure_passes_on_pulumi_up(tmp_path, monkeypatch):
+def test_every_leaf_secure_or_a_whole_secure_object_passes_the_offline_reader(tmp_path):
     written = {link: {"cak": secure("x"), "ckn": secure("y")} for link in ("link1", "link2")}
     stack_on_disk(tmp_path, {"expressroute-encryption:macsecKeys": {"port-a": written},
                              "expressroute-encryption:vpn": {"sharedKey": secure("z")}})
-    vpn = dict(VPN, sharedKey=SHARED_KEY)
-    values = base_config(ports=[port(circuits=[circuit()])], vpn=vpn, macsecKeys=BYO)
-    assert load_as_the_cli_runs_it(tmp_path, monkeypatch, values, ("macsecKeys", "vpn")) == []
-
-
-def test_a_whole_secure_object_covers_its_leaves(tmp_path, monkeypatch):
+    assert load_stack_file(tmp_path, "prod").secret_keys == ["expressroute-encryption:macsecKeys",
+                                                              "expressroute-encryption:vpn"]
     stack_on_disk(tmp_path, {"expressroute-encryption:macsecKeys": secure("{...}")})
-    assert load_as_the_cli_runs_it(tmp_path, monkeypatch, base_config(macsecKeys=BYO)) == []
+    assert load_stack_file(tmp_path, "prod").secret_keys == ["expressroute-encryption:macsecKeys"]
 
 
-def test_a_plain_shared_key_next_to_a_secure_value_is_refused_on_pulumi_up(tmp_path, monkeypatch):
-    stack_on_disk(tmp_path, {"expressroute-encryption:vpn": {**VPN, "sharedKey": SHARED_KEY},
-                             "expressroute-encryption:other": secure("x")})
-    values = base_config(ports=[port(circuits=[circuit()])], vpn=dict(VPN, sharedKey=SHARED_KEY))
-    found = load_as_the_cli_runs_it(tmp_path, monkeypatch, values, ("vpn",))
-    assert found[0].startswith("Pulumi.prod.yaml: vpn.sharedKey: stored in plain text")
+def test_a_plain_shared_key_is_refused_by_the_offline_reader_without_its_value(tmp_path):
+    found = offline_reader_problems(tmp_path, {"expressroute-encryption:vpn": {**VPN, "sharedKey": SHARED_KEY},
+                                               "expressroute-encryption:other": secure("x")})
+    assert found[0].startswith("Pulumi.prod.yaml: vpn.sharedKey: stored in plain text next to encrypted values")
     assert SHARED_KEY not in "\n".join(found)
-
-
-@pytest.mark.parametrize("written", [None, {"azure-native:location": "westeurope"}], ids=["no stack file", "from ESC"])
-def test_keys_the_stack_file_does_not_hold_fail_closed(tmp_path, monkeypatch, written):
-    stack_on_disk(tmp_path, written)
-    found = load_as_the_cli_runs_it(tmp_path, monkeypatch, base_config(macsecKeys=BYO))
-    assert found and all("cannot" in line and "pulumi config set --secret --path" in line for line in found)
-    assert BYO_CAK not in "\n".join(found)

@@ -322,3 +322,26 @@ def test_a_malformed_previous_export_is_a_clean_error(tmp_path, capsys, document
     result = json.loads(out)
     assert code == 2 and result["exitCode"] == 2 and err == ""
     assert result["errors"][0].startswith(f"error: previous deployment: {path}: ")
+
+
+def test_a_project_without_a_program_is_one_clean_error(tmp_path, capsys):
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        (tmp_path / name).write_text((PROJECT_DIR / name).read_text())
+    code, _, err = preview(capsys, "--project-dir", str(tmp_path))
+    assert code == 2
+    assert err.strip().endswith("__main__.py: no such file: the program to preview "
+                                "(is --project-dir the Pulumi project's folder?)")
+
+
+def test_the_reader_loads_no_config_schema():
+    """offline/stack_file.py sits below the schema: it takes the namespace and the path
+    format from light modules, so reading a stack file loads neither pydantic nor a model."""
+    import subprocess
+    import sys
+
+    script = ("import sys, expressroute_encryption.offline.stack_file\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pulumi')"
+              " or m.startswith('expressroute_encryption.config.')))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['expressroute_encryption.config.errors', 'expressroute_encryption.config.namespace']"

@@ -9,29 +9,26 @@ import ipaddress
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from expressroute_encryption import config
-from expressroute_encryption.config import (
-    ConfigError,
-    cak_format_problem,
-    cak_problem,
-    ckn_problem,
-    gcm_pair_problem,
+from expressroute_encryption.config.circuits import (
+    CircuitSettings,
     overlap_problem,
     oversubscription_problem,
-    parse_stack_config,
     peer_prefix_problem,
     public_prefix_problem,
     size_problems,
     vlan_problems,
-    weak_algorithm_problem,
 )
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.keys import cak_format_problem, cak_problem, ckn_problem
+from expressroute_encryption.config.loading import parse_stack_config
+from expressroute_encryption.config.vpn import gcm_pair_problem, weak_algorithm_problem
 from tests.helpers import BYO_CAK, BYO_CKN, MICROSOFT, PRIVATE, VPN, base_config, circuit, port, problems
 
 SMALL = settings(max_examples=150, deadline=None)
 
 
 def circuits(*values):
-    return [config.CircuitSettings.model_validate(v) for v in values]
+    return [CircuitSettings.model_validate(v) for v in values]
 
 
 # --- circuit overlap and peer prefixes ----------------------------------------------

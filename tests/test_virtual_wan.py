@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.preview import policy_resources
 from expressroute_encryption.offline.wire import is_secret, redact, unwrap
 from expressroute_encryption.policy.checker import evaluate

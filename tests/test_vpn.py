@@ -8,7 +8,7 @@ import json
 import pulumi
 import pytest
 
-from expressroute_encryption.config import parse_stack_config
+from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.wire import is_secret, redact, unwrap
 from tests.helpers import VPN, base_config, circuit, find, one, only_problem, plain_inputs, port, problems, run_stack, vpn_config
 

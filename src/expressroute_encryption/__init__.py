@@ -7,7 +7,8 @@ name this repository's own program uses too:
     from expressroute_encryption import MacsecKeyVault, EncryptedDirectPort
 
 The components are imported lazily: ``.config`` (the schema and its validation) loads
-without the Azure SDK, so a bad config is reported in a fraction of a second.
+without the Azure SDK, so a bad config is reported in a fraction of a second. Their
+typed arguments (``*Args``) are generated from the config schema (``component_args``).
 
 ``python -m expressroute_encryption`` (or ``pulumi package add ./components``) serves
 them as a Pulumi component package for TypeScript, Go, C#, Java and YAML programs.
@@ -19,18 +20,17 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "MacsecKeyVault": "key_vault",
-    "MacsecKeyVaultArgs": "key_vault",
     "EncryptedDirectPort": "direct_port",
-    "EncryptedDirectPortArgs": "direct_port",
     "DirectCircuit": "circuit",
-    "DirectCircuitArgs": "circuit",
     "PrivatePeeringVpn": "vpn",
-    "PrivatePeeringVpnArgs": "vpn",
     "VirtualWanVpn": "virtual_wan_vpn",
-    "VirtualWanVpnArgs": "virtual_wan_vpn",
     "CircuitVnetConnection": "circuit_connection",
-    "CircuitVnetConnectionArgs": "circuit_connection",
-    "ConfigError": "config",
+    "ExpressRouteMonitoring": "monitoring",
+    "ResourceLocks": "locks",
+    **{f"{component}Args": "component_args" for component in (
+        "MacsecKeyVault", "EncryptedDirectPort", "DirectCircuit", "PrivatePeeringVpn", "VirtualWanVpn",
+        "CircuitVnetConnection", "ExpressRouteMonitoring", "ResourceLocks")},
+    "ConfigError": "config.errors",
 }
 
 __all__ = sorted(_EXPORTS)

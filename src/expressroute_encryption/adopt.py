@@ -28,21 +28,21 @@ from typing import Any
 
 import yaml
 
-from expressroute_encryption.config import (
-    CIRCUIT_TYPE,
-    LINKS,
-    NAMESPACE,
-    PORT_TYPE,
-    VAULT_TYPE,
-    ConfigError,
-    parse_arm_id,
-    parse_stack_config,
-)
+from expressroute_encryption import facts
+from expressroute_encryption.arm import CIRCUIT_TYPE, PORT_TYPE, VAULT_TYPE, parse_arm_id, parse_secret_url
+from expressroute_encryption.config.errors import ConfigError
+from expressroute_encryption.config.loading import parse_stack_config
+from expressroute_encryption.config.namespace import NAMESPACE
 from expressroute_encryption.exit_codes import ExitCode
+from expressroute_encryption.facts import LINKS
 
-# The port's cipher when no link uses MACsec yet: XPN is Microsoft's advice on fast links,
-# and is not supported on 10 Gbps ports. fact: macsec-ciphers, macsec-xpn-not-on-10g
-DEFAULT_CIPHER = {100: "GcmAesXpn256", 10: "GcmAes256"}
+
+def default_cipher(bandwidth: int) -> str:
+    """The port's cipher when no link uses MACsec yet: XPN is Microsoft's advice on fast
+    links, and is not supported on 10 Gbps ports (fact: macsec-xpn-not-on-10g); the
+    256-bit one of each pair."""
+    return facts.XPN_CIPHERS[-1] if bandwidth == facts.XPN_RECOMMENDED_GBPS else facts.NON_XPN_CIPHERS[-1]
+
 PEERING_KEYS = {"AzurePrivatePeering": "privatePeering", "MicrosoftPeering": "microsoftPeering"}
 
 
@@ -114,9 +114,6 @@ def _expect(problems: list[str], where: str, value: Any, allowed: tuple) -> Any:
 # The port
 
 
-# What Azure keeps as a link's secret identifier: a Key Vault secret URL.
-SECRET_URL_RE = re.compile(r"https://[A-Za-z0-9-]{3,24}\.vault\.[a-z0-9.]+/secrets/[A-Za-z0-9-]{1,127}(/[0-9A-Fa-f]{32})?/?")
-
 
 def secret_ids(link: dict[str, Any]) -> tuple[str, str] | None:
     """The link's (CAK, CKN) Key Vault secret URLs, when it has MACsec configured.
@@ -128,7 +125,8 @@ def secret_ids(link: dict[str, Any]) -> tuple[str, str] | None:
         raise AdoptError([f"links[{link.get('name')}].macSecConfig: expected an object (value not shown)"])
     cak, ckn = config.get("cakSecretIdentifier"), config.get("cknSecretIdentifier")
     for kind, value in (("cakSecretIdentifier", cak), ("cknSecretIdentifier", ckn)):
-        if value and not (isinstance(value, str) and SECRET_URL_RE.fullmatch(value)):
+        # What Azure keeps as a link's secret identifier: a Key Vault secret URL (with or without its version).
+        if value and parse_secret_url(value) is None:
             raise AdoptError([f"links[{link.get('name')}].macSecConfig.{kind}: not a Key Vault secret URL "
                               "(https://<vault>.vault.azure.net/secrets/<name>/<version>); value not shown"])
     return (cak, ckn) if cak and ckn else None
@@ -143,13 +141,13 @@ def port_settings(port: dict[str, Any], path: str, has_circuits: bool) -> tuple[
     links = {link.get("name"): link for link in raw_links if isinstance(link, dict)}
     if set(links) != set(LINKS):
         raise AdoptError([f"{path}: links: expected link1 and link2, got {', '.join(map(str, links)) or 'none'}"])
-    bandwidth = _expect(problems, f"{path}: bandwidthInGbps", port.get("bandwidthInGbps"), (10, 100))
-    encapsulation = _expect(problems, f"{path}: encapsulation", port.get("encapsulation"), ("QinQ", "Dot1Q"))
-    billing = _expect(problems, f"{path}: billingType", port.get("billingType"), ("MeteredData", "UnlimitedData"))
+    bandwidth = _expect(problems, f"{path}: bandwidthInGbps", port.get("bandwidthInGbps"), facts.PORT_SPEEDS_GBPS)
+    encapsulation = _expect(problems, f"{path}: encapsulation", port.get("encapsulation"), facts.ENCAPSULATIONS)
+    billing = _expect(problems, f"{path}: billingType", port.get("billingType"), facts.PORT_BILLING_TYPES)
     admin = {}
     for name in LINKS:
         admin[name] = _expect(problems, f"{path}: links[{name}].adminState", links[name].get("adminState"),
-                              ("Enabled", "Disabled"))
+                              facts.ADMIN_STATES)
     macsec_on = {name: secret_ids(links[name]) is not None for name in LINKS}
     link_macsec = {}
     for name in LINKS:
@@ -157,9 +155,9 @@ def port_settings(port: dict[str, Any], path: str, has_circuits: bool) -> tuple[
         if macsec_on[name]:
             link_macsec[name] = (
                 _expect(problems, f"{path}: links[{name}].macSecConfig.cipher", config.get("cipher"),
-                        ("GcmAes128", "GcmAes256", "GcmAesXpn128", "GcmAesXpn256")),
-                _expect(problems, f"{path}: links[{name}].macSecConfig.sciState", config.get("sciState") or "Disabled",
-                        ("Enabled", "Disabled")),
+                        facts.CIPHERS),
+                _expect(problems, f"{path}: links[{name}].macSecConfig.sciState", config.get("sciState") or facts.SCI_DEFAULT,
+                        facts.SCI_STATES),
             )
     if not port.get("name") or not port.get("peeringLocation"):
         problems.append(f"{path}: name and peeringLocation are required")
@@ -174,7 +172,7 @@ def port_settings(port: dict[str, Any], path: str, has_circuits: bool) -> tuple[
             "--admin-state ...), export the port again and rerun adopt"
         ])
 
-    if admin["link1"] == "Enabled":
+    if admin["link1"] == facts.ADMIN_ENABLED:
         stage = "active"
     elif any(macsec_on.values()) or has_circuits:
         stage = "encrypted"
@@ -190,10 +188,10 @@ def port_settings(port: dict[str, Any], path: str, has_circuits: bool) -> tuple[
     if configured:
         macsec["cipher"], macsec["sciState"] = configured[0]
     else:
-        macsec["cipher"], macsec["sciState"] = DEFAULT_CIPHER[bandwidth], "Disabled"
+        macsec["cipher"], macsec["sciState"] = default_cipher(bandwidth), facts.SCI_DEFAULT
         notes.append(
             f"macsec.cipher: {macsec['cipher']} is a choice, not Azure's: no link uses MACsec yet "
-            f"({'XPN, Microsoft advises it on 100 Gbps' if bandwidth == 100 else 'XPN is not supported on 10 Gbps'}); "
+            f"({'XPN, Microsoft advises it on 100 Gbps' if bandwidth == facts.XPN_RECOMMENDED_GBPS else 'XPN is not supported on 10 Gbps'}); "
             "choose the cipher your routers support before enabling MACsec"
         )
     if stage != "reserved":
@@ -262,7 +260,7 @@ def _peering(peering: dict[str, Any], where: str, problems: list[str]) -> dict[s
 
 def circuit_settings(circuits: list[dict[str, Any]], port: dict[str, Any], path: str) -> tuple[list[dict], list[str]]:
     """The circuits on ``port`` (others are left out), and header notes."""
-    port_group = parse_arm_id(port["id"], PORT_TYPE)["group"].lower()
+    port_group = parse_arm_id(port["id"], PORT_TYPE).group.lower()
     out, notes, problems = [], [], []
     for i, circuit in enumerate(circuits):
         where = f"{path}: [{i}] {circuit.get('name')}"
@@ -273,8 +271,8 @@ def circuit_settings(circuits: list[dict[str, Any]], port: dict[str, Any], path:
         if parts is None:
             problems.append(f"{where}: 'id' is not the ARM id of a {CIRCUIT_TYPE} resource")
             continue
-        if parts["group"].lower() != port_group:
-            notes.append(f"circuit {circuit.get('name')} is left out: it is in resource group {parts['group']}, "
+        if parts.group.lower() != port_group:
+            notes.append(f"circuit {circuit.get('name')} is left out: it is in resource group {parts.group}, "
                          "and a stack adopts resources of one resource group")
             continue
         sku = circuit.get("sku") or {}
@@ -301,7 +299,7 @@ def circuit_settings(circuits: list[dict[str, Any]], port: dict[str, Any], path:
                              "stack and is left as it is")
                 continue
             settings[kind] = _peering(peering, f"{where}: peerings[{j}]", problems)
-        if sku.get("family") == "UnlimitedData":
+        if sku.get("family") == facts.UNLIMITED_DATA:
             # fact: erd-circuit-metered-only
             notes.append(f"circuit {circuit.get('name')}: skuFamily UnlimitedData is written as Azure has it, but "
                          "Microsoft documents only MeteredData for circuits on ExpressRoute Direct")
@@ -349,7 +347,7 @@ def build_stack(port_path: str, circuits_path: str | None, vault_path: str | Non
     if circuits:
         settings["circuits"] = circuits
     vault, vault_notes = vault_section(vault_path, port)
-    group = parse_arm_id(port["id"], PORT_TYPE)["group"]
+    group = parse_arm_id(port["id"], PORT_TYPE).group
     location = port.get("location")
     if not location:
         raise AdoptError([f"{port_path}: location is missing"])

@@ -12,9 +12,11 @@ Pure functions over the config and the last deployment: no Azure SDK.
 
 from __future__ import annotations
 
-from .config import LINKS, StackConfig, format_loc
+from .config.errors import format_loc
+from .config.stack import StackConfig
+from .facts import LINKS
 from .link_state import macsec_on
-from .rotation import Previous
+from .record import Previous
 
 
 def adopting_ports(config: StackConfig, previous: Previous) -> frozenset[str]:

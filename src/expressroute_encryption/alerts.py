@@ -22,16 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-PORT_NAMESPACE = "Microsoft.Network/expressRoutePorts"
-CIRCUIT_NAMESPACE = "Microsoft.Network/expressRouteCircuits"
-
-# Azure Monitor metric alert rules accept these windows and evaluation frequencies.
-WINDOW_SIZES = ("PT1M", "PT5M", "PT15M", "PT30M", "PT1H", "PT6H", "PT12H", "P1D")
-EVALUATION_FREQUENCIES = ("PT1M", "PT5M", "PT15M", "PT30M", "PT1H")
+from .arm import CIRCUIT_TYPE, PORT_TYPE
 
 
 def minutes(duration: str) -> int:
-    """Minutes in one of the durations above (PT5M -> 5, PT1H -> 60, P1D -> 1440)."""
+    """Minutes in one of the durations a metric alert accepts (``facts.ALERT_WINDOW_SIZES``:
+    PT5M -> 5, PT1H -> 60, P1D -> 1440)."""
     if duration == "P1D":
         return 1440
     value, unit = int(duration[2:-1]), duration[-1]
@@ -60,7 +56,7 @@ class AlertRule:
 
     @property
     def namespace(self) -> str:
-        return PORT_NAMESPACE if self.target == "port" else CIRCUIT_NAMESPACE
+        return PORT_TYPE if self.target == "port" else CIRCUIT_TYPE
 
     def condition(self) -> str:
         """``LineProtocol Average < 0.9 per Link over PT5M``, for docs and summaries."""

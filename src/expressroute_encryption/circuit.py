@@ -5,40 +5,13 @@ from typing import Optional, TypedDict
 
 import pulumi
 from pulumi_azure_native import network
-from typing_extensions import NotRequired
 
-from .choices import RoutingRegistry, SkuFamily, SkuTier, Stage
-from .config import DirectCircuitInputs, MicrosoftPeeringSettings, PrivatePeeringSettings, validate_args
+from .component_args import DirectCircuitArgs
+from .config.circuits import MicrosoftPeeringSettings, PrivatePeeringSettings
+from .config.inputs import DirectCircuitInputs, validate_args
 from .tokens import component_options, type_token
 
 PEERING_TYPES = {"privatePeering": "AzurePrivatePeering", "microsoftPeering": "MicrosoftPeering"}
-
-
-class Ipv6PeeringArgs(TypedDict):
-    """One /126 per link."""
-
-    primary_peer_address_prefix: str
-    secondary_peer_address_prefix: str
-
-
-class PeeringArgs(TypedDict):
-    """A BGP peering: one /30 per link and a VLAN id unique on the port."""
-
-    peer_asn: int
-    primary_peer_address_prefix: str
-    secondary_peer_address_prefix: str
-    vlan_id: int
-    ipv6: NotRequired[Ipv6PeeringArgs]
-
-
-class MicrosoftPeeringArgs(PeeringArgs):
-    """Microsoft peering: public /30s, public prefixes you own, their routing registry."""
-
-    advertised_public_prefixes: list[str]
-    customer_asn: NotRequired[int]
-    routing_registry_name: RoutingRegistry
-    route_filter_communities: NotRequired[list[str]]
-    """BGP communities (e.g. 12076:5010) to receive through a route filter; without one the peering receives no Microsoft prefixes."""
 
 
 class PeeringState(TypedDict):
@@ -52,42 +25,6 @@ class PeeringState(TypedDict):
     secondaryPeerAddressPrefix: str
     azureAsn: int
     """Microsoft's ASN on the peering (12076)."""
-
-
-class DirectCircuitArgs(TypedDict):
-    """Arguments of DirectCircuit; the circuit settings match ``ports[i].circuits[j]``."""
-
-    resource_group_name: pulumi.Input[str]
-    """Resource group for the circuit."""
-    express_route_port_id: pulumi.Input[str]
-    """ARM id of the ExpressRoute Direct port (EncryptedDirectPort.port_id)."""
-    port_bandwidth_in_gbps: NotRequired[int]
-    """The port's bandwidth, to check the circuit size against it (10 or 100)."""
-    port_stage: NotRequired[Stage]
-    """The port's lifecycle stage; a circuit on a 'reserved' port is refused."""
-    name: str
-    """Circuit name."""
-    bandwidth_in_gbps: int
-    """1, 2, 5 or 10 on a 10 Gbps port; 5, 10, 40 or 100 on a 100 Gbps port."""
-    sku_tier: SkuTier
-    """'Standard', 'Premium' or 'Local'."""
-    sku_family: SkuFamily
-    """'MeteredData' (circuits on ExpressRoute Direct are metered only)."""
-    allow_classic_operations: NotRequired[bool]
-    """Default false."""
-    authorizations: NotRequired[list[str]]
-    """Names of authorization keys to create (for gateways in other subscriptions)."""
-    private_peering: NotRequired[PeeringArgs]
-    """Azure private peering."""
-    microsoft_peering: NotRequired[MicrosoftPeeringArgs]
-    """Microsoft peering."""
-    protect: NotRequired[bool]
-    """Default true: Pulumi refuses to delete the circuit, its peerings, authorizations and route filter (its service key is what your network and connections know it by)."""
-    import_id: NotRequired[str]
-    """ARM id of an existing circuit to adopt (Pulumi's import option); the other settings must match it."""
-    adopting: NotRequired[bool]
-    """With import_id, on the deployment that imports the circuit: its peerings and authorizations are
-    imported too, by their child ids (<circuit id>/peerings/<type>, <circuit id>/authorizations/<name>)."""
 
 
 class DirectCircuit(pulumi.ComponentResource):

@@ -1,58 +1,16 @@
 """A virtual network connected to an existing ExpressRoute circuit, through an authorization key."""
 
-from typing import Optional, TypedDict
+from typing import Optional
 
 import pulumi
 from pulumi_azure_native import network
-from typing_extensions import NotRequired
 
-from .choices import ExpressRouteGatewaySku
-from .config import CircuitVnetConnectionInputs, authorization_key_problem, validate_args
+from .component_args import CircuitVnetConnectionArgs
+from .config.inputs import CircuitVnetConnectionInputs, authorization_key_problem, validate_args
+from .facts import GATEWAY_SUBNET_NAME
 from .secret_inputs import checked_secret
 from .tokens import component_options, type_token
 from .vpn import CONNECTION_SECRETS, expressroute_gateway
-
-
-class ConnectedVirtualNetworkArgs(TypedDict):
-    """The virtual network to create, and its GatewaySubnet."""
-
-    name: str
-    """Virtual network name."""
-    address_space: list[str]
-    """IPv4 CIDR ranges of the virtual network."""
-    gateway_subnet_prefix: str
-    """/27 or larger, inside address_space: the ExpressRoute gateway's subnet."""
-
-
-class ScaleUnitsArgs(TypedDict):
-    """Scale units of a scalable ExpressRoute gateway (ErGwScale), 1 Gbps each."""
-
-    min: int
-    """Minimum scale units, 1-40 (2 or more to autoscale)."""
-    max: int
-    """Maximum scale units, 1-40, not below min."""
-
-
-class CircuitVnetConnectionArgs(TypedDict):
-    """Arguments of CircuitVnetConnection."""
-
-    resource_group_name: pulumi.Input[str]
-    """Resource group for the virtual network, the gateway and the connection."""
-    express_route_circuit_id: pulumi.Input[str]
-    """ARM id of the circuit (the network team's stack output ``circuits.<name>.id``)."""
-    authorization_key: NotRequired[pulumi.Input[str]]
-    """One of the circuit's authorization keys (stack output ``authorizationKeys``), as a secret
-    (a plain string is refused); needed when the circuit is in another subscription."""
-    virtual_network: ConnectedVirtualNetworkArgs
-    """The virtual network to create; add your workload subnets to it as separate Subnet resources."""
-    express_route_gateway_sku: ExpressRouteGatewaySku
-    """ErGw1AZ, ErGw2AZ, ErGw3AZ or ErGwScale."""
-    routing_weight: NotRequired[int]
-    """0-32000, default 0: the connection's routing weight."""
-    scale_units: NotRequired[ScaleUnitsArgs]
-    """With ErGwScale only, and required there: minimum and maximum scale units (1-40)."""
-    protect: NotRequired[bool]
-    """Default true: Pulumi refuses to delete the virtual network, the gateway and the connection."""
 
 
 class CircuitVnetConnection(pulumi.ComponentResource):
@@ -104,7 +62,7 @@ class CircuitVnetConnection(pulumi.ComponentResource):
             f"{name}-gateway-subnet",
             resource_group_name=rg,
             virtual_network_name=vnet.name,
-            subnet_name="GatewaySubnet",
+            subnet_name=GATEWAY_SUBNET_NAME,
             address_prefix=vnet_settings.gateway_subnet_prefix,
             opts=child,
         )

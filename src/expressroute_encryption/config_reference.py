@@ -56,7 +56,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def render_table() -> str:
     """The Markdown table of every stack config key."""
-    from expressroute_encryption.config import StackConfig
+    from expressroute_encryption.config.stack import StackConfig
 
     lines = ["| key | type / allowed | default | notes |", "|---|---|---|---|"]
     lines += [f"| `{key}` | {allowed} | {default} | {notes} |" for key, allowed, default, notes in rows(StackConfig)]

@@ -5,97 +5,14 @@ from typing import Any, Mapping, Optional, TypedDict
 import pulumi
 import pulumi_random as random
 from pulumi_azure_native import keyvault, network
-from typing_extensions import NotRequired
 
-from .choices import Cipher, Encapsulation, PortBillingType, SciState, Stage
-from .config import EncryptedDirectPortInputs, PortSettings, validate_args
+from .component_args import EncryptedDirectPortArgs
+from .config.inputs import EncryptedDirectPortInputs, validate_args
+from .config.ports import PortSettings
 from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS
 from .link_state import BRING_YOUR_OWN, GENERATED, link_state
 from .secret_inputs import checked_port_keys
 from .tokens import component_options, type_token
-
-
-class KeyGenerationArgs(TypedDict):
-    """Key generation per link; raising one regenerates that link's keys only."""
-
-    link1: NotRequired[int]
-    link2: NotRequired[int]
-
-
-class LinkMacsecArgs(TypedDict, total=False):
-    """One link's cipher or SCI state, to roll a change out one link at a time."""
-
-    cipher: Cipher
-    sci_state: SciState
-    enabled: bool
-    """MACsec on this link (default true); false sends no MACsec settings for it (its keys are still made)."""
-
-
-class MacsecArgs(TypedDict):
-    """MACsec settings applied to both links."""
-
-    cipher: Cipher
-    """GcmAes128, GcmAes256, GcmAesXpn128 or GcmAesXpn256 (XPN only on 100 Gbps ports)."""
-    sci_state: NotRequired[SciState]
-    """'Enabled' or 'Disabled' (default); some router vendors need SCI."""
-    key_generation: NotRequired[KeyGenerationArgs]
-    """Per-link key generation, default 1."""
-    link1: NotRequired[LinkMacsecArgs]
-    """Overrides for link1 (cipher, SCI state)."""
-    link2: NotRequired[LinkMacsecArgs]
-    """Overrides for link2 (cipher, SCI state)."""
-    allow_both_links: NotRequired[bool]
-    """Let one deployment change both links of a live port (a planned full outage); checked by the stack program."""
-
-
-class LinkKeyArgs(TypedDict):
-    """A bring-your-own pre-shared key for one link (hex strings, as secrets: plain strings are refused)."""
-
-    cak: pulumi.Input[str]
-    ckn: pulumi.Input[str]
-
-
-class PortKeysArgs(TypedDict):
-    """Bring-your-own keys for both links."""
-
-    link1: LinkKeyArgs
-    link2: LinkKeyArgs
-
-
-class EncryptedDirectPortArgs(TypedDict):
-    """Arguments of EncryptedDirectPort; the port settings match the stack config's ``ports[i]``."""
-
-    resource_group_name: pulumi.Input[str]
-    """Resource group for the port."""
-    vault_name: pulumi.Input[str]
-    """Key Vault that stores this port's CAK/CKN secrets (see MacsecKeyVault)."""
-    identity_id: pulumi.Input[str]
-    """User-assigned identity with 'get' on the vault's secrets."""
-    name: str
-    """Port name; also the prefix of its Key Vault secret names."""
-    peering_location: str
-    """ExpressRoute Direct peering location, e.g. 'Equinix-Amsterdam-AM5'."""
-    bandwidth_in_gbps: int
-    """10 or 100."""
-    encapsulation: Encapsulation
-    """'QinQ' or 'Dot1Q'."""
-    billing_type: PortBillingType
-    """'MeteredData' or 'UnlimitedData'."""
-    stage: Stage
-    """'reserved', 'encrypted' or 'active' (see the port lifecycle in the README)."""
-    macsec: MacsecArgs
-    """Cipher, SCI state and key generations."""
-    keys: NotRequired[PortKeysArgs]
-    """Bring-your-own keys, as secrets (plain strings are refused: they would sit in your state unencrypted); when absent, keys are generated."""
-    protect: NotRequired[bool]
-    """Default true: Pulumi refuses to delete the port and its secrets."""
-    vault_resource_group_name: NotRequired[pulumi.Input[str]]
-    """Resource group of the vault, when it is not resource_group_name (an existing vault)."""
-    import_id: NotRequired[str]
-    """ARM id of an existing port to adopt (Pulumi's import option); the other settings must match it."""
-    adopting: NotRequired[bool]
-    """With import_id, on the deployment that imports the port: keep Azure's identity and link settings as
-    they are (Pulumi copies them), so adopting the port changes nothing on it; the next deployment applies them."""
 
 
 class PortLinkState(TypedDict):

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .config import KeyVaultSettings, parse_arm_id, VAULT_TYPE
+from .arm import VAULT_TYPE, parse_arm_id
+from .config.keyvault import KeyVaultSettings
 
 WHERE = "keyVault.existingId"
 
@@ -89,7 +90,7 @@ def check_existing_vault(settings: KeyVaultSettings) -> None:
     not read keys from it. Does nothing for a vault the stack creates.
 
     Call it before registering anything: it is an invoke, not a resource."""
-    from .config import ConfigError
+    from .config.errors import ConfigError
 
     if settings.existing_id is None:
         return
@@ -97,7 +98,7 @@ def check_existing_vault(settings: KeyVaultSettings) -> None:
 
     parts = parse_arm_id(settings.existing_id, VAULT_TYPE)
     try:
-        result = keyvault.get_vault(resource_group_name=parts["group"], vault_name=parts["name"])
+        result = keyvault.get_vault(resource_group_name=parts.group, vault_name=parts.name)
     except Exception as exc:  # the provider's error says why (not found, no access)
         raise ConfigError([f"{WHERE}: the vault could not be read from Azure: {exc}"]) from None
     properties = properties_of_get_vault(result)

@@ -16,6 +16,8 @@ import re
 # fact: erport-two-links
 # A port is a pair of physical links; MACsec and admin state are set per link.
 LINKS = ("link1", "link2")
+ADMIN_ENABLED, ADMIN_DISABLED = "Enabled", "Disabled"
+ADMIN_STATES = (ADMIN_ENABLED, ADMIN_DISABLED)
 
 # fact: macsec-ciphers
 CIPHERS = ("GcmAes128", "GcmAes256", "GcmAesXpn128", "GcmAesXpn256")
@@ -26,6 +28,7 @@ LEGACY_CIPHERS = ("gcm-aes-128", "gcm-aes-256", "gcm-aes-xpn-128", "gcm-aes-xpn-
 # Extended packet numbering: not supported on 10 Gbps ports, recommended on 100 Gbps ones.
 XPN_CIPHERS = ("GcmAesXpn128", "GcmAesXpn256")
 NON_XPN_CIPHERS = ("GcmAes128", "GcmAes256")
+XPN_UNSUPPORTED_GBPS, XPN_RECOMMENDED_GBPS = 10, 100
 
 # fact: macsec-cak-length
 # CAK length in hex digits: 16 bytes for the 128-bit ciphers, 32 bytes for the 256-bit ones.
@@ -39,6 +42,7 @@ CKN_HEX_DIGITS = CKN_MAX_HEX_DIGITS
 
 # fact: macsec-sci-state
 SCI_STATES = ("Enabled", "Disabled")
+SCI_DEFAULT = "Disabled"
 
 # fact: erport-links-after-create
 # The port's lifecycle as this product drives it: link settings cannot go into the
@@ -51,8 +55,10 @@ STAGES = ("reserved", "encrypted", "active")
 
 # fact: erd-port-options
 PORT_SPEEDS_GBPS = (10, 100)
-ENCAPSULATIONS = ("QinQ", "Dot1Q")
-PORT_BILLING_TYPES = ("MeteredData", "UnlimitedData")
+QINQ, DOT1Q = "QinQ", "Dot1Q"
+ENCAPSULATIONS = (QINQ, DOT1Q)
+METERED_DATA, UNLIMITED_DATA = "MeteredData", "UnlimitedData"
+PORT_BILLING_TYPES = (METERED_DATA, UNLIMITED_DATA)
 
 # fact: erd-circuit-sizes
 CIRCUIT_SIZES = {10: (1, 2, 5, 10), 100: (5, 10, 40, 100)}
@@ -64,7 +70,7 @@ OVERSUBSCRIPTION = 2
 
 # fact: er-sku-enums
 SKU_TIERS = ("Standard", "Premium", "Local")
-SKU_FAMILIES = ("MeteredData", "UnlimitedData")
+SKU_FAMILIES = (METERED_DATA, UNLIMITED_DATA)
 
 # fact: er-vlan-range
 VLAN_MIN, VLAN_MAX = 1, 4094
@@ -96,10 +102,50 @@ VPN_GATEWAY_RESERVED_ASNS = frozenset({*RESERVED_ASNS, *range(64496, 64512), *ra
 # Microsoft peering's customerASN is a 32-bit signed integer in the REST API.
 CUSTOMER_ASN_MAX = 2147483647
 
+# fact: ergw-skus
+# The availability-zone ExpressRoute gateway SKUs, and the scalable one.
+SCALABLE_EXPRESS_ROUTE_GATEWAY_SKU = "ErGwScale"
+EXPRESS_ROUTE_GATEWAY_SKUS = ("ErGw1AZ", "ErGw2AZ", "ErGw3AZ", SCALABLE_EXPRESS_ROUTE_GATEWAY_SKU)
+
 # fact: ergwscale-range-1-40
 # A scalable ExpressRoute gateway (ErGwScale) scales between 1 and 40 units.
 ERGW_SCALE_UNITS = (1, 40)
-SCALABLE_EXPRESS_ROUTE_GATEWAY_SKU = "ErGwScale"
+
+# fact: vpngw-az-skus
+# The availability-zone VPN gateway SKUs (with a Standard public IP); VpnGw1AZ is a
+# generation 1 gateway, the others generation 2.
+VPN_GATEWAY_SKUS = ("VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ")
+GENERATION1_VPN_GATEWAY_SKUS = ("VpnGw1AZ",)
+PUBLIC_IP_SKU = "Standard"
+
+# fact: gatewaysubnet-27
+# Gateways live in a subnet named GatewaySubnet, a /27 or larger.
+GATEWAY_SUBNET_NAME = "GatewaySubnet"
+GATEWAY_SUBNET_MAX_PREFIX_LENGTH = 27
+
+# fact: er-connection-routing-weight
+ROUTING_WEIGHT = (0, 32000)
+
+# fact: vpn-shared-key-length
+# A VPN connection's pre-shared key: printable ASCII, at most 128 characters; fewer than
+# 16 is refused here as guessable.
+SHARED_KEY_LENGTH = (16, 128)
+
+# ---------------------------------------------------------------------------
+# Virtual WAN
+
+# fact: vwan-standard-for-er
+# ExpressRoute and VPN gateways in a hub need a Standard Virtual WAN (and hub).
+VIRTUAL_WAN_TYPE = VIRTUAL_HUB_SKU = "Standard"
+
+# fact: vhub-address-prefix-24
+# A virtual hub's address range is a /24 or larger.
+VIRTUAL_HUB_MAX_PREFIX_LENGTH = 24
+
+# fact: vhub-scale-units
+# Scale units of a hub's ExpressRoute gateway (1-10) and VPN gateway (1-20).
+HUB_EXPRESS_ROUTE_SCALE_UNITS = (1, 10)
+HUB_VPN_SCALE_UNITS = (1, 20)
 
 # fact: vwan-ipsec-er-bgp-addr
 # A Virtual WAN VPN site's BGP address may not be APIPA (169.254.0.0/16) over ExpressRoute.
@@ -120,10 +166,53 @@ ROUTING_REGISTRIES = ("ARIN", "APNIC", "AFRINIC", "LACNIC", "RIPENCC", "RADB", "
 # 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or
 # digit, no "--" (a vault name is a DNS label).
 VAULT_NAME_PATTERN = r"[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]"
-VAULT_NAME_RE = re.compile(f"^{VAULT_NAME_PATTERN}$")
+VAULT_NAME_RE = re.compile(VAULT_NAME_PATTERN)  # with fullmatch
 
 # fact: kv-retention-7-90-immutable
 SOFT_DELETE_RETENTION_DAYS = (7, 90)
+
+# fact: kv-object-identifier
+# A secret is addressed as https://<vault>.<DNS suffix of the cloud>/secrets/<name>/<version>:
+# names of 1-127 letters, digits and hyphens, versions of 32 characters (hex digits in
+# practice), compared without case.
+KEY_VAULT_DNS_SUFFIXES = ("vault.azure.net", "vault.azure.cn", "vault.usgovcloudapi.net", "vault.microsoftazure.de")
+SECRET_NAME_PATTERN = r"[A-Za-z0-9-]{1,127}"
+SECRET_VERSION_PATTERN = r"[0-9A-Fa-f]{32}"
+
+# fact: macsec-kv-trusted-service
+# The vault's firewall denies by default and lets trusted Microsoft services through.
+KEY_VAULT_DEFAULT_ACTION = "Deny"
+KEY_VAULT_BYPASS = "AzureServices"
+
+# fact: project-kv-ip-rule-breadth
+# A vault firewall rule broader than a /16 is not a firewall any more (this project's limit).
+KEY_VAULT_MIN_IP_RULE_PREFIX_LENGTH = 16
+
+# fact: kv-secrets-user-role
+# The built-in role "Key Vault Secrets User": read secret contents, nothing else.
+KEY_VAULT_SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
+
+# ---------------------------------------------------------------------------
+# Names, tags, alerts and locks
+
+# fact: rg-name-length
+RESOURCE_GROUP_NAME_LENGTH = (1, 90)
+
+# fact: tag-limits
+# At most 50 tags per resource; names up to 512 characters without < > % & \ ? /,
+# values up to 256 characters.
+MAX_TAGS = 50
+TAG_NAME_MAX_LENGTH, TAG_VALUE_MAX_LENGTH = 512, 256
+TAG_NAME_FORBIDDEN_CHARACTERS = "<>%&\\?/"
+
+# fact: metric-alert-windows
+# The windows and evaluation frequencies a metric alert rule accepts, and its severities.
+ALERT_WINDOW_SIZES = ("PT1M", "PT5M", "PT15M", "PT30M", "PT1H", "PT6H", "PT12H", "P1D")
+ALERT_EVALUATION_FREQUENCIES = ("PT1M", "PT5M", "PT15M", "PT30M", "PT1H")
+ALERT_SEVERITIES = (0, 4)
+
+# fact: lock-cannotdelete-semantics
+LOCK_LEVEL = "CanNotDelete"
 
 # ---------------------------------------------------------------------------
 # IPsec/IKE policies (keys are the ARM property names)

@@ -1,40 +1,17 @@
 """The Key Vault that holds MACsec keys, and the identity ExpressRoute reads them with."""
 
-from typing import Optional, TypedDict
+from typing import Optional
 
 import pulumi
 from pulumi_azure_native import authorization, keyvault, managedidentity
-from typing_extensions import NotRequired
 
-from .choices import KeyVaultAuthorization
-from .config import VAULT_TYPE, KeyVaultSettings, MacsecKeyVaultInputs, parse_arm_id, validate_args
+from .arm import ROLE_DEFINITION_TYPE, VAULT_TYPE, format_arm_id, parse_arm_id, split_arm_id
+from .component_args import MacsecKeyVaultArgs
+from .config.inputs import MacsecKeyVaultInputs, validate_args
+from .config.keyvault import KeyVaultSettings
 from .existing_vault import check_existing_vault
+from .facts import KEY_VAULT_BYPASS, KEY_VAULT_DEFAULT_ACTION, KEY_VAULT_SECRETS_USER_ROLE
 from .tokens import component_options, type_token
-
-# Built-in role "Key Vault Secrets User": read secret contents, nothing else.
-SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
-
-
-class MacsecKeyVaultArgs(TypedDict):
-    """Arguments of MacsecKeyVault; the vault settings match the stack config's ``keyVault``."""
-
-    resource_group_name: pulumi.Input[str]
-    """Resource group for the vault and the identity."""
-    name: NotRequired[str]
-    """Vault name: 3-24 letters, digits and hyphens, globally unique (it is a DNS name). Required unless existing_id."""
-    allowed_ip_ranges: NotRequired[list[str]]
-    """Public IPv4 ranges allowed through the vault firewall (e.g. the deployers' egress)."""
-    soft_delete_retention_days: NotRequired[int]
-    """7-90 days; default 90, as in Microsoft's MACsec procedure."""
-    purge_protection: NotRequired[bool]
-    """Default true: nobody can permanently delete the keys during the retention period."""
-    authorization: NotRequired[KeyVaultAuthorization]
-    """'accessPolicy' (default, Microsoft's documented procedure) or 'rbac'."""
-    protect: NotRequired[bool]
-    """Default true: Pulumi refuses to delete the vault, the identity and its permission to read the keys."""
-    existing_id: NotRequired[str]
-    """ARM id of an existing vault to use instead of creating one: only the identity and its 'get' permission
-    are added, and the vault is refused when ExpressRoute could not read keys from it."""
 
 
 class MacsecKeyVault(pulumi.ComponentResource):
@@ -110,8 +87,8 @@ class MacsecKeyVault(pulumi.ComponentResource):
                 access_policies=access_policies,
                 public_network_access="Enabled",
                 network_acls=keyvault.NetworkRuleSetArgs(
-                    default_action="Deny",
-                    bypass="AzureServices",
+                    default_action=KEY_VAULT_DEFAULT_ACTION,
+                    bypass=KEY_VAULT_BYPASS,
                     ip_rules=[keyvault.IPRuleArgs(value=r) for r in settings.allowed_ip_ranges],
                 ),
             ),
@@ -157,8 +134,8 @@ class MacsecKeyVault(pulumi.ComponentResource):
         else:
             grant = keyvault.AccessPolicy(
                 f"{name}-get-secrets",
-                resource_group_name=parts["group"],
-                vault_name=parts["name"],
+                resource_group_name=parts.group,
+                vault_name=parts.name,
                 policy=keyvault.AccessPolicyEntryArgs(
                     tenant_id=identity.tenant_id,
                     object_id=identity.principal_id,
@@ -166,13 +143,13 @@ class MacsecKeyVault(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
             )
-        vault = keyvault.get_vault_output(resource_group_name=parts["group"], vault_name=parts["name"])
+        vault = keyvault.get_vault_output(resource_group_name=parts.group, vault_name=parts.name)
         self.vault_id = pulumi.Output.from_input(vault_id)
-        self.vault_name = pulumi.Output.from_input(parts["name"])
+        self.vault_name = pulumi.Output.from_input(parts.name)
         self.vault_uri = vault.properties.vault_uri
         self.identity_id = pulumi.Output.all(identity.id, grant.id).apply(lambda ids: ids[0])
         self.identity_principal_id = identity.principal_id
-        self.vault_resource_group_name = pulumi.Output.from_input(parts["group"])
+        self.vault_resource_group_name = pulumi.Output.from_input(parts.group)
         self._register()
 
     def _register(self) -> None:
@@ -187,9 +164,7 @@ class MacsecKeyVault(pulumi.ComponentResource):
 
 
 def _secrets_user_role_id(vault_id: str) -> str:
-    """Role definitions are scoped to the subscription the vault lives in."""
-    subscription = vault_id.split("/")[2]
-    return (
-        f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
-        f"roleDefinitions/{SECRETS_USER_ROLE}"
-    )
+    """The built-in role "Key Vault Secrets User" (read secret contents, nothing else), as
+    the definition in the subscription the vault lives in."""
+    subscription = split_arm_id(vault_id).subscription
+    return format_arm_id(subscription, None, ROLE_DEFINITION_TYPE, KEY_VAULT_SECRETS_USER_ROLE)

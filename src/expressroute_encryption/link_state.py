@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .config import CAK_HEX_DIGITS, LinkMacsecOverride, PortSettings
+from .config.ports import LinkMacsecOverride, PortSettings
+from .facts import ADMIN_DISABLED, ADMIN_ENABLED, CAK_HEX_DIGITS, SCI_DEFAULT
 
 # Version of the per-link state in the ``ports`` output (``ports.<port>.linkStateVersion``).
 # Outputs written before the version existed carry the fields of version 1.
@@ -53,11 +54,11 @@ FIELDS: tuple[LinkField, ...] = (
     # A reserved port sends no link settings, a link with enabled: false no MACsec settings.
     LinkField("macsecEnabled", lambda port, link, source: macsec_on(port, link), default=False),
     # Only an active port's links are admin-enabled.
-    LinkField("adminState", lambda port, link, source: "Enabled" if port.stage == "active" else "Disabled",
-              default="Disabled"),
+    LinkField("adminState", lambda port, link, source: ADMIN_ENABLED if port.stage == "active" else ADMIN_DISABLED,
+              default=ADMIN_DISABLED),
     # No default cipher: a state without one compares as changed (None is never planned).
     LinkField("cipher", lambda port, link, source: port.macsec.for_link(link)[0], default=None),
-    LinkField("sciState", lambda port, link, source: port.macsec.for_link(link)[1], default="Disabled"),
+    LinkField("sciState", lambda port, link, source: port.macsec.for_link(link)[1], default=SCI_DEFAULT),
     LinkField("keyGeneration", lambda port, link, source: getattr(port.macsec.key_generation, link), default=1),
     LinkField("keySource", lambda port, link, source: source, default=GENERATED),
 )

@@ -1,68 +1,31 @@
-"""Operating the estate: alerts on every link and peering, the vault's audit log, delete
-locks, and the stack's tags.
+"""Operating the estate: alerts on every link and peering, the vault's audit log, and the
+stack's tags.
 
 - ``ExpressRouteMonitoring``: one action group mailing the operators, the baseline
   metric alerts of ``alerts.py`` on each port and circuit, and the vault's diagnostic
   settings sending its audit log (every read of a MACsec key) and metrics to a Log
   Analytics workspace (an existing one, or one it creates).
-- ``ResourceLocks``: a ``CanNotDelete`` management lock on each resource it is given, so
-  a delete from the portal or the CLI fails too, not only one from Pulumi.
 - ``tag_resources``: a stack transformation putting the stack's tags on every resource
   that takes tags.
+
+The delete locks are ``locks.py``'s ``ResourceLocks``.
 """
 
-from __future__ import annotations
-
-from typing import Any, Mapping, Optional, TypedDict
+from typing import Mapping, Optional
 
 import pulumi
-from pulumi_azure_native import authorization, monitor, operationalinsights
-from typing_extensions import NotRequired
+from pulumi_azure_native import monitor, operationalinsights
 
 from .alerts import VAULT_LOG_CATEGORY, VAULT_METRIC_CATEGORY, AlertRule, alert_name
-from .config import MonitoringSettings, validate_args
+from .component_args import ExpressRouteMonitoringArgs
+from .config.inputs import ExpressRouteMonitoringInputs, validate_args
+from .facts import SOFT_DELETE_RETENTION_DAYS
 from .tokens import component_options, type_token
 
 # Azure Monitor shows this in every notification's subject; 12 characters at most.
 ACTION_GROUP_SHORT_NAME = "ExpressRoute"
 # The audit log of the keys: kept as long as a deleted key is (the vault's maximum soft-delete retention).
-WORKSPACE_RETENTION_DAYS = 90
-LOCK_NAME = "do-not-delete"  # fact: lock-cannotdelete-semantics
-
-
-class MonitoredPort(TypedDict):
-    """A Direct port to watch: its name, ARM id and lifecycle stage."""
-
-    name: str
-    id: pulumi.Input[str]
-    stage: str
-    """Alerts are enabled only on an 'active' port: before that its links are down on purpose."""
-
-
-class MonitoredCircuit(TypedDict):
-    """A circuit to watch, and the stage of the port it runs on."""
-
-    name: str
-    id: pulumi.Input[str]
-    port_stage: str
-
-
-class ExpressRouteMonitoringArgs(TypedDict):
-    """Arguments of ExpressRouteMonitoring; the settings match the stack config's ``monitoring``."""
-
-    resource_group_name: pulumi.Input[str]
-    vault_id: pulumi.Input[str]
-    """The Key Vault whose audit log is kept."""
-    workspace_name: str
-    """Name of the Log Analytics workspace to create when no ``log_analytics_workspace_id`` is given."""
-    ports: list[MonitoredPort]
-    circuits: list[MonitoredCircuit]
-    alert_emails: NotRequired[list[str]]
-    log_analytics_workspace_id: NotRequired[str]
-    alerts: NotRequired[Mapping[str, Any]]
-    """Overrides of the baseline alerts, by alert key."""
-    protect: NotRequired[bool]
-    """Default true: Pulumi refuses to delete the workspace the stack creates (it holds the audit log)."""
+WORKSPACE_RETENTION_DAYS = SOFT_DELETE_RETENTION_DAYS[1]
 
 
 class ExpressRouteMonitoring(pulumi.ComponentResource):
@@ -86,13 +49,10 @@ class ExpressRouteMonitoring(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ExpressRouteMonitoringArgs,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        settings: MonitoringSettings = validate_args(
-            MonitoringSettings, {k: v for k, v in args.items() if k in MonitoringSettings.model_fields},
-            source=f"ExpressRouteMonitoring '{name}'",
-        )
+        settings = validate_args(ExpressRouteMonitoringInputs, args, source=f"ExpressRouteMonitoring '{name}'")
         super().__init__(type_token("ExpressRouteMonitoring"), name, None,
                          component_options("ExpressRouteMonitoring", opts))
-        rg = args["resource_group_name"]
+        rg = settings.resource_group_name
         child = pulumi.ResourceOptions(parent=self)
 
         if settings.log_analytics_workspace_id:
@@ -101,15 +61,15 @@ class ExpressRouteMonitoring(pulumi.ComponentResource):
             workspace_id = operationalinsights.Workspace(
                 f"{name}-logs",
                 resource_group_name=rg,
-                workspace_name=args["workspace_name"],
+                workspace_name=settings.workspace_name,
                 sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
                 retention_in_days=WORKSPACE_RETENTION_DAYS,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.get("protect", True)),
+                opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
             ).id
         monitor.DiagnosticSetting(
             f"{name}-vault-audit",
             name="macsec-key-audit",
-            resource_uri=args["vault_id"],
+            resource_uri=settings.vault_id,
             workspace_id=workspace_id,
             logs=[monitor.DiagnosticsLogSettingsArgs(category=VAULT_LOG_CATEGORY, enabled=True)],
             metrics=[monitor.DiagnosticsMetricSettingsArgs(category=VAULT_METRIC_CATEGORY, enabled=True)],
@@ -134,8 +94,8 @@ class ExpressRouteMonitoring(pulumi.ComponentResource):
                 opts=child,
             )
             action_group_id = action_group.id
-            targets = [(p["name"], p["id"], p["stage"], settings.rules("port")) for p in args["ports"]]
-            targets += [(c["name"], c["id"], c["port_stage"], settings.rules("circuit")) for c in args["circuits"]]
+            targets = [(p.name, p.id, p.stage, settings.rules("port")) for p in settings.ports]
+            targets += [(c.name, c.id, c.port_stage, settings.rules("circuit")) for c in settings.circuits]
             for owner, owner_id, stage, rules in targets:
                 for rule in rules:
                     self._alert(owner, owner_id, rule, stage == "active", rg, action_group.id)
@@ -183,47 +143,6 @@ class ExpressRouteMonitoring(pulumi.ComponentResource):
             actions=[{"actionGroupId": action_group_id}],
             opts=pulumi.ResourceOptions(parent=self),
         )
-
-
-class LockTarget(TypedDict):
-    """A resource to lock: what it is, its name and ARM id."""
-
-    kind: str
-    """'vault', 'port' or 'circuit'."""
-    name: str
-    id: pulumi.Input[str]
-
-
-class ResourceLocksArgs(TypedDict):
-    targets: list[LockTarget]
-
-
-class ResourceLocks(pulumi.ComponentResource):
-    """A ``CanNotDelete`` management lock on each target.
-
-    Azure's lock semantics (fact: lock-cannotdelete-semantics, lock-extension-resources):
-    the resource can still be read and changed (MACsec updates, admin state), but nobody
-    can delete it, whatever their role, until the lock is removed; children (a circuit's
-    peerings and authorizations, a vault's secrets and diagnostic settings) are covered
-    too. Lifting a lock for a planned decommission: README, "Delete locks"."""
-
-    locked: list[str]
-    """Names of the locked resources (plain data)."""
-
-    def __init__(self, name: str, args: ResourceLocksArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(type_token("ResourceLocks"), name, None, component_options("ResourceLocks", opts))
-        for target in args["targets"]:
-            authorization.ManagementLockByScope(
-                f"{target['name']}-{target['kind']}-lock",
-                scope=target["id"],
-                lock_name=LOCK_NAME,
-                level="CanNotDelete",
-                notes=(f"ExpressRoute encryption stack: deleting this {target['kind']} drops encrypted links. "
-                       "Lift the lock only for a planned decommission (README, Delete locks)."),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        self.locked = [target["name"] for target in args["targets"]]
-        self.register_outputs({})
 
 
 def tag_resources(tags: Mapping[str, str]):

@@ -3,7 +3,7 @@
 ``pulumi package add ./components`` runs ``components/__main__.py`` (see
 ``PulumiPlugin.yaml``), which calls ``serve()``: the Python SDK's component provider
 host infers the package schema from the components' type annotations (the ``*Args``
-TypedDicts are the inputs, the ``pulumi.Output[...]`` class annotations the outputs,
+TypedDicts of ``component_args`` are the inputs, the ``pulumi.Output[...]`` class annotations the outputs,
 the docstrings their descriptions) and constructs a component when a TypeScript, Go,
 C#, Java or YAML program asks for one. The arguments then go through the same
 validation as in Python.
@@ -22,6 +22,8 @@ from .circuit import DirectCircuit
 from .circuit_connection import CircuitVnetConnection
 from .direct_port import EncryptedDirectPort
 from .key_vault import MacsecKeyVault
+from .locks import ResourceLocks
+from .monitoring import ExpressRouteMonitoring
 from .tokens import PACKAGE_NAME
 from .virtual_wan_vpn import VirtualWanVpn
 from .vpn import PrivatePeeringVpn
@@ -36,6 +38,8 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     PrivatePeeringVpn,
     VirtualWanVpn,
     CircuitVnetConnection,
+    ExpressRouteMonitoring,
+    ResourceLocks,
 ]
 
 # Outputs that hold key material. The SDK's schema inference has no way to flag a

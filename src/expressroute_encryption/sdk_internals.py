@@ -1,11 +1,12 @@
-"""Every name this project takes from inside the Pulumi SDKs and pydantic, in one place.
+"""Every name this project takes from inside the Pulumi SDKs, in one place (and any pydantic
+internal, should one ever be needed).
 
 The offline preview runs the real program as the Pulumi engine would, but in this process
 against mocks; the offline policy checker and the policy pack's property reader handle
 values as the policy SDK's analyzer server does; the config loader lists the keys the CLI
-handed the program, and the config rule engine builds stand-in models. None of the SDKs
-offers that as public API, so a few of their internals are used, and only through this
-module. Each one below says what it is, what it is used for, and why no public API does it.
+handed the program. None of the SDKs
+offers all of that as public API, so a few of their internals are used, and only through
+this module. Each one below says what it is, what it is used for, and why no public API does it.
 
 Internals change without notice between releases. ``requirements.txt`` pins the versions
 this was checked against, and ``tests/test_sdk_internals.py`` checks every entry of
@@ -17,9 +18,9 @@ names the internal that changed and the code that uses it.
 This is the bottom layer: it imports nothing of this project and, when imported, nothing
 but the standard library. Each name is looked up (its SDK module imported) when it is
 first taken from here, ``from expressroute_encryption.sdk_internals import <name>``, so a
-module depends only on the internals it uses: the policy pack never loads the mock
-runtime's, and the config loader loads no policy SDK. One that is gone fails that import
-with a message naming it and its user.
+module depends only on the internals it uses (the policy pack loads nothing of the offline
+tools, the config loader no policy SDK), and one that is gone fails that import with a
+message naming it and its user.
 
 Everything else the project uses from the SDKs is public: ``pulumi.runtime`` (``Mocks``,
 ``configure``, ``run_in_stack``, ``set_all_config``, ...), ``pulumi_policy`` (``__all__``)
@@ -223,17 +224,7 @@ INTERNALS: dict[str, Internal] = {
     # running stack. `pulumi.Config` reads one key at a time and cannot list them, which the
     # stack config needs to report a misspelt top-level key.
     "CONFIG": Internal("pulumi.runtime.config", "CONFIG",
-                       used_by="config.py _namespace_keys (lists the keys set in the stack config)"),
-
-    # --- pydantic: the config rule engine ------------------------------------------------
-
-    # pydantic.BaseModel.__slots__: the instance attributes a model object has besides its
-    # fields (__dict__, __pydantic_fields_set__, __pydantic_extra__, __pydantic_private__).
-    # The rule engine builds a stand-in model of the fields that passed their own checks, to
-    # run the cross-field rules on while other fields failed, by setting these directly
-    # (model_construct would fill the failed fields with defaults the rules would then judge).
-    "model_instance_slots": Internal("pydantic", "BaseModel.__slots__",
-                                     used_by="config.py _Model._validated_parts (the stand-in model)"),
+                       used_by="config/loading.py load_stack_config (lists the keys set in the stack config)"),
 
     # --- pulumi_policy (the policy SDK) --------------------------------------------------
     # The offline checker (policy/checker.py) evaluates the pack as the analyzer server of

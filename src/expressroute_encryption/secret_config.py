@@ -1,21 +1,20 @@
 """Which config values are secrets, how to tell that a stack file really encrypts them, and
 how to keep key material out of messages.
 
-Used by both readers of a stack file: the program on `pulumi up` (``config.load_stack_config``)
-and the offline preview (``offline/stack_file.py``), so both refuse the same files.
-
-Why the program reads the stack file itself: the Pulumi CLI tells a program only whether a
-*top-level* config key is secret. ``pulumi config set --path macsecKeys.p.link1.cak`` without
-``--secret`` next to encrypted leaves leaves that one key in plain text in
-``Pulumi.<stack>.yaml`` (and in git), yet the CLI reports ``macsecKeys`` as secret as a whole.
-Only the file shows which leaves are ``secure:``.
+Why a stack file is checked leaf by leaf: the Pulumi CLI tells a program only whether a
+*top-level* config key is secret. ``pulumi config set --path macsecKeys.p.link1.cak``
+without ``--secret`` next to encrypted leaves leaves that one key in plain text in
+``Pulumi.<stack>.yaml`` (and in git), yet the CLI reports ``macsecKeys`` as secret as a
+whole. Only the file shows which leaves are ``secure:``, so the offline reader
+(``offline/stack_file.py``) refuses such a file; ``make preview`` and both pipelines run
+it before any deployment. The program itself, on ``pulumi up``, checks what the CLI tells
+it (``config.loading``: the top-level keys are secret) and reads no file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 # Config paths (under the project's namespace) whose every leaf must be a `secure:` value.
@@ -47,67 +46,32 @@ def is_secure(value: Any) -> bool:
 _MISSING = object()
 
 
-def _uncovered(written: Any, received: Any, path: tuple) -> list[tuple[tuple, str]]:
-    """Leaves of ``received`` not encrypted in ``written`` (the file's value at the same
-    path): ("plain", path) for a value written in plain text, ("missing", path) for one the
-    file does not have. A `secure:` value covers everything under it."""
-    if is_secure(written):
+def _plain_leaves(value: Any, path: tuple) -> list[tuple]:
+    """Paths of the leaves of ``value`` not under a `secure:` value (a `secure:` value
+    covers everything under it)."""
+    if is_secure(value):
         return []
-    if written is _MISSING:
-        return [(path, "missing")]
-    if isinstance(received, Mapping) and received:
-        if not isinstance(written, Mapping):
-            return [(path, "plain")]
-        return [found for key, value in received.items()
-                for found in _uncovered(written.get(key, _MISSING), value, (*path, key))]
-    if isinstance(received, list) and received:
-        if not isinstance(written, list):
-            return [(path, "plain")]
-        return [found for i, value in enumerate(received)
-                for found in _uncovered(written[i] if i < len(written) else _MISSING, value, (*path, i))]
-    return [(path, "plain")]
+    if isinstance(value, Mapping) and value:
+        return [found for key, item in value.items() for found in _plain_leaves(item, (*path, key))]
+    if isinstance(value, list) and value:
+        return [found for i, item in enumerate(value) for found in _plain_leaves(item, (*path, i))]
+    return [path]
 
 
-def unencrypted_leaves(written: Mapping[str, Any], namespace: str,
-                       received: Mapping[str, Any] | None = None) -> list[tuple[tuple, str]]:
-    """Every leaf under ``SECRET_CONFIG_PATHS`` that is not a `secure:` value of the stack
-    file, as (path without the namespace, "plain" | "missing").
-
-    ``written`` is the file's config (namespaced keys, values as written); ``received``
-    the config the program got (keys without the namespace, values decoded), or None to
-    check the file's own values (the offline reader)."""
+def unencrypted_leaves(written: Mapping[str, Any], namespace: str) -> list[tuple]:
+    """The path (without the namespace) of every leaf under ``SECRET_CONFIG_PATHS`` that is
+    not a `secure:` value of the stack file; ``written`` is the file's config (namespaced
+    keys, values as written)."""
     found = []
     for root, *rest in SECRET_CONFIG_PATHS:
-        in_file = written.get(f"{namespace}:{root}", _MISSING)
-        got = in_file if received is None else received.get(root, _MISSING)
+        value = written.get(f"{namespace}:{root}", _MISSING)
         for key in rest:
-            if not is_secure(in_file):  # a secure parent covers the key
-                in_file = in_file.get(key, _MISSING) if isinstance(in_file, Mapping) else _MISSING
-            got = got.get(key, _MISSING) if isinstance(got, Mapping) else _MISSING
-        if got is _MISSING:
-            continue
-        found += _uncovered(in_file, got, (root, *rest))
+            if not is_secure(value):  # a secure parent covers the key
+                value = value.get(key, _MISSING) if isinstance(value, Mapping) else _MISSING
+        if value is not _MISSING:
+            found += _plain_leaves(value, (root, *rest))
     return found
 
 
 def set_secret_command(path: str) -> str:
     return f"pulumi config set --secret --type string --path '{path}' <value>"
-
-
-_offline_reader = False
-
-
-@contextlib.contextmanager
-def config_from_offline_reader() -> Iterator[None]:
-    """While the offline harness runs the program: its config did not come from the Pulumi
-    CLI, and a stack file it came from was checked by the offline reader already."""
-    global _offline_reader
-    saved, _offline_reader = _offline_reader, True
-    try:
-        yield
-    finally:
-        _offline_reader = saved
-
-
-def checked_by_offline_reader() -> bool:
-    return _offline_reader

@@ -15,7 +15,9 @@ from typing import Any, Callable
 
 import pulumi
 
-from .config import PLAIN_SECRET, ConfigError, MacsecSettings, port_keys_lines
+from .config.errors import ConfigError
+from .config.inputs import PLAIN_SECRET, port_keys_lines
+from .config.ports import MacsecSettings
 from .facts import LINKS
 
 

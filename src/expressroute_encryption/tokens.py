@@ -33,6 +33,8 @@ PREVIOUS_TYPE_NAMES: dict[str, tuple[str, ...]] = {
     "PrivatePeeringVpn": (),
     "VirtualWanVpn": (),
     "CircuitVnetConnection": (),
+    "ExpressRouteMonitoring": (),
+    "ResourceLocks": (),
 }
 
 

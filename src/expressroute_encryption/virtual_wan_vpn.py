@@ -1,53 +1,15 @@
 """An IPsec VPN over an ExpressRoute circuit's private peering, into a Virtual WAN hub."""
 
-from typing import Optional, TypedDict
+from typing import Optional
 
 import pulumi
 from pulumi_azure_native import network
-from typing_extensions import NotRequired
 
-from .config import VirtualWanVpnInputs, validate_args
+from .component_args import VirtualWanVpnArgs
+from .config.inputs import VirtualWanVpnInputs, validate_args
+from .facts import VIRTUAL_HUB_SKU, VIRTUAL_WAN_TYPE
 from .tokens import component_options, type_token
-from .vpn import (
-    IpsecPolicyArgs,
-    OnPremisesArgs,
-    bgp_addresses,
-    ipsec_policy_args,
-    pre_shared_key,
-)
-
-
-class VirtualHubArgs(TypedDict):
-    name: str
-    address_prefix: str
-    """/24 or larger."""
-    express_route_gateway_scale_units: NotRequired[int]
-    vpn_gateway_scale_units: NotRequired[int]
-
-
-class VirtualWanArgs(TypedDict):
-    name: NotRequired[str]
-    """A Virtual WAN to create..."""
-    id: NotRequired[str]
-    """...or the ARM id of an existing one."""
-    hub: VirtualHubArgs
-
-
-class VirtualWanVpnArgs(TypedDict):
-    """Arguments of VirtualWanVpn; the settings match the stack config's ``vpn`` with ``mode: virtualWan``."""
-
-    resource_group_name: pulumi.Input[str]
-    express_route_circuit_private_peering_id: pulumi.Input[str]
-    """ARM id of the circuit's AzurePrivatePeering (DirectCircuit.private_peering_id)."""
-    circuit: str
-    virtual_wan: VirtualWanArgs
-    on_premises: OnPremisesArgs
-    ipsec_policy: NotRequired[IpsecPolicyArgs]
-    shared_key: NotRequired[pulumi.Input[str]]
-    """Pre-shared key, as a secret (a plain string is refused); generated (40 characters, secret) when absent."""
-    advertised_over_express_route: NotRequired[list[str]]
-    protect: NotRequired[bool]
-    """Default true: Pulumi refuses to delete the hub, its gateways, the site and the connections (the generated key excepted)."""
+from .vpn import bgp_addresses, ipsec_policy_args, pre_shared_key
 
 
 class VirtualWanVpn(pulumi.ComponentResource):
@@ -94,7 +56,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
         if wan_id is None:
             wan_id = network.VirtualWan(
                 f"{name}-wan", resource_group_name=rg, virtual_wan_name=wan_settings.name,
-                type="Standard", opts=child,
+                type=VIRTUAL_WAN_TYPE, opts=child,
             ).id
         hub = network.VirtualHub(
             f"{name}-hub",
@@ -102,7 +64,7 @@ class VirtualWanVpn(pulumi.ComponentResource):
             virtual_hub_name=hub_settings.name,
             address_prefix=hub_settings.address_prefix,
             virtual_wan=network.SubResourceArgs(id=wan_id),
-            sku="Standard",
+            sku=VIRTUAL_HUB_SKU,
             opts=child,
         )
 

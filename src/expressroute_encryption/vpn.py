@@ -1,79 +1,21 @@
 """An IPsec VPN over an ExpressRoute circuit's private peering, into a virtual network."""
 
 import ipaddress
-from typing import Optional, TypedDict
+from typing import Optional
 
 import pulumi
 import pulumi_random as random
 from pulumi_azure_native import network
-from typing_extensions import NotRequired
 
-from .choices import DhGroup, ExpressRouteGatewaySku, IkeEncryption, IkeIntegrity, IpsecEncryption, IpsecIntegrity, PfsGroup, VpnGatewaySku
-from .config import IpsecPolicySettings, PrivatePeeringVpnInputs, shared_key_problem, validate_args
+from .component_args import PrivatePeeringVpnArgs
+from .config.inputs import PrivatePeeringVpnInputs, validate_args
+from .config.vpn import IpsecPolicySettings, shared_key_problem
+from .facts import GATEWAY_SUBNET_NAME, GENERATION1_VPN_GATEWAY_SKUS, PUBLIC_IP_SKU
 from .secret_inputs import checked_secret
 from .tokens import component_options, type_token
 
 # Outputs of a gateway connection that hold keys (Azure returns both on a GET).
 CONNECTION_SECRETS = ["sharedKey", "authorizationKey"]
-
-
-class VirtualNetworkArgs(TypedDict):
-    name: str
-    address_space: list[str]
-    gateway_subnet_prefix: str
-    """/27 or larger, inside address_space; both gateways live in it."""
-
-
-class BgpPeerArgs(TypedDict):
-    asn: int
-    peering_address: str
-
-
-class OnPremisesArgs(TypedDict):
-    name: str
-    vpn_device_ip: str
-    """The device's private address, reachable over private peering."""
-    address_prefixes: list[str]
-    """On-premises prefixes sent through the tunnel."""
-    bgp: NotRequired[BgpPeerArgs]
-
-
-class IpsecPolicyArgs(TypedDict, total=False):
-    """Every field has a strong default (GCMAES256 / SHA384 / ECP384)."""
-
-    ike_encryption: IkeEncryption
-    ike_integrity: IkeIntegrity
-    dh_group: DhGroup
-    ipsec_encryption: IpsecEncryption
-    ipsec_integrity: IpsecIntegrity
-    pfs_group: PfsGroup
-    sa_life_time_seconds: int
-    sa_data_size_kilobytes: int
-
-
-class PrivatePeeringVpnArgs(TypedDict):
-    """Arguments of PrivatePeeringVpn; the settings match the stack config's ``vpn``."""
-
-    resource_group_name: pulumi.Input[str]
-    express_route_circuit_id: pulumi.Input[str]
-    """ARM id of the circuit whose private peering carries the tunnel (resolve it after the peering exists)."""
-    circuit: str
-    """Name of that circuit (for messages and outputs)."""
-    virtual_network: VirtualNetworkArgs
-    express_route_gateway_sku: ExpressRouteGatewaySku
-    """ErGw1AZ, ErGw2AZ, ErGw3AZ or ErGwScale."""
-    vpn_gateway_sku: VpnGatewaySku
-    """VpnGw1AZ .. VpnGw5AZ."""
-    active_active: NotRequired[bool]
-    vpn_gateway_asn: NotRequired[int]
-    on_premises: OnPremisesArgs
-    ipsec_policy: NotRequired[IpsecPolicyArgs]
-    shared_key: NotRequired[pulumi.Input[str]]
-    """Pre-shared key, as a secret (a plain string is refused); generated (40 characters, secret) when absent."""
-    advertised_over_express_route: NotRequired[list[str]]
-    """On-premises prefixes also announced over private peering (checked against the tunnel's)."""
-    protect: NotRequired[bool]
-    """Default true: Pulumi refuses to delete the gateways, connections and network (the generated key excepted)."""
 
 
 def ipsec_policy_args(policy: IpsecPolicySettings) -> network.IpsecPolicyArgs:
@@ -149,7 +91,7 @@ def _zone_redundant_ip(name: str, rg, parent: pulumi.Resource, protect: bool) ->
     return network.PublicIPAddress(
         name,
         resource_group_name=rg,
-        sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+        sku=network.PublicIPAddressSkuArgs(name=PUBLIC_IP_SKU, tier="Regional"),
         public_ip_allocation_method="Static",
         zones=["1", "2", "3"],
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
@@ -201,7 +143,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             resource_group_name=rg,
             virtual_network_name=vnet_settings.name,
             address_space=network.AddressSpaceArgs(address_prefixes=vnet_settings.address_space),
-            subnets=[network.SubnetArgs(name="GatewaySubnet", address_prefix=vnet_settings.gateway_subnet_prefix)],
+            subnets=[network.SubnetArgs(name=GATEWAY_SUBNET_NAME, address_prefix=vnet_settings.gateway_subnet_prefix)],
             opts=child,
         )
         gateway_subnet = network.SubResourceArgs(id=vnet.subnets.apply(lambda subnets: subnets[0].id))
@@ -225,7 +167,7 @@ class PrivatePeeringVpn(pulumi.ComponentResource):
             resource_group_name=rg,
             gateway_type="Vpn",
             vpn_type="RouteBased",
-            vpn_gateway_generation="Generation1" if settings.vpn_gateway_sku == "VpnGw1AZ" else "Generation2",
+            vpn_gateway_generation="Generation1" if settings.vpn_gateway_sku in GENERATION1_VPN_GATEWAY_SKUS else "Generation2",
             sku=network.VirtualNetworkGatewaySkuArgs(name=settings.vpn_gateway_sku, tier=settings.vpn_gateway_sku),
             active_active=bool(settings.active_active),
             enable_private_ip_address=True,

@@ -177,3 +177,34 @@ def test_the_checker_refuses_a_bad_exemption_list(tmp_path, capsys, exempt_ports
     status, lines, err = check(capsys, export_file(tmp_path), "--config", config_file(tmp_path, exempt_ports, policies))
     assert status == 2 and lines == []
     assert err.startswith("check-policy: error: CONFIG ") and expected in err
+
+
+def test_the_preview_prints_the_exemption_and_passes_until_it_expires(tmp_path, monkeypatch):
+    from expressroute_encryption.offline.preview import run_preview
+    from tests.helpers import live_config, project_copy
+
+    doc = {"config": {"azure-native:location": "westeurope",
+                      **{f"expressroute-encryption:{k}": v for k, v in live_config().items()}}}
+    project = project_copy(tmp_path, "enable", doc)
+    entry = {"name": "port-a", "expires": "2027-03-31", "reason": "migration"}
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({policy: {"exemptPorts": [entry]} for policy in exemptions.TAKING_EXEMPTIONS}))
+
+    monkeypatch.setattr(exemptions, "today", lambda: datetime.date(2027, 3, 31))
+    report = run_preview("enable", project, policy_config=str(config))
+    out, _ = report.to_text()
+    assert report.exit_code == 0, out
+    assert "exemption: expressroute-port-macsec-required: port port-a exempt until 2027-03-31 (migration)" in out
+    assert report.to_json()["policy"]["exemptions"] == report.exemptions
+
+    monkeypatch.setattr(exemptions, "today", lambda: datetime.date(2027, 4, 1))
+    report = run_preview("enable", project, policy_config=str(config))
+    out, _ = report.to_text()
+    assert report.exit_code == 1
+    assert "exemption: expressroute-port-macsec-required: port port-a: exemption expired on 2027-03-31" in out
+
+    config.write_text(json.dumps({policy: {"exemptPorts": [{"name": "port-a", "expires": "2027-02-30"}]}
+                                  for policy in exemptions.TAKING_EXEMPTIONS}))
+    report = run_preview("enable", project, policy_config=str(config))
+    assert report.exit_code == 2
+    assert any("exemptPorts[0].expires must be a date written YYYY-MM-DD" in line for line in report.errors)

@@ -31,7 +31,6 @@ from expressroute_encryption.sdk_internals import (
     RESULT_SUCCESS, ROOT, MockEngine, MockMonitor, MockSettings, RegisterResourceResponse, rpc_deserialize_properties,
     rpc_serialize_properties, sync_await,
 )
-from expressroute_encryption.secret_config import config_from_offline_reader
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -247,7 +246,7 @@ def run_program(
     main = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))
     try:
-        with shortcuts_module.applied(enabled) as transformations, config_from_offline_reader():
+        with shortcuts_module.applied(enabled) as transformations:
             sync_await(run_in_stack(lambda: _run_main(main, transformations)))
     finally:
         sys.path.remove(str(project_dir))

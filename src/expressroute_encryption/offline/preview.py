@@ -73,22 +73,27 @@ def _tree_lines(run) -> list[str]:
 def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
     from expressroute_encryption.link_state import describe
     from expressroute_encryption.offline.wire import unwrap
+    from expressroute_encryption.record import Previous
 
+    record = Previous.from_outputs(unwrap(stack_outputs))
     lines = []
-    for port, info in sorted((unwrap(stack_outputs).get("ports") or {}).items()):
-        lines.append(f"port {port}: stage {info.get('stage')}")
-        for link, s in sorted((info.get("links") or {}).items()):
-            lines.append(f"  {link}: {describe(s, info.get('stage'))}")
+    for port in sorted(record.ports):
+        stage = record.port(port).get("stage")
+        lines.append(f"port {port}: stage {stage}")
+        for link, s in sorted(record.links(port).items()):
+            lines.append(f"  {link}: {describe(s, stage)}")
     return lines
 
 
 def _circuit_lines(stack_outputs: dict[str, Any]) -> list[str]:
     from expressroute_encryption.offline.wire import unwrap
+    from expressroute_encryption.record import Previous
 
     outputs = unwrap(stack_outputs)
-    port_names = {info.get("id"): name for name, info in (outputs.get("ports") or {}).items()}
+    record = Previous.from_outputs(outputs)
+    port_names = {record.port(name).get("id"): name for name in record.ports}
     lines = []
-    for name, info in sorted((outputs.get("circuits") or {}).items()):
+    for name, info in sorted(record.circuits.items()):
         port = port_names.get(info.get("expressRoutePortId"), "?")
         peerings = ", ".join(
             f"{kind} VLAN {p.get('vlanId')} AS {p.get('peerAsn')}"
@@ -515,7 +520,7 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
              previous: str | None, stack_outputs: dict[str, str] | None, inputs: dict[str, Path],
              vault: str | None = None) -> Report:
     from expressroute_encryption.adopt import AdoptError, load_resource
-    from expressroute_encryption.config import VAULT_TYPE
+    from expressroute_encryption.arm import VAULT_TYPE
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
     from expressroute_encryption.policy.checker import InputError, evaluate, exemption_lines, load_config

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from expressroute_encryption.offline import wire
+from expressroute_encryption.record import exported_record_notes, exported_record_problem
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -142,22 +143,8 @@ def load_previous(path: str | Path, stack: str | None = None, project: str | Non
         else:
             result.outputs[name] = readable
     guarded = stack is not None  # the guard's last deployment, not another stack's outputs
-    if guarded and "ports" in unreadable:
-        raise PreviousError(
-            f"previous deployment: {path}: the `ports` output is secret and cannot be decrypted offline (the stack "
-            "does not use the passphrase provider, or PULUMI_CONFIG_PASSPHRASE is not set): the MACsec change guard "
-            "needs it; export with `pulumi stack export --show-secrets` (and keep the file private)"
-        )
-    if guarded and "ports" not in result.outputs and any(isinstance(r, dict) and r.get("type") == PORT_TYPE for r in resources):
-        raise PreviousError(
-            f"previous deployment: {path}: the stack holds ExpressRoute Direct ports but no `ports` output (outputs "
-            "lost by a failed update on a Pulumi CLI before 3.112, or not made by this program): the MACsec change "
-            "guard cannot compare; restore the last good state with `pulumi stack import` first"
-        )
-    if "macsecKeyFingerprints" in unreadable:
-        result.notes.append(
-            f"{path}: secret outputs cannot be decrypted offline (the stack does not use the passphrase "
-            "provider, or PULUMI_CONFIG_PASSPHRASE is not set): a bring-your-own key changed without its "
-            "keyGeneration is not detected here; `pulumi preview` checks it"
-        )
+    holds_ports = any(isinstance(r, dict) and r.get("type") == PORT_TYPE for r in resources)
+    if guarded and (problem := exported_record_problem(result.outputs, unreadable, holds_ports)):
+        raise PreviousError(f"previous deployment: {path}: {problem}")
+    result.notes += [f"{path}: {note}" for note in exported_record_notes(unreadable)]
     return result

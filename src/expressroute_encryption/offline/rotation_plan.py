@@ -28,11 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run the ``rotation-plan`` subcommand; returns its exit code."""
 
-    from pulumi.runtime import set_all_config
-
-    from expressroute_encryption.config import ConfigError, load_stack_config
-    from expressroute_encryption.secret_config import config_from_offline_reader
-    from expressroute_encryption.rotation import Previous, previous_problems, rotation_plan, rotation_problems
+    from expressroute_encryption.config.errors import ConfigError
+    from expressroute_encryption.config.loading import stack_config_from
+    from expressroute_encryption.guard import rotation_problems
+    from expressroute_encryption.record import Previous, previous_problems
+    from expressroute_encryption.runbook import rotation_plan
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
     from expressroute_encryption.offline.wire import unwrap
@@ -41,10 +41,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         stack_file = load_stack_file(Path(args.project_dir), args.stack)
         last = (load_previous(args.previous, args.stack, stack_file.project) if args.previous
                 else PreviousDeployment())
-        set_all_config(stack_file.config, stack_file.secret_keys)
         # The stack file's key leaves were checked by load_stack_file, as in the preview.
-        with config_from_offline_reader():
-            config = load_stack_config()
+        config = stack_config_from(stack_file.config, stack_file.secret_keys)
     except (StackFileError, PreviousError) as exc:
         # One line per problem, each marked, as the preview prints them.
         print("\n".join(f"error: {line}" for line in str(exc).splitlines()), file=sys.stderr)

@@ -19,7 +19,11 @@ them as the CLI does (Go's yaml.v3 into ``config.Value``, pulumi/pulumi
   are unknown secrets, replaced by stand-ins of the right shape (so the rest of the config
   can still be checked), and a note says so. Stand-ins exist only here: the real CLI always
   decrypts;
-- an ``environment:`` block (Pulumi ESC) is noted: its values cannot be read offline.
+- an ``environment:`` block (Pulumi ESC) is noted: its values cannot be read offline;
+- every leaf under ``macsecKeys`` and ``vpn.sharedKey`` must be a ``secure:`` value. The CLI
+  tells a program only whether a top-level key is secret, so this reader is where each
+  leaf is checked (``secret_config``): ``make preview`` and both pipelines run it before
+  any deployment.
 
 Every error names the file and, where there is one, the config path; none carries a value
 from the file, and a key name that looks like key material is not printed either.
@@ -39,10 +43,11 @@ from typing import Any
 
 import yaml
 
-from expressroute_encryption.config import CAK_HEX_DIGITS, CKN_HEX_DIGITS, NAMESPACE, format_loc
+from expressroute_encryption.config.errors import format_loc
+from expressroute_encryption.config.namespace import NAMESPACE
+from expressroute_encryption.facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS
 from expressroute_encryption.secret_config import (
     KEY_NAME_PLACEHOLDER,
-    SECRET_CONFIG_PATHS,
     is_secure,
     looks_like_key,
     mask_key_material,
@@ -321,14 +326,14 @@ def _replace_secure(value: Any, path: tuple, fill) -> Any:
     return value
 
 
-def plain_text_lines(file_name: str, leaves: list[tuple[tuple, str]], beside: bool) -> list[str]:
+def plain_text_lines(file_name: str, leaves: list[tuple], beside: bool) -> list[str]:
     """One line per secret leaf written in plain text, naming its path (never its value)
-    and the command that encrypts it; shared with the program's own check on `pulumi up`."""
+    and the command that encrypts it."""
     where = " next to encrypted values" if beside else ""
     return [
         f"{file_name}: {display_path(path)}: stored in plain text{where}; set it with: "
         f"{set_secret_command(display_path(path))}"
-        for path, _ in leaves
+        for path in leaves
     ]
 
 
@@ -426,13 +431,13 @@ def _environment_note(stack_path: Path, environment: Any) -> str:
     )
 
 
-def _read_stack(project_dir: Path, stack: str, stack_dir: Path | None = None):
+def _read_stack(project_dir: Path, stack: str):
     """The project's name, the stack file's path and document, and its config entries
     (namespaced keys) with their composed nodes, as the CLI reads them."""
     if not STACK_NAME_RE.match(stack or ""):
         raise StackFileError("--stack: a stack name has letters, digits, '-', '_' and '.' only (e.g. dev)")
     project_path = project_dir / "Pulumi.yaml"
-    stack_path = (stack_dir or project_dir) / f"Pulumi.{stack}.yaml"
+    stack_path = project_dir / f"Pulumi.{stack}.yaml"
     project_doc, _ = _read_yaml(project_path, "is the project folder right?")
     project = project_doc.get("name") if isinstance(project_doc, dict) else None
     if not isinstance(project, str) or not project:
@@ -462,60 +467,6 @@ def _read_stack(project_dir: Path, stack: str, stack_dir: Path | None = None):
                                  f"the '{project}:' namespace); keep one")
         raw[full], node_of[full] = value, nodes.get(key)
     return project, stack_path, stack_doc, raw, node_of
-
-
-def _project_dir(start: Path) -> Path | None:
-    """The folder of ``Pulumi.yaml``: the program's working directory or one above it
-    (with ``main:`` in Pulumi.yaml the program runs in a subfolder)."""
-    return next((folder for folder in (start, *start.parents) if (folder / "Pulumi.yaml").is_file()), None)
-
-
-def _stack_config_dir(project_dir: Path) -> Path:
-    """Where the CLI looks for stack files: ``stackConfigDir`` in Pulumi.yaml, or the project."""
-    try:
-        doc, _ = _read_yaml(project_dir / "Pulumi.yaml", "")
-    except StackFileError:
-        return project_dir
-    folder = doc.get("stackConfigDir") if isinstance(doc, dict) else None
-    return project_dir / folder if isinstance(folder, str) and folder else project_dir
-
-
-def _value_at(values: Any, path: tuple[str, ...]) -> Any:
-    """The value at ``path`` (e.g. ("vpn", "sharedKey")), or None."""
-    for key in path:
-        values = values.get(key) if isinstance(values, dict) else None
-    return values
-
-
-def deployed_secret_problems(received: dict[str, Any], stack: str, cwd: Path) -> list[str]:
-    """For the program on `pulumi up`/`preview`: one line per secret config leaf the CLI
-    handed over (``received``: keys without the namespace, values decoded) that is not a
-    `secure:` value of the stack file. The CLI only says whether a *top-level* key is
-    secret, so the file is read to see every leaf. A leaf the file does not hold (config
-    from a Pulumi ESC environment, ``--config-file``) cannot be shown to be encrypted,
-    nor can anything when the file cannot be read: both are refused (fail closed)."""
-    if not any(_value_at(received, path) is not None for path in SECRET_CONFIG_PATHS):
-        return []
-    how = ("keep bring-your-own keys in the stack file, each set with `pulumi config set --secret --path`, "
-           "or leave them out to have keys generated")
-    project_dir = _project_dir(cwd)
-    if project_dir is None:
-        return [f"macsecKeys/vpn.sharedKey: cannot check that every key is encrypted: no Pulumi.yaml in the "
-                f"program's folder or above; {how}"]
-    try:
-        _, stack_path, _, raw, _ = _read_stack(project_dir, stack, _stack_config_dir(project_dir))
-    except StackFileError as exc:
-        return [f"macsecKeys/vpn.sharedKey: cannot check that every key is encrypted ({line}); {how}"
-                for line in str(exc).splitlines()]
-    leaves = unencrypted_leaves(raw, NAMESPACE, received)
-    plain = [(path, why) for path, why in leaves if why == "plain"]
-    lines = plain_text_lines(stack_path.name, plain, beside=any(_contains_secure(v) for v in raw.values()))
-    lines += [
-        f"{display_path(path)}: not in {stack_path.name} (from a Pulumi ESC environment or --config-file?), "
-        f"so it cannot be checked to be encrypted there; {how}"
-        for path, why in leaves if why == "missing"
-    ]
-    return lines
 
 
 def load_stack_file(project_dir: Path, stack: str) -> StackFile:

@@ -1,9 +1,10 @@
-"""Azure facts the policies share: resource type tokens, ARM ids and Key Vault secret identifiers."""
+"""Azure names the policies share: resource type tokens, and ARM ids and Key Vault secret
+identifiers read through ``arm`` (one rule each, shared with the config and ``adopt``)."""
 
-import re
-from typing import Any, NamedTuple
+from typing import Any
 
-from ..facts import VAULT_NAME_PATTERN
+from .. import arm
+from ..arm import SecretUrl
 from .props import get, text
 
 PORT = "azure-native:network:ExpressRoutePort"
@@ -33,29 +34,26 @@ NAME_INPUTS = {
 
 # The ARM resource type of each, as it appears in ARM ids: .../providers/Microsoft.Network/expressRoutePorts/<name>.
 ARM_TYPES = {
-    PORT: "Microsoft.Network/expressRoutePorts",
-    CIRCUIT: "Microsoft.Network/expressRouteCircuits",
-    VAULT: "Microsoft.KeyVault/vaults",
-    VPN_GATEWAY: "Microsoft.Network/virtualNetworkGateways",
-    LOCAL_NETWORK_GATEWAY: "Microsoft.Network/localNetworkGateways",
-    VPN_SITE: "Microsoft.Network/vpnSites",
+    PORT: arm.PORT_TYPE,
+    CIRCUIT: arm.CIRCUIT_TYPE,
+    VAULT: arm.VAULT_TYPE,
+    VPN_GATEWAY: arm.VPN_GATEWAY_TYPE,
+    LOCAL_NETWORK_GATEWAY: arm.LOCAL_NETWORK_GATEWAY_TYPE,
+    VPN_SITE: arm.VPN_SITE_TYPE,
 }
 
 
 def arm_name(resource_id: Any, arm_type: str) -> str | None:
-    """The name of the ``arm_type`` resource in an ARM id (also the id of one of its children).
-
-    ``arm_name("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/expressRoutePorts/p",
-    "Microsoft.Network/expressRoutePorts") == "p"``; ARM ids are compared without case.
-    """
-    match = re.search(f"/providers/{re.escape(arm_type)}/([^/]+)", text(resource_id) or "", re.IGNORECASE)
-    return match[1] if match else None
+    """The name of the ``arm_type`` resource in an ARM id (also the id of one of its children
+    or extension resources); ARM ids are compared without case."""
+    parts = arm.parse_arm_id(text(resource_id), arm_type, within=True)
+    return parts.name if parts else None
 
 
 def arm_resource_group(resource_id: Any) -> str | None:
     """The resource group in an ARM id."""
-    match = re.search("/resourceGroups/([^/]+)", text(resource_id) or "", re.IGNORECASE)
-    return match[1] if match else None
+    parts = arm.split_arm_id(text(resource_id))
+    return parts.group if parts else None
 
 
 def azure_name(resource_type: str, props: Any) -> str | None:
@@ -69,32 +67,8 @@ def resource_group(props: Any) -> str | None:
     return text(get(props, "resourceGroupName")) or arm_resource_group(get(props, "id"))
 
 
-class SecretReference(NamedTuple):
-    """A parsed, versioned Key Vault secret identifier."""
-
-    vault: str
-    name: str
-    version: str
-
-    def same_secret(self, other: "SecretReference") -> bool:
-        """Whether both identifiers name the same secret (any version); names are case-insensitive."""
-        return (self.vault.lower(), self.name.lower()) == (other.vault.lower(), other.name.lower())
-
-
-# https://<vault>.vault.azure.net/secrets/<name>/<version>, plus the sovereign clouds' vault DNS suffixes.
-# Vault names: 3-24 letters, digits and hyphens, starting with a letter; secret names: 1-127 letters,
-# digits and hyphens; versions: 32 hex digits.
-_SECRET_IDENTIFIER = re.compile(
-    rf"https://(?P<vault>{VAULT_NAME_PATTERN})"
-    r"\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)(?::443)?"
-    r"/secrets/(?P<name>[a-z0-9-]{1,127})/(?P<version>[0-9a-f]{32})/?",
-    re.IGNORECASE,
-)
-
-
-def parse_secret_identifier(value: Any) -> SecretReference | None:
-    """The vault, secret name and version of a versioned Key Vault secret URL, or ``None``."""
-    match = _SECRET_IDENTIFIER.fullmatch(text(value) or "")
-    if match is None:
-        return None
-    return SecretReference(match["vault"], match["name"], match["version"])
+def parse_secret_identifier(value: Any) -> SecretUrl | None:
+    """The vault, secret name and version of a *versioned* Key Vault secret URL (what a
+    port's link needs: fact: macsec-secret-identifier-versioned), or ``None``."""
+    reference = arm.parse_secret_url(text(value))
+    return reference if reference is not None and reference.version is not None else None

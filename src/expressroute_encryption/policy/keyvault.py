@@ -9,6 +9,7 @@ are re-keyed).
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from ..facts import KEY_VAULT_BYPASS, KEY_VAULT_DEFAULT_ACTION
 from .azure import VAULT
 from .props import UNKNOWN, equals_ignoring_case, get
 from .resources import applies_to
@@ -25,11 +26,11 @@ def require_firewall_with_trusted_services(args: ResourceValidationArgs,
         return
     changes = []
     default_action = get(acls, "defaultAction")
-    if default_action is not UNKNOWN and not equals_ignoring_case(default_action, "Deny"):
-        changes.append("set properties.networkAcls.defaultAction to Deny")
+    if default_action is not UNKNOWN and not equals_ignoring_case(default_action, KEY_VAULT_DEFAULT_ACTION):
+        changes.append(f"set properties.networkAcls.defaultAction to {KEY_VAULT_DEFAULT_ACTION}")
     bypass = get(acls, "bypass")
-    if bypass is not UNKNOWN and not equals_ignoring_case(bypass, "AzureServices"):
-        changes.append("set properties.networkAcls.bypass to AzureServices")
+    if bypass is not UNKNOWN and not equals_ignoring_case(bypass, KEY_VAULT_BYPASS):
+        changes.append(f"set properties.networkAcls.bypass to {KEY_VAULT_BYPASS}")
     if changes:
         report_violation(
             f"Key Vault '{args.name}' must deny network access by default and let trusted Azure services "

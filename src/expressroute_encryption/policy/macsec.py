@@ -8,14 +8,14 @@ These helpers read both shapes a port comes in: its inputs (what ``Analyze`` see
 
 from typing import Any, NamedTuple
 
-from ..facts import CIPHERS, LEGACY_CIPHERS, LINKS as LINK_NAMES, PORT_SPEEDS_GBPS
+from ..facts import CIPHERS, LEGACY_CIPHERS, LINKS as LINK_NAMES, XPN_RECOMMENDED_GBPS, XPN_UNSUPPORTED_GBPS
 from .props import UNKNOWN, elements, get, is_present, number, text
 
 SECRET_FIELDS = ("cakSecretIdentifier", "cknSecretIdentifier")
 REQUIRED_MACSEC_FIELDS = ("cipher", *SECRET_FIELDS)
 
 # Port bandwidths: XPN ciphers are not supported at 10 Gbps and recommended at 100 Gbps.
-TEN_GBPS, HUNDRED_GBPS = PORT_SPEEDS_GBPS
+TEN_GBPS, HUNDRED_GBPS = XPN_UNSUPPORTED_GBPS, XPN_RECOMMENDED_GBPS
 
 
 class Link(NamedTuple):

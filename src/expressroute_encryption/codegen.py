@@ -1,0 +1,198 @@
+"""The components' typed arguments, generated from their ``*Inputs`` models.
+
+Each component's arguments are defined once, as a pydantic model in ``config/inputs.py``
+(with the stack config's fields and docstrings). Pulumi's component provider infers the
+package schema for other languages from TypedDicts, and reads their docstrings from the
+source, so this module writes them out as real source code: ``component_args.py``, one
+``*Args`` TypedDict per model a component takes, with the models' docstrings.
+
+    python -m expressroute_encryption.codegen --check   exit 1 when component_args.py is stale
+    python -m expressroute_encryption.codegen --write   rewrite it
+
+A field's type becomes: ``str``/``int``/``float``/``bool`` for plain values (integer
+choices are integers), the enum of ``choices`` for a string ``Literal`` (named by its
+``Choice``), ``pulumi.Input[str]`` for an argument that may be an Output (``Input``) and
+for a secret, the nested model's ``*Args``, and ``list``/``dict`` of those. A field with a
+default is ``NotRequired``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+from .config import inputs
+from .config.literals import Choice
+from .exit_codes import ExitCode
+
+TARGET = Path(__file__).with_name("component_args.py")
+
+# Component -> the model its ``args`` are validated with.
+COMPONENT_INPUTS: dict[str, type[BaseModel]] = {
+    "MacsecKeyVault": inputs.MacsecKeyVaultInputs,
+    "EncryptedDirectPort": inputs.EncryptedDirectPortInputs,
+    "DirectCircuit": inputs.DirectCircuitInputs,
+    "PrivatePeeringVpn": inputs.PrivatePeeringVpnInputs,
+    "VirtualWanVpn": inputs.VirtualWanVpnInputs,
+    "CircuitVnetConnection": inputs.CircuitVnetConnectionInputs,
+    "ExpressRouteMonitoring": inputs.ExpressRouteMonitoringInputs,
+    "ResourceLocks": inputs.ResourceLocksInputs,
+}
+
+# The name of each nested settings model's TypedDict: a name in the package schema (and
+# so a class name in every generated SDK), never to be changed once published.
+NESTED_ARGS: dict[str, str] = {
+    "MacsecSettings": "MacsecArgs",
+    "KeyGeneration": "KeyGenerationArgs",
+    "LinkMacsecOverride": "LinkMacsecArgs",
+    "PortKeys": "PortKeysArgs",
+    "LinkKey": "LinkKeyArgs",
+    "PrivatePeeringSettings": "PeeringArgs",
+    "MicrosoftPeeringSettings": "MicrosoftPeeringArgs",
+    "Ipv6PeeringSettings": "Ipv6PeeringArgs",
+    "VirtualNetworkSettings": "VirtualNetworkArgs",
+    "OnPremisesSettings": "OnPremisesArgs",
+    "BgpPeerSettings": "BgpPeerArgs",
+    "IpsecPolicySettings": "IpsecPolicyArgs",
+    "VirtualWanSettings": "VirtualWanArgs",
+    "VirtualHubSettings": "VirtualHubArgs",
+    "GatewayVirtualNetworkSettings": "ConnectedVirtualNetworkArgs",
+    "ScaleUnits": "ScaleUnitsArgs",
+    "AlertOverrides": "AlertOverridesArgs",
+    "AlertOverride": "AlertOverrideArgs",
+    "MonitoredPortSettings": "MonitoredPort",
+    "MonitoredCircuitSettings": "MonitoredCircuit",
+    "LockTargetSettings": "LockTarget",
+}
+
+HEADER = '''"""The components' typed arguments: one ``*Args`` TypedDict per settings model a component
+takes, from which Pulumi infers the component package schema for other languages.
+
+Generated from config/inputs.py by ``python -m expressroute_encryption.codegen --write``;
+do not edit. ``codegen --check`` (and tests/test_codegen.py) fails while it is stale.
+"""
+
+'''
+
+
+def args_name(model: type[BaseModel]) -> str:
+    """The TypedDict name of a component's model or of a nested settings model."""
+    for component, component_model in COMPONENT_INPUTS.items():
+        if model is component_model:
+            return f"{component}Args"
+    if model.__name__ not in NESTED_ARGS:
+        raise TypeError(f"{model.__name__}: a nested settings model without a name in codegen.NESTED_ARGS")
+    return NESTED_ARGS[model.__name__]
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+class _Types:
+    """Turns field annotations into TypedDict annotations, noting the names they use."""
+
+    def __init__(self) -> None:
+        self.enums: set[str] = set()
+        self.models: list[type[BaseModel]] = []
+
+    def expression(self, annotation: Any, metadata: tuple = ()) -> str:
+        origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+        if origin is typing.Annotated:
+            return self.expression(args[0], (*metadata, *annotation.__metadata__))
+        for item in metadata:
+            if isinstance(item, Choice):
+                self.enums.add(item.name)
+                return item.name
+            if isinstance(item, inputs.InputOf):
+                return self.expression(item.type) if _is_model(item.type) else f"pulumi.Input[{item.type.__name__}]"
+        if origin is typing.Union:
+            kept = [a for a in args if a is not type(None)]
+            if len(kept) != 1:
+                raise TypeError(f"{annotation}: only Optional[X] unions are supported")
+            return self.expression(kept[0], metadata)
+        if origin is typing.Literal:
+            if all(isinstance(v, int) and not isinstance(v, bool) for v in args):
+                return "int"
+            raise TypeError(f"{annotation}: a string Literal needs a Choice (config.literals) to become an enum")
+        if origin is list:
+            return f"list[{self.expression(args[0])}]"
+        if origin is dict:
+            return f"dict[str, {self.expression(args[1])}]"
+        if annotation is SecretStr:
+            return "pulumi.Input[str]"
+        if annotation in (str, int, float, bool):
+            return annotation.__name__
+        if _is_model(annotation):
+            if annotation not in self.models:
+                self.models.append(annotation)
+            return args_name(annotation)
+        raise TypeError(f"{annotation}: no TypedDict type for it (use input_of(...) for an Output)")
+
+
+def _docstring(text: str, indent: str) -> str:
+    text = inspect.cleandoc(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    lines = text.splitlines()
+    body = "\n".join(lines[:1] + [f"{indent}{line}" if line else "" for line in lines[1:]])
+    return f'{indent}"""{body}"""\n'
+
+
+def _typed_dict(model: type[BaseModel], types: _Types) -> str:
+    out = f"class {args_name(model)}(TypedDict):\n"
+    out += _docstring(model.__doc__ or args_name(model), "    ") + "\n"
+    for name, field in model.model_fields.items():
+        expression = types.expression(field.annotation, tuple(field.metadata))
+        if not field.is_required():
+            expression = f"NotRequired[{expression}]"
+        out += f"    {name}: {expression}\n"
+        if field.description:
+            out += _docstring(field.description, "    ")
+    return out
+
+
+def generate() -> str:
+    """The text of ``component_args.py``."""
+    types = _Types()
+    classes: dict[str, str] = {}
+
+    def emit(model: type[BaseModel]) -> None:
+        if args_name(model) in classes:
+            return
+        before = len(types.models)
+        text = _typed_dict(model, types)
+        for nested in types.models[before:]:
+            emit(nested)  # a TypedDict's annotations need the nested ones defined first
+        classes[args_name(model)] = text
+
+    for model in COMPONENT_INPUTS.values():
+        emit(model)
+    imports = "from typing import TypedDict\n\nimport pulumi\nfrom typing_extensions import NotRequired\n"
+    if types.enums:
+        imports += "\nfrom .choices import (\n" + "".join(f"    {name},\n" for name in sorted(types.enums)) + ")\n"
+    return HEADER + imports + "".join(f"\n\n{text}" for text in classes.values())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m expressroute_encryption.codegen", description=__doc__.split("\n\n")[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--check", action="store_true", help=f"exit 1 when {TARGET.name} is stale")
+    group.add_argument("--write", action="store_true", help=f"rewrite {TARGET.name}")
+    args = parser.parse_args(argv)
+    text = generate()
+    if args.write:
+        TARGET.write_text(text)
+        return ExitCode.OK
+    if not TARGET.is_file() or TARGET.read_text() != text:
+        print(f"{TARGET.name} is stale: run python -m expressroute_encryption.codegen --write", file=sys.stderr)
+        return ExitCode.REFUSED
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

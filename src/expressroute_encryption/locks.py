@@ -1,0 +1,42 @@
+"""Delete locks on what the stack cannot afford to lose: the vault, the ports, the circuits."""
+
+from typing import Optional
+
+import pulumi
+from pulumi_azure_native import authorization
+
+from .component_args import ResourceLocksArgs
+from .config.inputs import ResourceLocksInputs, validate_args
+from .facts import LOCK_LEVEL
+from .tokens import component_options, type_token
+
+LOCK_NAME = "do-not-delete"
+
+
+class ResourceLocks(pulumi.ComponentResource):
+    """A ``CanNotDelete`` management lock on each target.
+
+    Azure's lock semantics (fact: lock-cannotdelete-semantics, lock-extension-resources):
+    the resource can still be read and changed (MACsec updates, admin state), but nobody
+    can delete it, whatever their role, until the lock is removed; children (a circuit's
+    peerings and authorizations, a vault's secrets and diagnostic settings) are covered
+    too. Lifting a lock for a planned decommission: README, "Delete locks"."""
+
+    locked: list[str]
+    """Names of the locked resources (plain data)."""
+
+    def __init__(self, name: str, args: ResourceLocksArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        settings = validate_args(ResourceLocksInputs, args, source=f"ResourceLocks '{name}'")
+        super().__init__(type_token("ResourceLocks"), name, None, component_options("ResourceLocks", opts))
+        for target in settings.targets:
+            authorization.ManagementLockByScope(
+                f"{target.name}-{target.kind}-lock",
+                scope=target.id,
+                lock_name=LOCK_NAME,
+                level=LOCK_LEVEL,
+                notes=(f"ExpressRoute encryption stack: deleting this {target.kind} drops encrypted links. "
+                       "Lift the lock only for a planned decommission (README, Delete locks)."),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.locked = [target.name for target in settings.targets]
+        self.register_outputs({})

@@ -1,0 +1,284 @@
+"""The last-deployment record: the stack outputs the change guard writes and reads back.
+
+The guard compares this config with what the last deployment applied, including what
+Azure does not report (a link's key generation and key source, whether a bring-your-own
+key changed), so every deployment records it in its own outputs:
+
+- ``ports``: per port its id, stage, whether both links were allowed to change together,
+  and per link the state it applied (``link_state.py``) with that state's version;
+- ``circuits``: per circuit its id, service key, bandwidth, port and peerings (a circuit
+  with peerings that disappears needs a ``decommission`` entry);
+- ``keyVault``: the vault settings Azure fixes once set;
+- ``macsecKeyFingerprints`` (secret, only with bring-your-own keys): a fingerprint per
+  link, so a key that changes without its ``keyGeneration`` is seen without exporting it.
+
+This module is the one that writes them (``export_record``) and reads them back: on
+``pulumi up`` through a stack reference to the stack itself (``read_last_deployment``),
+offline from a ``pulumi stack export`` (``offline/previous.py`` asks
+``exported_record_problem``) or from the outputs of a run (``Previous.from_outputs``).
+Every reader fails closed: a record it cannot read stops the update with the fix, and
+only a stack with no outputs at all is a first deployment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Collection, Mapping
+
+from .facts import LINKS
+from .link_state import LINK_STATE_VERSION, recorded_version
+
+if TYPE_CHECKING:
+    from .circuit import DirectCircuit
+    from .config.stack import StackConfig
+    from .direct_port import EncryptedDirectPort
+
+# The stack outputs the guard reads back from the last deployment, and the field of
+# ``Previous`` each fills: ``read_last_deployment`` and the offline tools read the same list.
+GUARD_OUTPUTS = {"ports": "ports", "macsecKeyFingerprints": "fingerprints", "circuits": "circuits",
+                 "keyVault": "key_vault"}
+
+
+@dataclass
+class Previous:
+    """What the last deployment applied: the ``ports`` stack output, the bring-your-own
+    key fingerprints (empty where there are none, or they could not be read offline), and
+    the ``circuits`` output (to notice a circuit with peerings that is removed)."""
+
+    ports: dict[str, Any] = field(default_factory=dict)
+    fingerprints: dict[str, Any] = field(default_factory=dict)
+    circuits: dict[str, Any] = field(default_factory=dict)
+    # The vault settings Azure fixes once set (the ``keyVault`` output); empty before it existed.
+    key_vault: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_outputs(cls, outputs: Mapping[str, Any]) -> "Previous":
+        """The record in a deployment's stack outputs (plain values). An output it lacks is
+        empty; a ``ports`` output of another shape is kept, for ``previous_problems`` to refuse."""
+        return cls(ports=outputs.get("ports", {}),
+                   **{field: outputs.get(key) or {} for key, field in GUARD_OUTPUTS.items() if key != "ports"})
+
+    @property
+    def is_first_deployment(self) -> bool:
+        """No ports recorded at all (a ``ports`` output of another shape is not "none")."""
+        return isinstance(self.ports, Mapping) and not self.ports
+
+    def port(self, name: str) -> Mapping[str, Any]:
+        """One port of the last deployment ({} when it had none of that name)."""
+        info = self.ports.get(name) if isinstance(self.ports, Mapping) else None
+        return info if isinstance(info, Mapping) else {}
+
+    def links(self, name: str) -> Mapping[str, Any]:
+        """The recorded state of each link of one port ({} when it had none)."""
+        return self.port(name).get("links") or {}
+
+
+def previous_problems(previous: Previous) -> list[str]:
+    """An earlier ``ports`` output the guard cannot compare with: refused, not skipped,
+    because skipping would let a change through unguarded (fail closed)."""
+    if not isinstance(previous.ports, Mapping):
+        return ["ports: the last deployment's `ports` output is not a map of ports: the MACsec change guard "
+                "cannot compare with it; check the stack's outputs with `pulumi stack output ports --json`"]
+    problems = []
+    for name, info in previous.ports.items():
+        version = recorded_version(info) if isinstance(info, Mapping) else None
+        links = info.get("links") if isinstance(info, Mapping) else None
+        if version is None or not isinstance(links, Mapping) or not all(
+                isinstance(links.get(link), Mapping) for link in LINKS):
+            problems.append(
+                f"ports: the last deployment's `ports` output for port '{name}' is not in the shape this program "
+                "writes (links link1 and link2, a whole linkStateVersion): the MACsec change guard cannot compare "
+                "with it; check `pulumi stack output ports --json`"
+            )
+        elif version > LINK_STATE_VERSION:
+            problems.append(
+                f"ports: port '{name}' was last deployed by a newer version of this program (link state version "
+                f"{version}; this one knows up to {LINK_STATE_VERSION}), whose link settings this version cannot "
+                "compare: deploy with that version or a later one"
+            )
+    return problems
+
+
+# --- writing the record ------------------------------------------------------------------
+
+
+def key_vault_state(config: StackConfig) -> dict[str, Any]:
+    """The ``keyVault`` stack output: the vault settings Azure does not let a deployment
+    change back (fact: kv-purge-protection-irreversible, kv-retention-7-90-immutable)."""
+    vault = config.key_vault
+    if vault.existing_id is not None:
+        return {"existingId": vault.existing_id}
+    return {"purgeProtection": vault.purge_protection, "softDeleteRetentionDays": vault.soft_delete_retention_days}
+
+
+def key_fingerprints(config: StackConfig) -> dict[str, dict[str, str]]:
+    """Secret output: per port with bring-your-own keys, a fingerprint per link."""
+    return {
+        port: {link: keys.fingerprint(link) for link in LINKS}
+        for port, keys in config.macsec_keys.items()
+    }
+
+
+def ports_record(config: StackConfig, ports: Mapping[str, EncryptedDirectPort]) -> dict[str, Any]:
+    """The ``ports`` output: per port what its links got from this deployment (the
+    component's ``links``, each a ``link_state``), under the version of that state."""
+    settings = {port.name: port for port in config.ports}
+    return {
+        name: {
+            "id": p.port_id,
+            "stage": p.stage,
+            "linkStateVersion": LINK_STATE_VERSION,
+            "allowBothLinks": settings[name].macsec.allow_both_links,
+            "links": p.links,
+        }
+        for name, p in ports.items()
+    }
+
+
+def circuits_record(circuits: Mapping[str, DirectCircuit]) -> dict[str, Any]:
+    """The ``circuits`` output: the guard reads each circuit's ``peerings``; the operator
+    and the offline preview the rest."""
+    return {
+        name: {
+            "id": c.circuit_id,
+            "serviceKey": c.service_key,
+            "bandwidthInGbps": c.bandwidth_in_gbps,
+            "expressRoutePortId": c.express_route_port_id,
+            "peerings": c.peerings,
+        }
+        for name, c in circuits.items()
+    }
+
+
+def export_record(config: StackConfig, ports: Mapping[str, EncryptedDirectPort],
+                  circuits: Mapping[str, DirectCircuit]) -> None:
+    """Export the record, for the next deployment's guard to read back: every output in
+    ``GUARD_OUTPUTS`` (the fingerprints only where there are bring-your-own keys)."""
+    import pulumi
+
+    pulumi.export("ports", ports_record(config, ports))
+    pulumi.export("circuits", circuits_record(circuits))
+    pulumi.export("keyVault", key_vault_state(config))
+    if config.macsec_keys:
+        # Compared by the next deployment to spot a bring-your-own key change (secret).
+        pulumi.export("macsecKeyFingerprints", pulumi.Output.secret(key_fingerprints(config)))
+
+
+# --- reading it back on pulumi up ----------------------------------------------------------
+
+
+def whole_numbers(value: Any) -> Any:
+    """Outputs travel as protobuf doubles: give whole numbers back their int type."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
+
+
+# The guard reads its memory from the stack's own outputs. Pulumi CLIs before the fix
+# of pulumi/pulumi#15754 (merged 2024-03-25, released in 3.112.0 as far as we could tell:
+# the exact release is unverified) deleted every stack output when an update failed,
+# so the next deployment looked like a first one and was not guarded.
+# fact: pulumi-failed-update-outputs
+MIN_PULUMI_CLI = "3.112.0"
+
+# The fix for every way the self-reference can fail to resolve. fact: pulumi-diy-legacy-before-3.61
+REFERENCE_FIX = (
+    "check `pulumi stack ls` lists the stack as {name}; a self-managed (DIY) backend created by a Pulumi CLI "
+    "before 3.61.0 keeps the legacy layout, which cannot resolve organization/<project>/<stack>: upgrade it with "
+    "`pulumi state upgrade`"
+)
+
+
+def require_cli() -> None:
+    """Refuse to run under a Pulumi CLI that may have dropped the outputs the guard reads.
+
+    The check is the engine's own version check; a CLI too old to answer it is refused
+    too (fail closed), with the same fix."""
+    import pulumi
+
+    try:
+        pulumi.require_pulumi_version(f">={MIN_PULUMI_CLI}")
+    except Exception as exc:  # the SDK raises plain Exceptions for both cases
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise pulumi.RunError(
+            f"MACsec change guard: {reason}. The guard needs Pulumi CLI {MIN_PULUMI_CLI} or later, and one that "
+            "can confirm its version (older CLIs deleted the stack outputs of a failed update, which are the "
+            "guard's record of the links): install the Pulumi CLI version pinned as `pulumi` in requirements.txt"
+        ) from None
+
+
+async def read_last_deployment() -> Previous:
+    """The stack's own last outputs, through a stack reference to itself.
+
+    Fails closed: a stack with no outputs at all was never deployed (a first deployment);
+    a reference that cannot be read, outputs without ``ports``, or a ``ports`` output that
+    cannot be read stop the update with the fix, instead of passing it unguarded."""
+    import pulumi
+
+    require_cli()
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    try:
+        ref = pulumi.StackReference(name)
+        outputs = await ref.outputs.future()
+        details = {key: await ref.get_output_details(key) for key in GUARD_OUTPUTS}
+    except Exception as exc:  # any failure to read is a refusal, never a first deployment
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = (f"MACsec change guard: cannot read the last deployment through the stack reference {name} "
+                   f"({reason}); nothing was deployed. {REFERENCE_FIX.format(name=name)}")
+        # The engine may report its own failed read first and end the update: log the fix too.
+        pulumi.log.error(message)
+        raise pulumi.RunError(message) from None
+    if not outputs:
+        return Previous()
+
+    read = {}
+    for key, found in details.items():
+        read[key] = whole_numbers(found.value if found.value is not None else found.secret_value)
+        if key in outputs and not isinstance(read[key], Mapping):
+            raise pulumi.RunError(
+                f"MACsec change guard: the last deployment of {name} has a `{key}` output that cannot be read, so "
+                "the guard cannot tell what the links have; nothing was deployed. Check `pulumi stack output "
+                f"{key} --json --show-secrets` works with this stack's secrets provider"
+            )
+    if "ports" not in outputs:
+        raise pulumi.RunError(
+            f"MACsec change guard: the last deployment of {name} has outputs but no `ports` output, so the guard "
+            "cannot tell what the links have; nothing was deployed. Check `pulumi stack output --json`; if the "
+            "outputs were lost (a failed update on an older Pulumi CLI), restore the last good state from the "
+            "stack's update history with `pulumi stack import`"
+        )
+    return Previous.from_outputs(read)
+
+
+# --- reading it back offline, from a `pulumi stack export` ---------------------------------
+
+
+def exported_record_problem(outputs: Mapping[str, Any], unreadable: Collection[str], holds_ports: bool) -> str | None:
+    """Why the outputs of an export cannot be the guard's last deployment (None when they
+    can): the offline form of ``read_last_deployment``'s refusals. ``outputs`` are those it
+    could read, ``unreadable`` the secret ones it could not decrypt; ``holds_ports`` says the
+    export has ExpressRoute Direct ports. The offline tools put the file's name before it."""
+    if "ports" in unreadable:
+        return ("the `ports` output is secret and cannot be decrypted offline (the stack does not use the passphrase "
+                "provider, or PULUMI_CONFIG_PASSPHRASE is not set): the MACsec change guard needs it; export with "
+                "`pulumi stack export --show-secrets` (and keep the file private)")
+    if "ports" not in outputs and holds_ports:
+        before = MIN_PULUMI_CLI.rsplit(".", 1)[0]
+        return (f"the stack holds ExpressRoute Direct ports but no `ports` output (outputs lost by a failed update on "
+                f"a Pulumi CLI before {before}, or not made by this program): the MACsec change guard cannot "
+                "compare; restore the last good state with `pulumi stack import` first")
+    return None
+
+
+def exported_record_notes(unreadable: Collection[str]) -> list[str]:
+    """What the offline guard cannot check with the secret outputs it could not decrypt
+    (the offline tools put the file's name before each)."""
+    if "macsecKeyFingerprints" not in unreadable:
+        return []
+    return ["secret outputs cannot be decrypted offline (the stack does not use the passphrase provider, or "
+            "PULUMI_CONFIG_PASSPHRASE is not set): a bring-your-own key changed without its keyGeneration is not "
+            "detected here; `pulumi preview` checks it"]

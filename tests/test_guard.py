@@ -1,0 +1,324 @@
+"""guard.py: the change guard, run by the program against the last deployment's record
+before anything is registered. One link at a time on a live port, key changes announced by
+their generation, the port lifecycle, removals only with ``decommission``, and the
+warnings the operator sees before ``pulumi up``."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from expressroute_encryption.cli import main as cli_main
+from expressroute_encryption.offline.wire import unwrap
+from tests.helpers import (
+    BYO_CAK,
+    BYO_CKN,
+    LINK1_ON,
+    OFF,
+    PROJECT_DIR,
+    base_config,
+    byo,
+    circuit,
+    cli,
+    deployed,
+    dev_config,
+    find,
+    links_sent,
+    live_config,
+    macsec,
+    one,
+    plain_inputs,
+    plan,
+    port,
+    problems,
+    project_copy,
+    refused,
+    run_stack,
+)
+
+
+def warnings_of(caplog, values, previous, **kw) -> list[str]:
+    """What the program logs with pulumi.log.warn (the CLI and the offline preview show it)."""
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="offline-preview"):
+        run_stack(values, previous=previous, **kw)
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+# --- one link at a time on a live port ----------------------------------------------------
+
+
+def test_first_deployment_has_nothing_to_compare():
+    run = run_stack(base_config(ports=[port(macsec=macsec(keyGeneration={"link1": 5, "link2": 7}))]))
+    assert find(run, "ExpressRoutePort")
+
+
+def test_rotating_link1_only_passes_and_changes_only_link1(live):
+    after = run_stack(base_config(ports=[port(macsec=macsec(keyGeneration={"link1": 2}))]), previous=live)
+    before_links, after_links = (plain_inputs(one(r, "ExpressRoutePort"))["links"] for r in (live, after))
+    assert before_links[1] == after_links[1]
+    assert before_links[0]["macSecConfig"]["cakSecretIdentifier"] != after_links[0]["macSecConfig"]["cakSecretIdentifier"]
+    changed = {r.name for r in after.resources if find(live, r.type.split(":")[-1], r.name)
+               and plain_inputs(r) != plain_inputs(one(live, r.type.split(":")[-1], r.name))}
+    assert changed == {"port-a-link1-cak", "port-a-link1-ckn", "port-a"}
+    assert {r.name for r in find(after, "RandomBytes")} - {r.name for r in find(live, "RandomBytes")} == {
+        "port-a-link1-cak-gen2", "port-a-link1-ckn-gen2"}
+
+
+def test_rotating_both_links_of_an_active_port_is_refused_before_anything_is_registered(live, monkeypatch):
+    from expressroute_encryption.offline import harness
+
+    registered = []
+    original = harness.RecordingMonitor.RegisterResource
+    monkeypatch.setattr(harness.RecordingMonitor, "RegisterResource",
+                        lambda self, req: registered.append(req.type) or original(self, req))
+    message = refused(base_config(ports=[port(macsec=macsec(keyGeneration={"link1": 2, "link2": 2}))]), live)
+    assert registered == ["pulumi:pulumi:Stack"]
+    lines = message.splitlines()
+    assert lines[0] == "MACsec change refused: 1 problem; nothing was deployed:"
+    assert lines[1].strip().startswith(
+        "ports[0].macsec: port 'port-a' is active and this update changes MACsec on both link1 and link2 "
+        "(link1: keyGeneration 1 -> 2; link2: keyGeneration 1 -> 2)"
+    )
+    assert "first only link1" in message and "then link2" in message
+    assert "ports[0].macsec.allowBothLinks: true" in message
+
+
+def test_allow_both_links_overrides_the_guard(live):
+    run = run_stack(base_config(ports=[port(macsec=macsec(keyGeneration={"link1": 2, "link2": 2}, allowBothLinks=True))]),
+                    previous=live)
+    assert [link["adminState"] for link in plain_inputs(one(run, "ExpressRoutePort"))["links"]] == ["Enabled", "Enabled"]
+
+
+@pytest.mark.parametrize("stage", ["reserved", "encrypted"])
+def test_ports_without_traffic_are_not_guarded(stage):
+    previous = deployed(stage)
+    run = run_stack(base_config(ports=[port(stage="active", macsec=macsec(cipher="GcmAes128", keyGeneration={"link1": 2, "link2": 2}))]),
+                    previous=previous)
+    assert find(run, "ExpressRoutePort")
+
+
+def test_cipher_change_is_disruptive_on_both_links(live):
+    message = refused(base_config(ports=[port(macsec=macsec(cipher="GcmAes128"))]), live)
+    assert "(link1: cipher GcmAes256 -> GcmAes128; link2: cipher GcmAes256 -> GcmAes128)" in message
+
+
+def test_cipher_change_staged_on_one_link_passes(live):
+    run = run_stack(base_config(ports=[port(macsec=macsec(link1={"cipher": "GcmAes128"}))]), previous=live)
+    links = plain_inputs(one(run, "ExpressRoutePort"))["links"]
+    assert [link["macSecConfig"]["cipher"] for link in links] == ["GcmAes128", "GcmAes256"]
+    assert plain_inputs(one(run, "RandomBytes", "port-a-link1-cak-gen1"))["length"] == 16
+    assert plain_inputs(one(run, "RandomBytes", "port-a-link2-cak-gen1"))["length"] == 32
+
+
+def test_sci_change_counts_too(live):
+    message = refused(base_config(ports=[port(macsec=macsec(sciState="Enabled"))]), live)
+    assert "sciState Disabled -> Enabled" in message
+
+
+def test_taking_a_live_port_out_of_service_is_guarded(live):
+    message = refused(base_config(ports=[port(stage="encrypted")]), live)
+    assert "adminState Enabled -> Disabled" in message
+
+
+def test_taking_a_live_port_out_of_service_does_not_advise_one_link_at_a_time(live):
+    message = refused(base_config(ports=[port(stage="encrypted")]), live)
+    assert "ports[0].stage: port 'port-a' is active and stage encrypted admin-disables both links at once" in message
+    assert "cannot be done one link at a time" in message and "first only link1" not in message
+    assert "ports[0].macsec.allowBothLinks: true for this one deployment and back to false afterwards" in message
+
+
+@pytest.fixture(scope="module")
+def dev_export(tmp_path_factory):
+    """An export of the dev stack as the offline preview makes it (the PREVIOUS of the tests below)."""
+    previous = tmp_path_factory.mktemp("previous") / "previous.json"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(PROJECT_DIR)
+        assert cli_main(["preview", "--stack", "dev", "--export", str(previous)]) == 0
+    return previous
+
+
+@pytest.mark.parametrize("generations,code", [({"link1": 2, "link2": 1}, 0), ({"link1": 2, "link2": 2}, 1)])
+def test_rotation_plan_and_preview_with_previous(tmp_path, capsys, dev_export, generations, code):
+    """The rotation plan exits 0 for one link and 1 for both; the preview refuses the same change (exit 2)."""
+    config = dev_config()
+    config["expressroute-encryption:ports"][0]["macsec"]["keyGeneration"] = generations
+    project = project_copy(tmp_path, "dev", {"config": config})
+    plan_code, out, err = cli(capsys, "rotation-plan", "--stack", "dev", "--project-dir", str(project),
+                              "--previous", str(dev_export))
+    assert plan_code == code, err
+    assert "port er-direct-ams-dev (stage active):" in out
+    preview_code, _, err = cli(capsys, "preview", "--stack", "dev", "--project-dir", str(project),
+                               "--previous", str(dev_export))
+    assert preview_code == (0 if code == 0 else 2), err
+    assert "Traceback" not in err
+    if code:
+        assert "MACsec change refused" in err
+
+
+# --- turning MACsec on and off, link by link ---------------------------------------------
+
+
+def test_enabling_both_links_of_a_live_port_is_refused_naming_allow_both_links(unencrypted):
+    message = refused(live_config(macsec={"cipher": "GcmAes256"}), unencrypted)
+    assert "ports[0].macsec: port 'port-a' is active and this update turns MACsec on for both link1 and link2" in message
+    assert "ports[0].macsec.allowBothLinks: true" in message
+    assert "keep ports[0].macsec.link2.enabled: false while link1 is enabled" in message
+    assert "no runbook: this change is refused" in plan(live_config(macsec={"cipher": "GcmAes256"}), unencrypted)
+
+
+def test_allow_both_links_enables_both_in_one_deployment(unencrypted):
+    result = run_stack(live_config(macsec={"cipher": "GcmAes256", "allowBothLinks": True}), previous=unencrypted)
+    assert all("macSecConfig" in link for link in links_sent(result).values())
+
+
+def test_enabling_both_links_of_a_port_that_is_not_live_passes():
+    encrypted = run_stack(live_config(stage="encrypted"))
+    assert find(run_stack(live_config(macsec={"cipher": "GcmAes256"}, stage="encrypted"), previous=encrypted),
+                "network:ExpressRoutePort")
+
+
+def test_enabling_one_link_of_a_live_port_passes(unencrypted):
+    assert "macSecConfig" not in links_sent(run_stack(live_config(macsec=LINK1_ON), previous=unencrypted))["link2"]
+
+
+def test_a_disabled_link_may_change_its_cipher_without_a_disruption(unencrypted):
+    """Nothing is sent for MACsec on a disabled link, so its cipher is not a change yet."""
+    values = live_config(macsec={**OFF, "cipher": "GcmAes128"})
+    assert "  link1: no change (not disruptive)" in plan(values, unencrypted)
+
+
+def test_turning_macsec_off_on_a_link_is_refused():
+    encrypted = run_stack(live_config(macsec={"cipher": "GcmAes256"}))
+    message = refused(live_config(macsec={"cipher": "GcmAes256", "link2": {"enabled": False}}), encrypted)
+    assert message.count("this program does not turn MACsec off") == 1
+    assert "ports[0].macsec.link2.enabled: link2 of port 'port-a' has MACsec since the last deployment" in message
+
+
+# --- bring-your-own keys: every change announced by its generation ---------------------------
+
+
+def test_byo_key_change_without_generation_bump_is_refused(live_byo):
+    new_cak = "ab" * 32
+    message = refused(base_config(macsecKeys=byo(cak=new_cak)), live_byo, secret_keys=("macsecKeys",))
+    assert "ports[0].macsec.keyGeneration.link1: the bring-your-own key of link1 changed but its keyGeneration is still 1; raise it to 2" in message
+    assert new_cak not in message and BYO_CAK not in message
+
+
+def test_byo_key_change_with_generation_bump_passes(live_byo):
+    new_cak = "ab" * 32
+    run = run_stack(base_config(ports=[port(macsec=macsec(keyGeneration={"link1": 2}))], macsecKeys=byo(cak=new_cak)),
+                    previous=live_byo, secret_keys=("macsecKeys",))
+    secret = one(run, "keyvault:Secret", "port-a-link1-cak")
+    assert unwrap(secret.inputs["properties"])["value"] == new_cak
+
+
+def test_switching_a_live_port_to_bring_your_own_keys_is_named(caplog, live):
+    keys = {"port-a": {link: {"cak": BYO_CAK, "ckn": BYO_CKN} for link in ("link1", "link2")}}
+    message = refused(base_config(macsecKeys=keys), live, secret_keys=("macsecKeys",))
+    assert "port 'port-a' is active and switches from generated to bringYourOwn keys" in message
+    assert "first only link1" not in message
+    values = base_config(ports=[port(macsec=macsec(allowBothLinks=True))], macsecKeys=keys)
+    warnings = warnings_of(caplog, values, live, secret_keys=("macsecKeys",))
+    assert any("port 'port-a' switches from generated to bringYourOwn keys while active" in w for w in warnings)
+    assert "switches from generated to bringYourOwn keys while active" in plan(values, live)
+    assert not any(BYO_CAK in w or BYO_CKN in w for w in warnings)
+
+
+def test_a_generation_jump_is_named(caplog, live):
+    values = base_config(ports=[port(macsec=macsec(keyGeneration={"link1": 3}))])
+    expected = ("ports[0].macsec.keyGeneration.link1: jumps from 1 to 3: only generations 2 and 3 are kept, so "
+                "moving back to 1 would not restore the key your router has now")
+    assert any(w.startswith(expected) for w in warnings_of(caplog, values, live))
+    assert expected in plan(values, live)
+
+
+def test_allow_both_links_left_on_is_named(caplog, live):
+    values = base_config(ports=[port(macsec=macsec(allowBothLinks=True, keyGeneration={"link1": 2}))])
+    expected = "ports[0].macsec.allowBothLinks: true, but this update does not change both links"
+    assert any(w.startswith(expected) for w in warnings_of(caplog, values, live))
+    assert expected in plan(values, live)
+    after_outage = run_stack(base_config(ports=[port(macsec=macsec(allowBothLinks=True))]))
+    assert any(w.startswith("ports[0].macsec.allowBothLinks: still true from the last deployment")
+               for w in warnings_of(caplog, base_config(ports=[port(macsec=macsec(allowBothLinks=True))]),
+                                    after_outage))
+
+
+# --- the port lifecycle against the last deployment ---------------------------------
+
+
+def test_a_port_new_to_a_deployed_stack_must_start_reserved(live):
+    values = base_config(ports=[port(), port(name="port-b")])
+    message = refused(values, live)
+    assert "ports[1].stage: port 'port-b' is new: create it with stage: reserved first" in message
+    run = run_stack(base_config(ports=[port(), port(name="port-b", stage="reserved")]), previous=live)
+    assert "links" not in plain_inputs(one(run, "ExpressRoutePort", "port-b"))
+
+
+@pytest.mark.parametrize("stage", ["encrypted", "active"])
+def test_a_port_cannot_go_back_to_reserved(stage):
+    message = refused(base_config(ports=[port(stage="reserved")]), deployed(stage))
+    assert "ports[0].stage: port 'port-a' cannot go back to reserved" in message
+
+
+def test_reserved_port_may_go_straight_to_active():
+    run = run_stack(base_config(ports=[port(stage="active")]), previous=deployed("reserved"))
+    assert [link["adminState"] for link in plain_inputs(one(run, "ExpressRoutePort"))["links"]] == ["Enabled"] * 2
+
+
+def test_first_deployment_past_reserved_is_warned_in_the_preview(capsys, monkeypatch):
+    monkeypatch.chdir(PROJECT_DIR)
+    code, out, _ = cli(capsys, "preview", "--stack", "dev")
+    assert code == 0
+    assert ("warning: port 'er-direct-ams-dev' is deployed for the first time at stage active: if the port "
+            "does not exist in Azure yet, deploy it as reserved first") in out
+
+
+# --- removing a live port or a circuit with peerings -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_ports():
+    return run_stack(base_config(ports=[port(circuits=[circuit()]), port(name="port-b", stage="encrypted")]))
+
+
+@pytest.mark.parametrize("kept,name", [("port-a", "port-b"), ("port-b", "port-a")])
+def test_removing_a_live_port_is_refused_without_decommission(two_ports, kept, name):
+    remaining = [p for p in (port(circuits=[circuit()]), port(name="port-b", stage="encrypted"))
+                 if p["name"] == kept]
+    message = refused(base_config(ports=remaining), two_ports)
+    assert f"port '{name}' was" in message and f"decommission (- port: {name})" in message
+
+
+def test_a_decommission_entry_allows_the_removal(two_ports):
+    run = run_stack(base_config(ports=[port(circuits=[circuit()])], decommission=[{"port": "port-b"}]),
+                    previous=two_ports)
+    assert {r.name for r in find(run, "ExpressRoutePort")} == {"port-a"}
+
+
+def test_removing_a_circuit_with_peerings_needs_decommission(two_ports):
+    ports = [port(), port(name="port-b", stage="encrypted")]
+    message = refused(base_config(ports=ports), two_ports)
+    assert "circuit 'ckt-1' has peerings (AzurePrivatePeering)" in message
+    assert "decommission (- circuit: ckt-1)" in message
+    run = run_stack(base_config(ports=ports, decommission=[{"circuit": "ckt-1"}]), previous=two_ports)
+    assert not find(run, "ExpressRouteCircuit")
+
+
+def test_a_reserved_port_may_be_removed():
+    run = run_stack(base_config(), previous=run_stack(base_config(ports=[port(), port(name="port-b", stage="reserved")])))
+    assert {r.name for r in find(run, "ExpressRoutePort")} == {"port-a"}
+
+
+def test_a_decommission_entry_left_over_is_named(caplog, live):
+    warnings = warnings_of(caplog, base_config(decommission=[{"port": "port-old"}]), live)
+    assert any(w.startswith("decommission[0]: port 'port-old' is not removed by this update") for w in warnings)
+
+
+def test_a_decommission_entry_names_one_port_or_circuit():
+    found = problems(base_config(decommission=[{"port": "a", "circuit": "b"}, {}]))
+    assert found == [
+        "decommission[0].circuit: give exactly one of port: <port name> or circuit: <circuit name>",
+        "decommission[1].circuit: give exactly one of port: <port name> or circuit: <circuit name>",
+    ]

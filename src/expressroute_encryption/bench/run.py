@@ -202,8 +202,9 @@ def report(cases: dict[str, Case], scaling: list[ScalePoint], runs: int, info: d
             f"{case.key:<13} {'-' if resources is None else resources:>9} {case.wall:>7.2f} {ratio:>8.2f} "
             f"{target:>7} {verdict:>4} {case.cpu:>6.2f} {case.peak_mb:>8.1f}  {case.what}"
         )
-    lines.append(f"{'5,000':<13} {export.resources:>9} {export.wall:>7.2f} {export.wall / floor:>8.2f} {'':>7} {'':>4} "
-                 f"{'':>6} {export.peak_mb:>8.1f}  preview of {export.ports} ports with --export (one run)")
+    lines.append(f"{'5,000':<13} {export.resources:>9} {export.wall:>7.2f} {'-':>8} {'':>7} {'':>4} "
+                 f"{'':>6} {export.peak_mb:>8.1f}  preview of {export.ports} ports with --export (one run, also "
+                 "writes the export)")
     lines.append("")
     for key, peak, what in (("large", cases["large"].peak_mb, "the large preview"),
                             ("5,000", export.peak_mb, f"the {export.resources}-resource preview")):

@@ -22,7 +22,7 @@ def test_base_config_is_valid():
 
 def test_unknown_top_level_key_is_named_with_allowed_keys():
     msg = only_problem(base_config(keyVualt={"name": "x"}))
-    assert msg == "keyVualt: unknown key (allowed: resourceGroupName, protect, keyVault, ports, macsecKeys, vpn, decommission, tags, monitoring, locks)"
+    assert msg == "keyVualt: unknown key (allowed: resourceGroupName, protect, keyVault, ports, macsecKeys, vpn, decommission, tags, monitoring, locks, lockExistingVault)"
 
 
 def test_unknown_nested_key_has_its_path():

@@ -18,7 +18,7 @@ Cases and targets (docs/performance.md has the figures and the method):
                   peering) plus the VPN                                                peak RSS < 300 MB
     policy        offline policy check of a stack export of about 5,000 resources      <= 2 x floor
 
-The 5,000-resource export is the offline preview's own ``--export`` of a 56-port estate,
+The 5,000-resource export is the offline preview's own ``--export`` of a 39-port estate,
 made once per invocation before the timed rounds (its single run is shown as the last
 scaling point). Scaling: previews of 5 and 10 ports (same rounds) next to the large one,
 with the cost per resource above the floor and between sizes: flat means linear.
@@ -49,8 +49,8 @@ from expressroute_encryption.bench.generate import PROJECT_DIR, estate_config, i
 PYTHON = sys.executable
 # The command under test, run as a user runs it (`expressroute-encryption ...`).
 CLI = [PYTHON, "-m", "expressroute_encryption.cli"]
-# 56 ports x 89 resources (monitoring and locks on) + 21 shared = 5,005 resources in the export.
-LARGE_PORTS, EXPORT_PORTS, SCALING_PORTS = 20, 56, (5, 10)
+# 39 ports x 129 resources (monitoring and locks on) + 21 shared = 5,052 resources in the export.
+LARGE_PORTS, EXPORT_PORTS, SCALING_PORTS = 20, 39, (5, 10)
 MEMORY_LIMIT_MB = 300
 LINEAR_TOLERANCE = 1.5  # marginal cost per resource may differ by this factor between sizes
 

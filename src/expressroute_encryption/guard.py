@@ -434,12 +434,15 @@ def lock_problems(config: StackConfig, previous: Previous) -> list[str]:
 def _vault_lock_problems(config: StackConfig, previous: Previous) -> list[str]:
     before = recorded_vault_lock(previous)
     vault = config.key_vault
-    now = vault.existing_id or vault.name
-    if before["locked"] and before["vault"] is not None and before["vault"].lower() != now.lower():
+    under = [what for what, present in (("the port identity's role assignment", before["roleAssignment"]),
+                                        ("the audit log's diagnostic setting", before["auditLog"])) if present]
+    now, then = vault.existing_id or vault.name, before["vault"]
+    if isinstance(then, str) and then.lower() != now.lower():
+        if not (before["locked"] and under):
+            return []
         where = "keyVault.existingId" if vault.existing_id else "keyVault.name"
-        return [f"{where}: the last deployment's vault {before['vault']} was locked, and moving to {now} deletes what "
-                "the stack made on it (the port identity's access, the audit log's diagnostic setting) under that "
-                f"lock, which Azure refuses; {LIFT_LOCKS}"]
+        return [f"{where}: the last deployment's vault {then} was locked, and moving to {now} deletes "
+                f"{' and '.join(under)} on it under that lock, which Azure refuses; {LIFT_LOCKS}"]
     if not (before["locked"] or config.vault_locked):
         return []
     problems = []
@@ -449,9 +452,9 @@ def _vault_lock_problems(config: StackConfig, previous: Previous) -> list[str]:
             f"inherits the vault's delete lock, so Azure refuses the delete; {LIFT_LOCKS}")
     if before["roleAssignment"] and vault.authorization != "rbac":
         problems.append(
-            "keyVault.authorization: switching from rbac deletes the port identity's role "
-            "assignment (Key Vault Secrets User) on the vault, and a delete lock on the vault blocks deleting role "
-            f"assignments at its scope; {LIFT_LOCKS}")
+            "keyVault.authorization: switching from rbac deletes the port identity's role assignment (Key Vault "
+            f"Secrets User) on the vault, and a delete lock on the vault blocks deleting role assignments at its "
+            f"scope; {LIFT_LOCKS}")
     return problems
 
 

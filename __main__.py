@@ -158,17 +158,20 @@ def build_operations(group: resources.ResourceGroup, vault: MacsecKeyVault, port
             "resource_group_name": group.name,
             "vault_id": vault.vault_id,
             "workspace_name": f"log-{config.key_vault.vault_name}",
-            "ports": [{"name": port.name, "id": ports[port.name].port_id, "stage": port.stage}
-                      for port in config.ports],
-            "circuits": [{"name": circuit.name, "id": circuits[circuit.name].circuit_id, "port_stage": port.stage}
+            "ports": [{"name": port.name, "id": ports[port.name].port_id, "stage": port.stage,
+                       "carries_circuits": bool(port.circuits)} for port in config.ports],
+            "circuits": [{"name": circuit.name, "id": circuits[circuit.name].circuit_id, "port_stage": port.stage,
+                          "bandwidth_in_gbps": circuit.bandwidth_in_gbps}
                          for port in config.ports for circuit in port.circuits],
             **config.monitoring.model_dump(exclude_none=True),
             "protect": config.protect,
         })
     if config.locks_enabled:
         # CanNotDelete: a portal or CLI delete fails too. Lifting one: README, "Delete locks".
+        # An existing vault is its owners' to lock (lockExistingVault).
+        vault_target = {"kind": "vault", "name": config.key_vault.vault_name, "id": vault.vault_id}
         ResourceLocks("locks", {"targets": [
-            {"kind": "vault", "name": config.key_vault.vault_name, "id": vault.vault_id},
+            *([vault_target] if config.vault_locked else []),
             *({"kind": "port", "name": n, "id": p.port_id} for n, p in ports.items()),
             *({"kind": "circuit", "name": n, "id": c.circuit_id} for n, c in circuits.items()),
         ]})

@@ -320,7 +320,10 @@ def test_an_existing_vault_is_named_by_its_id_in_monitoring_and_locks():
     workspace = one(result, "operationalinsights:Workspace")
     assert workspace.inputs["workspaceName"] == f"log-{vault_name}"
     names = [r.name for r in result.resources if r.type.endswith("ManagementLockByScope")]
-    assert f"{vault_name}-vault-lock" in names and not any("None" in n for n in names)
+    # Not the stack's vault: locked only when asked for (lockExistingVault).
+    assert f"{vault_name}-vault-lock" not in names and not any("None" in n for n in names)
+    locked = run({**values, "lockExistingVault": True})
+    assert f"{vault_name}-vault-lock" in [r.name for r in locked.resources if r.type.endswith("ManagementLockByScope")]
 
 
 # --- adopting a live unencrypted port changes nothing; MACsec then goes on link by link -----

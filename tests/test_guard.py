@@ -9,12 +9,16 @@ import logging
 
 import pytest
 
+import copy
+
 from expressroute_encryption.cli import main as cli_main
+from expressroute_encryption.offline.harness import ProgramRun
 from expressroute_encryption.offline.wire import unwrap
 from tests.helpers import (
     BYO_CAK,
     BYO_CKN,
     LINK1_ON,
+    MICROSOFT,
     OFF,
     PROJECT_DIR,
     base_config,
@@ -302,7 +306,10 @@ def test_removing_a_circuit_with_peerings_needs_decommission(two_ports):
     message = refused(base_config(ports=ports), two_ports)
     assert "circuit 'ckt-1' has peerings (AzurePrivatePeering)" in message
     assert "decommission (- circuit: ckt-1)" in message
-    run = run_stack(base_config(ports=ports, decommission=[{"circuit": "ckt-1"}]), previous=two_ports)
+    # The circuit was locked (protect is on): its lock is lifted in one deployment first.
+    unlocked = run_stack(base_config(ports=[port(circuits=[circuit()]), port(name="port-b", stage="encrypted")],
+                                     locks=False), previous=two_ports)
+    run = run_stack(base_config(ports=ports, decommission=[{"circuit": "ckt-1"}], locks=False), previous=unlocked)
     assert not find(run, "ExpressRouteCircuit")
 
 
@@ -322,3 +329,123 @@ def test_a_decommission_entry_names_one_port_or_circuit():
         "decommission[0].circuit: give exactly one of port: <port name> or circuit: <circuit name>",
         "decommission[1].circuit: give exactly one of port: <port name> or circuit: <circuit name>",
     ]
+
+
+# --- delete locks: no delete a lock of the stack would block -------------------------------
+
+LIFT = ("lift the lock first: set locks: false and run pulumi up (that removes the delete locks and changes nothing "
+        "else), make this change in the next deployment, then remove locks: false")
+
+
+def with_lock_record(run, edit):
+    """A copy of ``run`` whose ``locks`` output went through ``edit`` (None: an older record without it)."""
+    outputs = copy.deepcopy(run.stack_outputs)
+    if edit is None:
+        outputs.pop("locks")
+    else:
+        edit(outputs["locks"])
+    return ProgramRun(stack_outputs=outputs)
+
+
+@pytest.fixture(scope="module")
+def locked():
+    """A deployment with monitoring, an RBAC vault and a circuit with a peering and an authorization,
+    every lock on (protect's default)."""
+    return run_stack(base_config(keyVault={"name": "kv-er-test", "authorization": "rbac"},
+                                 ports=[port(circuits=[circuit()])], monitoring={"alertEmails": ["noc@example.com"]}))
+
+
+def locked_config(**changes):
+    values = base_config(keyVault={"name": "kv-er-test", "authorization": "rbac"}, ports=[port(circuits=[circuit()])],
+                         monitoring={"alertEmails": ["noc@example.com"]})
+    values.update(changes)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def test_the_lock_record_says_what_is_locked_and_what_is_under_each_lock(locked):
+    assert unwrap(locked.stack_outputs["locks"]) == {
+        "vault": {"locked": True, "vault": "kv-er-test", "roleAssignment": True, "auditLog": True},
+        "circuits": {"ckt-1": {"locked": True, "peerings": ["privatePeering"], "authorizations": ["team-a"]}},
+    }
+
+
+@pytest.mark.parametrize("changes,where", [
+    ({"monitoring": None}, "monitoring: removing it deletes the vault's audit-log diagnostic setting"),
+    ({"keyVault": {"name": "kv-er-test"}}, "keyVault.authorization: switching from rbac deletes the port identity's "
+                                           "role assignment"),
+    ({"ports": [port(circuits=[circuit(authorizations=[])])]},
+     "ports[0].circuits[0]: removing authorization team-a from circuit 'ckt-1'"),
+    ({"ports": [port(circuits=[circuit(privatePeering=None, microsoftPeering=copy.deepcopy(MICROSOFT))])]},
+     "ports[0].circuits[0]: removing privatePeering from circuit 'ckt-1'"),
+    ({"keyVault": {"name": "kv-er-other", "authorization": "rbac"}}, "keyVault.name: the last deployment's vault "
+                                                                     "kv-er-test was locked, and moving to kv-er-other"),
+], ids=["monitoring", "rbac", "authorization", "peering", "vault"])
+def test_a_delete_under_a_lock_is_refused_with_the_way_through(locked, changes, where):
+    message = refused(locked_config(**changes), locked)
+    [line] = message.splitlines()[1:]
+    assert line.strip().startswith(where) and line.endswith(LIFT)
+
+
+@pytest.mark.parametrize("changes", [{"monitoring": None}, {"ports": [port(circuits=[circuit(authorizations=[])])]}],
+                         ids=["monitoring", "authorization"])
+def test_lifting_the_lock_in_the_same_deployment_is_too_late(locked, changes):
+    """Pulumi does not order a lock's removal before the delete under it: refused all the same."""
+    assert LIFT in refused(locked_config(locks=False, **changes), locked)
+
+
+def test_a_lock_this_deployment_adds_is_there_before_the_delete(locked):
+    unlocked = run_stack(locked_config(locks=False), previous=locked)
+    assert LIFT in refused(locked_config(monitoring=None), unlocked)  # locks back on with the removal
+
+
+def test_the_way_through_lock_off_then_change_then_lock_on(locked):
+    unlocked = run_stack(locked_config(locks=False), previous=locked)
+    assert find(unlocked, "ManagementLockByScope") == []
+    changed = run_stack(locked_config(locks=False, monitoring=None, keyVault={"name": "kv-er-test"},
+                                      ports=[port(circuits=[circuit(authorizations=[])])]), previous=unlocked)
+    assert find(changed, "DiagnosticSetting") == [] and find(changed, "RoleAssignment") == []
+    assert find(changed, "ExpressRouteCircuitAuthorization") == []
+    relocked = run_stack(locked_config(monitoring=None, keyVault={"name": "kv-er-test"},
+                                       ports=[port(circuits=[circuit(authorizations=[])])]), previous=changed)
+    assert len(find(relocked, "ManagementLockByScope")) == 3
+
+
+def test_changes_that_delete_nothing_under_a_lock_pass(locked):
+    run = run_stack(locked_config(ports=[port(circuits=[circuit(authorizations=["team-a", "team-b"])])],
+                                  monitoring={"alertEmails": ["noc@example.com"],
+                                              "logAnalyticsWorkspaceId": "/subscriptions/0000/resourceGroups/rg-logs/"
+                                              "providers/Microsoft.OperationalInsights/workspaces/central"}),
+                    previous=locked)
+    assert len(find(run, "ExpressRouteCircuitAuthorization")) == 2
+
+
+def test_a_port_and_its_lock_go_together():
+    """A port has nothing of the program's under its lock, and the lock depends on the port: Pulumi
+    deletes the lock first."""
+    previous = run_stack(base_config(ports=[port(), port(name="port-b", stage="encrypted")]))
+    run = run_stack(base_config(decommission=[{"port": "port-b"}]), previous=previous)
+    assert {r.name for r in find(run, "ExpressRoutePort")} == {"port-a"}
+
+
+def test_a_record_without_locks_counts_them_as_on(locked):
+    older = with_lock_record(locked, None)
+    assert LIFT in refused(locked_config(ports=[port(circuits=[circuit(privatePeering=None)])]), older)
+    # What was under the locks is not known: the audit log and the role assignment are not assumed.
+    run_stack(locked_config(monitoring=None, keyVault={"name": "kv-er-test"}), previous=older)
+
+
+def test_an_unlocked_deployment_may_delete(locked):
+    unlocked = with_lock_record(locked, lambda record: [
+        entry.update(locked=False) for entry in (record["vault"], *record["circuits"].values())])
+    run = run_stack(locked_config(locks=False, monitoring=None, ports=[port(circuits=[circuit(authorizations=[])])]),
+                    previous=unlocked)
+    assert find(run, "DiagnosticSetting") == []
+
+
+def test_an_existing_vault_the_stack_did_not_lock_is_free(tmp_path):
+    existing = ("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-keys/providers/"
+                "Microsoft.KeyVault/vaults/kv-shared")
+    values = base_config(keyVault={"existingId": existing}, monitoring={"alertEmails": ["noc@example.com"]})
+    before = run_stack(values)
+    assert unwrap(before.stack_outputs["locks"])["vault"]["locked"] is False
+    run_stack(base_config(keyVault={"existingId": existing}), previous=before)

@@ -8,29 +8,16 @@ import importlib
 
 import pytest
 
-from expressroute_encryption.alerts import ALERTS, CIRCUIT_ALERTS, PORT_ALERTS, alert_name
+from expressroute_encryption.alerts import CIRCUIT_ALERTS, PORT_ALERTS, alert_name
+from expressroute_encryption.config.errors import ConfigError
 from expressroute_encryption.offline.preview import _monitoring_lines
 from tests.helpers import (
     base_config, circuit, find, one, only_problem, plain_inputs, port, problems, run_stack, vpn_config,
 )
+from tests.test_alerts import EXPECTED
 
 EMAILS = ["noc@example.com", "oncall@example.net"]
 MONITORED = base_config(ports=[port(circuits=[circuit()])], monitoring={"alertEmails": EMAILS})
-
-# (key, metric, dimension, operator, threshold, aggregation, window, frequency, severity):
-# Azure Monitor Baseline Alerts, split by the dimension Microsoft documents for the metric.
-EXPECTED = [
-    ("lineProtocol", "LineProtocol", "Link", "LessThan", 0.9, "Average", "PT5M", "PT5M", 0),
-    ("adminState", "AdminState", "Link", "LessThan", 0.9, "Average", "PT5M", "PT5M", 1),
-    ("rxLightLevelLow", "RxLightLevel", "Link", "LessThan", -10, "Average", "PT5M", "PT5M", 1),
-    ("rxLightLevelHigh", "RxLightLevel", "Link", "GreaterThan", 0, "Average", "PT5M", "PT5M", 1),
-    ("txLightLevelLow", "TxLightLevel", "Link", "LessThan", -10, "Average", "PT5M", "PT5M", 1),
-    ("txLightLevelHigh", "TxLightLevel", "Link", "GreaterThan", 0, "Average", "PT5M", "PT5M", 1),
-    ("portBitsInPerSecond", "PortBitsInPerSecond", "Link", "LessThan", 1, "Average", "PT5M", "PT5M", 0),
-    ("portBitsOutPerSecond", "PortBitsOutPerSecond", "Link", "LessThan", 1, "Average", "PT5M", "PT5M", 0),
-    ("bgpAvailability", "BgpAvailability", "PeeringType", "LessThan", 90, "Average", "PT5M", "PT1M", 0),
-    ("arpAvailability", "ArpAvailability", "PeeringType", "LessThan", 90, "Average", "PT5M", "PT1M", 0),
-]
 
 
 @pytest.fixture(scope="module")
@@ -48,23 +35,37 @@ def test_each_alert_watches_its_metric_per_link_or_peering(monitored, key, metri
                                                            aggregation, window, frequency, severity):
     owner = "port-a" if dimension == "Link" else "ckt-1"
     rule = alert(monitored, owner, key)
-    assert rule["criteria"]["odataType"] == "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"
+    dynamic = threshold is None
+    assert rule["criteria"]["odataType"] == ("Microsoft.Azure.Monitor.MultipleResourceMultipleMetricCriteria" if dynamic
+                                             else "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria")
     [criterion] = rule["criteria"]["allOf"]
-    assert (criterion["metricName"], criterion["operator"], criterion["threshold"], criterion["timeAggregation"]) == \
-        (metric, operator, threshold, aggregation)
+    assert (criterion["metricName"], criterion["operator"], criterion["timeAggregation"]) == (metric, operator, aggregation)
+    if dynamic:
+        assert criterion["criterionType"] == "DynamicThresholdCriterion" and "threshold" not in criterion
+        assert (criterion["alertSensitivity"], criterion["failingPeriods"]) == (
+            "Medium", {"numberOfEvaluationPeriods": 4, "minFailingPeriodsToAlert": 4})
+    else:
+        assert criterion["criterionType"] == "StaticThresholdCriterion"
+        # The circuit of MONITORED is 5 Gbps: its throughput alerts fire at 80% of that.
+        assert criterion["threshold"] == (4_000_000_000 if key.startswith("bits") else threshold)
     assert criterion["metricNamespace"] == ("Microsoft.Network/expressRoutePorts" if owner == "port-a"
                                             else "Microsoft.Network/expressRouteCircuits")
-    # Split by the dimension: every link (peering) is its own series, so an alert names it.
-    assert criterion["dimensions"] == [{"name": dimension, "operator": "Include", "values": ["*"]}]
+    # Split by the dimension: every link (peering, MSEE) is its own series, so an alert names it.
+    assert criterion["dimensions"] == ([{"name": dimension, "operator": "Include", "values": ["*"]}] if dimension else [])
     assert (rule["windowSize"], rule["evaluationFrequency"], rule["severity"]) == (window, frequency, severity)
-    assert rule["ruleName"] == f"{owner}-{key}" and rule["enabled"] is True
+    assert rule["ruleName"] == f"{owner}-{key}" and rule["enabled"] is True and rule["autoMitigate"] is True
     owner_reg = one(monitored, "ExpressRoutePort" if owner == "port-a" else "ExpressRouteCircuit")
     assert rule["scopes"] == [owner_reg.id]
 
 
-def test_the_catalogue_is_the_table_above():
-    assert [(r.key, r.metric, r.dimension, r.operator, r.threshold, r.aggregation, r.window, r.frequency, r.severity)
-            for r in ALERTS] == EXPECTED
+def test_throughput_alerts_follow_each_circuits_bandwidth():
+    run = run_stack(base_config(ports=[port(bandwidthInGbps=100, macsec={"cipher": "GcmAesXpn256"}, circuits=[
+        circuit(), circuit(name="ckt-2", bandwidthInGbps=40, privatePeering=None, authorizations=[])])],
+        monitoring={"alertEmails": EMAILS, "alerts": {"bitsOutPerSecond": {"threshold": 50}}}))
+    thresholds = {(owner, key): alert(run, owner, key)["criteria"]["allOf"][0]["threshold"]
+                  for owner in ("ckt-1", "ckt-2") for key in ("bitsInPerSecond", "bitsOutPerSecond")}
+    assert thresholds == {("ckt-1", "bitsInPerSecond"): 4e9, ("ckt-1", "bitsOutPerSecond"): 2.5e9,
+                          ("ckt-2", "bitsInPerSecond"): 32e9, ("ckt-2", "bitsOutPerSecond"): 20e9}
 
 
 def test_one_action_group_mails_every_address_and_every_alert_uses_it(monitored):
@@ -83,18 +84,55 @@ def test_links_down_on_purpose_get_disabled_alerts_not_none(stage):
     alerts = find(run, "monitor:MetricAlert")
     assert len(alerts) == len(PORT_ALERTS) + len(circuits) * len(CIRCUIT_ALERTS)
     assert all(plain_inputs(a)["enabled"] is False for a in alerts)
-    # Going active switches the same alerts on (same names: nothing is replaced).
+    # Going active switches the same alerts on (same names: nothing is replaced); the
+    # traffic-at-zero ones only where circuits run.
     active = run_stack(base_config(ports=[port(circuits=circuits)], monitoring={"alertEmails": EMAILS}))
     assert {a.urn for a in find(active, "monitor:MetricAlert")} == {a.urn for a in alerts}
-    assert all(plain_inputs(a)["enabled"] is True for a in find(active, "monitor:MetricAlert"))
+    enabled = {plain_inputs(a)["ruleName"] for a in find(active, "monitor:MetricAlert") if plain_inputs(a)["enabled"]}
+    traffic = {"port-a-portBitsInPerSecond", "port-a-portBitsOutPerSecond"}
+    assert enabled == {plain_inputs(a)["ruleName"] for a in alerts} - (set() if circuits else traffic)
+
+
+def test_traffic_at_zero_alerts_wait_for_circuits_and_leave_drained_links_out():
+    def traffic(run, key="portBitsInPerSecond"):
+        found = alert(run, "port-a", key)
+        return found["enabled"], found["criteria"]["allOf"][0]["dimensions"]
+
+    no_circuits = run_stack(base_config(monitoring={"alertEmails": EMAILS}))
+    assert traffic(no_circuits) == (False, [{"name": "Link", "operator": "Include", "values": ["*"]}])
+    assert alert(no_circuits, "port-a", "lineProtocol")["enabled"] is True
+    # A drained link is left out by name (link1/link2, as Microsoft documents the Link values):
+    # the other link stays watched, and a misspelt value would leave the link watched, not unwatched.
+    drained = run_stack(base_config(ports=[port(circuits=[circuit()])],
+                                    monitoring={"alertEmails": EMAILS, "drainedLinks": {"port-a": ["link1"]}}))
+    for key in ("portBitsInPerSecond", "portBitsOutPerSecond"):
+        assert traffic(drained, key) == (True, [{"name": "Link", "operator": "Exclude", "values": ["link1"]}])
+    # Every other alert keeps watching the drained link (the runbook watches lineProtocol).
+    assert alert(drained, "port-a", "lineProtocol")["criteria"]["allOf"][0]["dimensions"][0]["operator"] == "Include"
+    both = run_stack(base_config(ports=[port(circuits=[circuit()])],
+                                 monitoring={"alertEmails": EMAILS, "drainedLinks": {"port-a": ["link2", "link1"]}}))
+    assert traffic(both)[0] is False and alert(both, "port-a", "lineProtocol")["enabled"] is True
+
+
+def test_drained_links_name_ports_of_the_stack():
+    assert only_problem(base_config(monitoring={"drainedLinks": {"port-b": ["link1"]}})) == (
+        "monitoring.drainedLinks.port-b: no port of that name (port-a); list drained links under a port's name")
+    assert problems(base_config(monitoring={"drainedLinks": {"port-a": ["link1", "link1"], "port-c": ["link3"]}})) == [
+        "monitoring.drainedLinks.port-c[0]: Input should be 'link1' or 'link2'"]
+    assert only_problem(base_config(monitoring={"drainedLinks": {"port-a": ["link1", "link1"]}})) == (
+        "monitoring.drainedLinks.port-a[1]: link1 is listed twice")
 
 
 def test_overrides_change_one_alert_only():
-    run = run_stack(base_config(monitoring={"alertEmails": EMAILS, "alerts": {
-        "rxLightLevelLow": {"threshold": -12.5, "severity": 2, "windowSize": "PT15M"}}}))
+    run = run_stack(base_config(ports=[port(circuits=[circuit()])], monitoring={"alertEmails": EMAILS, "alerts": {
+        "rxLightLevelLow": {"threshold": -12.5, "severity": 2, "windowSize": "PT15M"},
+        "qosDropBitsOutPerSecond": {"sensitivity": "Low", "windowSize": "PT15M"}}}))
     low = alert(run, "port-a", "rxLightLevelLow")
     assert (low["criteria"]["allOf"][0]["threshold"], low["severity"], low["windowSize"]) == (-12.5, 2, "PT15M")
     assert alert(run, "port-a", "rxLightLevelHigh")["criteria"]["allOf"][0]["threshold"] == 0
+    qos = alert(run, "ckt-1", "qosDropBitsOutPerSecond")
+    assert (qos["criteria"]["allOf"][0]["alertSensitivity"], qos["windowSize"]) == ("Low", "PT15M")
+    assert alert(run, "ckt-1", "qosDropBitsInPerSecond")["criteria"]["allOf"][0]["alertSensitivity"] == "Medium"
 
 
 def test_the_vault_audit_log_goes_to_a_created_workspace_or_the_given_one(monitored):
@@ -103,6 +141,8 @@ def test_the_vault_audit_log_goes_to_a_created_workspace_or_the_given_one(monito
     assert setting["resourceUri"] == vault.id
     assert setting["logs"] == [{"category": "AuditEvent", "enabled": True}]
     assert setting["metrics"] == [{"category": "AllMetrics", "enabled": True}]
+    # Resource-specific tables: AZKVAuditLogs, where the docs send users, not AzureDiagnostics.
+    assert setting["logAnalyticsDestinationType"] == "Dedicated"
     workspace = one(monitored, "operationalinsights:Workspace")
     assert setting["workspaceId"] == workspace.id and workspace.protect
     given = ("/subscriptions/0000/resourceGroups/rg-logs/providers/Microsoft.OperationalInsights/workspaces/central")
@@ -195,14 +235,44 @@ def test_monitoring_problems_come_together_with_their_paths():
         "tags.a/b: must be 1-512 characters without < > % & \\ ? / (Azure tag names)",
         "monitoring.logAnalyticsWorkspaceId: must be the ARM id of a Log Analytics workspace: /subscriptions/<id>/"
         "resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>",
+        # A problem in one override never hides another's.
+        "monitoring.alerts.lineProtocol.evaluationFrequency: PT15M is longer than the window (PT5M); "
+        "the window must be at least the evaluation frequency",
         "monitoring.alerts.bgpAvailability.severity: Input should be less than or equal to 4",
     ]
-    assert only_problem(base_config(monitoring={"alerts": {"lineProtocol": {"evaluationFrequency": "PT15M"}}})) == (
-        "monitoring.alerts.lineProtocol.evaluationFrequency: PT15M is longer than the window (PT5M); "
-        "the window must be at least the evaluation frequency")
     assert only_problem(base_config(monitoring={"alerts": {"lineprotocol": {}}})).startswith(
         "monitoring.alerts.lineprotocol: unknown key (allowed: lineProtocol, adminState,")
     assert only_problem(base_config(tags={"costCenter": 4711})) == "tags.costCenter: Input should be a valid string"
+
+
+def test_thresholds_with_no_meaning_are_refused_one_line_each_with_what_is_allowed():
+    found = problems(base_config(monitoring={"alerts": {
+        "lineProtocol": {"threshold": 7}, "bgpAvailability": {"threshold": -5},
+        "portBitsInPerSecond": {"threshold": 1e308}, "arpAvailability": {"threshold": float("nan")},
+        "txLightLevelLow": {"threshold": -1}, "txLightLevelHigh": {"threshold": -3},
+        "bitsInPerSecond": {"threshold": 120}, "qosDropBitsInPerSecond": {"threshold": 5, "windowSize": "PT1M"},
+    }}))
+    assert found == [
+        "monitoring.alerts.lineProtocol.threshold: must be greater than 0 and at most 1 (LineProtocol: 1 while up "
+        "(enabled), 0 while down (disabled)); 7 would make an alert that always fires or never does",
+        "monitoring.alerts.txLightLevelLow.threshold: -1 must be below txLightLevelHigh's threshold (-3); otherwise "
+        "one of the two alerts always fires",
+        "monitoring.alerts.portBitsInPerSecond.threshold: must be greater than 0 and at most 100,000,000,000 bits/s "
+        "(PortBitsInPerSecond: at most the line rate of the largest port); 1e+308 would make an alert that always "
+        "fires or never does",
+        "monitoring.alerts.bgpAvailability.threshold: must be greater than 0 and at most 100 % (BgpAvailability: a "
+        "percentage); -5 would make an alert that always fires or never does",
+        "monitoring.alerts.arpAvailability.threshold: Input should be a finite number",
+        "monitoring.alerts.qosDropBitsInPerSecond.threshold: unknown key (allowed: severity, windowSize, "
+        "evaluationFrequency, sensitivity)",
+        "monitoring.alerts.bitsInPerSecond.threshold: must be at least 0 and less than 100 % of the circuit's "
+        "bandwidthInGbps (BitsInPerSecond: each link of a circuit carries up to its bandwidth); 120 would make an "
+        "alert that always fires or never does",
+    ]
+    # A dynamic threshold takes windows of five minutes to an hour.
+    assert only_problem(base_config(monitoring={"alerts": {"qosDropBitsOutPerSecond": {"windowSize": "PT6H"}}})) == (
+        "monitoring.alerts.qosDropBitsOutPerSecond.windowSize: PT6H is not allowed for a dynamic threshold; use "
+        "PT5M, PT15M, PT30M, PT1H")
 
 
 def test_bad_monitoring_config_registers_nothing():
@@ -221,9 +291,19 @@ def test_preview_lists_alerts_and_locks_per_port():
                         + ", ".join(alert_name("port-a", rule) for rule in PORT_ALERTS))
     assert lines[3:6] == ["  circuit ckt-1:", "    lock: do-not-delete (CanNotDelete)",
                           "    alerts disabled (links down on purpose until the port is active): "
-                          "ckt-1-bgpAvailability, ckt-1-arpAvailability"]
-    assert lines[6] == "vault kv-er-test: lock: do-not-delete (CanNotDelete); audit log: AuditEvent -> workspace log-kv-er-test"
+                          + ", ".join(alert_name("ckt-1", rule) for rule in CIRCUIT_ALERTS)]
+    assert lines[6] == ("vault kv-er-test: lock: do-not-delete (CanNotDelete); audit log: AuditEvent -> workspace "
+                        "log-kv-er-test (table AZKVAuditLogs)")
     assert lines[7] == "alerts mail action group operations-operators (2 e-mail receiver(s))"
+
+
+def test_preview_names_traffic_alerts_waiting_for_circuits_and_drained_links():
+    idle = _monitoring_lines(run_stack(base_config(monitoring={"alertEmails": EMAILS})))
+    assert idle[3] == ("  alerts disabled (no traffic expected: no circuits yet, or both links drained): "
+                       "port-a-portBitsInPerSecond, port-a-portBitsOutPerSecond")
+    drained = _monitoring_lines(run_stack(base_config(
+        ports=[port(circuits=[circuit()])], monitoring={"alertEmails": EMAILS, "drainedLinks": {"port-a": ["link2"]}})))
+    assert "  drained link2: left out of port-a-portBitsInPerSecond, port-a-portBitsOutPerSecond" in drained
 
 
 # --- the component from code: the same contract as the others ------------------------------
@@ -251,16 +331,32 @@ def run_monitoring(tmp_path, extra: str = ""):
 
 def test_the_monitoring_component_works_from_code(tmp_path):
     run = run_monitoring(tmp_path)
+    # A port given without carries_circuits is taken to carry some: every alert on.
     assert {alert(run, "edge-1", rule.key)["enabled"] for rule in PORT_ALERTS} == {True}
     assert plain_inputs(one(run, "operationalinsights:Workspace"))["workspaceName"] == "log-ops"
 
 
-def test_the_monitoring_component_refuses_unknown_arguments_with_their_path(tmp_path):
-    from expressroute_encryption.config.errors import ConfigError
+def test_a_circuit_given_without_its_bandwidth_gets_every_alert_but_throughput(tmp_path):
+    circuit_id = PORT_ID.replace("expressRoutePorts/edge-1", "expressRouteCircuits/c-1")
+    run = run_monitoring(tmp_path, f'"circuits": [{{"name": "c-1", "id": "{circuit_id}", "port_stage": "active"}}, '
+                                   f'{{"name": "c-2", "id": "{circuit_id}2", "port_stage": "active", '
+                                   '"bandwidth_in_gbps": 10}], "drained_links": {"edge-1": ["link2"]},')
+    names = {plain_inputs(a)["ruleName"] for a in find(run, "monitor:MetricAlert")}
+    assert {n for n in names if n.startswith("c-1-")} == {
+        f"c-1-{rule.key}" for rule in CIRCUIT_ALERTS if not rule.per_bandwidth}
+    assert alert(run, "c-2", "bitsInPerSecond")["criteria"]["allOf"][0]["threshold"] == 8e9
+    assert alert(run, "edge-1", "portBitsOutPerSecond")["criteria"]["allOf"][0]["dimensions"][0]["operator"] == "Exclude"
+    with pytest.raises(ConfigError) as info:
+        run_monitoring(tmp_path, '"drained_links": {"edge-2": ["link1"]},')
+    assert info.value.problems == ["drained_links.edge-2: no port of that name (edge-1); list drained links under a "
+                                   "port's name"]
 
+
+def test_the_monitoring_component_refuses_unknown_arguments_with_their_path(tmp_path):
     with pytest.raises(ConfigError) as info:
         run_monitoring(tmp_path, '"alert_email": ["x@example.com"], "circuits": [{"name": "c", "id": "i", "stage": "active"}],')
     assert str(info.value).startswith("ExpressRouteMonitoring 'ops': 3 problems; nothing was deployed:")
     assert info.value.problems[0] == "circuits[0].portStage: required"
-    assert info.value.problems[1].startswith("circuits[0].stage: unknown key (allowed: name, id, port_stage)")
+    assert info.value.problems[1].startswith("circuits[0].stage: unknown key (allowed: name, id, port_stage, "
+                                             "bandwidth_in_gbps)")
     assert info.value.problems[2].startswith("alert_email: unknown key (allowed: alert_emails, ")

@@ -220,7 +220,7 @@ EXPECTED = {
     ),
     "ExpressRouteMonitoring": (
         {"resourceGroupName", "vaultId", "workspaceName"},
-        {"alertEmails", "logAnalyticsWorkspaceId", "alerts", "ports", "circuits", "protect"},
+        {"alertEmails", "logAnalyticsWorkspaceId", "alerts", "drainedLinks", "ports", "circuits", "protect"},
         {"alertNames", "actionGroupId", "workspaceId"},
     ),
     "ResourceLocks": (

@@ -66,6 +66,7 @@ NESTED_ARGS: dict[str, str] = {
     "ScaleUnits": "ScaleUnitsArgs",
     "AlertOverrides": "AlertOverridesArgs",
     "AlertOverride": "AlertOverrideArgs",
+    "DynamicAlertOverride": "DynamicAlertOverrideArgs",
     "MonitoredPortSettings": "MonitoredPort",
     "MonitoredCircuitSettings": "MonitoredCircuit",
     "LockTargetSettings": "LockTarget",

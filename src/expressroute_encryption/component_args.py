@@ -11,6 +11,7 @@ import pulumi
 from typing_extensions import NotRequired
 
 from .choices import (
+    AlertSensitivity,
     Cipher,
     DhGroup,
     Encapsulation,
@@ -21,6 +22,7 @@ from .choices import (
     IpsecEncryption,
     IpsecIntegrity,
     KeyVaultAuthorization,
+    Link,
     LockTargetKind,
     PfsGroup,
     PortBillingType,
@@ -417,39 +419,61 @@ class CircuitVnetConnectionArgs(TypedDict):
 class AlertOverrideArgs(TypedDict):
     """A baseline alert with another threshold, severity, window or frequency."""
 
-    threshold: NotRequired[float]
-    """The metric value the alert compares with (see the catalogue for each alert's operator)."""
     severity: NotRequired[int]
     """Alert severity, 0 (critical) to 4 (verbose)."""
     window_size: NotRequired[WindowSize]
     """Period the metric is aggregated over (ISO 8601 duration)."""
     evaluation_frequency: NotRequired[EvaluationFrequency]
     """How often the rule is evaluated; not longer than `windowSize`."""
+    threshold: NotRequired[float]
+    """The value the metric is compared with, in the metric's unit (for `bitsInPerSecond`/`bitsOutPerSecond`: percent of the circuit's bandwidth); the range each alert allows is in its row."""
+
+
+class DynamicAlertOverrideArgs(TypedDict):
+    """A baseline alert with a dynamic threshold, with another sensitivity, severity,
+    window or frequency (window and frequency PT5M to PT1H)."""
+
+    severity: NotRequired[int]
+    """Alert severity, 0 (critical) to 4 (verbose)."""
+    window_size: NotRequired[WindowSize]
+    """Period the metric is aggregated over (ISO 8601 duration)."""
+    evaluation_frequency: NotRequired[EvaluationFrequency]
+    """How often the rule is evaluated; not longer than `windowSize`."""
+    sensitivity: NotRequired[AlertSensitivity]
+    """How far the metric may stray from its learned pattern: `Low` fires least, `High` most."""
 
 
 class AlertOverridesArgs(TypedDict):
     """Overrides of the baseline alerts, by alert key (see README, Monitoring)."""
 
     line_protocol: NotRequired[AlertOverrideArgs]
-    """Override of the baseline alert `lineProtocol` (`threshold`, `severity`, `windowSize`, `evaluationFrequency`)."""
+    """Override of `lineProtocol` (LineProtocol Average < 0.9 per Link over PT5M): `threshold` greater than 0 and at most 1, `severity`, `windowSize`, `evaluationFrequency`."""
     admin_state: NotRequired[AlertOverrideArgs]
-    """Override of the baseline alert `adminState` (`threshold`, `severity`, `windowSize`, `evaluationFrequency`)."""
+    """Override of `adminState` (AdminState Average < 0.9 per Link over PT5M): `threshold` greater than 0 and at most 1, `severity`, `windowSize`, `evaluationFrequency`."""
     rx_light_level_low: NotRequired[AlertOverrideArgs]
-    """Override of the baseline alert `rxLightLevelLow` (`threshold`, `severity`, `windowSize`, `evaluationFrequency`)."""
+    """Override of `rxLightLevelLow` (RxLightLevel Minimum < -10 per Link over PT5M): `threshold` greater than -40 and at most 10 dBm, `severity`, `windowSize`, `evaluationFrequency`."""
     rx_light_level_high: NotRequired[AlertOverrideArgs]
-    """Override of the baseline alert `rxLightLevelHigh` (`threshold`, `severity`, `windowSize`, `evaluationFrequency`)."""
+    """Override of `rxLightLevelHigh` (RxLightLevel Maximum > 0 per Link over PT5M): `threshold` at least -40 and less than 10 dBm, `severity`, `windowSize`, `evaluationFrequency`."""
     tx_light_level_low: NotRequired[AlertOverrideArgs]
-    """Override of the baseline alert `txLightLevelLow` (`threshold`, `severity`, `windowSize`, `evaluationFrequency`)."""
+    """Override of `txLightLevelLow` (TxLightLevel Minimum < -10 per Link over PT5M): `threshold` greater than -40 and at most 10 dBm, `severity`, `windowSize`, `evaluationFrequency`."""
     tx_light_level_high: NotRequired[AlertOverrideArgs]
-    """Override of the baseline alert `txLightLevelHigh` (`threshold`, `severity`, `windowSize`, `evaluationFrequency`)."""
+    """Override of `txLightLevelHigh` (TxLightLevel Maximum > 0 per Link over PT5M): `threshold` at least -40 and less than 10 dBm, `severity`, `windowSize`, `evaluationFrequency`."""
     port_bits_in_per_second: NotRequired[AlertOverrideArgs]
-    """Override of the baseline alert `portBitsInPerSecond` (`threshold`, `severity`, `windowSize`, `evaluationFrequency`)."""
+    """Override of `portBitsInPerSecond` (PortBitsInPerSecond Average < 1 per Link over PT5M): `threshold` greater than 0 and at most 100,000,000,000 bits/s, `severity`, `windowSize`, `evaluationFrequency`."""
     port_bits_out_per_second: NotRequired[AlertOverrideArgs]
-    """Override of the baseline alert `portBitsOutPerSecond` (`threshold`, `severity`, `windowSize`, `evaluationFrequency`)."""
+    """Override of `portBitsOutPerSecond` (PortBitsOutPerSecond Average < 1 per Link over PT5M): `threshold` greater than 0 and at most 100,000,000,000 bits/s, `severity`, `windowSize`, `evaluationFrequency`."""
     bgp_availability: NotRequired[AlertOverrideArgs]
-    """Override of the baseline alert `bgpAvailability` (`threshold`, `severity`, `windowSize`, `evaluationFrequency`)."""
+    """Override of `bgpAvailability` (BgpAvailability Average < 90 per PeeringType over PT5M): `threshold` greater than 0 and at most 100 %, `severity`, `windowSize`, `evaluationFrequency`."""
     arp_availability: NotRequired[AlertOverrideArgs]
-    """Override of the baseline alert `arpAvailability` (`threshold`, `severity`, `windowSize`, `evaluationFrequency`)."""
+    """Override of `arpAvailability` (ArpAvailability Average < 90 per PeeringType over PT5M): `threshold` greater than 0 and at most 100 %, `severity`, `windowSize`, `evaluationFrequency`."""
+    qos_drop_bits_in_per_second: NotRequired[DynamicAlertOverrideArgs]
+    """Override of `qosDropBitsInPerSecond` (QosDropBitsInPerSecond Average > a dynamic threshold (Medium sensitivity, 4 of 4 windows) over PT5M): `sensitivity`, `severity`, `windowSize` and `evaluationFrequency` (PT5M, PT15M, PT30M, PT1H)."""
+    qos_drop_bits_out_per_second: NotRequired[DynamicAlertOverrideArgs]
+    """Override of `qosDropBitsOutPerSecond` (QosDropBitsOutPerSecond Average > a dynamic threshold (Medium sensitivity, 4 of 4 windows) over PT5M): `sensitivity`, `severity`, `windowSize` and `evaluationFrequency` (PT5M, PT15M, PT30M, PT1H)."""
+    bits_in_per_second: NotRequired[AlertOverrideArgs]
+    """Override of `bitsInPerSecond` (BitsInPerSecond Average > 80% of bandwidthInGbps per DeviceRole over PT5M): `threshold` at least 0 and less than 100 % of the circuit's bandwidthInGbps, `severity`, `windowSize`, `evaluationFrequency`."""
+    bits_out_per_second: NotRequired[AlertOverrideArgs]
+    """Override of `bitsOutPerSecond` (BitsOutPerSecond Average > 80% of bandwidthInGbps per DeviceRole over PT5M): `threshold` at least 0 and less than 100 % of the circuit's bandwidthInGbps, `severity`, `windowSize`, `evaluationFrequency`."""
 
 
 class MonitoredPort(TypedDict):
@@ -461,6 +485,8 @@ class MonitoredPort(TypedDict):
     """ARM id of the port."""
     stage: Stage
     """Alerts are enabled only on an 'active' port: before that its links are down on purpose."""
+    carries_circuits: NotRequired[bool]
+    """Whether circuits run on the port: without, its traffic-at-zero alerts stay disabled (a link without circuits carries no traffic)."""
 
 
 class MonitoredCircuit(TypedDict):
@@ -472,6 +498,8 @@ class MonitoredCircuit(TypedDict):
     """ARM id of the circuit."""
     port_stage: Stage
     """Stage of the circuit's port: its alerts are enabled only once the port is 'active'."""
+    bandwidth_in_gbps: NotRequired[float]
+    """The circuit's bandwidth: its throughput alerts (`bitsInPerSecond`, `bitsOutPerSecond`) fire at a share of it, and are not created without it."""
 
 
 class ExpressRouteMonitoringArgs(TypedDict):
@@ -482,7 +510,9 @@ class ExpressRouteMonitoringArgs(TypedDict):
     log_analytics_workspace_id: NotRequired[str]
     """ARM id of an existing Log Analytics workspace for the vault's audit log; the stack creates one when absent."""
     alerts: NotRequired[AlertOverridesArgs]
-    """Overrides of the baseline alerts' threshold, severity, window or frequency, by alert key."""
+    """Overrides of the baseline alerts' threshold (or sensitivity), severity, window or frequency, by alert key."""
+    drained_links: NotRequired[dict[str, list[Link]]]
+    """Links drained for a planned change, by port name (`{er-port-1: [link1]}`): the traffic-at-zero alerts (`portBitsInPerSecond`, `portBitsOutPerSecond`) leave them out (both links: turned off) until the entry is removed; every other alert keeps watching them."""
     resource_group_name: pulumi.Input[str]
     """Resource group for the action group, the alerts and the workspace."""
     vault_id: pulumi.Input[str]

@@ -132,6 +132,8 @@ def describe_type(annotation: Any, metadata=()) -> str:
         return " | ".join(f"`{v}`" for v in args)
     if annotation is bool:
         return "bool"
+    if annotation is float:
+        return "number"
     if annotation is int:
         low, high = bounds.get("ge"), bounds.get("le")
         if low is not None and high is not None:

@@ -211,6 +211,13 @@ ALERT_WINDOW_SIZES = ("PT1M", "PT5M", "PT15M", "PT30M", "PT1H", "PT6H", "PT12H",
 ALERT_EVALUATION_FREQUENCIES = ("PT1M", "PT5M", "PT15M", "PT30M", "PT1H")
 ALERT_SEVERITIES = (0, 4)
 
+# fact: metric-alert-dynamic-threshold
+# A dynamic threshold learns the metric's usual range: how far a value may stray
+# (sensitivity), over windows and evaluation frequencies of five minutes to one hour.
+ALERT_SENSITIVITIES = ("Low", "Medium", "High")
+DYNAMIC_ALERT_WINDOW_SIZES = ("PT5M", "PT15M", "PT30M", "PT1H")
+DYNAMIC_ALERT_EVALUATION_FREQUENCIES = DYNAMIC_ALERT_WINDOW_SIZES
+
 # fact: lock-cannotdelete-semantics
 LOCK_LEVEL = "CanNotDelete"
 

@@ -40,7 +40,14 @@ from .link_state import (
     recorded_link_state,
     turns_macsec_on,
 )
-from .record import Previous, key_fingerprints, key_vault_state, previous_problems
+from .record import (
+    Previous,
+    key_fingerprints,
+    key_vault_state,
+    previous_problems,
+    recorded_circuit_lock,
+    recorded_vault_lock,
+)
 
 OTHER_LINK = dict(zip(LINKS, reversed(LINKS)))
 # Stages in which a port exists in Azure with MACsec on its links (a reserved port has no
@@ -226,7 +233,7 @@ def change_problems(config: StackConfig, previous: Previous, *, updating: bool) 
     the stack would replace and, on an update (``updating``), a new port created past
     ``reserved``. A preview cannot always know the history (offline without PREVIOUS): for
     it that last one is a warning (``change_warnings``)."""
-    problems = rotation_problems(config, previous) + adoption_problems(config, previous)
+    problems = rotation_problems(config, previous) + adoption_problems(config, previous) + lock_problems(config, previous)
     return problems + (first_deployment_problems(config, previous) if updating else [])
 
 
@@ -397,3 +404,87 @@ def _unannounced_key_changes(i: int, port: str, config: StackConfig, previous: P
             )
     return problems
 
+
+# --- delete locks ---------------------------------------------------------------------------
+# A CanNotDelete lock blocks every delete Azure Resource Manager would carry out under it,
+# this program's own included: a circuit's peerings and authorizations (children), the
+# vault's diagnostic setting (an extension resource) and the role assignments at its scope
+# (facts lock-cannotdelete-semantics, lock-extension-resources, lock-rbac-delete-blocked).
+# Pulumi deletes at the end of an update, after the creates, and orders a delete only
+# after what depends on the deleted resource; a lock and a child of the same resource do
+# not depend on each other. So a delete is refused when a lock covers it in the last
+# deployment (lifting it in the same update may come too late) or in this one (a new lock
+# is created before the delete): the way through is to lift the lock in one deployment
+# and make the change in the next. A record made before the lock record existed counts
+# every vault and circuit as locked (record.recorded_vault_lock, recorded_circuit_lock).
+
+LIFT_LOCKS = ("lift the lock first: set locks: false and run pulumi up (that removes the delete locks and changes "
+              "nothing else), make this change in the next deployment, then remove locks: false")
+
+
+def lock_problems(config: StackConfig, previous: Previous) -> list[str]:
+    """Config-error lines for deletes a delete lock would block: removing ``monitoring``
+    or the vault's role assignment, switching vaults, removing a circuit's peering or
+    authorization, or a circuit with either, under a lock (none on a first deployment)."""
+    if previous.is_first_deployment:
+        return []
+    return _vault_lock_problems(config, previous) + _circuit_lock_problems(config, previous)
+
+
+def _vault_lock_problems(config: StackConfig, previous: Previous) -> list[str]:
+    before = recorded_vault_lock(previous)
+    vault = config.key_vault
+    under = [what for what, present in (("the port identity's role assignment", before["roleAssignment"]),
+                                        ("the audit log's diagnostic setting", before["auditLog"])) if present]
+    now, then = vault.existing_id or vault.name, before["vault"]
+    if isinstance(then, str) and then.lower() != now.lower():
+        if not (before["locked"] and under):
+            return []
+        where = "keyVault.existingId" if vault.existing_id else "keyVault.name"
+        return [f"{where}: the last deployment's vault {then} was locked, and moving to {now} deletes "
+                f"{' and '.join(under)} on it under that lock, which Azure refuses; {LIFT_LOCKS}"]
+    if not (before["locked"] or config.vault_locked):
+        return []
+    problems = []
+    if before["auditLog"] and config.monitoring is None:
+        problems.append(
+            "monitoring: removing it deletes the vault's audit-log diagnostic setting, an extension resource that "
+            f"inherits the vault's delete lock, so Azure refuses the delete; {LIFT_LOCKS}")
+    if before["roleAssignment"] and vault.authorization != "rbac":
+        problems.append(
+            "keyVault.authorization: switching from rbac deletes the port identity's role assignment (Key Vault "
+            f"Secrets User) on the vault, and a delete lock on the vault blocks deleting role assignments at its "
+            f"scope; {LIFT_LOCKS}")
+    return problems
+
+
+def _circuit_lock_problems(config: StackConfig, previous: Previous) -> list[str]:
+    configured = {circuit.name: ((i, "circuits", j), circuit)
+                  for i, port in enumerate(config.ports) for j, circuit in enumerate(port.circuits)}
+    problems = []
+    for name, info in previous.circuits.items():
+        before = recorded_circuit_lock(previous, name)
+        recorded = info.get("peerings") if isinstance(info, Mapping) else None
+        recorded = list(recorded) if isinstance(recorded, Mapping) else []
+        if not (before["locked"] or (name in configured and config.locks_enabled)):
+            continue
+        if name not in configured:
+            children = (before["peerings"] if before["peerings"] is not None else recorded) + before["authorizations"]
+            if children:
+                problems.append(
+                    f"ports[].circuits: removing circuit '{name}' deletes its peerings and authorizations "
+                    f"({', '.join(children)}), which inherit the circuit's delete lock, and Pulumi may delete them "
+                    f"before the lock; {LIFT_LOCKS}")
+            continue
+        loc, circuit = configured[name]
+        peerings = [key for key, _ in circuit.peerings()]
+        if before["peerings"] is None:  # an older record: only the number of peerings is known
+            gone = [f"{len(recorded) - len(peerings)} of {', '.join(recorded)}"] if len(recorded) > len(peerings) else []
+        else:
+            gone = [key for key in before["peerings"] if key not in peerings]
+        gone += [f"authorization {auth}" for auth in before["authorizations"] if auth not in circuit.authorizations]
+        if gone:
+            problems.append(
+                f"{format_loc(('ports', *loc))}: removing {', '.join(gone)} from circuit '{name}' deletes it under "
+                f"the circuit's delete lock (peerings and authorizations inherit it), which Azure refuses; {LIFT_LOCKS}")
+    return problems

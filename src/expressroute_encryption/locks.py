@@ -1,4 +1,8 @@
-"""Delete locks on what the stack cannot afford to lose: the vault, the ports, the circuits."""
+"""Delete locks on what the stack cannot afford to lose: the vault, the ports, the circuits.
+
+A management lock works on the control plane only: it stops Azure Resource Manager
+deleting the resource and what sits under it, not a secret deleted through the vault's
+data plane (soft delete and purge protection guard those)."""
 
 from typing import Optional
 
@@ -16,11 +20,19 @@ LOCK_NAME = "do-not-delete"
 class ResourceLocks(pulumi.ComponentResource):
     """A ``CanNotDelete`` management lock on each target.
 
-    Azure's lock semantics (fact: lock-cannotdelete-semantics, lock-extension-resources):
-    the resource can still be read and changed (MACsec updates, admin state), but nobody
-    can delete it, whatever their role, until the lock is removed; children (a circuit's
-    peerings and authorizations, a vault's secrets and diagnostic settings) are covered
-    too. Lifting a lock for a planned decommission: README, "Delete locks"."""
+    Azure's lock semantics (fact: lock-cannotdelete-semantics, lock-extension-resources,
+    lock-rbac-delete-blocked, lock-control-plane-only): the resource can still be read and
+    changed (MACsec updates, admin state), but nobody can delete it through Azure Resource
+    Manager, whatever their role, until the lock is removed. What Resource Manager deletes
+    under it is blocked too: a circuit's peerings and authorizations, a vault's diagnostic
+    settings and the role assignments at its scope. The vault's secrets are not: secrets
+    are deleted on the data plane, which locks do not cover; soft delete and purge
+    protection keep them recoverable.
+
+    Those blocked deletes include the stack's own later ones (removing ``monitoring``, a
+    peering or an authorization, the identity's role assignment): the change guard
+    (``guard.py``, delete locks) refuses them while a lock is recorded, with the steps.
+    Lifting a lock for a planned decommission: README, "Delete locks"."""
 
     locked: list[str]
     """Names of the locked resources (plain data)."""

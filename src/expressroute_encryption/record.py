@@ -9,6 +9,8 @@ key changed), so every deployment records it in its own outputs:
 - ``circuits``: per circuit its id, service key, bandwidth, port and peerings (a circuit
   with peerings that disappears needs a ``decommission`` entry);
 - ``keyVault``: the vault settings Azure fixes once set;
+- ``locks``: which resources were locked, and what the program manages under each lock
+  (a delete a lock would block is refused: ``guard.lock_problems``);
 - ``macsecKeyFingerprints`` (secret, only with bring-your-own keys): a fingerprint per
   link, so a key that changes without its ``keyGeneration`` is seen without exporting it.
 
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 # The stack outputs the guard reads back from the last deployment, and the field of
 # ``Previous`` each fills: ``read_last_deployment`` and the offline tools read the same list.
 GUARD_OUTPUTS = {"ports": "ports", "macsecKeyFingerprints": "fingerprints", "circuits": "circuits",
-                 "keyVault": "key_vault"}
+                 "keyVault": "key_vault", "locks": "locks"}
 
 
 @dataclass
@@ -50,6 +52,9 @@ class Previous:
     circuits: dict[str, Any] = field(default_factory=dict)
     # The vault settings Azure fixes once set (the ``keyVault`` output); empty before it existed.
     key_vault: dict[str, Any] = field(default_factory=dict)
+    # The delete locks and what sits under them (the ``locks`` output, ``locks_record``);
+    # empty before it existed.
+    locks: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_outputs(cls, outputs: Mapping[str, Any]) -> "Previous":
@@ -159,9 +164,58 @@ def export_record(config: StackConfig, ports: Mapping[str, EncryptedDirectPort],
     pulumi.export("ports", ports_record(config, ports))
     pulumi.export("circuits", circuits_record(circuits))
     pulumi.export("keyVault", key_vault_state(config))
+    pulumi.export("locks", locks_record(config))
     if config.macsec_keys:
         # Compared by the next deployment to spot a bring-your-own key change (secret).
         pulumi.export("macsecKeyFingerprints", pulumi.Output.secret(key_fingerprints(config)))
+
+
+# --- the delete locks ---------------------------------------------------------------------
+# What the guard's lock rules (guard.py, "delete locks") compare with: which resources the
+# last deployment locked, and what the program manages under each lock that it may later
+# delete. A record made before this existed reads as its defaults: every vault and circuit
+# locked (locks were on by default: fail closed), nothing known under them.
+
+VAULT_LOCK_DEFAULTS = {"locked": True, "vault": None, "roleAssignment": False, "auditLog": False}
+CIRCUIT_LOCK_DEFAULTS = {"locked": True, "peerings": None, "authorizations": []}
+
+
+def locks_record(config: StackConfig) -> dict[str, Any]:
+    """The ``locks`` output: per locked resource (the vault, each circuit) whether this
+    deployment locks it, and the children the program would delete under it: the vault's
+    role assignment (``keyVault.authorization: rbac``) and diagnostic setting
+    (``monitoring``), a circuit's peerings (config keys) and authorizations."""
+    vault = config.key_vault
+    return {
+        "vault": {
+            "locked": config.vault_locked,
+            "vault": vault.existing_id or vault.name,
+            "roleAssignment": vault.authorization == "rbac",
+            "auditLog": config.monitoring is not None,
+        },
+        "circuits": {
+            circuit.name: {
+                "locked": config.locks_enabled,
+                "peerings": [key for key, _ in circuit.peerings()],
+                "authorizations": list(circuit.authorizations),
+            }
+            for port in config.ports for circuit in port.circuits
+        },
+    }
+
+
+def recorded_vault_lock(previous: Previous) -> dict[str, Any]:
+    """The vault's lock in the last deployment, every field filled (defaults above)."""
+    entry = previous.locks.get("vault") if isinstance(previous.locks, Mapping) else None
+    return {**VAULT_LOCK_DEFAULTS, **(entry if isinstance(entry, Mapping) else {})}
+
+
+def recorded_circuit_lock(previous: Previous, name: str) -> dict[str, Any]:
+    """A circuit's lock in the last deployment, every field filled (defaults above;
+    ``peerings`` None when only the circuit record's count of them is known)."""
+    circuits = previous.locks.get("circuits") if isinstance(previous.locks, Mapping) else None
+    entry = circuits.get(name) if isinstance(circuits, Mapping) else None
+    return {**CIRCUIT_LOCK_DEFAULTS, **(entry if isinstance(entry, Mapping) else {})}
 
 
 # --- reading it back on pulumi up ----------------------------------------------------------

@@ -144,6 +144,33 @@ class TestMonitored:
         assert any(where == urn(PORT, "port") and "admin-enabled but these alerts are disabled" in message
                    for where, message in found)
 
+    def test_traffic_alerts_may_wait_for_circuits_but_not_once_circuits_run(self):
+        traffic = {"portBitsInPerSecond", "portBitsOutPerSecond"}
+        resources = [r for r in monitored_stack() if r.resource_type != CIRCUIT]
+        for alert in resources:
+            if alert.name in traffic:
+                alert.props["enabled"] = False
+        assert stack_violations(port_monitored, resources) == []
+        with_circuit = monitored_stack()
+        for alert in with_circuit:
+            if alert.name in traffic:
+                alert.props["enabled"] = False
+        [(where, message)] = stack_violations(port_monitored, with_circuit)
+        assert where == urn(PORT, "port") and message.count("portBits") == 2 and "are disabled" in message
+
+    def test_a_dynamic_threshold_alert_counts(self):
+        resources = monitored_stack()
+        qos = next(r for r in resources if r.name == "qosDropBitsInPerSecond")
+        assert qos.props["criteria"]["allOf"][0]["operator"] == "GreaterThan"
+        qos.props["criteria"] = {
+            "odataType": "Microsoft.Azure.Monitor.MultipleResourceMultipleMetricCriteria",
+            "allOf": [{"criterionType": "DynamicThresholdCriterion", "name": "qos", "metricName": "QosDropBitsInPerSecond",
+                       "operator": "GreaterThan", "alertSensitivity": "Medium", "timeAggregation": "Average",
+                       "failingPeriods": {"numberOfEvaluationPeriods": 4, "minFailingPeriodsToAlert": 4}}]}
+        assert stack_violations(port_monitored, resources) == []
+        [(where, message)] = stack_violations(port_monitored, monitored_stack(skip={"qosDropBitsOutPerSecond"}))
+        assert where == urn(CIRCUIT, "circuit") and "QosDropBitsOutPerSecond GreaterThan" in message
+
     def test_scopes_unknown_during_preview_are_followed_through_the_dependency(self):
         the_port = stack_resource(PORT, "port", port())
         alerts = [stack_resource(METRIC_ALERT, rule.key, {

@@ -4,14 +4,15 @@ Everything here is deterministic, valid under ``expressroute_encryption.config``
 deliberately invalid stack) and compliant with the policy pack, so the benchmark
 measures the normal path, not error handling.
 
-An estate of P ports registers 89 resources per port: 50 for the port itself (the port
+An estate of P ports registers 129 resources per port: 50 for the port itself (the port
 component, 4 random keys, 4 Key Vault secrets, the port, and per circuit its component,
-the circuit and two peerings), 11 delete locks (the port's and its 10 circuits') and 28
-alerts (8 on the port's links, 2 per circuit on its peerings). Shared: 21 (the resource
-group, the vault, its identity and their component, 11 for the VPN, the locks component
-and the vault's lock, and the monitoring component, its action group, Log Analytics
-workspace and the vault's diagnostic setting). 20 ports give 1,801 resources and 56 ports
-5,005. Without monitoring a port has 61 and the shared part 17.
+the circuit and two peerings), 11 delete locks (the port's and its 10 circuits') and 68
+alerts (8 on the port's links, 6 per circuit: BGP and ARP availability, QoS drops and
+throughput in and out). Shared: 21 (the resource group, the vault, its identity and their
+component, 11 for the VPN, the locks component and the vault's lock, and the monitoring
+component, its action group, Log Analytics workspace and the vault's diagnostic setting).
+20 ports give 2,601 resources and 39 ports 5,052. Without monitoring a port has 61 and the
+shared part 17.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ PROJECT_DIR = Path.cwd()
 PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "policy")
 
 
-RESOURCES_PER_PORT = 89  # with 10 circuits per port, monitoring and locks
+RESOURCES_PER_PORT = 129  # with 10 circuits per port, monitoring and locks
 SHARED_RESOURCES = 21  # with the VPN, monitoring and locks
 
 

@@ -28,7 +28,7 @@ from .errors import ConfigError, describe_errors, format_loc
 from .keys import PortKeys, key_reuse_warnings
 from .keyvault import KeyVaultSettings
 from .literals import ExpressRouteGatewaySku, LockTargetKind, PortSpeed, Stage
-from .operations import MonitoringSettings
+from .operations import MonitoringSettings, drained_link_problems
 from .ports import MacsecSettings, PortSettings
 from .rules import ConfigModel, Int, cross_rule, plain_rule, rule
 from .values import Cidr, gateway_subnet_size
@@ -297,6 +297,8 @@ class MonitoredPortSettings(ConfigModel):
     """ARM id of the port."""
     stage: Stage
     """Alerts are enabled only on an 'active' port: before that its links are down on purpose."""
+    carries_circuits: bool = True
+    """Whether circuits run on the port: without, its traffic-at-zero alerts stay disabled (a link without circuits carries no traffic)."""
 
 
 class MonitoredCircuitSettings(ConfigModel):
@@ -308,6 +310,8 @@ class MonitoredCircuitSettings(ConfigModel):
     """ARM id of the circuit."""
     port_stage: Stage
     """Stage of the circuit's port: its alerts are enabled only once the port is 'active'."""
+    bandwidth_in_gbps: Optional[Annotated[float, Field(gt=0)]] = None
+    """The circuit's bandwidth: its throughput alerts (`bitsInPerSecond`, `bitsOutPerSecond`) fire at a share of it, and are not created without it."""
 
 
 class ExpressRouteMonitoringInputs(MonitoringSettings):
@@ -325,6 +329,10 @@ class ExpressRouteMonitoringInputs(MonitoringSettings):
     """The circuits to put the circuit alerts on."""
     protect: bool = True
     """Pulumi refuses to delete the workspace the component creates, which holds the audit log (default true)."""
+
+    @cross_rule("drained_links", "ports")
+    def _drained_ports_exist(self):
+        yield from drained_link_problems(self.drained_links, [port.name for port in self.ports])
 
 
 class LockTargetSettings(ConfigModel):

@@ -37,6 +37,9 @@ VpnMode = _choice(("virtualNetwork", "virtualWan"), "VpnMode", "Where an IPsec t
 WindowSize = _choice(facts.ALERT_WINDOW_SIZES, "WindowSize", "Period a metric alert aggregates over (ISO 8601).")
 EvaluationFrequency = _choice(facts.ALERT_EVALUATION_FREQUENCIES, "EvaluationFrequency",
                               "How often a metric alert is evaluated (ISO 8601).")
+AlertSensitivity = _choice(facts.ALERT_SENSITIVITIES, "AlertSensitivity",
+                           "How far a metric may stray from its learned pattern before a dynamic threshold fires.")
+Link = _choice(facts.LINKS, "Link", "One of the two links of an ExpressRoute Direct port.")
 LockTargetKind = _choice(("vault", "port", "circuit"), "LockTargetKind", "What a delete lock protects.")
 
 # Integer choices: plain integers in the component schema.

@@ -18,7 +18,7 @@ from .. import facts
 from ..arm import CIRCUIT_TYPE, PORT_TYPE, format_arm_id, parse_arm_id
 from .keys import PortKeys
 from .keyvault import KeyVaultSettings
-from .operations import MonitoringSettings, Tags, tag_name_problem
+from .operations import MonitoringSettings, Tags, drained_link_problems, tag_name_problem
 from .ports import PortSettings
 from .rules import ConfigModel, cross_rule
 from .vpn import VpnSettings
@@ -72,11 +72,37 @@ class StackConfig(ConfigModel):
     """Alerts and the vault's audit log (keys as below): see "Monitoring, audit logs and locks"."""
     locks: Optional[bool] = None
     """`CanNotDelete` management locks on the vault, each port and each circuit; default: on when `protect` is on."""
+    lock_existing_vault: bool = False
+    """With `keyVault.existingId`: put the delete lock on that vault too. Off by default: the vault is not the stack's, and a lock would also block its owners' deletes of role assignments and diagnostic settings on it."""
 
     @property
     def locks_enabled(self) -> bool:
         """``locks`` when set, else on exactly when ``protect`` is on."""
         return self.protect if self.locks is None else self.locks
+
+    @property
+    def vault_locked(self) -> bool:
+        """Whether this deployment locks the vault: a vault the stack creates whenever locks
+        are on, an existing one only with ``lockExistingVault``."""
+        return self.locks_enabled and (self.key_vault.existing_id is None or self.lock_existing_vault)
+
+    @cross_rule("lock_existing_vault", "key_vault", "locks", "protect")
+    def _lock_existing_vault_needs_one(self):
+        if not self.lock_existing_vault:
+            return
+        if self.key_vault.existing_id is None:
+            yield ("lock_existing_vault",), "lock_existing_vault", (
+                "only with keyVault.existingId: a vault the stack creates is locked whenever locks are on")
+        elif not self.locks_enabled:
+            yield ("lock_existing_vault",), "lock_existing_vault", (
+                "needs locks on (locks is false, or protect is false without locks: true)")
+
+    @cross_rule("monitoring", "ports*")
+    def _drained_ports_exist(self):
+        if self.monitoring is not None and None not in self.ports:
+            yield from (((("monitoring", *loc), rule, message))
+                        for loc, rule, message in drained_link_problems(
+                            self.monitoring.drained_links, [port.name for port in self.ports]))
 
     @cross_rule("tags")
     def _tag_names(self):

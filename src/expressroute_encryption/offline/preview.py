@@ -121,7 +121,7 @@ def _monitoring_lines(run) -> list[str]:
     """Per port (and its circuits): the alerts it has, enabled or not, and its delete lock;
     then the vault's lock and where its audit log goes. Read from the registrations, so it
     shows what the program created, not what the config asked for."""
-    from expressroute_encryption.alerts import ALERT_KEYS
+    from expressroute_encryption.alerts import ALERT_KEYS, VAULT_AUDIT_TABLE, VAULT_LOG_DESTINATION_TYPE
     from expressroute_encryption.policy.azure import CIRCUIT, DIAGNOSTIC_SETTING, METRIC_ALERT, PORT, VAULT
 
     def azure_name(reg) -> str:
@@ -129,6 +129,7 @@ def _monitoring_lines(run) -> list[str]:
 
     owners = {reg.id.lower(): reg for reg in run.resources if reg.type in (PORT, CIRCUIT, VAULT) and reg.id}
     alerts: dict[str, list[tuple[str, bool]]] = {}
+    left_out: dict[str, dict[str, list[str]]] = {}
     locks: dict[str, list[str]] = {}
     audit: dict[str, list[str]] = {}
     action_groups = []
@@ -137,14 +138,21 @@ def _monitoring_lines(run) -> list[str]:
             for scope in reg.inputs.get("scopes") or []:
                 alerts.setdefault(str(scope).lower(), []).append((reg.inputs.get("ruleName", reg.name),
                                                                   reg.inputs.get("enabled") is not False))
+                for criterion in (reg.inputs.get("criteria") or {}).get("allOf") or []:
+                    for dimension in criterion.get("dimensions") or []:
+                        if dimension.get("operator") == "Exclude":
+                            left_out.setdefault(str(scope).lower(), {}).setdefault(
+                                ", ".join(dimension.get("values") or []), []).append(reg.inputs.get("ruleName", reg.name))
         elif reg.type == "azure-native:authorization:ManagementLockByScope":
             locks.setdefault(str(reg.inputs.get("scope", "")).lower(), []).append(
                 f"{reg.inputs.get('lockName', reg.name)} ({reg.inputs.get('level')})")
         elif reg.type == DIAGNOSTIC_SETTING:
             categories = [log.get("category") for log in reg.inputs.get("logs") or [] if log.get("enabled")]
             workspace = str(reg.inputs.get("workspaceId") or "?").rsplit("/", 1)[-1]
+            table = (VAULT_AUDIT_TABLE if reg.inputs.get("logAnalyticsDestinationType") == VAULT_LOG_DESTINATION_TYPE
+                     else "AzureDiagnostics")
             audit.setdefault(str(reg.inputs.get("resourceUri", "")).lower(), []).append(
-                f"{', '.join(categories) or 'no logs'} -> workspace {workspace}")
+                f"{', '.join(categories) or 'no logs'} -> workspace {workspace} (table {table})")
         elif reg.type == "azure-native:monitor:ActionGroup":
             receivers = len(reg.inputs.get("emailReceivers") or [])
             action_groups.append(f"alerts mail action group {azure_name(reg)} ({receivers} e-mail receiver(s))")
@@ -163,7 +171,11 @@ def _monitoring_lines(run) -> list[str]:
         if on:
             lines.append(f"{indent}alerts enabled: {', '.join(on)}")
         if off:
-            lines.append(f"{indent}alerts disabled (links down on purpose until the port is active): {', '.join(off)}")
+            why = ("links down on purpose until the port is active" if not on
+                   else "no traffic expected: no circuits yet, or both links drained")
+            lines.append(f"{indent}alerts disabled ({why}): {', '.join(off)}")
+        for links, names in sorted(left_out.get(owner_id, {}).items()):
+            lines.append(f"{indent}drained {links}: left out of {', '.join(sorted(names, key=lambda n: catalogue_order((n, True))))}")
         return lines
 
     lines = []

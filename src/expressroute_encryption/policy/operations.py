@@ -19,7 +19,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from ..alerts import CIRCUIT_ALERTS, PORT_ALERTS, VAULT_LOG_CATEGORY, AlertRule
+from ..alerts import CIRCUIT_ALERTS, PORT_ALERTS, TRAFFIC_METRICS, VAULT_LOG_CATEGORY, AlertRule
 from .azure import (
     ARM_TYPES,
     CIRCUIT,
@@ -135,6 +135,7 @@ def check_not_oversubscribed(args: StackValidationArgs, report_violation: Report
 
 
 def _alert_signature(alert: PolicyResource) -> tuple[set[tuple[str, str]], bool, bool]:
+    # Static and dynamic criteria alike name the metric and the operator.
     """(metric, operator) pairs an alert watches, whether it is enabled, whether it notifies anyone."""
     watched = set()
     for criterion in elements(get(alert.props, "criteria", "allOf")):
@@ -151,17 +152,28 @@ def _missing(rules: Sequence[AlertRule], watched: set[tuple[str, str]]) -> list[
             if (rule.metric.lower(), rule.operator.lower()) not in watched]
 
 
+def _carrying_circuits(ports: _Index, circuits: Sequence[PolicyResource]) -> set[str]:
+    """URNs of the ports some circuit of the stack runs on."""
+    found = set()
+    for circuit in circuits:
+        if (port := ports.find(get(circuit.props, "expressRoutePort", "id"), circuit)) is not None:
+            found.add(port.urn)
+    return found
+
+
 def check_monitored(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """Every port and circuit has the baseline metric alerts (APRL 55815823-d588-4cb7-a5b8-ae581837356e,
     Azure Monitor Baseline Alerts), each sending to an action group; a port with a link in service has
-    its alerts enabled."""
+    its alerts enabled, except the traffic-at-zero ones while no circuit runs on it (a link without
+    circuits carries no traffic)."""
     ports, circuits = of_type(args.resources, PORT), of_type(args.resources, CIRCUIT)
     if not ports and not circuits:
         return
     targets = _Index([*ports, *circuits])
+    carrying = _carrying_circuits(_Index(ports), circuits)
     watched: dict[str, set[tuple[str, str]]] = {}
     silent: dict[str, list[str]] = {}
-    disabled: dict[str, list[str]] = {}
+    disabled: dict[str, list[tuple[str, set[tuple[str, str]]]]] = {}
     for alert in of_type(args.resources, METRIC_ALERT):
         signature, enabled, notifies = _alert_signature(alert)
         scopes = get(alert.props, "scopes")
@@ -173,7 +185,8 @@ def check_monitored(args: StackValidationArgs, report_violation: ReportViolation
             if not notifies:
                 silent.setdefault(target.urn, []).append(alert.name)
             if not enabled:
-                disabled.setdefault(target.urn, []).append(alert.name)
+                disabled.setdefault(target.urn, []).append((alert.name, signature))
+    traffic = {metric.lower() for metric in TRAFFIC_METRICS}
     for resource, rules, kind in [*((p, PORT_ALERTS, "port") for p in ports),
                                   *((c, CIRCUIT_ALERTS, "circuit") for c in circuits)]:
         problems = []
@@ -182,9 +195,10 @@ def check_monitored(args: StackValidationArgs, report_violation: ReportViolation
         if resource.urn in silent:
             problems.append(f"alerts without an action group: {', '.join(sorted(silent[resource.urn]))}")
         in_service = kind == "port" and any(equals_ignoring_case(s, "Enabled") for _, s in admin_states(resource.props))
-        if in_service and resource.urn in disabled:
-            problems.append(f"a link is admin-enabled but these alerts are disabled: "
-                            f"{', '.join(sorted(disabled[resource.urn]))}")
+        off = [name for name, signature in disabled.get(resource.urn, [])
+               if resource.urn in carrying or not signature or any(metric not in traffic for metric, _ in signature)]
+        if in_service and off:
+            problems.append(f"a link is admin-enabled but these alerts are disabled: {', '.join(sorted(off))}")
         if problems:
             report_violation(
                 f"ExpressRoute {kind} '{resource.name}' is not monitored as Azure Monitor Baseline Alerts recommend: "

@@ -44,6 +44,7 @@ LOCAL_NETWORK_GATEWAY_TYPE = "Microsoft.Network/localNetworkGateways"
 VPN_SITE_TYPE = "Microsoft.Network/vpnSites"
 WORKSPACE_TYPE = "Microsoft.OperationalInsights/workspaces"
 ROLE_DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
+IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 
 # ---------------------------------------------------------------------------
 # Resource ids

@@ -8,8 +8,8 @@ A well-formed name that is not in the snapshot is refused too (fail closed): a m
 region on an existing stack would plan to replace the resource group, the vault and the
 ports, and Azure refuses a name it does not know only once the deployment runs. A region
 newer than the snapshot, a restricted one or a sovereign cloud's is let through when the
-stack names it a second time, in ``unlistedRegion``: deliberate, and never a typo of the
-same kind twice.
+stack names it a second time, in ``unlistedRegion``: a deliberate choice, which the same
+typo twice would hardly make.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 # run from the project's own virtualenv (.venv), created on first use. What each target and
 # each subcommand exits with: README.md, "Exit codes".
 #
+# Two virtualenvs: .venv, the deployment one (Pulumi.yaml and policy/PulumiPolicy.yaml name
+# it), holds the runtime pins of requirements.txt only, as `pulumi install` makes it; the
+# test tools of requirements-dev.txt go into .venv-test, which only `make test` uses.
+#
 #   make preview       [STACK=dev] [PREVIOUS=f] [EXPORT=f] [CONFIG=f] [JSON=1]
 #   make rotation-plan [STACK=dev] [PREVIOUS=f]
 #   make check-policy  FILE=f [CONFIG=f] [JSON=1]
@@ -41,6 +45,7 @@ MAKEFLAGS += --no-print-directory
 unexport $(foreach variable,$(.VARIABLES),$(if $(filter command line,$(origin $(variable))),$(variable)))
 PYTHON ?= python3
 VENV := .venv
+TEST_VENV := .venv-test
 CLI := $(VENV)/bin/expressroute-encryption
 STACK ?= dev
 
@@ -69,28 +74,38 @@ help:
 	@echo "make preview [STACK=dev] [PREVIOUS=export.json] [EXPORT=file] [CONFIG=policy-config] [JSON=1]"
 	@echo "                                         offline preview of Pulumi.<stack>.yaml, with the policy pack"
 	@echo "make rotation-plan [STACK=dev] [PREVIOUS=export.json]         what the next pulumi up changes per link, and the runbook"
-	@echo "make test                                the whole test suite"
+	@echo "make test                                the whole test suite (from .venv-test; creates .venv too)"
 	@echo "make check-policy FILE=path [CONFIG=f] [JSON=1]   policy pack over a stack export or preview --json file"
 	@echo "make bench [RUNS=5]                      timings of the offline preview and policy check (docs/performance.md)"
 	@echo "make adopt STACK=name PORT=port.json [CIRCUITS=circuits.json] [VAULT=vault.json]"
 	@echo "                                         write Pulumi.<STACK>.yaml for an existing port (never overwrites)"
 	@echo "exit codes: 0 ok, 1 refused (policy violation, refused change), 2 bad input (README.md, \"Exit codes\")"
 
-# Runtime pins (requirements.txt, also what `pulumi install` uses) with the package itself
-# installed editable, then the test tools (requirements-dev.txt). All output to stderr.
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
-	@$(call quote,$(value PYTHON)) -m venv $(VENV) >&2
+# The deployment virtualenv: the runtime pins (requirements.txt, what `pulumi install` uses)
+# with the package itself installed editable, and nothing else: --clear empties a .venv made
+# before the split (its stamp had another name), so no test tool stays behind. All output to
+# stderr.
+$(VENV)/.runtime-installed: requirements.txt pyproject.toml
+	@$(call quote,$(value PYTHON)) -m venv --clear $(VENV) >&2
 	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2
+	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt >&2
 	@touch $@
 
-venv: $(VENV)/.installed
+# The test virtualenv: the same runtime pins and package, plus the test tools.
+$(TEST_VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	@$(call quote,$(value PYTHON)) -m venv --clear $(TEST_VENV) >&2
+	@$(TEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+	@$(TEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2
+	@touch $@
 
-test: venv
-	@$(VENV)/bin/python -m pytest
+venv: $(VENV)/.runtime-installed
+
+# The tests run the command of .venv (make targets, the policy pack's virtualenv) as users do.
+test: venv $(TEST_VENV)/.installed
+	@$(TEST_VENV)/bin/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(TEST_VENV) .pytest_cache
 
 # The command targets. Refused before anything runs: a second goal (`make check-policy help`
 # would otherwise skip the check and exit 0) and check-policy without FILE.
@@ -107,7 +122,7 @@ $(goal): venv
 else
 # Run it now (creating the venv first, all on stderr), keep its stdout and exit code.
 output := $(shell mktemp)
-code := $(shell if { $(MAKE) -s -q $(VENV)/.installed || $(MAKE) -s venv PYTHON=$(call quote,$(value PYTHON)); } >&2; \
+code := $(shell if { $(MAKE) -s -q $(VENV)/.runtime-installed || $(MAKE) -s venv PYTHON=$(call quote,$(value PYTHON)); } >&2; \
 	then $($(goal).command) > $(output); echo $$?; else echo venv; fi)
 stdout := $(file < $(output))
 $(shell rm -f $(output))

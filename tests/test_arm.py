@@ -29,7 +29,7 @@ VERSION = "0123456789abcdef0123456789abcdef"
 
 def test_arm_uses_the_standard_library_and_facts_only():
     imports = re.findall(r"^(?:from|import)\s+([\w.]+)", (REPO / "src/expressroute_encryption/arm.py").read_text(), re.M)
-    assert set(imports) <= {"__future__", "re", "typing", ".facts"}, imports
+    assert set(imports) <= {"__future__", "re", "typing", "unicodedata", ".facts"}, imports
 
 
 def test_a_resource_id_is_parsed_into_its_parts():
@@ -111,3 +111,97 @@ def test_no_other_module_spells_an_arm_type_or_parses_ids_itself():
                  if path.name != "arm.py" and path.relative_to(package).as_posix() != "offline/mocks.py"
                  for t in types if f'"{t}"' in path.read_text()]
     assert offenders == []
+
+
+# --- resource group names and the segments of an id -----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["rg-net", "RG_1", "rg.(prod)", "rg-zürich", "g" * 90])
+def test_resource_group_names_azure_accepts(name):
+    assert arm.resource_group_name_problem(name) is None
+    assert split_arm_id(f"/subscriptions/{SUB}/resourceGroups/{name}").group == name
+
+
+@pytest.mark.parametrize("name", ["rg/../other", "rg-foo.", "rg foo?#", "..", ".", "", "g" * 91, "rg\n", "rg#1", "rg²"])
+def test_resource_group_names_azure_refuses(name):
+    assert arm.resource_group_name_problem(name) == (
+        "must be 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.' (Azure resource group names)")
+
+
+@pytest.mark.parametrize("value", [
+    PORT_ID.replace("/rg-net/", "/../"),  # `..` as the group
+    PORT_ID.replace("/rg-net/", "/rg-net./"),
+    PORT_ID.replace("/edge-1", "/.."),  # `..` as the name
+    PORT_ID.replace("/edge-1", "/."),
+    PORT_ID + "/..",
+    PORT_ID.replace("/subscriptions/" + SUB, "/subscriptions/.."),
+    PORT_ID.replace("edge-1", "edge?1"),
+    PORT_ID.replace("edge-1", "edge#1"),
+    PORT_ID.replace("edge-1", "edge\x001"),
+])
+def test_no_segment_is_a_dot_segment_a_url_delimiter_or_a_control_character(value):
+    assert split_arm_id(value) is None and parse_arm_id(value, PORT_TYPE, within=True) is None
+
+
+def test_names_with_dots_inside_stay_names():
+    assert parse_arm_id(PORT_ID.replace("edge-1", "edge..1"), PORT_TYPE).name == "edge..1"
+
+
+# --- every pattern of src/ is matched to the true end of the string ---------------------------
+
+
+def _package_modules():
+    import importlib
+    import pkgutil
+
+    import expressroute_encryption
+
+    for info in pkgutil.walk_packages(expressroute_encryption.__path__, "expressroute_encryption."):
+        yield importlib.import_module(info.name)
+
+
+def _ends_with_dollar(pattern: re.Pattern) -> bool:
+    """Whether the pattern uses `$` (AT_END), which also matches before a final newline."""
+    from re import _constants as constants, _parser as parser
+
+    def walk(items):
+        for op, value in items:
+            if op is constants.AT and value is constants.AT_END:
+                return True
+            nested = [v for v in (value if isinstance(value, (list, tuple)) else [value])
+                      if isinstance(v, parser.SubPattern)]
+            nested += [s for v in (value if isinstance(value, (list, tuple)) else [])
+                       if isinstance(v, (list, tuple)) for s in v if isinstance(s, parser.SubPattern)]
+            if any(walk(sub) for sub in nested):
+                return True
+        return False
+
+    return walk(parser.parse(pattern.pattern, pattern.flags))
+
+
+def test_the_dollar_check_finds_a_dollar():
+    assert _ends_with_dollar(re.compile(r"^a(?:b|c$)"))
+    assert not _ends_with_dollar(re.compile(r"a(?=.{1,3}\Z)[$]"))
+
+
+def test_no_pattern_of_src_ends_in_a_dollar_and_none_is_matched_from_the_start_only():
+    """`$` matches before a trailing newline, and `X.match` with it lets "value\\n" through:
+    every pattern is matched with fullmatch (or searched for), none spells `$`."""
+    import ast
+
+    patterns = {f"{module.__name__}.{name}": value for module in _package_modules()
+                for name, value in vars(module).items() if isinstance(value, re.Pattern)}
+    from expressroute_encryption import facts
+
+    patterns.update({f"facts.{name}": re.compile(value) for name, value in vars(facts).items()
+                     if name.endswith("_PATTERN")})
+    assert "expressroute_encryption.arm.ARM_ID_RE" in patterns and len(patterns) > 10
+    assert [name for name, pattern in patterns.items() if _ends_with_dollar(pattern)] == []
+    matched_from_start = [
+        f"{path.relative_to(REPO)}:{node.lineno}"
+        for path in (REPO / "src").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "match"
+        and (isinstance(node.func.value, ast.Name) and (node.func.value.id == "re" or node.func.value.id.endswith("_RE")))
+    ]
+    assert matched_from_start == []

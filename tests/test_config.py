@@ -23,7 +23,7 @@ def test_base_config_is_valid():
 @pytest.mark.smoke
 def test_unknown_top_level_key_is_named_with_allowed_keys():
     msg = only_problem(base_config(keyVualt={"name": "x"}))
-    assert msg == "keyVualt: unknown key (allowed: resourceGroupName, protect, keyVault, ports, macsecKeys, vpn, decommission, tags, monitoring, locks, lockExistingVault)"
+    assert msg == "keyVualt: unknown key (allowed: resourceGroupName, protect, keyVault, ports, macsecKeys, vpn, decommission, tags, monitoring, locks, lockExistingVault, unlistedRegion)"
 
 
 @pytest.mark.smoke
@@ -213,3 +213,29 @@ def test_wrong_shapes_name_what_is_expected():
         "vpn: must be a mapping with the keys mode, circuit, virtualNetwork, virtualWan, expressRouteGatewaySku, "
         "vpnGatewaySku, activeActive, vpnGatewayAsn, onPremises, ipsecPolicy, sharedKey, advertisedOverExpressRoute",
     ]
+
+
+WORKSPACE_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-ops/providers/"
+                "Microsoft.OperationalInsights/workspaces/law-ops")
+VAULT_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/kv-keys"
+
+
+@pytest.mark.parametrize("workspace", [WORKSPACE_ID + "\n", WORKSPACE_ID.replace("/rg-ops/", "/../"),
+                                       WORKSPACE_ID.replace("/law-ops", "/.."), WORKSPACE_ID + "/../../other",
+                                       WORKSPACE_ID.replace("/rg-ops/", "/rg-ops./")])
+def test_a_workspace_id_azure_refuses_is_refused(workspace):
+    assert only_problem(base_config(monitoring={"alertEmails": ["noc@example.com"], "logAnalyticsWorkspaceId": workspace})) == (
+        "monitoring.logAnalyticsWorkspaceId: must be the ARM id of a Log Analytics workspace: "
+        "/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>")
+
+
+@pytest.mark.parametrize("vault_id", [VAULT_ID + "\n", VAULT_ID.replace("/rg-keys/", "/../"), VAULT_ID + "/.."])
+def test_an_existing_vault_id_azure_refuses_is_refused(vault_id):
+    assert only_problem(base_config(keyVault={"existingId": vault_id})).startswith(
+        "keyVault.existingId: must be the ARM id of an existing resource of type Microsoft.KeyVault/vaults")
+
+
+@pytest.mark.parametrize("address", ["noc@example.com\n", "noc@example.com\r", " noc@example.com"])
+def test_an_alert_email_with_a_line_break_is_refused(address):
+    assert only_problem(base_config(monitoring={"alertEmails": [address]})) == (
+        "monitoring.alertEmails[0]: must be an e-mail address such as noc@example.com")

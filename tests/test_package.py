@@ -39,6 +39,22 @@ def _consumer_env(site: Path) -> dict[str, str]:
 # The Python package
 
 
+def test_the_python_the_package_claims_is_the_python_ci_tests():
+    """requires-python's floor is the version every pipeline sets up, and the README says the same."""
+    import re
+
+    claimed = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert claimed == ">=3.11"  # the code needs 3.11: enum.StrEnum, tomllib
+    floor = claimed.removeprefix(">=")
+    pipeline_files = [*(REPO / ".github" / "workflows").glob("*.yml"), *(REPO / "pipelines").rglob("*.yml")]
+    versions = {match for path in pipeline_files
+                for match in re.findall(r'(?:python-version|PYTHON_VERSION|versionSpec):\s*"([0-9.]+)"', path.read_text())}
+    assert versions == {floor}
+    assert f"Python {floor}+" in (REPO / "README.md").read_text()
+    assert sys.version_info[:2] >= tuple(map(int, floor.split(".")))
+
+
+
 def _pins() -> dict[str, str]:
     pins = {}
     for line in (REPO / "requirements.txt").read_text().splitlines():

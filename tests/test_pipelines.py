@@ -26,7 +26,7 @@ WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
 AZURE_PIPELINES = sorted((PROJECT_DIR / "pipelines").glob("*.yml")) + sorted(
     (PROJECT_DIR / "pipelines" / "templates").glob("*.yml"))
 SHELL_SCRIPTS = sorted((PROJECT_DIR / "pipelines").glob("*.sh"))
-BIN = Path(sys.executable).parent  # the project's virtualenv, where requirements-dev.txt installs the tools
+BIN = Path(sys.executable).parent  # the test virtualenv (.venv-test), where requirements-dev.txt installs the tools
 ANSI = re.compile(r"\x1b\[")
 # Any attempt to reach the network (e.g. a schema download) fails fast instead of passing by luck.
 NO_NETWORK = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -37,7 +37,7 @@ AZURE_SCHEMA_ARGS = ["--builtin-schema", "vendor.azure-pipelines",
 
 def tool(name: str) -> str:
     path = shutil.which(name, path=str(BIN))
-    assert path, f"{name} is not installed in {BIN}: run `make venv` (it is pinned in requirements-dev.txt)"
+    assert path, f"{name} is not installed in {BIN}: run `make test` (it is pinned in requirements-dev.txt)"
     return path
 
 

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,7 @@ from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.config.namespace import NAMESPACE
 from expressroute_encryption.exit_codes import ExitCode
 from expressroute_encryption.facts import LINKS
+from expressroute_encryption.output_files import write_atomically
 
 
 def default_cipher(bandwidth: int) -> str:
@@ -381,14 +380,8 @@ def header(stack: str, sources: list[str], notes: list[str]) -> str:
 
 
 def write_new(target: Path, text: str) -> None:
-    """Write ``target`` atomically, never over an existing file."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.link(tmp, target)  # fails if target exists: no overwrite, even in a race
-    finally:
-        os.unlink(tmp)
+    """Write ``target`` atomically, never over an existing file (FileExistsError, even in a race)."""
+    write_atomically(target, text, overwrite=False)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

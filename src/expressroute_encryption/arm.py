@@ -11,15 +11,26 @@ policy pack all parse and build ids here, with one rule each.
   (fact: kv-object-identifier), also compared without case.
 
 Every pattern is matched with ``fullmatch``: ``re.match`` with ``$`` would let a value
-with a trailing newline through.
+with a trailing newline through. No segment of an id is ``.`` or ``..`` (a URL client
+would resolve ``/rg/../other`` to another resource), and the group follows Azure's
+resource group name rules.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import NamedTuple, Optional
 
-from .facts import KEY_VAULT_DNS_SUFFIXES, SECRET_NAME_PATTERN, SECRET_VERSION_PATTERN, VAULT_NAME_PATTERN
+from .facts import (
+    KEY_VAULT_DNS_SUFFIXES,
+    RESOURCE_GROUP_NAME_CATEGORIES,
+    RESOURCE_GROUP_NAME_LENGTH,
+    RESOURCE_GROUP_NAME_PUNCTUATION,
+    SECRET_NAME_PATTERN,
+    SECRET_VERSION_PATTERN,
+    VAULT_NAME_PATTERN,
+)
 
 # ---------------------------------------------------------------------------
 # Resource types, as they appear in ids (``.../providers/Microsoft.Network/expressRoutePorts/<name>``)
@@ -33,16 +44,39 @@ LOCAL_NETWORK_GATEWAY_TYPE = "Microsoft.Network/localNetworkGateways"
 VPN_SITE_TYPE = "Microsoft.Network/vpnSites"
 WORKSPACE_TYPE = "Microsoft.OperationalInsights/workspaces"
 ROLE_DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
+IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+
+# ---------------------------------------------------------------------------
+# Resource ids
+
+# ---------------------------------------------------------------------------
+# Resource group names
+
+# fact: rg-name-characters
+def resource_group_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a resource group, or None: 1-90 letters (Unicode ones too),
+    digits, '_', '-', '.', '(' or ')', not ending in '.' (so never '.' or '..')."""
+    shortest, longest = RESOURCE_GROUP_NAME_LENGTH
+    if (isinstance(name, str) and shortest <= len(name) <= longest and not name.endswith(".")
+            and all(c in RESOURCE_GROUP_NAME_PUNCTUATION or unicodedata.category(c) in RESOURCE_GROUP_NAME_CATEGORIES
+                    for c in name)):
+        return None
+    return (f"must be {shortest}-{longest} letters, digits, '_', '-', '.', '(' or ')', not ending in '.' "
+            "(Azure resource group names)")
+
 
 # ---------------------------------------------------------------------------
 # Resource ids
 
 # fact: arm-id-format
-# A segment is anything but a slash or white space (a pasted id keeps no line break).
+# A segment is anything but a slash, white space, a control character or a URL's '?' and
+# '#' (a pasted id keeps no line break), and never '.' or '..'.
+_SEGMENT = r"(?!\.\.?(?:/|\Z))[^/\s\x00-\x1f\x7f?#]+"
 ARM_ID_RE = re.compile(
-    r"/subscriptions/(?P<subscription>[^/\s]+)"
-    r"(?:/resourceGroups/(?P<group>[^/\s]+)"
-    r"(?:/providers/(?P<namespace>[^/\s]+)/(?P<collection>[^/\s]+)/(?P<name>[^/\s]+)(?P<rest>(?:/[^/\s]+)*))?)?",
+    rf"/subscriptions/(?P<subscription>{_SEGMENT})"
+    rf"(?:/resourceGroups/(?P<group>{_SEGMENT})"
+    rf"(?:/providers/(?P<namespace>{_SEGMENT})/(?P<collection>{_SEGMENT})/(?P<name>{_SEGMENT})"
+    rf"(?P<rest>(?:/{_SEGMENT})*))?)?",
     re.IGNORECASE,
 )
 
@@ -66,7 +100,7 @@ def split_arm_id(value: object) -> ArmId | None:
     """Any resource id (of a subscription, a resource group, a resource, a child or an
     extension resource) into its parts, or None when ``value`` is no such id."""
     match = ARM_ID_RE.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
+    if match is None or (match["group"] is not None and resource_group_name_problem(match["group"])):
         return None
     arm_type = f"{match['namespace']}/{match['collection']}" if match["namespace"] else None
     return ArmId(match["subscription"], match["group"], arm_type, match["name"], match["rest"] or "")

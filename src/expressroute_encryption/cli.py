@@ -11,17 +11,22 @@ Each subcommand lives in its own module (``add_arguments`` and ``run``); this fi
 wires them together. Exit codes are the same for all (``ExitCode``): 0 ok, 1 refused (a
 mandatory policy is violated, the next ``pulumi up`` would be refused, a benchmark target
 missed with ``--check``), 2 bad input (config, stack file, export, policy config or
-arguments). Nothing here needs Azure credentials, the Pulumi CLI or a network.
+arguments; also the ``[tools]`` extra not installed, said in one line), 130 and 143
+stopped by Ctrl-C or SIGTERM (one line, no partial file left: ``interrupts``). Nothing
+here needs Azure credentials, the Pulumi CLI or a network.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
+from expressroute_encryption import interrupts
 from expressroute_encryption.exit_codes import ExitCode
 
 # subcommand -> (module with add_arguments/run, one-line help)
@@ -39,6 +44,17 @@ SUBCOMMANDS = {
     "config-reference": ("expressroute_encryption.config_reference",
                          "the README's config table, generated from the schema (--check, --write)"),
 }
+
+
+# The `[tools]` extra of pyproject.toml, by import name: what the command needs beyond the
+# components' own dependencies (a plain `pip install expressroute-encryption` has none of it).
+TOOLS_EXTRA = {"pulumi_policy": "pulumi-policy", "yaml": "PyYAML", "cryptography": "cryptography"}
+INSTALL_TOOLS = "pip install 'expressroute-encryption[tools]'"
+
+
+def missing_tools() -> list[str]:
+    """The distributions of the ``[tools]`` extra that are not installed."""
+    return [distribution for module, distribution in TOOLS_EXTRA.items() if importlib.util.find_spec(module) is None]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,6 +78,22 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run the subcommand, return its exit code."""
+    if missing := missing_tools():
+        # Before argparse (which imports every subcommand, --help included): one line, not a traceback.
+        print(f"expressroute-encryption: the offline tools need the [tools] extra ({', '.join(missing)} "
+              f"not installed): {INSTALL_TOOLS}", file=sys.stderr)
+        return int(ExitCode.BAD_INPUT)
+    with interrupts.handled():
+        try:
+            return _run(argv)
+        except KeyboardInterrupt as stop:  # interrupts.Interrupted, or a Ctrl-C before the handler was set
+            if not isinstance(stop, interrupts.Interrupted):
+                stop = interrupts.Interrupted(signal.SIGINT)
+            print(f"expressroute-encryption: stopped by {stop.description}; no partial file left", file=sys.stderr)
+            return stop.exit_code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser, subparsers = build_parser()
     args = parser.parse_args(argv)
     module = importlib.import_module(SUBCOMMANDS[args.command][0])

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from expressroute_encryption.exit_codes import ExitCode
+from expressroute_encryption.output_files import write_atomically
 
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 INDEXES = "ijklmn"
@@ -50,7 +51,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                   f"--write {path}", file=sys.stderr)
             return ExitCode.REFUSED
         return ExitCode.OK
-    path.write_text(before + START + "\n" + table + END + after)
+    # Whole or not at all: an interrupted or failed write never leaves a truncated README.
+    write_atomically(path, before + START + "\n" + table + END + after, overwrite=True)
     return ExitCode.OK
 
 

@@ -198,12 +198,51 @@ KEY_VAULT_SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
 # fact: rg-name-length
 RESOURCE_GROUP_NAME_LENGTH = (1, 90)
 
+# fact: rg-name-characters
+# A resource group name's characters: the REST spec's pattern ^[-\w\._\(\)]+$, in .NET,
+# whose \w is these Unicode categories (letters, non-spacing marks, decimal digits,
+# connector punctuation such as '_'), plus '-', '.', '(' and ')'; not ending in '.'.
+RESOURCE_GROUP_NAME_CATEGORIES = ("Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Nd", "Pc")
+RESOURCE_GROUP_NAME_PUNCTUATION = "-.()"
+
 # fact: tag-limits
 # At most 50 tags per resource; names up to 512 characters without < > % & \ ? /,
 # values up to 256 characters.
 MAX_TAGS = 50
 TAG_NAME_MAX_LENGTH, TAG_VALUE_MAX_LENGTH = 512, 256
 TAG_NAME_FORBIDDEN_CHARACTERS = "<>%&\\?/"
+
+# fact: tag-names-case-insensitive
+# "Tag names are case-insensitive for operations": two names that differ only in case are
+# one tag to Azure. (Compared with str.casefold.)
+
+# fact: project-no-control-characters
+# Control characters (Unicode category Cc: C0, DEL, C1) in a tag name or value: Azure
+# documents no rule, this project refuses them (a newline or escape sequence in a tag
+# breaks exports and terminals).
+CONTROL_CHARACTER_CATEGORY = "Cc"
+
+# fact: azure-regions
+# Snapshot of the Azure public cloud's region names (the "Programmatic name" column of
+# Microsoft's "Azure regions list", reliability-docs articles/reliability/regions-list.md,
+# ms.date 09/23/2025), taken 2026-12. A region missing here (newer, restricted, or a
+# sovereign cloud's) is refused unless the stack names it in `unlistedRegion`.
+AZURE_REGIONS = frozenset((
+    "australiacentral", "australiacentral2", "australiaeast", "australiasoutheast", "austriaeast",
+    "belgiumcentral", "brazilsouth", "brazilsoutheast", "canadacentral", "canadaeast", "centralindia",
+    "centralus", "chilecentral", "denmarkeast", "eastasia", "eastus", "eastus2", "francecentral",
+    "francesouth", "germanynorth", "germanywestcentral", "indonesiacentral", "israelcentral", "italynorth",
+    "japaneast", "japanwest", "koreacentral", "koreasouth", "malaysiawest", "mexicocentral",
+    "newzealandnorth", "northcentralus", "northeurope", "norwayeast", "norwaywest", "polandcentral",
+    "qatarcentral", "southafricanorth", "southafricawest", "southcentralus", "southeastasia", "southindia",
+    "spaincentral", "swedencentral", "switzerlandnorth", "switzerlandwest", "uaecentral", "uaenorth",
+    "uksouth", "ukwest", "westcentralus", "westeurope", "westindia", "westus", "westus2", "westus3",
+))
+# The region the messages and examples name.
+EXAMPLE_REGION = "westeurope"
+# The shape of a programmatic region name (every name above has it): lower-case letters
+# and digits, starting with a letter (this project's rule for a name not in the list).
+REGION_NAME_PATTERN = r"[a-z][a-z0-9]{1,63}"
 
 # fact: metric-alert-windows
 # The windows and evaluation frequencies a metric alert rule accepts, and its severities.

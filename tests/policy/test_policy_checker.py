@@ -48,17 +48,19 @@ class TestCommandLine:
         status, lines, _ = run(capsys, FIXTURES / "export-violations.json")
         assert status == 1
         assert [line.split(": ", 3)[:3] for line in lines[:-1]] == [
-            ["advisory", "critical-resources-protected", VAULT_URN],
             ["mandatory", "expressroute-port-macsec-required", PORT_URN],
             ["mandatory", "keyvault-no-private-endpoint-for-macsec", VAULT_URN],
             ["mandatory", "expressroute-circuit-on-encrypted-port", CIRCUIT_URN],
+            ["advisory", "critical-resources-protected", VAULT_URN],
         ]
-        assert lines[0].endswith(": Key Vault 'erport-vault' is not protected: set the stack config key "
-                                 "`protect: true` (the default), or the component's `protect` argument, so that it "
-                                 "cannot be deleted by accident.")
-        assert "ExpressRoute port 'erport' has link settings but MACsec is not on both links" in lines[1]
-        assert "Key Vault 'erport-vault' holds the MACsec keys of ExpressRoute port 'erport'" in lines[2]
-        assert "ExpressRoute circuit 'erport-circuit' is on ExpressRoute Direct port 'erport'" in lines[3]
+        assert "ExpressRoute port 'erport' has link settings but MACsec is not on both links" in lines[0]
+        assert "Key Vault 'kv-erport-prod' holds the MACsec keys of ExpressRoute port 'erp-weu-2'" in lines[1]
+        assert "ExpressRoute circuit 'erport-circuit' is on ExpressRoute Direct port 'erport'" in lines[2]
+        # Azure's name, and a fix for any stack (this project's config key only as such).
+        assert lines[3].endswith(": Key Vault 'kv-erport-prod' is not protected: set Pulumi's `protect` resource "
+                                 "option on it so that it cannot be deleted by accident (in this project's stack: the "
+                                 "config key `protect: true`, the default; with its components: their `protect` "
+                                 "argument).")
         assert "3 mandatory and 1 advisory violation(s) in 3 resource(s)" in lines[-1]
 
     def test_encrypted_secrets_are_not_judged_nor_printed(self, capsys):
@@ -99,10 +101,10 @@ class TestCommandLine:
             "format": "stack export", "policyPack": "expressroute-encryption-policies",
             "resources": 3, "mandatory": 3, "advisory": 1}
         assert [(v["level"], v["policy"], v["urn"]) for v in summary["violations"]] == [
-            ("advisory", "critical-resources-protected", VAULT_URN),
             ("mandatory", "expressroute-port-macsec-required", PORT_URN),
             ("mandatory", "keyvault-no-private-endpoint-for-macsec", VAULT_URN),
             ("mandatory", "expressroute-circuit-on-encrypted-port", CIRCUIT_URN),
+            ("advisory", "critical-resources-protected", VAULT_URN),
         ]
 
     @pytest.mark.parametrize(("file", "expected"), [
@@ -151,12 +153,14 @@ class TestEvaluate:
         assert evaluate(resources, UNMONITORED) == []
 
     def test_enforcement_levels_from_config(self):
-        resources = [resource(VAULT, "kv", vault())]
+        # An unprotected vault holding the keys of a (protected) port.
+        resources = [resource(PORT, "port", port(), protect=True), resource(VAULT, "kv", vault())]
         [violation] = evaluate(resources, UNMONITORED)
         assert violation == Violation("advisory", "critical-resources-protected", urn(VAULT, "kv"),
-                                      "Key Vault 'kv' is not protected: set the stack config key `protect: true` (the "
-                                      "default), or the component's `protect` argument, so that it cannot be deleted "
-                                      "by accident.")
+                                      "Key Vault 'kv-macsec' is not protected: set Pulumi's `protect` resource option "
+                                      "on it so that it cannot be deleted by accident (in this project's stack: the "
+                                      "config key `protect: true`, the default; with its components: their `protect` "
+                                      "argument).")
         assert [v.level for v in evaluate(resources, {**UNMONITORED, "all": "mandatory"})] == ["mandatory"]
         assert [v.level for v in evaluate(resources, {**UNMONITORED, "critical-resources-protected": "remediate"})] == \
             ["mandatory"]

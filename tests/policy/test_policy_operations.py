@@ -214,8 +214,17 @@ class TestVaultAuditLogs:
         diagnostic_setting(resourceUri=VAULT_ID.replace("kv-macsec", "kv-other")),
     ], ids=["none", "disabled", "other-category", "no-destination", "other-vault"])
     def test_vault_without_audit_log_is_flagged(self, setting):
-        resources = [stack_resource(VAULT, "kv", vault_outputs())]
+        resources = [stack_resource(PORT, "port", port()), stack_resource(VAULT, "kv", vault_outputs())]
         if setting is not None:
             resources.append(stack_resource(DIAGNOSTIC_SETTING, "audit", setting))
         [(where, message)] = stack_violations(keyvault_audit_logs, resources)
         assert where == urn(VAULT, "kv") and "AuditEvent" in message
+        # Azure names, and a fix that fits any stack (this project's config key only as such).
+        assert message.startswith("Key Vault 'kv-macsec' holds the MACsec keys of ExpressRoute port 'erp-weu-1'")
+        assert "Add a diagnostic setting on the vault" in message and "(in this project's stack: set monitoring" in message
+
+    def test_a_vault_holding_no_ports_keys_is_not_this_packs_business(self):
+        """An application's vault in a stack the pack is dropped into: no port reads keys from it."""
+        resources = [stack_resource(PORT, "port", port(vault="kv-other")), stack_resource(VAULT, "kv", vault_outputs())]
+        assert stack_violations(keyvault_audit_logs, resources) == []
+        assert stack_violations(keyvault_audit_logs, [stack_resource(VAULT, "kv", vault_outputs())]) == []

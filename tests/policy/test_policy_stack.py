@@ -101,7 +101,8 @@ class TestNoPrivateEndpointForMacsecVault:
         props = vault(privateEndpointConnections=[{"id": VAULT_ID + "/privateEndpointConnections/pe"}])
         [(violation_urn, message)] = stack_violations(no_private_endpoint_for_macsec, macsec_stack(vault_props=props))
         assert violation_urn == urn(VAULT, "kv")
-        assert "Key Vault 'kv'" in message and "port 'port'" in message
+        # Azure names (the vault's and the port's), never the Pulumi names 'kv' and 'port'.
+        assert message.startswith("Key Vault 'kv-macsec' holds the MACsec keys of ExpressRoute port 'erp-weu-1' but ")
 
     def test_vault_with_private_endpoint_connections_in_its_outputs_is_flagged(self):
         props = vault(privateEndpointConnections=[{"id": VAULT_ID + "/privateEndpointConnections/pe"}])
@@ -113,7 +114,8 @@ class TestNoPrivateEndpointForMacsecVault:
         resources = macsec_stack(extra=[private_endpoint(VAULT_ID.lower(), manual=manual)])
         [(violation_urn, message)] = stack_violations(no_private_endpoint_for_macsec, resources)
         assert violation_urn == urn(PRIVATE_ENDPOINT, "pe")
-        assert "Private endpoint 'pe'" in message and "Key Vault 'kv'" in message and "port 'port'" in message
+        assert message.startswith("Private endpoint 'pe-kv' is for Key Vault 'kv-macsec', which holds the MACsec keys "
+                                  "of ExpressRoute port 'erp-weu-1': remove the private endpoint.")
 
     def test_private_endpoint_for_a_vault_outside_the_stack_is_flagged(self):
         resources = [stack_resource(PORT, "port", port()), private_endpoint()]

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Callable
 
 from expressroute_encryption.exit_codes import ExitCode
+from expressroute_encryption.output_files import write_atomically
 from expressroute_encryption.bench.generate import PROJECT_DIR, estate_config, invalid_config, project_dir
 
 PYTHON = sys.executable
@@ -125,7 +126,12 @@ def measure(argv: list[str], cwd: Path) -> Sample:
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # Ctrl-C or SIGTERM (interrupts.py): no timed process outlives the bench
+            proc.kill()
+            proc.wait()
+            raise
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         out.seek(0)
@@ -313,7 +319,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if missed:
         print("\ntargets missed:\n  " + "\n  ".join(missed))
     if args.json:
-        Path(args.json).write_text(json.dumps({
+        write_atomically(Path(args.json), json.dumps({
             "machine": info,
             "runs": args.runs,
             "cases": {c.key: {"wall": [s.wall for s in c.samples], "cpu": [s.cpu for s in c.samples],
@@ -322,5 +328,5 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                               "target": c.target, "resources": c.resources} for c in cases},
             "exportSetup": {"ports": EXPORT_PORTS, "wall": setup.wall, "peakMb": setup.peak_mb, "resources": json_resources(setup.stdout)},
             "missed": missed,
-        }, indent=2))
+        }, indent=2), overwrite=True)
     return ExitCode.REFUSED if (missed and args.check) else ExitCode.OK

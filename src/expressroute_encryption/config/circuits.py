@@ -54,7 +54,7 @@ PublicPrefix = Annotated[str, rule("public_prefix", public_prefix_problem)]
 
 # fact: rf-community-format: Microsoft's BGP communities are 12076:5xxx for services
 # (12076:5010 Exchange) and 12076:5xxxx for Azure regions (12076:51004 East US).
-BGP_COMMUNITY_RE = re.compile(r"^12076:5[0-9]{3,4}$")
+BGP_COMMUNITY_RE = re.compile(r"12076:5[0-9]{3,4}")  # with fullmatch
 
 
 def bgp_community_problem(value: str) -> str | None:

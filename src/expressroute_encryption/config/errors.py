@@ -10,9 +10,11 @@ the offline reader of stack files uses ``format_loc`` before the schema is loade
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..facts import CONTROL_CHARACTER_CATEGORY
 from ..secret_config import KEY_NAME_PLACEHOLDER, looks_like_key, mask_key_material
 
 if TYPE_CHECKING:
@@ -35,14 +37,22 @@ class ConfigError(Exception):
 
 
 def format_loc(loc: Iterable[str | int]) -> str:
-    """('ports', 0, 'macsec', 'cipher') -> 'ports[0].macsec.cipher'."""
+    """('ports', 0, 'macsec', 'cipher') -> 'ports[0].macsec.cipher'. A key the user typed
+    (a tag name, say) is shown with its control characters escaped (``\\n``), so that a
+    problem stays one line."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            text = _escape_controls(str(part))
+            out += f".{text}" if out else text
     return out
+
+
+def _escape_controls(text: str) -> str:
+    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == CONTROL_CHARACTER_CATEGORY else c
+                   for c in text)
 
 
 def _field_keys(model: type[BaseModel], camel: bool = True) -> list[str]:

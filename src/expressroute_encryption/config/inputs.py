@@ -21,7 +21,7 @@ from typing import Annotated, Any, NamedTuple, Optional, get_args
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from .. import facts
-from ..arm import CIRCUIT_TYPE, arm_id_problem
+from ..arm import CIRCUIT_TYPE, arm_id_problem, resource_group_name_problem
 from ..facts import LINKS
 from .circuits import CircuitSettings, circuit_problems
 from .errors import ConfigError, describe_errors, format_loc
@@ -47,6 +47,8 @@ def input_of(kind: Any = str) -> Any:
 
 
 Input = input_of(str)
+# A resource group's name: checked when it is a plain string (Azure's rule, arm.py).
+ResourceGroupInput = Annotated[Input, plain_rule("resource_group_name", resource_group_name_problem)]
 
 
 def _fields_of(model: type[BaseModel], *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -58,7 +60,7 @@ def _component_field(annotation: Any, doc: str, default: Any = ...) -> tuple[Any
     return annotation, Field(default, description=doc)
 
 
-_RESOURCE_GROUP = _component_field(Input, "Resource group for what the component creates.")
+_RESOURCE_GROUP = _component_field(ResourceGroupInput, "Resource group for what the component creates.")
 _PROTECT = _component_field(
     bool, "Pulumi `protect` on what the component creates, generated keys excepted (default true).", True)
 
@@ -66,7 +68,7 @@ _PROTECT = _component_field(
 class MacsecKeyVaultInputs(KeyVaultSettings):
     """Arguments of ``MacsecKeyVault``: the stack config's ``keyVault`` and these."""
 
-    resource_group_name: Input
+    resource_group_name: ResourceGroupInput
     """Resource group for the vault and the identity."""
     protect: bool = True
     """Pulumi refuses to delete the vault, the identity and its permission to read the keys (default true)."""
@@ -126,14 +128,14 @@ EncryptedDirectPortInputs = create_model(
     __base__=_EncryptedDirectPortRules,
     __doc__="Arguments of ``EncryptedDirectPort``: the stack config's ``ports[i]`` without circuits, and these.",
     __module__=__name__,
-    resource_group_name=_component_field(Input, "Resource group for the port."),
+    resource_group_name=_component_field(ResourceGroupInput, "Resource group for the port."),
     vault_name=_component_field(Input, "Key Vault that stores the port's CAK/CKN secrets."),
     identity_id=_component_field(Input, "User-assigned identity with `get` on the vault's secrets."),
     **_fields_of(PortSettings, drop=("circuits",)),
     keys=_component_field(Optional[input_of(PortKeys)], "Bring-your-own keys `{link1: {cak, ckn}, link2: {cak, ckn}}`, as secrets (plain strings are refused); generated when absent.", None),
     protect=_PROTECT,
     vault_resource_group_name=_component_field(
-        Optional[Input], "Resource group of the vault, when it is not resource_group_name (an existing vault).", None),
+        Optional[ResourceGroupInput], "Resource group of the vault, when it is not resource_group_name (an existing vault).", None),
     adopting=_component_field(
         bool, "With import_id, on the deployment that imports the port: keep Azure's identity and link settings "
         "as they are, so adopting the port changes nothing on it; the next deployment applies them.", False),
@@ -143,7 +145,7 @@ EncryptedDirectPortInputs = create_model(
 class DirectCircuitInputs(CircuitSettings):
     """Arguments of ``DirectCircuit``: the stack config's ``ports[i].circuits[j]`` and these."""
 
-    resource_group_name: Input
+    resource_group_name: ResourceGroupInput
     """Resource group for the circuit."""
     express_route_port_id: Input
     """ARM id of the ExpressRoute Direct port."""
@@ -256,7 +258,7 @@ class CircuitVnetConnectionInputs(ConfigModel):
     circuit id and the key are checked here when given as plain strings; when they come
     from a stack reference they are Outputs, and Azure checks them."""
 
-    resource_group_name: Input
+    resource_group_name: ResourceGroupInput
     """Resource group for the virtual network, the gateway and the connection."""
     express_route_circuit_id: Annotated[Input, plain_rule("circuit_id", circuit_id_problem)]
     """ARM id of the circuit (the network team's stack output `circuits.<name>.id`)."""
@@ -317,7 +319,7 @@ class MonitoredCircuitSettings(ConfigModel):
 class ExpressRouteMonitoringInputs(MonitoringSettings):
     """Arguments of ``ExpressRouteMonitoring``: the stack config's ``monitoring`` and these."""
 
-    resource_group_name: Input
+    resource_group_name: ResourceGroupInput
     """Resource group for the action group, the alerts and the workspace."""
     vault_id: Input
     """ARM id of the Key Vault whose audit log is kept."""

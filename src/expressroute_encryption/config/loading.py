@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from .errors import ConfigError, describe_errors
 from .namespace import LOCATION_KEY, NAMESPACE
+from .region import UNLISTED_KEY, location_problems
 from .stack import StackConfig
 
 
@@ -53,18 +54,14 @@ def stack_config_from(config: Mapping[str, str], secret_keys: Collection[str]) -
     """The checked stack config from the config as the Pulumi CLI hands it to a program
     (namespaced keys -> strings, objects as JSON) and its secret keys.
 
-    Raises ConfigError with every problem: the Azure region missing, key material set as
-    plain config, and every problem of the schema."""
+    Raises ConfigError with every problem: the Azure region missing or not a region
+    (config/region.py), key material set as plain config, and every problem of the schema."""
     prefix = NAMESPACE + ":"
     values = {key[len(prefix):]: _decode(raw) for key, raw in sorted(config.items())
               if key.startswith(prefix) and raw is not None}
     secret = set(secret_keys)
     problems = []
-    if config.get(LOCATION_KEY) is None:
-        problems.append(
-            f"{LOCATION_KEY}: required: the Azure region for the resource group, vault "
-            f"and ports (pulumi config set {LOCATION_KEY} westeurope)"
-        )
+    problems += location_problems(config.get(LOCATION_KEY), values.get(UNLISTED_KEY))
     if "macsecKeys" in values and f"{prefix}macsecKeys" not in secret:
         problems.append(
             "macsecKeys: must be a secret config value; remove it from the stack file and set each key "

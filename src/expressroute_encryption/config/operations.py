@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+import unicodedata
+from dataclasses import replace
 from typing import Annotated, Optional
 
 from pydantic import Field, create_model
@@ -18,24 +20,38 @@ from .literals import AlertSensitivity, EvaluationFrequency, Link, WindowSize
 from .rules import ConfigModel, Int, Number, cross_rule, rule
 
 
+def has_control_character(text: str) -> bool:
+    """Whether ``text`` holds a control character (a line break, a tab, an escape, ...)."""
+    # fact: project-no-control-characters
+    return any(unicodedata.category(c) == facts.CONTROL_CHARACTER_CATEGORY for c in text)
+
+
 def tag_name_problem(name: str) -> str | None:
-    """Azure tag names: up to 512 characters, none of < > % & \\ ? /."""
+    """Azure tag names: up to 512 characters, none of < > % & \\ ? /; no control characters."""
     if not name or len(name) > facts.TAG_NAME_MAX_LENGTH or any(c in name for c in facts.TAG_NAME_FORBIDDEN_CHARACTERS):
         return (f"must be 1-{facts.TAG_NAME_MAX_LENGTH} characters without "
                 f"{' '.join(facts.TAG_NAME_FORBIDDEN_CHARACTERS)} (Azure tag names)")
+    return tag_value_problem(name)
+
+
+def tag_value_problem(text: str) -> str | None:
+    """Tag names and values: no control characters."""
+    if has_control_character(text):
+        return "must not hold control characters (a line break, tab or escape)"
     return None
 
 
 # Tag values are strings of up to 256 characters (quote numbers in YAML: "1234"). Azure
 # allows 50 tags per resource; the stack sets none of its own, so all 50 are the user's.
-Tags = Annotated[dict[str, Annotated[str, Field(max_length=facts.TAG_VALUE_MAX_LENGTH)]],
+Tags = Annotated[dict[str, Annotated[str, Field(max_length=facts.TAG_VALUE_MAX_LENGTH),
+                                     rule("tag_value", tag_value_problem)]],
                  Field(max_length=facts.MAX_TAGS)]
 
 # A pragmatic address check (RFC 5322 allows more, Azure Monitor e-mail receivers do not need it):
 # local part, '@', a domain of DNS labels with at least one dot.
 EMAIL_RE = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
-    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+    r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
 )
 
 

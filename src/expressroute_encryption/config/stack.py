@@ -15,12 +15,13 @@ from typing import Annotated, Optional
 from pydantic import Field
 
 from .. import facts
-from ..arm import CIRCUIT_TYPE, PORT_TYPE, format_arm_id, parse_arm_id
+from ..arm import CIRCUIT_TYPE, PORT_TYPE, format_arm_id, parse_arm_id, resource_group_name_problem
 from .keys import PortKeys
 from .keyvault import KeyVaultSettings
 from .operations import MonitoringSettings, Tags, drained_link_problems, tag_name_problem
 from .ports import PortSettings
-from .rules import ConfigModel, cross_rule
+from .region import region_name_problem
+from .rules import ConfigModel, cross_rule, rule
 from .vpn import VpnSettings
 
 
@@ -51,9 +52,8 @@ class DecommissionEntry(ConfigModel):
 class StackConfig(ConfigModel):
     """Everything under the ``expressroute-encryption`` config namespace."""
 
-    resource_group_name: Annotated[str, Field(min_length=facts.RESOURCE_GROUP_NAME_LENGTH[0],
-                                              max_length=facts.RESOURCE_GROUP_NAME_LENGTH[1])]
-    """Resource group for everything the stack creates (the program creates it), 1-90 characters."""
+    resource_group_name: Annotated[str, rule("resource_group_name", resource_group_name_problem)]
+    """Resource group for everything the stack creates (the program creates it): 1-90 letters, digits, `_`, `-`, `.`, `(` or `)`, not ending in `.` (Azure's rule)."""
     protect: bool = True
     """Pulumi `protect` on everything whose loss breaks encryption or connectivity: the resource group, vault, identity and its permission, secrets, ports, circuits with their peerings, authorizations and route filters, and the VPN's gateways, connections and sites (generated keys excepted: rotation replaces them)."""
     key_vault: KeyVaultSettings
@@ -74,6 +74,8 @@ class StackConfig(ConfigModel):
     """`CanNotDelete` management locks on the vault, each port and each circuit; default: on when `protect` is on."""
     lock_existing_vault: bool = False
     """With `keyVault.existingId`: put the delete lock on that vault too. Off by default: the vault is not the stack's, and a lock would also block its owners' deletes of role assignments and diagnostic settings on it."""
+    unlisted_region: Optional[Annotated[str, rule("region_name", region_name_problem)]] = None
+    """An Azure region missing from this product's region list (newer than the list, restricted, or a sovereign cloud's): set it to the same name as `azure-native:location` to deploy there. Any other region not in the list is refused as a likely typo."""
 
     @property
     def locks_enabled(self) -> bool:
@@ -104,11 +106,18 @@ class StackConfig(ConfigModel):
                         for loc, rule, message in drained_link_problems(
                             self.monitoring.drained_links, [port.name for port in self.ports]))
 
-    @cross_rule("tags")
+    @cross_rule("tags*")
     def _tag_names(self):
+        """Each name follows Azure's rules; two names that differ only in case are one tag to
+        Azure, so the second would overwrite the first."""
+        seen: dict[str, str] = {}
         for name in self.tags:
             if problem := tag_name_problem(name):
                 yield ("tags", name), "tag_name", problem
+            # fact: tag-names-case-insensitive
+            elif (first := seen.setdefault(name.casefold(), name)) != name:
+                yield ("tags", name), "duplicate_tag", (
+                    f"is the tag '{first}' to Azure (tag names are case-insensitive): keep one of them")
 
     @cross_rule("ports*", "resource_group_name")
     def _imports_in_the_resource_group(self):

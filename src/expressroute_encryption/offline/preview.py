@@ -38,13 +38,13 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from expressroute_encryption.exit_codes import ExitCode
+from expressroute_encryption.output_files import write_atomically
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = ExitCode.OK, ExitCode.REFUSED, ExitCode.BAD_INPUT
 
@@ -379,25 +379,10 @@ def write_export(export: str, document: dict[str, Any], inputs: dict[str, Path])
     problem = export_target_problem(export, inputs)  # again: the folder may have changed meanwhile
     if problem:
         raise ExportError(problem)
-    target = Path(export)
-    umask = os.umask(0)
-    os.umask(umask)
-    temporary = None
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(json.dumps(document, indent=2))
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, target)
-        temporary = None
+        write_atomically(Path(export), json.dumps(document, indent=2), overwrite=True)
     except OSError as exc:
         raise ExportError(f"--export {export}: cannot write: {exc.strerror or type(exc).__name__}") from None
-    finally:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
 
 
 def remove_stale_export(export: str, inputs: dict[str, Path]) -> str | None:
@@ -517,6 +502,10 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
     inputs = input_files(stack, project_dir, policy_config, previous, stack_outputs, vault)
     try:
         report = _preview(stack, project_dir, export, policy_config, previous, stack_outputs, inputs, vault)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM (interrupts.py): as a failed run, no export is left at FILE
+        if export:
+            remove_stale_export(export, inputs)
+        raise
     except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
         report = Report(stack, exit_code=EXIT_INPUT, errors=[
             f"error: the offline preview failed unexpectedly ({type(exc).__name__}); nothing was deployed "

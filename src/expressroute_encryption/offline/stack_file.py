@@ -65,7 +65,7 @@ MAX_VALUES = 100_000
 # Top-level keys of a stack file the CLI reads (workspace.ProjectStack).
 STACK_FILE_KEYS = ("config", "encryptionsalt", "encryptedkey", "secretsprovider", "environment")
 # Stack names the CLI accepts (tokens.QName parts); anything else cannot name a stack file.
-STACK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+STACK_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # with fullmatch
 
 
 class StackFileError(Exception):
@@ -117,9 +117,9 @@ _Loader.add_implicit_resolver("!plain", re.compile(r"(?s).*"), None)
 
 _TAG = "tag:yaml.org,2002:"
 _NULLS = ("", "~", "null", "Null", "NULL")
-_INT_RE = re.compile(r"^[-+]?(0b[01]+|0o[0-7]+|0x[0-9a-fA-F]+|[0-9]+)$")
-_OLD_OCTAL_RE = re.compile(r"^[-+]?0[0-7]+$")
-_FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")  # yaml.v3 yamlStyleFloat
+_INT_RE = re.compile(r"[-+]?(0b[01]+|0o[0-7]+|0x[0-9a-fA-F]+|[0-9]+)")
+_OLD_OCTAL_RE = re.compile(r"[-+]?0[0-7]+")
+_FLOAT_RE = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")  # yaml.v3 yamlStyleFloat
 _SPECIAL_FLOATS = {
     **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
     **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
@@ -132,13 +132,13 @@ def _number(text: str) -> int | float | None:
     (decimal, 0x, 0o, 0b, leading-0 octal; underscores ignored), else a finite float,
     else None (it stays a string, as an out-of-range number does in Go)."""
     plain = text.replace("_", "")
-    if len(plain) <= 70 and _INT_RE.match(plain):
+    if len(plain) <= 70 and _INT_RE.fullmatch(plain):
         sign = -1 if plain[0] == "-" else 1
         digits = plain.lstrip("+-")
-        value = sign * (int(digits, 8) if _OLD_OCTAL_RE.match(digits) else int(digits, 0))
+        value = sign * (int(digits, 8) if _OLD_OCTAL_RE.fullmatch(digits) else int(digits, 0))
         if -(2 ** 63) <= value < 2 ** 64:
             return value
-    if len(plain) <= 400 and _FLOAT_RE.match(plain):
+    if len(plain) <= 400 and _FLOAT_RE.fullmatch(plain):
         value = float(plain)
         if math.isfinite(value):
             return value
@@ -434,7 +434,7 @@ def _environment_note(stack_path: Path, environment: Any) -> str:
 def _read_stack(project_dir: Path, stack: str):
     """The project's name, the stack file's path and document, and its config entries
     (namespaced keys) with their composed nodes, as the CLI reads them."""
-    if not STACK_NAME_RE.match(stack or ""):
+    if not STACK_NAME_RE.fullmatch(stack or ""):
         raise StackFileError("--stack: a stack name has letters, digits, '-', '_' and '.' only (e.g. dev)")
     project_path = project_dir / "Pulumi.yaml"
     stack_path = project_dir / f"Pulumi.{stack}.yaml"

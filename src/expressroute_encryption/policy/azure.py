@@ -20,6 +20,9 @@ VWAN_VPN_CONNECTION = "azure-native:network:VpnConnection"
 VPN_SITE = "azure-native:network:VpnSite"
 METRIC_ALERT = "azure-native:monitor:MetricAlert"
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
 # Resource inputs carry the Azure name in a type-specific property; outputs carry it as `name`.
 NAME_INPUTS = {
@@ -30,6 +33,19 @@ NAME_INPUTS = {
     VPN_GATEWAY: "virtualNetworkGatewayName",
     LOCAL_NETWORK_GATEWAY: "localNetworkGatewayName",
     VPN_SITE: "vpnSiteName",
+    IDENTITY: "resourceName",
+    ROLE_ASSIGNMENT: "roleAssignmentName",
+    PRIVATE_ENDPOINT: "privateEndpointName",
+    GATEWAY_CONNECTION: "virtualNetworkGatewayConnectionName",
+    VWAN_VPN_CONNECTION: "connectionName",
+    "azure-native:network:ExpressRouteCircuitPeering": "peeringName",
+    "azure-native:network:ExpressRouteCircuitAuthorization": "authorizationName",
+    "azure-native:network:RouteFilter": "routeFilterName",
+    "azure-native:network:VirtualWan": "virtualWANName",
+    "azure-native:network:VirtualHub": "virtualHubName",
+    "azure-native:network:ExpressRouteGateway": "expressRouteGatewayName",
+    "azure-native:network:ExpressRouteConnection": "connectionName",
+    "azure-native:network:VpnGateway": "gatewayName",
 }
 
 # The ARM resource type of each, as it appears in ARM ids: .../providers/Microsoft.Network/expressRoutePorts/<name>.
@@ -40,6 +56,7 @@ ARM_TYPES = {
     VPN_GATEWAY: arm.VPN_GATEWAY_TYPE,
     LOCAL_NETWORK_GATEWAY: arm.LOCAL_NETWORK_GATEWAY_TYPE,
     VPN_SITE: arm.VPN_SITE_TYPE,
+    IDENTITY: arm.IDENTITY_TYPE,
 }
 
 
@@ -60,6 +77,13 @@ def azure_name(resource_type: str, props: Any) -> str | None:
     """A resource's Azure name: its ``<type>Name`` input, or the ``name`` output."""
     name_input = NAME_INPUTS.get(resource_type)
     return (text(get(props, name_input)) if name_input else None) or text(get(props, "name"))
+
+
+def display_name(resource_type: str, props: Any, pulumi_name: str) -> str:
+    """How a message names a resource: its Azure name, quoted; while that is not known (a resource
+    Pulumi names itself, during preview) its Pulumi name, said to be one."""
+    name = azure_name(resource_type, props)
+    return f"'{name}'" if name else f"(Pulumi resource '{pulumi_name}')"
 
 
 def resource_group(props: Any) -> str | None:

@@ -29,8 +29,10 @@ from .azure import (
     VAULT,
     arm_name,
     azure_name,
+    display_name,
 )
 from .macsec import bandwidth_gbps
+from .macsec_vaults import MacsecVaults
 from .props import UNKNOWN, elements, equals_ignoring_case, get, has_entries, is_present, number, text
 from .resources import applies_to, depended_on, of_type, points_at
 
@@ -221,9 +223,11 @@ def _logs_audit_events(setting: PolicyResource) -> bool:
 
 
 def check_vault_audit_logs(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """Every Key Vault of the stack has a diagnostic setting sending its ``AuditEvent`` log to a
-    workspace, storage account or event hub: each read of a MACsec key is recorded."""
-    vaults = of_type(args.resources, VAULT)
+    """Every Key Vault of the stack holding a port's MACsec keys (``macsec_vaults``; other vaults are not
+    this pack's business) has a diagnostic setting sending its ``AuditEvent`` log to a workspace,
+    storage account or event hub: each read of a MACsec key is recorded."""
+    macsec = MacsecVaults(args.resources)
+    vaults = [vault for vault in of_type(args.resources, VAULT) if macsec.port_of(vault) is not None]
     if not vaults:
         return
     audited = set()
@@ -242,9 +246,12 @@ def check_vault_audit_logs(args: StackValidationArgs, report_violation: ReportVi
     for vault in vaults:
         if vault.urn not in audited:
             report_violation(
-                f"Key Vault '{vault.name}' has no diagnostic setting sending its {VAULT_LOG_CATEGORY} log anywhere: "
-                "reads of the MACsec keys are not recorded. Set monitoring in the stack config (or add a "
-                f"diagnostic setting with the {VAULT_LOG_CATEGORY} category and a Log Analytics workspace).",
+                f"Key Vault {display_name(VAULT, vault.props, vault.name)} holds the MACsec keys of ExpressRoute port "
+                f"{display_name(PORT, macsec.port_of(vault).props, macsec.port_of(vault).name)} but has no diagnostic "
+                f"setting sending its {VAULT_LOG_CATEGORY} log anywhere: reads of the keys are not recorded. Add a "
+                f"diagnostic setting on the vault with the {VAULT_LOG_CATEGORY} category (or the audit group) and a "
+                "Log Analytics workspace, storage account or event hub (in this project's stack: set monitoring in "
+                "the stack config).",
                 vault.urn)
 
 

@@ -1,4 +1,5 @@
-"""Stack policies relating ExpressRoute Direct ports to the circuits on them and the vaults they use.
+"""Stack policies relating ExpressRoute Direct ports to the circuits on them and the vaults they use
+(which vaults those are: ``macsec_vaults``).
 
 Stack policies see every resource of the stack at once (``AnalyzeStack``: the resources' outputs; for a
 resource a preview is about to create, the provider's preview of them, which mirrors the inputs). The
@@ -22,16 +23,16 @@ from .azure import (
     CIRCUIT,
     PORT,
     PRIVATE_ENDPOINT,
-    SECRET,
     VAULT,
     VAULT_PRIVATE_ENDPOINT_CONNECTION,
     arm_name,
     azure_name,
-    parse_secret_identifier,
+    display_name,
 )
 from . import exemptions
 from .expressroute import MACSEC_DOCS
-from .macsec import SECRET_FIELDS, port_links, port_macsec_gaps
+from .macsec import port_macsec_gaps
+from .macsec_vaults import MacsecVaults, vault_named
 from .props import UNKNOWN, elements, get, has_entries, text
 from .resources import depended_on, of_type, points_at, referenced_resource
 
@@ -72,69 +73,6 @@ def check_circuits_on_encrypted_ports(args: StackValidationArgs, report_violatio
             circuit.urn)
 
 
-class KeyVaultUsers:
-    """Which ExpressRoute port of the stack reads its MACsec keys from which vault.
-
-    A vault is named by the host of the ports' secret identifiers. Identifiers that cannot be read
-    (unknown during preview, encrypted in a stack export) are resolved through the port's dependencies:
-    a vault it depends on, or the vault of a secret it depends on.
-    """
-
-    def __init__(self, resources: Sequence[PolicyResource]) -> None:
-        self._by_vault_name: dict[str, str] = {}
-        self._by_vault_urn: dict[str, str] = {}
-        vaults, secrets = of_type(resources, VAULT), of_type(resources, SECRET)
-        for port in of_type(resources, PORT):
-            names, unresolved = vault_names_in_identifiers(port)
-            for name in names:
-                self._by_vault_name.setdefault(name.lower(), port.name)
-            if unresolved:
-                for vault in vaults_port_depends_on(port, vaults, secrets):
-                    self._by_vault_urn.setdefault(vault.urn, port.name)
-
-    def port_using(self, vault: PolicyResource | None, vault_name: str | None = None) -> str | None:
-        """The name of a port whose keys are in ``vault`` (a stack resource) or in the vault ``vault_name``."""
-        if vault is not None:
-            if vault.urn in self._by_vault_urn:
-                return self._by_vault_urn[vault.urn]
-            vault_name = azure_name(VAULT, vault.props) or vault_name
-        return self._by_vault_name.get(vault_name.lower()) if vault_name else None
-
-
-def vault_names_in_identifiers(port: PolicyResource) -> tuple[set[str], bool]:
-    """The vaults a port's readable secret identifiers name, and whether some identifiers are unreadable."""
-    links = port_links(port.props)
-    names, unresolved = set(), links is None
-    for link in links or []:
-        for field in SECRET_FIELDS:
-            value = get(link.macsec, field)
-            reference = parse_secret_identifier(value)
-            unresolved = unresolved or value is UNKNOWN
-            if reference:
-                names.add(reference.vault)
-    return names, unresolved
-
-
-def vaults_port_depends_on(port: PolicyResource, vaults: Sequence[PolicyResource],
-                           secrets: Sequence[PolicyResource]) -> list[PolicyResource]:
-    """Vaults the port depends on directly or through one of their secrets."""
-    found = []
-    for dependency in port.dependencies:
-        if dependency.resource_type == VAULT:
-            found.append(dependency)
-        elif dependency.resource_type == SECRET:
-            vault = vault_of_secret(dependency, vaults)
-            if vault is not None:
-                found.append(vault)
-    return found
-
-
-def vault_of_secret(secret: PolicyResource, vaults: Sequence[PolicyResource]) -> PolicyResource | None:
-    """The stack's vault a secret is stored in: by its ``vaultName`` input or its id, else its dependency."""
-    name = text(get(secret.props, "vaultName")) or arm_name(get(secret.props, "id"), ARM_TYPES[VAULT])
-    return vault_named(vaults, name) if name else depended_on(secret, vaults)
-
-
 def private_only_access(vault: PolicyResource) -> list[str]:
     """How a vault's own settings keep ExpressRoute out (private endpoint connections), each with its fix.
 
@@ -167,13 +105,6 @@ def endpoint_target(endpoint: PolicyResource,
     return vault, next((name for name in names if name), None)
 
 
-def vault_named(vaults: Sequence[PolicyResource], name: str | None) -> PolicyResource | None:
-    """The stack's vault with Azure name ``name`` (names compared without case)."""
-    wanted = (name or "").lower()
-    return next((vault for vault in vaults if wanted and (azure_name(VAULT, vault.props) or "").lower() == wanted),
-                None)
-
-
 def elements_or_unknown(value: object) -> list:
     """The elements of an array, or ``[UNKNOWN]`` when the whole array is unknown."""
     return [UNKNOWN] if value is UNKNOWN else elements(value)
@@ -184,24 +115,29 @@ def check_no_private_endpoint_for_macsec_vaults(args: StackValidationArgs,
     """A vault holding a port's MACsec keys is not behind a private endpoint: Microsoft's MACsec how-to says
     "The Key Vault shouldn't be behind a private endpoint because communication to the ExpressRoute
     management plane is required" (fact: macsec-kv-no-private-endpoint)."""
-    users = KeyVaultUsers(args.resources)
+    macsec = MacsecVaults(args.resources)
     vaults = of_type(args.resources, VAULT)
     for vault in vaults:
-        port = users.port_using(vault)
+        port = macsec.port_of(vault)
         reasons = private_only_access(vault) if port else []
         if reasons:
             report_violation(
-                f"Key Vault '{vault.name}' holds the MACsec keys of ExpressRoute port '{port}' but "
-                f"{'; '.join(reasons)}. {_WHY_PUBLIC_ENDPOINT}.", vault.urn)
+                f"Key Vault {display_name(VAULT, vault.props, vault.name)} holds the MACsec keys of ExpressRoute "
+                f"port {display_name(PORT, port.props, port.name)} but {'; '.join(reasons)}. "
+                f"{_WHY_PUBLIC_ENDPOINT}.", vault.urn)
     endpoints = of_type(args.resources, PRIVATE_ENDPOINT) + \
         of_type(args.resources, VAULT_PRIVATE_ENDPOINT_CONNECTION)
     for endpoint in endpoints:
         vault, vault_name = endpoint_target(endpoint, vaults)
-        port = users.port_using(vault, vault_name)
+        port = macsec.port_of(vault, vault_name)
         if port:
+            target = display_name(VAULT, vault.props, vault.name) if vault else f"'{vault_name}'"
+            kind = ("Private endpoint" if endpoint.resource_type == PRIVATE_ENDPOINT
+                    else "Key Vault private endpoint connection")
             report_violation(
-                f"Private endpoint '{endpoint.name}' is for Key Vault '{vault.name if vault else vault_name}', "
-                f"which holds the MACsec keys of ExpressRoute port '{port}': remove the private endpoint. "
+                f"{kind} {display_name(endpoint.resource_type, endpoint.props, endpoint.name)} is for Key Vault "
+                f"{target}, which holds the MACsec keys of ExpressRoute port "
+                f"{display_name(PORT, port.props, port.name)}: remove the private endpoint. "
                 f"{_WHY_PUBLIC_ENDPOINT}.", endpoint.urn)
 
 

@@ -146,6 +146,8 @@ class EncryptedDirectPortArgs(TypedDict):
     """Pulumi `protect` on what the component creates, generated keys excepted (default true)."""
     vault_resource_group_name: NotRequired[pulumi.Input[str]]
     """Resource group of the vault, when it is not resource_group_name (an existing vault)."""
+    vault_subscription_id: NotRequired[str]
+    """Subscription of the vault (an existing vault): when it is not the deployment's, the secrets are written through an azure-native provider for it."""
     adopting: NotRequired[bool]
     """With import_id, on the deployment that imports the port: keep Azure's identity and link settings as they are, so adopting the port changes nothing on it; the next deployment applies them."""
 

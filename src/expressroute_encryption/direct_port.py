@@ -6,6 +6,7 @@ import pulumi
 import pulumi_random as random
 from pulumi_azure_native import keyvault, network
 
+from . import existing_vault
 from .component_args import EncryptedDirectPortArgs
 from .config.inputs import EncryptedDirectPortInputs, validate_args
 from .config.ports import PortSettings
@@ -122,6 +123,8 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         if byo is not None:
             byo = checked_port_keys(byo, settings.macsec, f"EncryptedDirectPort '{name}'")
         cak_uris, ckn_uris, secret_names, generated = {}, {}, {}, {}
+        # An existing vault in another subscription is written through a provider for it.
+        vault_provider = existing_vault.vault_provider(settings.vault_subscription_id)
         for link in LINKS:
             generation = getattr(generations, link)
             if byo is None:
@@ -142,7 +145,8 @@ class EncryptedDirectPort(pulumi.ComponentResource):
                         value=value, content_type=f"MACsec {kind.upper()} (hex)"
                     ),
                     # The value is part of `properties`: never plain in the state.
-                    opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=["properties"]),
+                    opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=["properties"],
+                                                provider=vault_provider),
                 )
                 secret_names[(link, kind)] = secret_name
                 # The URL names a secret version; it reveals nothing about the key.

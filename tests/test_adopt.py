@@ -118,7 +118,7 @@ def test_never_overwrites(project):
 
 @pytest.mark.parametrize("content, message", [
     ("{not json", "not JSON"),
-    ("[]", "expected one an ExpressRoute Direct port"),
+    ("[]", "expected an ExpressRoute Direct port (az network express-route port show): a JSON object, got a list"),
     (json.dumps({"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v"}), "not an ExpressRoute Direct port"),
 ])
 def test_bad_json_exits_2_and_writes_nothing(project, tmp_path, capsys, content, message):
@@ -283,8 +283,8 @@ def _port_with(link_changes, links=None):
 
 
 @pytest.mark.parametrize("port_doc, expected", [
-    (_port_with({}, links=5), "links: expected a list of link1 and link2"),
-    (_port_with({"link2": {"macSecConfig": "abc"}}), "links[link2].macSecConfig: expected an object"),
+    (_port_with({}, links=5), "links: expected a list, got a number"),
+    (_port_with({"link2": {"macSecConfig": "abc"}}), "links[1].macSecConfig: expected an object, got a string"),
     (_port_with({"link1": {"macSecConfig": {"cakSecretIdentifier": "0123456789abcdef0123456789abcdef",
                                             "cknSecretIdentifier": "https://kv-a.vault.azure.net/secrets/ckn/"
                                                                    "0123456789abcdef0123456789abcdef",

@@ -125,7 +125,7 @@ class EncryptedDirectPortArgs(TypedDict):
     identity_id: pulumi.Input[str]
     """User-assigned identity with `get` on the vault's secrets."""
     name: str
-    """Port name: 1-50 letters, digits and hyphens, unique; also prefixes the port's Key Vault secret names."""
+    """Port name, Azure's: 1-80 letters, digits, '_', '.' and '-', starting with a letter or digit and ending with one or '_'; unique; also prefixes the port's Key Vault secret names ('_' and '.' written '-')."""
     peering_location: str
     """ExpressRoute Direct peering location, e.g. `Equinix-Amsterdam-AM5`."""
     bandwidth_in_gbps: int

@@ -45,6 +45,21 @@ def format_loc(loc: Iterable[str | int]) -> str:
     return out
 
 
+def config_set_path(*parts: str | int) -> str:
+    """A config path as ``pulumi config set --path`` takes it: ``macsecKeys.port-a.link1.cak``,
+    with a key that holds anything but letters, digits, '_' and '-' (a port named ``er.ams``)
+    quoted as ``["er.ams"]``, since the CLI splits unquoted keys at '.'."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part and all(c.isascii() and (c.isalnum() or c in "_-") for c in part):
+            out += f".{part}" if out else part
+        else:
+            out += f'["{part}"]'
+    return out
+
+
 def _field_keys(model: type[BaseModel], camel: bool = True) -> list[str]:
     """The keys a model takes, as YAML spells them (camelCase) or as Python does."""
     return [(f.alias or name) if camel else name for name, f in model.model_fields.items()]

@@ -466,8 +466,8 @@ def stack_config_for(resources: Sequence[Mapping], folder: Path) -> tuple[str | 
     found = pack_config.existing_stack_file(folder, stack)
     if found is None:
         return None, []
-    return str(found), [pack_config.found_note(found, f"the policy config of stack {one_line(stack)}, "
-                                                      "named by the resources' URNs")]
+    return str(found), [pack_config.found_note(found, f"the policy config of stack {one_line(stack)}, which the "
+                                                      "resources' URNs name", "--config")]
 
 
 def summary(violations: Sequence[Violation], resource_count: int) -> dict[str, int]:

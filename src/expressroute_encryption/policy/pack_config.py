@@ -96,7 +96,7 @@ def stack_of(urns: Iterable[Any]) -> str | None:
     return stacks.pop() if len(stacks) == 1 else None
 
 
-def found_note(path: Path, stack: str, how: str) -> str:
+def found_note(path: Path, how: str, option: str) -> str:
     """The note the offline tools print when they use a stack's policy config they found."""
-    return (f"policy config: {one_line(path.name)} ({how}; the pipelines pass the same config to "
-            f"pulumi preview/up --policy-pack-config); give another with the config option")
+    return (f"policy config: {one_line(path.name)} ({how}; the pipelines give the same config to pulumi "
+            f"preview/up --policy-pack-config); {option} FILE gives another")

@@ -789,6 +789,9 @@ def _adopt(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
             notes.append(f"policy exemption: {policy_path.name} exempts port {port['name']} until {until.isoformat()} "
                          "(its links run without MACsec); the pipelines pass it to pulumi preview/up. Encrypt link by "
                          "link, then remove the entry; a later date needs a new entry, at most one year ahead")
+    elif args.exempt_until is not None:
+        after.append("note: --exempt-until: the port needs no exemption (MACsec on both links, or no link settings "
+                     "yet): no policy config written")
     sources = [one_line(s) for s in (args.port, args.circuits, args.vault) if s]
     text = header(args.stack, sources, notes) + yaml.safe_dump({"config": config}, sort_keys=False)
     files.insert(0, (target, text))

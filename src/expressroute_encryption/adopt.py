@@ -62,6 +62,7 @@ from expressroute_encryption.printable import one_line
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
 DEFAULT_EXEMPTION_DAYS = 90
+# fact: erport-billingtype-2022-05-01
 # What a port without billingType (older az output) is written with, marked DECIDE.
 ASSUMED_BILLING_TYPE = facts.METERED_DATA
 PEERING_KEYS = {"AzurePrivatePeering": "privatePeering", "MicrosoftPeering": "microsoftPeering"}

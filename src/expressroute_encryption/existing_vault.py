@@ -153,6 +153,7 @@ def _provider_arguments() -> dict[str, Any]:
     return arguments
 
 
+# fact: kv-other-subscription-same-tenant
 def vault_provider(subscription_id: Optional[str]) -> Optional[Any]:
     """The provider to read and write a vault in ``subscription_id``: None (the default
     provider) for the deployment's own subscription, else one explicit azure-native provider

@@ -22,6 +22,7 @@ from expressroute_encryption.offline.preview import run_preview
 from expressroute_encryption.offline.wire import unwrap
 from tests.helpers import (
     LINK1_ON, OFF, PROJECT_DIR, base_config, circuit, cli_config, links_sent, one, only_problem, plan, port, problems,
+    program_folder,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
@@ -31,9 +32,7 @@ CIRCUIT_ID = "/subscriptions/subid/resourceGroups/rg1/providers/Microsoft.Networ
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (tmp_path / name).symlink_to(PROJECT_DIR / name)
-    return tmp_path
+    return program_folder(tmp_path)
 
 
 def adopt(project: Path, *files: str, stack: str = "adopted", **named: str) -> int:
@@ -454,7 +453,7 @@ def test_unexpected_json_is_one_line_naming_the_field_and_no_file(project, tmp_p
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(project, tmp_path, capsys):
-    from expressroute_encryption.adopt import MAX_INPUT_BYTES
+    from expressroute_encryption.azure_json import MAX_INPUT_BYTES
 
     big = tmp_path / "port.json"
     with big.open("wb") as file:

@@ -15,19 +15,16 @@ import yaml
 from expressroute_encryption.cli import main
 from expressroute_encryption.offline.preview import run_preview
 from expressroute_encryption.policy import exemptions
-from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR
+from tests.helpers import BYO_CAK, BYO_CKN, program_folder
 from tests.pulumi_crypto import GoCompatibleEncrypter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
 VAULT_ID = "/subscriptions/subid/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/sample-vault"
-ADOPTED = "Adopted (imported, not created; Pulumi refuses an import whose inputs differ from Azure)"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (tmp_path / name).symlink_to(PROJECT_DIR / name)
-    return tmp_path
+    return program_folder(tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -527,7 +527,7 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
 def _preview(stack: str, project_dir: Path, export: str | None, policy_config: str | None,
              previous: str | None, stack_outputs: dict[str, str] | None, inputs: dict[str, Path],
              vault: str | None = None) -> Report:
-    from expressroute_encryption.adopt import AdoptError, load_vault
+    from expressroute_encryption.azure_json import AzureJsonError, load_vault
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
     from expressroute_encryption.policy.checker import InputError, evaluate, exemption_lines, load_config
@@ -545,7 +545,7 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         if not (project_dir / "__main__.py").is_file():
             raise StackFileError(f"{project_dir / '__main__.py'}: no such file: the program to preview "
                                  "(is --project-dir the Pulumi project's folder?)")
-    except (StackFileError, InputError, PreviousError, ExportError, AdoptError) as exc:
+    except (StackFileError, InputError, PreviousError, ExportError, AzureJsonError) as exc:
         report.errors += [f"error: {line}" for line in str(exc).splitlines()]
         report.exit_code = EXIT_INPUT
         return report

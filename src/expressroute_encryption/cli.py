@@ -4,7 +4,7 @@
     expressroute-encryption rotation-plan  [--stack dev] [--previous F]
     expressroute-encryption check-policy   FILE [--config F] [--json]
     expressroute-encryption bench          [--runs 5] [--check]
-    expressroute-encryption adopt          --stack S --port F [--circuits F] [--vault F] [--project-dir D]
+    expressroute-encryption adopt          --stack S --port F [--circuits F] [--vault F] [--exempt-until D] [--project-dir D]
     expressroute-encryption config-reference [--check README.md | --write README.md]
     expressroute-encryption policy-config  --stack S [--project-dir D] [--config F] [--output F]
 

@@ -595,8 +595,9 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         "Monitoring": _monitoring_lines(run),
     }
     try:
-        report.violations = evaluate(policy_resources(run), config)
-        report.warnings += brownfield.exemption_warnings(policy_resources(run), config)
+        checked = policy_resources(run)
+        report.violations = evaluate(checked, config)
+        report.warnings += brownfield.exemption_warnings(checked, config)
         if export:
             write_export(export, export_document(run, stack, stack_file.project), inputs)
     except (InputError, ExportError) as exc:

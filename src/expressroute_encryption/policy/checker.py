@@ -59,9 +59,9 @@ import asyncio
 import inspect
 import json
 import sys
-from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from pulumi_policy import (

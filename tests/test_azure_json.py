@@ -4,19 +4,8 @@ import json
 
 import pytest
 
-from expressroute_encryption.azure_json import (
-    MAX_DEPTH,
-    NUM,
-    STR,
-    AzureJsonError,
-    Field,
-    ListOf,
-    Obj,
-    flatten,
-    load_list,
-    load_vault,
-    shape_problems,
-)
+from expressroute_encryption.azure_json import MAX_DEPTH, AzureJsonError, flatten, load_list, load_vault, shape_problems
+from expressroute_encryption.azure_json import NUM, STR, Field, ListOf, Obj
 
 SHAPE = Obj({"name": Field(STR, True), "size": Field(NUM), "items": Field(ListOf(Obj({"id": Field(STR, True)})))})
 

@@ -10,7 +10,8 @@
 #   make rotation-plan [STACK=dev] [PREVIOUS=f]
 #   make check-policy  FILE=f [CONFIG=f] [JSON=1]
 #   make bench         [RUNS=5]
-#   make adopt         STACK=name PORT=f [CIRCUITS=f] [VAULT=f]
+#   make adopt         STACK=name PORT=f [CIRCUITS=f] [VAULT=f] [EXEMPT_UNTIL=YYYY-MM-DD]
+#   make policy-config STACK=name [CONFIG=f] [OUT=f]
 #   make test | venv | clean | help
 #
 # Three promises, and how they are kept:
@@ -63,9 +64,13 @@ check-policy.command = $(CLI) check-policy $(call option,--config,CONFIG) $(json
 bench.command = $(CLI) bench $(call option,--runs,RUNS)
 # STACK has a default for the other targets; adopt needs it said (the command refuses without).
 adopt.command = $(CLI) adopt $(if $(filter command line environment,$(origin STACK)),$(call option,--stack,STACK)) \
-	$(call option,--port,PORT) $(call option,--circuits,CIRCUITS) $(call option,--vault,VAULT)
+	$(call option,--port,PORT) $(call option,--circuits,CIRCUITS) $(call option,--vault,VAULT) \
+	$(call option,--exempt-until,EXEMPT_UNTIL)
+# The stack's policy-config.<stack>.json as pulumi --policy-pack-config takes it (to OUT, or stdout).
+policy-config.command = $(CLI) policy-config $(call option,--stack,STACK) $(call option,--config,CONFIG) \
+	$(call option,--output,OUT)
 
-COMMANDS := preview rotation-plan check-policy bench adopt
+COMMANDS := preview rotation-plan check-policy bench adopt policy-config
 goal := $(filter $(COMMANDS),$(MAKECMDGOALS))
 
 .PHONY: help venv test clean $(COMMANDS)
@@ -77,8 +82,10 @@ help:
 	@echo "make test                                the whole test suite (from .venv-test; creates .venv too)"
 	@echo "make check-policy FILE=path [CONFIG=f] [JSON=1]   policy pack over a stack export or preview --json file"
 	@echo "make bench [RUNS=5]                      timings of the offline preview and policy check (docs/performance.md)"
-	@echo "make adopt STACK=name PORT=port.json [CIRCUITS=circuits.json] [VAULT=vault.json]"
+	@echo "make adopt STACK=name PORT=port.json [CIRCUITS=circuits.json] [VAULT=vault.json] [EXEMPT_UNTIL=YYYY-MM-DD]"
 	@echo "                                         write Pulumi.<STACK>.yaml for an existing port (never overwrites)"
+	@echo "make policy-config STACK=name [CONFIG=f] [OUT=f]"
+	@echo "                                         policy-config.<STACK>.json as pulumi --policy-pack-config takes it"
 	@echo "exit codes: 0 ok, 1 refused (policy violation, refused change), 2 bad input (README.md, \"Exit codes\")"
 
 # The deployment virtualenv: the runtime pins (requirements.txt, what `pulumi install` uses)

@@ -34,10 +34,10 @@ from expressroute_encryption import (  # noqa: E402
     PrivatePeeringVpn,
     VirtualWanVpn,
 )
-from expressroute_encryption.adoption import adopting_ports  # noqa: E402
+from expressroute_encryption.adoption import adopting_circuits, adopting_ports  # noqa: E402
 from expressroute_encryption.config.keys import key_reuse_warnings  # noqa: E402
 from expressroute_encryption.config.stack import resource_group_import_id  # noqa: E402
-from expressroute_encryption.existing_vault import check_existing_vault  # noqa: E402
+from expressroute_encryption.existing_vault import check_existing_vault, existing_vault_subscription  # noqa: E402
 from expressroute_encryption.guard import change_problems, change_warnings  # noqa: E402
 from expressroute_encryption.locks import ResourceLocks  # noqa: E402
 from expressroute_encryption.monitoring import ExpressRouteMonitoring, tag_resources  # noqa: E402
@@ -67,14 +67,15 @@ async def main() -> None:
     # A port's own two links are the port component's to warn about.
     for warning in change_warnings(config, previous) + key_reuse_warnings(config.macsec_keys, across_ports_only=True):
         pulumi.log.warn(warning)
-    built = build(adopting_ports(config, previous))
+    built = build(adopting_ports(config, previous), adopting_circuits(config, previous))
     export(built)
     export_record(config, built.ports, built.circuits)
 
 
-def build(adopting: frozenset[str] = frozenset()) -> Built:
-    """Create what the config describes (importing the ports in ``adopting`` and what
-    has an importId)."""
+def build(adopting: frozenset[str] = frozenset(), circuits_adopted: frozenset[str] = frozenset()) -> Built:
+    """Create what the config describes (importing what has an importId: the ports in
+    ``adopting`` as Azure has them, and the peerings and authorizations of the circuits in
+    ``circuits_adopted``)."""
     if config.tags:
         pulumi.runtime.register_stack_transformation(tag_resources(config.tags))
     protect = pulumi.ResourceOptions(protect=config.protect)
@@ -105,6 +106,7 @@ def build(adopting: frozenset[str] = frozenset()) -> Built:
                 "vault_resource_group_name": vault.vault_resource_group_name,
                 "vault_name": vault.vault_name,
                 "identity_id": vault.identity_id,
+                "vault_subscription_id": existing_vault_subscription(config.key_vault),
                 **port.model_dump(exclude={"circuits"}),
                 # As a secret Output: a component refuses plain keys (they would sit in
                 # the state unencrypted); their format was checked with the config.
@@ -123,7 +125,7 @@ def build(adopting: frozenset[str] = frozenset()) -> Built:
                     "port_stage": port.stage,
                     **circuit.model_dump(exclude_none=True),
                     "protect": config.protect,
-                    "adopting": port.name in adopting,
+                    "adopting": circuit.name in circuits_adopted,
                 },
             )
 

@@ -227,10 +227,16 @@ def vpn_config(**changes):
 # Stack files on disk
 
 
-def project_copy(tmp_path: Path, stack: str, stack_doc: dict) -> Path:
-    """A project directory with this repo's program and one extra stack file."""
+def program_folder(tmp_path: Path) -> Path:
+    """A project directory with this repo's program and no stack file (``adopt`` writes one)."""
     for name in ("Pulumi.yaml", "__main__.py"):
         (tmp_path / name).symlink_to(PROJECT_DIR / name)
+    return tmp_path
+
+
+def project_copy(tmp_path: Path, stack: str, stack_doc: dict) -> Path:
+    """A project directory with this repo's program and one extra stack file."""
+    program_folder(tmp_path)
     (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_doc))
     return tmp_path
 

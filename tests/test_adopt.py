@@ -11,6 +11,8 @@ from pathlib import Path
 import pulumi
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from expressroute_encryption.cli import main as cli
 from expressroute_encryption.config.loading import parse_stack_config
@@ -20,6 +22,7 @@ from expressroute_encryption.offline.preview import run_preview
 from expressroute_encryption.offline.wire import unwrap
 from tests.helpers import (
     LINK1_ON, OFF, PROJECT_DIR, base_config, circuit, cli_config, links_sent, one, only_problem, plan, port, problems,
+    program_folder,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
@@ -29,9 +32,7 @@ CIRCUIT_ID = "/subscriptions/subid/resourceGroups/rg1/providers/Microsoft.Networ
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (tmp_path / name).symlink_to(PROJECT_DIR / name)
-    return tmp_path
+    return program_folder(tmp_path)
 
 
 def adopt(project: Path, *files: str, stack: str = "adopted", **named: str) -> int:
@@ -118,7 +119,7 @@ def test_never_overwrites(project):
 
 @pytest.mark.parametrize("content, message", [
     ("{not json", "not JSON"),
-    ("[]", "expected one an ExpressRoute Direct port"),
+    ("[]", "expected an ExpressRoute Direct port (az network express-route port show): a JSON object, got a list"),
     (json.dumps({"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v"}), "not an ExpressRoute Direct port"),
 ])
 def test_bad_json_exits_2_and_writes_nothing(project, tmp_path, capsys, content, message):
@@ -283,8 +284,8 @@ def _port_with(link_changes, links=None):
 
 
 @pytest.mark.parametrize("port_doc, expected", [
-    (_port_with({}, links=5), "links: expected a list of link1 and link2"),
-    (_port_with({"link2": {"macSecConfig": "abc"}}), "links[link2].macSecConfig: expected an object"),
+    (_port_with({}, links=5), "links: expected a list, got a number"),
+    (_port_with({"link2": {"macSecConfig": "abc"}}), "links[1].macSecConfig: expected an object, got a string"),
     (_port_with({"link1": {"macSecConfig": {"cakSecretIdentifier": "0123456789abcdef0123456789abcdef",
                                             "cknSecretIdentifier": "https://kv-a.vault.azure.net/secrets/ckn/"
                                                                    "0123456789abcdef0123456789abcdef",
@@ -368,3 +369,331 @@ def test_enabling_one_link_of_a_live_port_passes_with_the_keys_made_before(adopt
     assert "macSecConfig" not in links["link2"]
     assert (unwrap(third.stack_outputs["macsecKeys"])["port-a"]["link1"]
             == unwrap(second.stack_outputs["macsecKeys"])["port-a"]["link1"])
+
+
+# ---------------------------------------------------------------------------
+# Unexpected JSON: one line naming the field, exit 2, no file (issue 22)
+
+def _doc(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def _adopt_docs(project: Path, tmp_path: Path, port_doc, circuits_doc=None, vault_doc=None, *extra: str,
+                stack: str = "odd") -> int:
+    argv = ["adopt", "--stack", stack, "--project-dir", str(project)]
+    for option, document in (("port", port_doc), ("circuits", circuits_doc), ("vault", vault_doc)):
+        if document is not None:
+            path = tmp_path / f"{option}.json"
+            path.write_text(document if isinstance(document, str) else json.dumps(document))
+            argv += [f"--{option}", str(path)]
+    return cli([*argv, *extra])
+
+
+def _written_files(project: Path) -> list[str]:
+    return sorted(p.name for p in project.iterdir() if p.name.startswith(("Pulumi.odd", "policy-config")))
+
+
+def _port_with_fields(**fields):
+    doc = _doc("port-cli.json")
+    doc.update(fields)
+    return doc
+
+
+def _circuits_with(change):
+    doc = _doc("circuits-cli.json")
+    change(doc[0])
+    return doc
+
+
+def _set_link_name(doc):
+    doc["links"][0]["name"] = ["link1"]
+    return doc
+
+
+def _vault_with_acls(value):
+    doc = _doc("vault-cli.json")
+    doc["properties"]["networkAcls"] = value
+    return doc
+
+
+@pytest.mark.parametrize("port_doc, circuits_doc, vault_doc, expected", [
+    (_port_with_fields(name=5), None, None, "port.json: name: expected a string, got a number"),
+    (_port_with_fields(name=["portName"]), None, None, "port.json: name: expected a string, got a list"),
+    (_set_link_name(_doc("port-cli.json")), None, None, "port.json: links[0].name: expected a string, got a list"),
+    (_doc("port-cli.json"), _circuits_with(lambda c: c.update(sku="Premium_MeteredData")), None,
+     "circuits.json: [0] expressRouteCircuit1: sku: expected an object, got a string"),
+    (_doc("port-cli.json"), _circuits_with(lambda c: c.update(expressRoutePort=c["expressRoutePort"]["id"])), None,
+     "circuits.json: [0].expressRoutePort: expected an object, got a string"),
+    (_doc("port-cli.json"), _circuits_with(lambda c: c.update(peerings=["AzurePrivatePeering"])), None,
+     "circuits.json: [0] expressRouteCircuit1: peerings[0]: expected an object, got a string"),
+    (_doc("port-cli.json"), _circuits_with(lambda c: c["peerings"][0].update(ipv6PeeringConfig=[])), None,
+     "circuits.json: [0] expressRouteCircuit1: peerings[0].ipv6PeeringConfig: expected an object, got a list"),
+    (_doc("port-cli.json"), None, _vault_with_acls("Deny"), "vault.json: networkAcls: expected an object, got a string"),
+    ("[" * 200_000 + "]" * 200_000, None, None, "port.json: nested too deeply"),
+    ({"a": json.loads("[" * 40 + "]" * 40)}, None, None, "port.json: nested more than 32 levels deep"),
+    (json.dumps(_doc("port-cli.json")).replace('"bandwidthInGbps": 100', '"bandwidthInGbps": NaN'), None, None,
+     "NaN is not a JSON number"),
+    (json.dumps(_doc("port-cli.json"))[:-1] + ', "name": "other"}', None, None,
+     'the key "name" appears twice in one object'),
+    (_port_with_fields(links=_doc("port-cli.json")["links"] * 2), None, None,
+     "port.json: links: link1 is given 2 times: a port has each link once"),
+    (_port_with_fields(location="westus\nsecretsprovider: passphrase"), None, None,
+     "port.json: location: expected an Azure region name such as westeurope"),
+    (_doc("port-cli.json"), None, {**_doc("vault-cli.json"), "id": _doc("vault-cli.json")["id"] + "\nencryptionsalt: x"},
+     "vault.json: id: not the ARM id of a Microsoft.KeyVault/vaults resource"),
+], ids=["port-name-number", "port-name-list", "link-name-list", "sku-string", "port-reference-string",
+        "peering-string", "ipv6-list", "acls-string", "200000-deep", "33-deep", "nan", "duplicate-key",
+        "duplicate-links", "newline-in-location", "newline-in-vault-id"])
+def test_unexpected_json_is_one_line_naming_the_field_and_no_file(project, tmp_path, capsys, port_doc, circuits_doc,
+                                                                  vault_doc, expected):
+    code = _adopt_docs(project, tmp_path, port_doc, circuits_doc, vault_doc)
+    out = capsys.readouterr()
+    errors = [line for line in out.err.splitlines() if line.startswith("adopt: error: ")]
+    assert code == 2 and any(expected in line for line in errors), out.err
+    assert out.err.splitlines()[-1] == "adopt: nothing written"
+    assert all(line.count("error:") <= 1 for line in out.err.splitlines())  # never "error: ... error:"
+    assert "Traceback" not in out.err and _written_files(project) == []
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(project, tmp_path, capsys):
+    from expressroute_encryption.azure_json import MAX_INPUT_BYTES
+
+    big = tmp_path / "port.json"
+    with big.open("wb") as file:
+        file.truncate(MAX_INPUT_BYTES + 1)  # sparse: nothing to write, and nothing read past the limit
+    assert cli(["adopt", "--stack", "odd", "--project-dir", str(project), "--port", str(big)]) == 2
+    assert "more than 8 MiB: refused unread" in capsys.readouterr().err
+    assert _written_files(project) == []
+
+
+@pytest.mark.parametrize("stack, expected", [
+    ("s" * 300, "a stack name has letters, digits, '-', '_' and '.' only, at most 100 of them"),
+    ("dev\n", "a stack name has letters"),
+    ("../dev", "a stack name has letters"),
+])
+def test_stack_names_the_pulumi_cli_refuses_are_refused(project, capsys, stack, expected):
+    assert adopt(project, "port-cli.json", stack=stack) == 2
+    err = capsys.readouterr().err
+    assert expected in err and len(err.splitlines()[0]) < 300
+    assert not list(project.glob("Pulumi.*s*.yaml")) and not list(project.parent.glob("Pulumi.dev.yaml"))
+
+
+def test_a_missing_project_folder_is_refused(tmp_path, capsys):
+    missing = tmp_path / "nope" / "project"
+    code = cli(["adopt", "--stack", "s", "--project-dir", str(missing), "--port", str(FIXTURES / "port-cli.json")])
+    assert code == 2 and f"--project-dir {missing}: no such folder" in capsys.readouterr().err
+
+
+def test_a_read_only_project_folder_is_refused(project, capsys, monkeypatch):
+    # (os.access, not chmod: a test run as root could write into a read-only folder anyway.)
+    monkeypatch.setattr("expressroute_encryption.adopt.os.access", lambda path, mode: False)
+    assert adopt(project, "port-cli.json") == 2
+    assert "cannot write into it (permission denied)" in capsys.readouterr().err
+    assert _written_files(project) == [] and not (project / "Pulumi.adopted.yaml").exists()
+
+
+def test_a_write_that_fails_half_way_leaves_neither_file(project, capsys, monkeypatch):
+    import os as os_module
+
+    real_link, calls = os_module.link, []
+
+    def link_then_fail(source, target):
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device", str(target))
+        real_link(source, target)
+
+    monkeypatch.setattr("expressroute_encryption.adopt.os.link", link_then_fail)
+    assert adopt(project, "port-cli.json") == 2
+    assert "cannot write: No space left on device" in capsys.readouterr().err
+    assert len(calls) == 2 and sorted(p.name for p in project.iterdir()) == ["Pulumi.yaml", "__main__.py"]
+
+
+def test_values_copied_into_the_header_are_escaped(project, tmp_path):
+    # A port name is checked by the config's rule; what reaches the header unchecked is escaped.
+    weird = tmp_path / "odd\nsecretsprovider: x.json"
+    weird.write_text((FIXTURES / "port-cli.json").read_text())
+    assert cli(["adopt", "--stack", "odd", "--project-dir", str(project), "--port", str(weird)]) == 0
+    text = (project / "Pulumi.odd.yaml").read_text()
+    assert "odd\\nsecretsprovider: x.json" in text
+    assert all(line.startswith("#") for line in text.split("config:\n")[0].splitlines())
+    assert set(yaml.safe_load(text)) == {"config"}
+
+
+def test_names_azure_allows_are_adopted_with_the_config_rules(project, tmp_path, capsys):
+    name = "er_direct.ams-" + "x" * 66  # 80 characters: '_' and '.' as Azure allows
+    port_doc = json.loads((FIXTURES / "port-cli.json").read_text().replace("portName", name))
+    assert _adopt_docs(project, tmp_path, port_doc) == 0
+    text = (project / "Pulumi.odd.yaml").read_text()
+    assert yaml.safe_load(text)["config"]["expressroute-encryption:ports"][0]["name"] == name
+    report = run_preview("odd", project)
+    assert report.exit_code == 0, report.errors
+    assert report.resource_types["azure-native:keyvault:Secret"] == 4
+    too_long = json.loads((FIXTURES / "port-cli.json").read_text().replace("portName", name + "x"))
+    assert _adopt_docs(project, tmp_path, too_long, stack="long") == 2
+    assert ("the port cannot be described by this stack's config as it is in Azure: ports[0].name: must be 1-80 "
+            "letters") in capsys.readouterr().err
+
+
+def test_older_az_output_without_billing_type_is_adopted_with_the_assumption_in_the_header(project, capsys):
+    assert adopt(project, "port-cli-2022-01-01.json") == 0
+    text, config = written(project)
+    assert config["expressroute-encryption:ports"][0]["billingType"] == "MeteredData"
+    assert ("DECIDE billingType: " in text and "has no billingType" in text and "MeteredData is assumed" in text
+            and "--query properties.billingType" in text)
+
+
+def test_circuits_of_other_ports_and_circuits_not_given_get_a_note(project, tmp_path):
+    other_port = CIRCUIT_ID.replace("expressRouteCircuit1", "ckt-b")
+    port_doc = _doc("port-cli.json")
+    port_doc["circuits"] = [{"id": CIRCUIT_ID}, {"id": other_port}]
+    circuits_doc = _doc("circuits-cli.json")
+    elsewhere = copy.deepcopy(circuits_doc[0])
+    elsewhere.update(name="ckt-elsewhere", id=CIRCUIT_ID.replace("expressRouteCircuit1", "ckt-elsewhere"),
+                     expressRoutePort={"id": PORT_ID.replace("portName", "port-b")})
+    assert _adopt_docs(project, tmp_path, port_doc, [*circuits_doc, elsewhere]) == 0
+    text = (project / "Pulumi.odd.yaml").read_text()
+    assert "# - circuit ckt-elsewhere is left out: it is on another port (port-b)" in text
+    assert "# - circuit circuitName2 is left out: it is on no ExpressRoute Direct port" in text
+    assert "# - circuit ckt-b is on this port in Azure (the port lists it) but was not in " in text
+    assert "expressRouteCircuit1 is on this port in Azure" not in text  # it was given, and adopted
+
+
+# ---------------------------------------------------------------------------
+# The policy config adopt writes (issue 22)
+
+
+def test_a_port_adopted_without_macsec_gets_a_dated_exemption_and_passes_the_gate(project, monkeypatch):
+    import datetime
+
+    from expressroute_encryption.policy import exemptions
+
+    monkeypatch.setattr(exemptions, "today", lambda: datetime.date(2026, 12, 2))
+    assert adopt(project, "port-arm.json", circuits="circuits-arm.json", vault="vault-cli.json") == 0
+    policy = json.loads((project / "policy-config.adopted.json").read_text())
+    assert policy == {"exemptPorts": [{
+        "name": "portName", "expires": "2027-03-02",
+        "reason": "adopted without MACsec by expressroute-encryption adopt on 2026-12-02 (stack adopted): encrypt "
+                  "link by link, then remove this entry"}]}
+    report = run_preview("adopted", project, vault=str(FIXTURES / "vault-cli.json"))
+    assert report.exit_code == 0, [v.to_line() for v in report.violations]
+    assert report.notes[0].startswith("policy config: policy-config.adopted.json (this stack's")
+    assert "exemption: expressroute-port-macsec-required: port portName exempt until 2027-03-02" in report.exemptions[0]
+
+
+def test_exempt_until_sets_the_date_and_is_checked_as_the_policies_check_it(project, capsys, monkeypatch):
+    import datetime
+
+    from expressroute_encryption.policy import exemptions
+
+    monkeypatch.setattr(exemptions, "today", lambda: datetime.date(2026, 12, 2))
+    for bad, message in (("2027-W13-3", "--exempt-until must be a date written YYYY-MM-DD"),
+                         ("2027-12-03", "--exempt-until 2027-12-03: is more than one year ahead (today the latest "
+                                        "is 2027-12-02)"),
+                         ("2026-12-01", "--exempt-until 2026-12-01: is in the past")):
+        assert cli(["adopt", "--stack", "x", "--project-dir", str(project), "--port", str(FIXTURES / "port-cli.json"),
+                    "--exempt-until", bad]) == 2
+        assert message in capsys.readouterr().err
+        assert not (project / "Pulumi.x.yaml").exists() and not (project / "policy-config.x.json").exists()
+    assert cli(["adopt", "--stack", "x", "--project-dir", str(project), "--port", str(FIXTURES / "port-cli.json"),
+                "--exempt-until", "2027-12-02"]) == 0
+    assert json.loads((project / "policy-config.x.json").read_text())["exemptPorts"][0]["expires"] == "2027-12-02"
+
+
+def test_an_existing_policy_config_is_never_overwritten(project, capsys):
+    (project / "policy-config.adopted.json").write_text('{"all": "mandatory"}\n')
+    assert adopt(project, "port-cli.json") == 0
+    out = capsys.readouterr().out
+    assert (project / "policy-config.adopted.json").read_text() == '{"all": "mandatory"}\n'
+    assert "policy-config.adopted.json exists: not changed. Add this entry to its top-level exemptPorts list" in out
+    assert '"name": "portName"' in out and "policy exemption: add" in (project / "Pulumi.adopted.yaml").read_text()
+
+
+def test_a_port_with_macsec_on_both_links_needs_no_exemption(project, capsys):
+    assert adopt(project, "port-arm-macsec.json") == 0
+    assert not (project / "policy-config.adopted.json").exists()
+    assert cli(["adopt", "--stack", "again", "--project-dir", str(project), "--port",
+                str(FIXTURES / "port-arm-macsec.json"), "--exempt-until", "2027-01-01"]) == 0
+    assert "--exempt-until: the port needs no exemption" in capsys.readouterr().out
+
+
+def test_the_header_gives_the_keys_path_pulumi_reads_for_a_name_with_a_dot(project, tmp_path):
+    port_doc = json.loads((FIXTURES / "port-arm-macsec.json").read_text().replace("portName", "er.ams_1"))
+    assert _adopt_docs(project, tmp_path, port_doc) == 0
+    assert "--path 'macsecKeys[\"er.ams_1\"].link1.cak'" in (project / "Pulumi.odd.yaml").read_text()
+
+
+# ---------------------------------------------------------------------------
+# Property: whatever the JSON, adopt answers 0 with a stack the config accepts, or 2 with no file
+
+
+def _mutations():
+    leaves = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=False),
+                       st.text(max_size=12), st.sampled_from(["link1", "link2", "Enabled", "QinQ", "\n", "\x1b[2J"]))
+    values = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                          st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+                          max_leaves=6)
+    return st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(["replace", "delete", "wrap"]), values),
+                    min_size=1, max_size=4)
+
+
+def _paths(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*path, index))
+
+
+def _mutate(document, mutations):
+    for pick, action, value in mutations:
+        paths = [p for p in _paths(document) if p]
+        if not paths:
+            return value
+        path = paths[pick % len(paths)]
+        parent = document
+        for part in path[:-1]:
+            parent = parent[part]
+        if action == "delete":
+            del parent[path[-1]]
+        elif action == "wrap":
+            parent[path[-1]] = [parent[path[-1]]]
+        else:
+            parent[path[-1]] = value
+    return document
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.sampled_from(["port", "circuits", "vault"]), mutations=_mutations())
+def test_adopt_never_tracebacks_on_mutated_json(project, which, mutations):
+    import contextlib
+    import io
+    import tempfile
+
+    from expressroute_encryption.config.loading import stack_config_from
+
+    docs = {"port": _doc("port-arm.json"), "circuits": _doc("circuits-arm.json"), "vault": _doc("vault-cli.json")}
+    docs[which] = _mutate(docs[which], mutations)
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        argv = ["adopt", "--stack", "fuzz", "--project-dir", str(folder)]
+        for option, document in docs.items():
+            (folder / f"{option}.json").write_text(json.dumps(document))
+            argv += [f"--{option}", str(folder / f"{option}.json")]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli(argv)
+        written = sorted(p.name for p in folder.iterdir() if p.name not in ("port.json", "circuits.json", "vault.json"))
+        if code == 2:
+            assert written == [] and err.getvalue().splitlines()[-1] == "adopt: nothing written"
+            assert all(line.startswith("adopt: ") for line in err.getvalue().splitlines())
+        else:
+            assert code == 0, err.getvalue()
+            text = (folder / "Pulumi.fuzz.yaml").read_text()
+            header, _, body = text.partition("config:\n")
+            assert all(line.startswith("#") for line in header.splitlines())
+            config = yaml.safe_load(text)["config"]
+            stack_config_from({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, [])

@@ -271,3 +271,46 @@ def test_example_stacks_preview_cleanly(stack):
     ports = {r.id: plain_inputs(r) for r in find(run, "network:ExpressRoutePort")}
     for ckt in circuits:
         assert ports[plain_inputs(ckt)["expressRoutePort"]["id"]]["links"]  # never on a reserved port
+
+
+# --- adopting a circuit onto a port the stack already deploys (issue 22) ----------------------
+
+
+def test_a_circuit_adopted_onto_a_deployed_port_imports_its_peerings_and_authorizations():
+    """The port is not adopted in this deployment (it was deployed before); the circuit is, so
+    its peerings and authorizations exist in Azure and are imported by their child ids, not created."""
+    from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID
+    from tests.helpers import deployed
+
+    circuit_id = (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-er-test/providers/"
+                  "Microsoft.Network/expressRouteCircuits/ckt-1")
+    before = deployed("active")
+    values = base_config(ports=[port(circuits=[circuit(importId=circuit_id)])])
+    adopting = run_stack(values, previous=before)
+    assert one(adopting, "network:ExpressRoutePort").import_id == ""
+    assert one(adopting, "network:ExpressRouteCircuit").import_id == circuit_id
+    assert one(adopting, "ExpressRouteCircuitPeering").import_id == f"{circuit_id}/peerings/AzurePrivatePeering"
+    assert one(adopting, "ExpressRouteCircuitAuthorization").import_id == f"{circuit_id}/authorizations/team-a"
+
+    # Once the circuit is the stack's, a peering or authorization added to it is created, not imported.
+    values["ports"][0]["circuits"][0].update(microsoftPeering=copy.deepcopy(MICROSOFT), authorizations=["team-a", "team-b"])
+    later = run_stack(values, previous=adopting)
+    assert {reg.name: reg.import_id for reg in find(later, "ExpressRouteCircuitPeering")} == {
+        "ckt-1-AzurePrivatePeering": "", "ckt-1-MicrosoftPeering": ""}
+    assert {reg.name: reg.import_id for reg in find(later, "ExpressRouteCircuitAuthorization")} == {
+        "ckt-1-team-a": "", "ckt-1-team-b": ""}
+
+
+def test_the_preview_lists_each_import_with_its_id(tmp_path):
+    from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID
+    from expressroute_encryption.offline.preview import run_preview
+    from tests.helpers import project_copy
+
+    circuit_id = (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-er-test/providers/"
+                  "Microsoft.Network/expressRouteCircuits/ckt-1")
+    values = base_config(ports=[port(circuits=[circuit(importId=circuit_id)])])
+    doc = {"config": {"azure-native:location": "westeurope", **{f"expressroute-encryption:{k}": v for k, v in values.items()}}}
+    report = run_preview("adopt", project_copy(tmp_path, "adopt", doc))
+    lines = report.sections["Adopted (imported, not created; Pulumi refuses an import whose inputs differ from Azure)"]
+    assert f"import: ExpressRouteCircuitPeering ckt-1-AzurePrivatePeering from {circuit_id}/peerings/AzurePrivatePeering" in lines
+    assert f"import: ExpressRouteCircuitAuthorization ckt-1-team-a from {circuit_id}/authorizations/team-a" in lines

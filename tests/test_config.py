@@ -85,9 +85,20 @@ def test_duplicate_port_names():
     assert msg == "ports[1].name: port name 'PORT-A' is used twice; port names must be unique"
 
 
-def test_port_name_rules():
-    msg = only_problem(base_config(ports=[port(name="port_a.1")]))
-    assert msg.startswith("ports[0].name: must be 1-50 letters, digits and hyphens")
+@pytest.mark.parametrize("name", ["-port", "port.", "port a", "p" * 81])
+def test_port_name_rules(name):
+    msg = only_problem(base_config(ports=[port(name=name)]))
+    assert msg.startswith("ports[0].name: must be 1-80 letters, digits, '_', '.' or '-'")
+
+
+def test_names_azure_allows_are_port_names_and_name_their_secrets_with_hyphens():
+    """Azure allows '_' and '.' in a port's name (an adopted port keeps it); its secrets cannot."""
+    from expressroute_encryption.config.ports import secret_name
+
+    parse_stack_config(base_config(ports=[port(name="er_direct.ams-1" + "x" * 65)]))  # 80 characters
+    assert secret_name("er_direct.ams-1", "link1", "cak") == "er-direct-ams-1-link1-cak"
+    msg = only_problem(base_config(ports=[port(name="er_ams"), port(name="ER.ams")]))
+    assert msg.startswith("ports[1].name: port names 'er_ams' and 'ER.ams' name the same Key Vault secrets")
 
 
 @pytest.mark.parametrize("name", ["kv", "1kv-macsec", "kv--macsec", "kv-macsec-", "kv_macsec", "k" * 25])

@@ -208,7 +208,7 @@ EXPECTED = {
     "EncryptedDirectPort": (
         {"resourceGroupName", "vaultName", "identityId", "name", "peeringLocation", "bandwidthInGbps",
          "encapsulation", "billingType", "stage", "macsec"},
-        {"keys", "protect", "vaultResourceGroupName", "importId", "adopting"},
+        {"keys", "protect", "vaultResourceGroupName", "vaultSubscriptionId", "importId", "adopting"},
         {"portId", "portName", "stage", "links", "routerKeys"},
     ),
     "DirectCircuit": (

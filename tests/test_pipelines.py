@@ -138,6 +138,8 @@ def test_every_pulumi_command_uses_the_policy_pack_and_plain_output():
     assert len(commands) == 4  # preview and up, in each CI system
     for command in commands:
         assert "--policy-pack policy" in command and "--color never" in command and "--non-interactive" in command
+        # The stack's policy config, as offline-checks.sh rendered (and checked) it just before.
+        assert '--policy-pack-config "$OUT_DIR/policy-pack-config-$STACK_NAME.json"' in command
     assert sum(" --yes" in c for c in commands) == 2
 
 
@@ -307,7 +309,9 @@ def test_offline_checks_script_writes_the_summaries(tmp_path):
     result = offline_checks(tmp_path, "dev")
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "offline-preview-dev.json", "policy-check-dev.json", "preview-export-dev.json", "summary-dev.md"]
+        "offline-preview-dev.json", "policy-check-dev.json", "policy-pack-config-dev.json", "preview-export-dev.json",
+        "summary-dev.md"]
+    assert json.loads((tmp_path / "policy-pack-config-dev.json").read_text()) == {}  # dev has no policy config
     assert json.loads((tmp_path / "offline-preview-dev.json").read_text())["resources"] == 18
     assert json.loads((tmp_path / "policy-check-dev.json").read_text())["resources"] == 18
     summary = (tmp_path / "summary-dev.md").read_text()
@@ -382,3 +386,34 @@ def test_the_pull_request_summary_shows_the_exemptions(tmp_path):
         "policy": {"exemptions": [line], "mandatory": 0, "advisory": 0, "violations": []}}))
     markdown, status = load_pr_summary().summarize("prod", str(preview_file))
     assert status == 0 and f"- {line}" in markdown.splitlines()
+
+
+def test_offline_checks_render_the_stack_policy_config_once_for_the_gate_and_pulumi(tmp_path):
+    """One exemptPorts list at the top level: rendered under the three policies, and that
+    rendered file is what the gate checks (and the workflows hand to pulumi)."""
+    import datetime
+
+    until = (datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=30)).isoformat()
+    short = tmp_path / "policy-config.dev.json"
+    short.write_text(json.dumps({"exemptPorts": [{"name": "er-direct-ams-dev", "expires": until, "reason": "CHG-1"}]}))
+    result = offline_checks(tmp_path / "out", "dev", POLICY_CONFIG=str(short))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rendered = json.loads((tmp_path / "out/policy-pack-config-dev.json").read_text())
+    assert set(rendered) == {"expressroute-port-macsec-required", "expressroute-circuit-on-encrypted-port",
+                             "expressroute-port-macsec-exemption"}
+    assert all(entry["exemptPorts"][0]["expires"] == until for entry in rendered.values())
+    preview_summary = json.loads((tmp_path / "out/offline-preview-dev.json").read_text())
+    assert f"exemption: expressroute-port-macsec-required: port er-direct-ams-dev exempt until {until} (CHG-1)" in \
+        preview_summary["policy"]["exemptions"]
+    checked = json.loads((tmp_path / "out/policy-check-dev.json").read_text())
+    assert checked["policyConfig"].endswith("policy-pack-config-dev.json") and checked["exemptions"]
+
+
+def test_offline_checks_refuse_an_exemption_the_cli_schema_refuses(tmp_path):
+    bad = tmp_path / "policy-config.dev.json"
+    bad.write_text(json.dumps({"exemptPorts": [{"name": "er-direct-ams-dev", "expires": "2027-W13-3"}]}))
+    result = offline_checks(tmp_path / "out", "dev", POLICY_CONFIG=str(bad))
+    assert result.returncode == 2
+    assert not (tmp_path / "out/policy-pack-config-dev.json").exists()
+    summary = json.loads((tmp_path / "out/offline-preview-dev.json").read_text())
+    assert any("exemptPorts[0].expires must be a date written YYYY-MM-DD" in e for e in summary["errors"])

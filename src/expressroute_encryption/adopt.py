@@ -1,24 +1,45 @@
 """``expressroute-encryption adopt``: write a stack file for a port that already exists.
 
-    expressroute-encryption adopt --stack prod --port port.json [--circuits circuits.json] [--vault vault.json]
+    expressroute-encryption adopt --stack prod --port port.json [--circuits circuits.json]
+        [--vault vault.json] [--exempt-until YYYY-MM-DD] [--project-dir D]
 
 Reads what Azure says about the resources, as ``az network express-route port show``,
 ``az network express-route list`` and ``az keyvault show`` print it (properties at the
 top level), or as the Azure Resource Manager REST API returns it (a ``properties``
 envelope; lists as ``{"value": [...]}``), and writes ``Pulumi.<stack>.yaml``: the port
-with its ``importId`` and the settings that reproduce it exactly (Pulumi refuses an
-import whose inputs differ from Azure's), the circuits on that port (authorization names,
-never keys), and ``keyVault.existingId`` or a new vault. A comment header says what was
-inferred and what is still to decide.
+with its ``importId`` and the settings that reproduce it exactly, the circuits on that
+port (authorization names, never keys), and ``keyVault.existingId`` or a new vault. A
+comment header says what was inferred and what is still to decide, every value in it
+escaped (a line break in a value cannot start a line of YAML).
+
+A port adopted with a link that has no MACsec is an unencrypted port, and the policy pack
+says so; ``adopt`` also writes ``policy-config.<stack>.json`` with a dated exemption for it
+(90 days from today unless ``--exempt-until``, at most one year ahead, the reason naming
+the adoption), so that the adopted stack passes the gate honestly while its links are
+encrypted one by one. An existing ``policy-config.<stack>.json`` is never overwritten: the
+entry to add is printed instead.
+
+Older az CLI releases print a port without ``billingType`` (their port schema predates the
+property, added in api-version 2022-05-01): it is accepted, written as MeteredData and
+marked DECIDE in the header with how to check it.
+
+Input files are read as ``azure_json`` reads them: up to 8 MiB (a port is a few KiB, a subscription's
+circuit list rarely more than a few hundred) and 32 levels of nesting (Azure's
+JSON has fewer than ten): anything larger is refused unread. Every problem with the input
+is one line naming the file and the field, and nothing is written (exit 2); both files are
+written whole, never over an existing file, or not at all.
 
 Exit codes: 0 written; 2 unreadable or unexpected JSON, a vault ExpressRoute could not
-read keys from, or an existing stack file (nothing is written).
+read keys from, a stack Pulumi could not describe the port with, a missing or read-only
+project folder, or an existing stack file (nothing is written).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -27,13 +48,33 @@ from typing import Any
 import yaml
 
 from expressroute_encryption import facts
-from expressroute_encryption.arm import CIRCUIT_TYPE, PORT_TYPE, VAULT_TYPE, parse_arm_id, parse_secret_url
-from expressroute_encryption.config.errors import ConfigError
-from expressroute_encryption.config.loading import parse_stack_config
-from expressroute_encryption.config.namespace import NAMESPACE
+from expressroute_encryption.arm import CIRCUIT_TYPE, PORT_TYPE, VAULT_TYPE, arm_id_name, parse_arm_id, parse_secret_url
+from expressroute_encryption.azure_json import (
+    BOOL,
+    NUM,
+    STR,
+    AzureJsonError,
+    Field,
+    ListOf,
+    Obj,
+    load_list,
+    load_resource,
+    load_vault,
+    shape_problems,
+)
+from expressroute_encryption.config.errors import ConfigError, config_set_path
+from expressroute_encryption.config.loading import stack_config_from
+from expressroute_encryption.config.namespace import LOCATION_KEY, NAMESPACE
 from expressroute_encryption.exit_codes import ExitCode
 from expressroute_encryption.facts import LINKS
-from expressroute_encryption.output_files import write_atomically
+from expressroute_encryption.output_files import write_new
+from expressroute_encryption.printable import one_line
+
+DEFAULT_EXEMPTION_DAYS = 90
+# fact: erport-billingtype-2022-05-01
+# What a port without billingType (older az output) is written with, marked DECIDE.
+ASSUMED_BILLING_TYPE = facts.METERED_DATA
+PEERING_KEYS = {"AzurePrivatePeering": "privatePeering", "MicrosoftPeering": "microsoftPeering"}
 
 
 def default_cipher(bandwidth: int) -> str:
@@ -42,62 +83,42 @@ def default_cipher(bandwidth: int) -> str:
     256-bit one of each pair."""
     return facts.XPN_CIPHERS[-1] if bandwidth == facts.XPN_RECOMMENDED_GBPS else facts.NON_XPN_CIPHERS[-1]
 
-PEERING_KEYS = {"AzurePrivatePeering": "privatePeering", "MicrosoftPeering": "microsoftPeering"}
 
-
-class AdoptError(Exception):
+class AdoptError(AzureJsonError):
     """Input that cannot be adopted: one line per problem, nothing written."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 # ---------------------------------------------------------------------------
-# Reading Azure's JSON, in either shape
+# The shapes adopt reads (azure_json checks each field's JSON type before it is used)
 
-
-def flatten(resource: Any) -> Any:
-    """The az CLI shape of a resource: ARM's ``properties`` hoisted to the top level, in
-    the resource and its sub-resources (links, peerings, authorizations)."""
-    if isinstance(resource, list):
-        return [flatten(item) for item in resource]
-    if not isinstance(resource, dict):
-        return resource
-    merged = {k: v for k, v in resource.items() if k != "properties"}
-    if isinstance(resource.get("properties"), dict):
-        merged.update(resource["properties"])
-    return {k: flatten(v) if k in ("links", "peerings", "authorizations") else v for k, v in merged.items()}
-
-
-def load_json(path: str, what: str) -> Any:
-    try:
-        return json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise AdoptError([f"{path}: cannot read {what}: {exc.strerror}"]) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AdoptError([f"{path}: not JSON ({what} expected): {exc}"]) from None
-
-
-def load_resource(path: str, resource_type: str, what: str) -> dict[str, Any]:
-    """One resource of ``resource_type``, flattened; its id checked."""
-    data = load_json(path, what)
-    if not isinstance(data, dict):
-        raise AdoptError([f"{path}: expected one {what} (a JSON object), got a {type(data).__name__}"])
-    resource = flatten(data)
-    if parse_arm_id(str(resource.get("id") or ""), resource_type) is None:
-        raise AdoptError([f"{path}: not {what}: 'id' is not the ARM id of a {resource_type} resource"])
-    return resource
-
-
-def load_list(path: str, what: str) -> list[dict[str, Any]]:
-    """A list as the az CLI prints it, or as ARM returns it (``{"value": [...]}``)."""
-    data = load_json(path, what)
-    if isinstance(data, dict) and isinstance(data.get("value"), list):
-        data = data["value"]
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise AdoptError([f"{path}: expected a list of {what} (az CLI) or {{\"value\": [...]}} (ARM)"])
-    return [flatten(item) for item in data]
+MACSEC_SHAPE = Obj({"cipher": Field(STR), "cakSecretIdentifier": Field(STR), "cknSecretIdentifier": Field(STR),
+                    "sciState": Field(STR)})
+LINK_SHAPE = Obj({"name": Field(STR, True), "adminState": Field(STR), "macSecConfig": Field(MACSEC_SHAPE)})
+PORT_SHAPE = Obj({
+    "id": Field(STR, True), "name": Field(STR, True), "location": Field(STR, True),
+    "peeringLocation": Field(STR, True), "bandwidthInGbps": Field(NUM, True), "encapsulation": Field(STR, True),
+    "billingType": Field(STR), "links": Field(ListOf(LINK_SHAPE), True),
+    "circuits": Field(ListOf(Obj({"id": Field(STR)}))),
+})
+PEERING_CONFIG_SHAPE = Obj({"advertisedPublicPrefixes": Field(ListOf(STR)), "customerASN": Field(NUM),
+                            "routingRegistryName": Field(STR)})
+PEERING_SHAPE = Obj({
+    "name": Field(STR), "peeringType": Field(STR), "peerASN": Field(NUM), "vlanId": Field(NUM),
+    "primaryPeerAddressPrefix": Field(STR), "secondaryPeerAddressPrefix": Field(STR),
+    "microsoftPeeringConfig": Field(PEERING_CONFIG_SHAPE),
+    "ipv6PeeringConfig": Field(Obj({"primaryPeerAddressPrefix": Field(STR), "secondaryPeerAddressPrefix": Field(STR),
+                                    "microsoftPeeringConfig": Field(PEERING_CONFIG_SHAPE)})),
+})
+# Every circuit of the list: enough to tell whether it is on the port.
+ANY_CIRCUIT_SHAPE = Obj({"id": Field(STR, True), "name": Field(STR, True),
+                         "expressRoutePort": Field(Obj({"id": Field(STR)}))})
+# A circuit on the port: everything adopt copies.
+CIRCUIT_SHAPE = Obj({
+    **ANY_CIRCUIT_SHAPE.fields,
+    "sku": Field(Obj({"tier": Field(STR, True), "family": Field(STR, True)}), True),
+    "bandwidthInGbps": Field(NUM, True), "allowClassicOperations": Field(BOOL),
+    "authorizations": Field(ListOf(Obj({"name": Field(STR, True)}))), "peerings": Field(ListOf(PEERING_SHAPE)),
+})
 
 
 def _expect(problems: list[str], where: str, value: Any, allowed: tuple) -> Any:
@@ -105,61 +126,78 @@ def _expect(problems: list[str], where: str, value: Any, allowed: tuple) -> Any:
     for option in allowed:
         if value == option and type(value) is not bool:
             return option
-    problems.append(f"{where}: expected one of {', '.join(map(str, allowed))}, got {json.dumps(value)}")
+    problems.append(f"{where}: expected one of {', '.join(map(str, allowed))}, got {one_line(json.dumps(value))}")
     return None
+
+
+def _whole(value: Any) -> Any:
+    """A whole number written as a float (``10.0``) as an int; anything else unchanged."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 # ---------------------------------------------------------------------------
 # The port
 
 
-
-def secret_ids(link: dict[str, Any]) -> tuple[str, str] | None:
+def secret_ids(link: dict[str, Any], where: str) -> tuple[str, str] | None:
     """The link's (CAK, CKN) Key Vault secret URLs, when it has MACsec configured.
 
     Anything else there is refused without being repeated: a value that is not a secret URL
     may be a key pasted in the wrong place, and this file is written into the stack file."""
     config = link.get("macSecConfig") or {}
-    if not isinstance(config, dict):
-        raise AdoptError([f"links[{link.get('name')}].macSecConfig: expected an object (value not shown)"])
     cak, ckn = config.get("cakSecretIdentifier"), config.get("cknSecretIdentifier")
     for kind, value in (("cakSecretIdentifier", cak), ("cknSecretIdentifier", ckn)):
         # What Azure keeps as a link's secret identifier: a Key Vault secret URL (with or without its version).
         if value and parse_secret_url(value) is None:
-            raise AdoptError([f"links[{link.get('name')}].macSecConfig.{kind}: not a Key Vault secret URL "
+            raise AdoptError([f"{where}.macSecConfig.{kind}: not a Key Vault secret URL "
                               "(https://<vault>.vault.azure.net/secrets/<name>/<version>); value not shown"])
     return (cak, ckn) if cak and ckn else None
+
+
+def port_links(port: dict[str, Any], path: str) -> dict[str, dict[str, Any]]:
+    """link1 and link2, each given once."""
+    names = [link["name"] for link in port["links"]]
+    problems = [f"{path}: links: {one_line(name)} is given {names.count(name)} times: a port has each link once"
+                for name in dict.fromkeys(names) if names.count(name) > 1]
+    if not problems and sorted(names) != sorted(LINKS):
+        problems.append(f"{path}: links: expected link1 and link2, got "
+                        f"{', '.join(one_line(name) for name in names) or 'none'}")
+    if problems:
+        raise AdoptError(problems)
+    return {link["name"]: link for link in port["links"]}
 
 
 def port_settings(port: dict[str, Any], path: str, has_circuits: bool) -> tuple[dict[str, Any], list[str]]:
     """``ports[0]`` reproducing the port, and header notes on what was inferred."""
     problems, notes = [], []
-    raw_links = port.get("links") or []
-    if not isinstance(raw_links, list):
-        raise AdoptError([f"{path}: links: expected a list of link1 and link2, got {type(raw_links).__name__}"])
-    links = {link.get("name"): link for link in raw_links if isinstance(link, dict)}
-    if set(links) != set(LINKS):
-        raise AdoptError([f"{path}: links: expected link1 and link2, got {', '.join(map(str, links)) or 'none'}"])
-    bandwidth = _expect(problems, f"{path}: bandwidthInGbps", port.get("bandwidthInGbps"), facts.PORT_SPEEDS_GBPS)
-    encapsulation = _expect(problems, f"{path}: encapsulation", port.get("encapsulation"), facts.ENCAPSULATIONS)
-    billing = _expect(problems, f"{path}: billingType", port.get("billingType"), facts.PORT_BILLING_TYPES)
-    admin = {}
+    links = port_links(port, path)
+    bandwidth = _expect(problems, f"{path}: bandwidthInGbps", _whole(port["bandwidthInGbps"]), facts.PORT_SPEEDS_GBPS)
+    encapsulation = _expect(problems, f"{path}: encapsulation", port["encapsulation"], facts.ENCAPSULATIONS)
+    if port.get("billingType") is None:
+        billing = ASSUMED_BILLING_TYPE
+        notes.append(
+            f"DECIDE billingType: {path} has no billingType (az CLI releases whose port schema predates "
+            f"api-version 2022-05-01 leave it out), so {billing} is assumed. Check it before the first pulumi up: "
+            f"az rest --method get --url '{port['id']}?api-version=2024-05-01' --query properties.billingType; if Azure "
+            "says otherwise, correct it here, or pulumi up would update the port's billing to this value")
+    else:
+        billing = _expect(problems, f"{path}: billingType", port["billingType"], facts.PORT_BILLING_TYPES)
+    admin, link_macsec, keys_in_use = {}, {}, {}
     for name in LINKS:
-        admin[name] = _expect(problems, f"{path}: links[{name}].adminState", links[name].get("adminState"),
-                              facts.ADMIN_STATES)
-    macsec_on = {name: secret_ids(links[name]) is not None for name in LINKS}
-    link_macsec = {}
-    for name in LINKS:
-        config = links[name].get("macSecConfig") or {}
-        if macsec_on[name]:
+        where = f"{path}: links[{name}]"
+        admin[name] = _expect(problems, f"{where}.adminState", links[name].get("adminState"), facts.ADMIN_STATES)
+        try:
+            keys_in_use[name] = secret_ids(links[name], where)
+        except AdoptError as exc:
+            problems += exc.problems
+            continue
+        if keys_in_use[name]:
+            config = links[name].get("macSecConfig") or {}
             link_macsec[name] = (
-                _expect(problems, f"{path}: links[{name}].macSecConfig.cipher", config.get("cipher"),
-                        facts.CIPHERS),
-                _expect(problems, f"{path}: links[{name}].macSecConfig.sciState", config.get("sciState") or facts.SCI_DEFAULT,
+                _expect(problems, f"{where}.macSecConfig.cipher", config.get("cipher"), facts.CIPHERS),
+                _expect(problems, f"{where}.macSecConfig.sciState", config.get("sciState") or facts.SCI_DEFAULT,
                         facts.SCI_STATES),
             )
-    if not port.get("name") or not port.get("peeringLocation"):
-        problems.append(f"{path}: name and peeringLocation are required")
     if problems:
         raise AdoptError(problems)
     if admin["link1"] != admin["link2"]:
@@ -170,7 +208,7 @@ def port_settings(port: dict[str, Any], path: str, has_circuits: bool) -> tuple[
             "Set both links to the same admin state in Azure first (az network express-route port link update "
             "--admin-state ...), export the port again and rerun adopt"
         ])
-
+    macsec_on = {name: name in link_macsec for name in LINKS}
     if admin["link1"] == facts.ADMIN_ENABLED:
         stage = "active"
     elif any(macsec_on.values()) or has_circuits:
@@ -217,13 +255,13 @@ def port_settings(port: dict[str, Any], path: str, has_circuits: bool) -> tuple[
         "macsec": macsec,
     }
     for name in LINKS:
-        if ids := secret_ids(links[name]):
+        if ids := keys_in_use[name]:
             notes.append(
                 f"KEYS: {name} uses MACsec with the secrets {ids[0]} (CAK) and {ids[1]} (CKN). This stack keeps "
-                f"its keys in its own vault: before the first pulumi up, give the keys in use as bring-your-own keys "
-                f"(pulumi config set --secret --type string --path 'macsecKeys.{port['name']}.{name}.cak' <hex>, "
-                f"the same for .ckn; read them with az keyvault secret show --id <url> --query value), so the links "
-                f"keep their keys when they move to the stack's secrets. Rotate later by raising "
+                f"its keys in its own secrets: before the first pulumi up, give the keys in use as bring-your-own keys "
+                f"(pulumi config set --secret --type string --path '{config_set_path('macsecKeys', port['name'], name, 'cak')}' "
+                f"<hex>, the same for ckn; read them with az keyvault secret show --id <url> --query value), so the "
+                f"links keep their keys when they move to the stack's secrets. Rotate later by raising "
                 f"macsec.keyGeneration.{name}, one link per deployment"
             )
     return settings, notes
@@ -235,10 +273,10 @@ def port_settings(port: dict[str, Any], path: str, has_circuits: bool) -> tuple[
 
 def _peering(peering: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
     out = {
-        "peerAsn": peering.get("peerASN"),
+        "peerAsn": _whole(peering.get("peerASN")),
         "primaryPeerAddressPrefix": peering.get("primaryPeerAddressPrefix"),
         "secondaryPeerAddressPrefix": peering.get("secondaryPeerAddressPrefix"),
-        "vlanId": peering.get("vlanId"),
+        "vlanId": _whole(peering.get("vlanId")),
     }
     missing = [k for k, v in out.items() if v in (None, "")]
     if missing:
@@ -252,55 +290,68 @@ def _peering(peering: dict[str, Any], where: str, problems: list[str]) -> dict[s
         v6 = (ipv6.get("microsoftPeeringConfig") or {}).get("advertisedPublicPrefixes") or []
         out["advertisedPublicPrefixes"] = list(config.get("advertisedPublicPrefixes") or []) + list(v6)
         if config.get("customerASN"):
-            out["customerAsn"] = config["customerASN"]
+            out["customerAsn"] = _whole(config["customerASN"])
         out["routingRegistryName"] = config.get("routingRegistryName")
     return out
 
 
+def _port_circuit_ids(port: dict[str, Any]) -> dict[str, str]:
+    """The circuits the port lists (``circuits[].id``), by lower-cased id."""
+    return {entry["id"].lower(): entry["id"] for entry in port.get("circuits") or [] if entry.get("id")}
+
+
 def circuit_settings(circuits: list[dict[str, Any]], port: dict[str, Any], path: str) -> tuple[list[dict], list[str]]:
-    """The circuits on ``port`` (others are left out), and header notes."""
+    """The circuits on ``port`` (others are left out, each with a note), and header notes."""
     port_group = parse_arm_id(port["id"], PORT_TYPE).group.lower()
     out, notes, problems = [], [], []
     for i, circuit in enumerate(circuits):
-        where = f"{path}: [{i}] {circuit.get('name')}"
-        port_ref = str((circuit.get("expressRoutePort") or {}).get("id") or "")
+        name = one_line(circuit["name"])
+        where = f"{path}: [{i}] {name}"
+        port_ref = (circuit.get("expressRoutePort") or {}).get("id") or ""
         if port_ref.lower() != port["id"].lower():
+            notes.append(f"circuit {name} is left out: it is on " + (
+                f"another port ({one_line(arm_id_name(port_ref))})" if port_ref else "no ExpressRoute Direct port"))
             continue
-        parts = parse_arm_id(str(circuit.get("id") or ""), CIRCUIT_TYPE)
+        if found := shape_problems(circuit, CIRCUIT_SHAPE, ""):
+            problems += [f"{where}: {one_line(problem)}" for problem in found]
+            continue
+        parts = parse_arm_id(circuit["id"], CIRCUIT_TYPE)
         if parts is None:
-            problems.append(f"{where}: 'id' is not the ARM id of a {CIRCUIT_TYPE} resource")
+            problems.append(f"{where}: id: not the ARM id of a {CIRCUIT_TYPE} resource")
             continue
         if parts.group.lower() != port_group:
-            notes.append(f"circuit {circuit.get('name')} is left out: it is in resource group {parts.group}, "
+            notes.append(f"circuit {name} is left out: it is in resource group {one_line(parts.group)}, "
                          "and a stack adopts resources of one resource group")
             continue
-        sku = circuit.get("sku") or {}
-        bandwidth = circuit.get("bandwidthInGbps")
-        if isinstance(bandwidth, float) and bandwidth.is_integer():
-            bandwidth = int(bandwidth)
+        sku = circuit["sku"]
         settings: dict[str, Any] = {
-            "name": circuit.get("name"),
+            "name": circuit["name"],
             "importId": circuit["id"],
-            "bandwidthInGbps": bandwidth,
-            "skuTier": sku.get("tier"),
-            "skuFamily": sku.get("family"),
+            "bandwidthInGbps": _whole(circuit["bandwidthInGbps"]),
+            "skuTier": sku["tier"],
+            "skuFamily": sku["family"],
         }
         if circuit.get("allowClassicOperations"):
             settings["allowClassicOperations"] = True
         # Names only: an authorization's key is a credential and never goes in a stack file.
-        auths = [a.get("name") for a in circuit.get("authorizations") or [] if isinstance(a, dict)]
+        auths = [a["name"] for a in circuit.get("authorizations") or []]
         if auths:
             settings["authorizations"] = auths
+        seen: dict[str, int] = {}
         for j, peering in enumerate(circuit.get("peerings") or []):
             kind = PEERING_KEYS.get(peering.get("peeringType") or peering.get("name"))
             if kind is None:
-                notes.append(f"circuit {circuit.get('name')}: peering {peering.get('name')} is not managed by this "
+                notes.append(f"circuit {name}: peering {one_line(peering.get('name'))} is not managed by this "
                              "stack and is left as it is")
                 continue
+            if kind in seen:
+                problems.append(f"{where}: peerings[{j}]: a second {kind} (the first is peerings[{seen[kind]}])")
+                continue
+            seen[kind] = j
             settings[kind] = _peering(peering, f"{where}: peerings[{j}]", problems)
-        if sku.get("family") == facts.UNLIMITED_DATA:
+        if sku["family"] == facts.UNLIMITED_DATA:
             # fact: erd-circuit-metered-only
-            notes.append(f"circuit {circuit.get('name')}: skuFamily UnlimitedData is written as Azure has it, but "
+            notes.append(f"circuit {name}: skuFamily UnlimitedData is written as Azure has it, but "
                          "Microsoft documents only MeteredData for circuits on ExpressRoute Direct")
         out.append(settings)
     if problems:
@@ -308,8 +359,24 @@ def circuit_settings(circuits: list[dict[str, Any]], port: dict[str, Any], path:
     return out, notes
 
 
+def missing_circuit_notes(port: dict[str, Any], adopted: list[dict[str, Any]], circuits_path: str | None) -> list[str]:
+    """A note per circuit the port lists that is not adopted: it stays as it is, unmanaged."""
+    given = {circuit["importId"].lower() for circuit in adopted}
+    return [f"circuit {one_line(arm_id_name(circuit_id))} is on this port in Azure (the port lists it) but "
+            + ("was not in " + one_line(circuits_path) if circuits_path else "no CIRCUITS file was given")
+            + ": it is not adopted and the stack does not manage it (give az network express-route list output "
+            "that includes it to adopt it)"
+            for key, circuit_id in _port_circuit_ids(port).items() if key not in given]
+
+
 # ---------------------------------------------------------------------------
-# The stack file
+# The vault
+
+
+def placeholder_vault_name(port_name: str) -> str:
+    """A vault name from the port's (3-24 letters, digits and single hyphens): to be decided."""
+    name = re.sub(r"-+", "-", "kv-" + re.sub(r"[^a-z0-9-]", "-", port_name.lower()))
+    return name[:24].rstrip("-")
 
 
 def vault_section(vault_path: str | None, port: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -318,50 +385,114 @@ def vault_section(vault_path: str | None, port: dict[str, Any]) -> tuple[dict[st
     from expressroute_encryption.existing_vault import vault_problems
 
     if vault_path is None:
-        name = ("kv-" + re.sub(r"[^a-z0-9-]", "", port["name"].lower()))[:24].rstrip("-")
+        name = placeholder_vault_name(port["name"])
         return {"name": name}, [
             f"DECIDE keyVault.name: '{name}' is a placeholder for the vault this stack creates; vault names are "
             "global DNS names, choose one that is free (or rerun with VAULT=<az keyvault show JSON> to use an existing vault)"
         ]
-    vault = load_resource(vault_path, VAULT_TYPE, "a Key Vault (az keyvault show)")
+    vault = load_vault(vault_path)
     authorization = "rbac" if vault.get("enableRbacAuthorization") is True else "accessPolicy"
     if problems := vault_problems(vault, authorization):
-        raise AdoptError([f"{vault_path}: {p}" for p in problems] + [
+        raise AdoptError([f"{one_line(vault_path)}: {p}" for p in problems] + [
             "fix the vault in Azure, or leave VAULT out to have the stack create its own vault"])
-    return {"existingId": vault["id"], "authorization": authorization}, [
+    notes = [
         f"keyVault.existingId: {vault['id']}: the stack adds the port identity's get permission "
         f"({'role Key Vault Secrets User' if authorization == 'rbac' else 'access policy'}, as the vault uses) and the "
         "MACsec secrets; it never changes the vault's settings. Preview offline with VAULT=<this file> too"
     ]
+    vault_subscription = parse_arm_id(vault["id"], VAULT_TYPE).subscription
+    if vault_subscription.lower() != parse_arm_id(port["id"], PORT_TYPE).subscription.lower():
+        notes.append(f"keyVault.existingId is in subscription {vault_subscription}, not the port's: the vault is read "
+                     "and written through a provider for its own subscription; the deployment's identity needs "
+                     "rights there too (to read the vault and add the secrets and the permission)")
+    return {"existingId": vault["id"], "authorization": authorization}, notes
 
 
-def build_stack(port_path: str, circuits_path: str | None, vault_path: str | None) -> tuple[dict[str, Any], list[str]]:
-    """(the stack file's config, the header notes)."""
-    port = load_resource(port_path, PORT_TYPE, "an ExpressRoute Direct port (az network express-route port show)")
+# ---------------------------------------------------------------------------
+# The stack file and the policy config
+
+
+def region_problem(location: str) -> str | None:
+    """An Azure region as ARM and az print it (``westeurope``; ``West Europe`` also names one)."""
+    if not re.fullmatch(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*", location):
+        return "expected an Azure region name such as westeurope"
+    return None
+
+
+def build_stack(port_path: str, circuits_path: str | None, vault_path: str | None) -> tuple[dict[str, Any], list[str], dict]:
+    """(the stack file's config, the header notes, the port as read)."""
+    port = load_resource(port_path, PORT_TYPE, "an ExpressRoute Direct port (az network express-route port show)",
+                         PORT_SHAPE)
+    if problem := region_problem(port["location"]):
+        raise AdoptError([f"{one_line(port_path)}: location: {problem}"])
+    shown_port = one_line(port_path)
     circuits, circuit_notes = [], []
     if circuits_path:
-        every = load_list(circuits_path, "circuits (az network express-route list)")
-        circuits, circuit_notes = circuit_settings(every, port, circuits_path)
-    settings, notes = port_settings(port, port_path, bool(circuits))
+        every = load_list(circuits_path, "circuits (az network express-route list)", ANY_CIRCUIT_SHAPE)
+        circuits, circuit_notes = circuit_settings(every, port, one_line(circuits_path))
+    circuit_notes += missing_circuit_notes(port, circuits, circuits_path)
+    settings, notes = port_settings(port, shown_port, bool(circuits))
     if circuits:
         settings["circuits"] = circuits
     vault, vault_notes = vault_section(vault_path, port)
     group = parse_arm_id(port["id"], PORT_TYPE).group
-    location = port.get("location")
-    if not location:
-        raise AdoptError([f"{port_path}: location is missing"])
+    location = port["location"]
     config = {
-        "azure-native:location": location,
+        LOCATION_KEY: location,
         f"{NAMESPACE}:resourceGroupName": group,
         f"{NAMESPACE}:keyVault": vault,
         f"{NAMESPACE}:ports": [settings],
     }
+    subscription = parse_arm_id(port["id"], PORT_TYPE).subscription
     notes = [
         f"azure-native:location: {location}, the port's region (the stack's identity{'' if vault_path else ' and vault'} "
-        "go there too); it must stay the port's region, or the import fails",
+        "go there too); it must stay the port's region",
         f"resourceGroupName: {group}, the port's resource group; it is adopted as it is",
+        f"subscription: {subscription}, the port's: deploy the stack there (ARM_SUBSCRIPTION_ID, az account set, "
+        "or azure-native:subscriptionId)",
     ] + notes + circuit_notes + vault_notes
-    return config, notes
+    return config, notes, port
+
+
+def checked_config(config: dict[str, Any]) -> None:
+    """The written config, checked as the program will check it (``stack_config_from``)."""
+    as_cli = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+    try:
+        stack_config_from(as_cli, secret_keys=[])
+    except ConfigError as exc:
+        raise AdoptError([f"the port cannot be described by this stack's config as it is in Azure: {one_line(p)}"
+                          for p in exc.problems]) from None
+
+
+def needs_exemption(settings: dict[str, Any]) -> bool:
+    """Whether the adopted port has link settings with a link lacking MACsec: what
+    ``expressroute-port-macsec-required`` refuses."""
+    return settings["stage"] != "reserved" and any(
+        (settings["macsec"].get(link) or {}).get("enabled") is False for link in LINKS)
+
+
+def exemption_entry(port_name: str, stack: str, until: datetime.date, on: datetime.date) -> dict[str, str]:
+    """The exemption ``adopt`` writes for a port it adopts without MACsec."""
+    return {"name": port_name, "expires": until.isoformat(),
+            "reason": f"adopted without MACsec by expressroute-encryption adopt on {on.isoformat()} (stack {stack}): "
+                      "encrypt link by link, then remove this entry"}
+
+
+def exempt_until(value: str | None, on: datetime.date) -> datetime.date:
+    """``--exempt-until``, checked as the policies check ``expires``; default 90 days from ``on``."""
+    from expressroute_encryption.policy.exemptions import ENTRY_SCHEMA, expiry_problem
+    from expressroute_encryption.policy.schema import full_date, schema_errors
+
+    if value is None:
+        return on + datetime.timedelta(days=DEFAULT_EXEMPTION_DAYS)
+    if problems := schema_errors(value, ENTRY_SCHEMA["properties"]["expires"], "--exempt-until"):
+        raise AdoptError([one_line(problem) for problem in problems])
+    day = full_date(value)
+    if day < on:
+        raise AdoptError([f"--exempt-until {value}: is in the past (today is {on.isoformat()}, UTC)"])
+    if problem := expiry_problem(day, on):
+        raise AdoptError([f"--exempt-until {value}: {problem}"])
+    return day
 
 
 def header(stack: str, sources: list[str], notes: list[str]) -> str:
@@ -369,19 +500,30 @@ def header(stack: str, sources: list[str], notes: list[str]) -> str:
         f"Written by `make adopt` from {', '.join(sources)}: an existing ExpressRoute Direct port, adopted",
         "with Pulumi's import option on the first `pulumi up` (which changes nothing on the port; the",
         "next one attaches the stack's identity and applies the link settings below, as Azure has them).",
-        "Pulumi refuses an import whose settings differ from Azure's: change nothing before that deployment",
-        "except what is marked DECIDE or KEYS. Then encrypt link by link (README: Bring an existing port).",
+        "The settings below are Azure's: pulumi preview should show the imports and no update of them",
+        "(older Pulumi CLIs refuse an import whose settings differ; current ones import, then update it).",
+        "Change nothing before that deployment except what is marked DECIDE or KEYS.",
+        "Then encrypt link by link (README: Bring an existing port).",
         f"Preview: make preview STACK={stack}",
         "",
         "Inferred from Azure, and still to decide:",
     ]
     lines += [f"- {note}" for note in notes]
-    return "".join(f"# {line}\n" if line else "#\n" for line in lines)
+    # Every line is one comment line: whatever a value held, it cannot start a line of YAML.
+    return "".join(f"# {one_line(line)}\n" if line else "#\n" for line in lines)
 
 
-def write_new(target: Path, text: str) -> None:
-    """Write ``target`` atomically, never over an existing file (FileExistsError, even in a race)."""
-    write_atomically(target, text, overwrite=False)
+# ---------------------------------------------------------------------------
+# Writing: both files whole, never over an existing file, or nothing
+
+
+def project_folder_problem(folder: Path) -> str | None:
+    """Why the stack file cannot be written into ``folder``, or None."""
+    if not folder.is_dir():
+        return f"--project-dir {one_line(folder)}: no such folder (the Pulumi project's, where Pulumi.yaml is)"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"--project-dir {one_line(folder)}: cannot write into it (permission denied)"
+    return None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -393,32 +535,76 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="JSON of az network express-route list (or ARM's {\"value\": [...]}); only circuits on the port are taken")
     parser.add_argument("--vault", metavar="FILE",
                         help="JSON of az keyvault show: use that vault (keyVault.existingId); default: a new vault")
+    parser.add_argument("--exempt-until", metavar="YYYY-MM-DD",
+                        help=f"last day of the policy exemption of a port adopted without MACsec (default: "
+                             f"{DEFAULT_EXEMPTION_DAYS} days from today; at most one year ahead)")
     parser.add_argument("--project-dir", default=".", help="where Pulumi.yaml is (default: the current directory)")
+
+
+def _adopt(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
+    """Write the files; (what was written, lines to print after). Raises AdoptError."""
+    from expressroute_encryption.offline.stack_file import stack_name_problem
+    from expressroute_encryption.policy.exemptions import EXEMPT_PORTS, today
+    from expressroute_encryption.policy.pack_config import stack_file as policy_config_file
+
+    if problem := stack_name_problem(args.stack):
+        raise AdoptError([f"--stack {one_line(args.stack)[:120]}: {problem}"])
+    folder = Path(args.project_dir)
+    if problem := project_folder_problem(folder):
+        raise AdoptError([problem])
+    on = today()
+    until = exempt_until(args.exempt_until, on)
+    target = folder / f"Pulumi.{args.stack}.yaml"
+    if target.exists():
+        raise AdoptError([f"{one_line(target)}: exists already; not overwritten (choose another STACK or move the file)"])
+    config, notes, _ = build_stack(args.port, args.circuits, args.vault)
+    checked_config(config)
+    port = config[f"{NAMESPACE}:ports"][0]
+    files = []
+    after = []
+    if needs_exemption(port):
+        entry = exemption_entry(port["name"], args.stack, until, on)
+        policy_path = policy_config_file(folder, args.stack)
+        if policy_path.exists() or policy_path.is_symlink():
+            after.append(f"note: {one_line(policy_path)} exists: not changed. Add this entry to its top-level "
+                         f"{EXEMPT_PORTS} list, or the policy pack refuses the port until its links are encrypted: "
+                         + json.dumps(entry))
+            notes.append(f"policy exemption: add {json.dumps(entry)} to {EXEMPT_PORTS} in {policy_path.name} "
+                         "(it existed already, so adopt did not change it)")
+        else:
+            files.append((policy_path, json.dumps({EXEMPT_PORTS: [entry]}, indent=2) + "\n"))
+            notes.append(f"policy exemption: {policy_path.name} exempts port {port['name']} until {until.isoformat()} "
+                         "(its links run without MACsec); the pipelines pass it to pulumi preview/up. Encrypt link by "
+                         "link, then remove the entry; a later date needs a new entry, at most one year ahead")
+    elif args.exempt_until is not None:
+        after.append("note: --exempt-until: the port needs no exemption (MACsec on both links, or no link settings "
+                     "yet): no policy config written")
+    sources = [one_line(s) for s in (args.port, args.circuits, args.vault) if s]
+    text = header(args.stack, sources, notes) + yaml.safe_dump({"config": config}, sort_keys=False)
+    files.insert(0, (target, text))
+    write_new(files)
+    return [path for path, _ in files], after
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run the ``adopt`` subcommand; returns its exit code."""
-    target = Path(args.project_dir) / f"Pulumi.{args.stack}.yaml"
     try:
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", args.stack):
-            raise AdoptError([f"--stack {args.stack}: use letters, digits, '-', '_' and '.' only"])
-        if target.exists():
-            raise AdoptError([f"{target}: exists already; not overwritten (choose another STACK or move the file)"])
-        config, notes = build_stack(args.port, args.circuits, args.vault)
-        try:
-            parse_stack_config({k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(NAMESPACE + ":")})
-        except ConfigError as exc:
-            raise AdoptError(["the port cannot be described by this stack's config as it is in Azure:", *exc.problems]) from None
-        sources = [s for s in (args.port, args.circuits, args.vault) if s]
-        text = header(args.stack, sources, notes) + yaml.safe_dump({"config": config}, sort_keys=False)
-        write_new(target, text)
-    except AdoptError as exc:
+        written, after = _adopt(args)
+    except AzureJsonError as exc:
         for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print("nothing written", file=sys.stderr)
+            print(f"adopt: error: {problem}", file=sys.stderr)
+        print("adopt: nothing written", file=sys.stderr)
         return ExitCode.BAD_INPUT
-    except FileExistsError:
-        print(f"error: {target}: exists already; not overwritten\nnothing written", file=sys.stderr)
+    except FileExistsError as exc:
+        print(f"adopt: error: {one_line(exc.filename or '')}: exists already; not overwritten\nadopt: nothing written",
+              file=sys.stderr)
         return ExitCode.BAD_INPUT
-    print(f"wrote {target}: review its header, then make preview STACK={args.stack}")
+    except OSError as exc:
+        print(f"adopt: error: {one_line(exc.filename or args.project_dir)}: cannot write: "
+              f"{exc.strerror or type(exc).__name__}\nadopt: nothing written", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    for line in after:
+        print(line)
+    print(f"wrote {', '.join(one_line(path) for path in written)}: review the header, then make preview "
+          f"STACK={args.stack}")
     return ExitCode.OK

@@ -24,6 +24,14 @@ def adopting_ports(config: StackConfig, previous: Previous) -> frozenset[str]:
     return frozenset(p.name for p in config.ports if p.import_id and p.name not in previous.ports)
 
 
+def adopting_circuits(config: StackConfig, previous: Previous) -> frozenset[str]:
+    """Names of the circuits this deployment imports (importId, and not deployed by this stack
+    yet), whether or not their port is adopted in the same deployment: their peerings and
+    authorizations exist in Azure with them, so they are imported by their child ids too."""
+    return frozenset(circuit.name for port in config.ports for circuit in port.circuits
+                     if circuit.import_id and circuit.name not in previous.circuits)
+
+
 def macsec_links(port) -> list[str]:
     """The links the config gives MACsec (not while reserved; not with ``macsec.<link>.enabled: false``)."""
     return [link for link in LINKS if macsec_on(port, link)]

@@ -4,8 +4,9 @@
     expressroute-encryption rotation-plan  [--stack dev] [--previous F]
     expressroute-encryption check-policy   FILE [--config F] [--json]
     expressroute-encryption bench          [--runs 5] [--check]
-    expressroute-encryption adopt          --stack S --port F [--circuits F] [--vault F] [--project-dir D]
+    expressroute-encryption adopt          --stack S --port F [--circuits F] [--vault F] [--exempt-until D] [--project-dir D]
     expressroute-encryption config-reference [--check README.md | --write README.md]
+    expressroute-encryption policy-config  --stack S [--project-dir D] [--config F] [--output F]
 
 Each subcommand lives in its own module (``add_arguments`` and ``run``); this file only
 wires them together. Exit codes are the same for all (``ExitCode``): 0 ok, 1 refused (a
@@ -28,6 +29,8 @@ from collections.abc import Sequence
 
 from expressroute_encryption import interrupts
 from expressroute_encryption.exit_codes import ExitCode
+from expressroute_encryption.printable import tolerate_any_encoding
+from expressroute_encryption.printable import tolerate_any_encoding
 
 # subcommand -> (module with add_arguments/run, one-line help)
 SUBCOMMANDS = {
@@ -43,6 +46,8 @@ SUBCOMMANDS = {
               "write Pulumi.<stack>.yaml for an existing port from Azure's JSON (az ... show)"),
     "config-reference": ("expressroute_encryption.config_reference",
                          "the README's config table, generated from the schema (--check, --write)"),
+    "policy-config": ("expressroute_encryption.policy.render_config",
+                      "a stack's policy-config.<stack>.json as pulumi --policy-pack-config takes it"),
 }
 
 
@@ -78,6 +83,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run the subcommand, return its exit code."""
+    tolerate_any_encoding()  # a name or reason in any script prints on any terminal
     if missing := missing_tools():
         # Before argparse (which imports every subcommand, --help included): one line, not a traceback.
         print(f"expressroute-encryption: the offline tools need the [tools] extra ({', '.join(missing)} "

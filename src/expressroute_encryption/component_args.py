@@ -127,7 +127,7 @@ class EncryptedDirectPortArgs(TypedDict):
     identity_id: pulumi.Input[str]
     """User-assigned identity with `get` on the vault's secrets."""
     name: str
-    """Port name: 1-50 letters, digits and hyphens, unique; also prefixes the port's Key Vault secret names."""
+    """Port name, Azure's: 1-80 letters, digits, '_', '.' and '-', starting with a letter or digit and ending with one or '_'; unique; also prefixes the port's Key Vault secret names ('_' and '.' written '-')."""
     peering_location: str
     """ExpressRoute Direct peering location, e.g. `Equinix-Amsterdam-AM5`."""
     bandwidth_in_gbps: int
@@ -148,6 +148,8 @@ class EncryptedDirectPortArgs(TypedDict):
     """Pulumi `protect` on what the component creates, generated keys excepted (default true)."""
     vault_resource_group_name: NotRequired[pulumi.Input[str]]
     """Resource group of the vault, when it is not resource_group_name (an existing vault)."""
+    vault_subscription_id: NotRequired[str]
+    """Subscription of the vault (an existing vault): when it is not the deployment's, the secrets are written through an azure-native provider for it."""
     adopting: NotRequired[bool]
     """With import_id, on the deployment that imports the port: keep Azure's identity and link settings as they are, so adopting the port changes nothing on it; the next deployment applies them."""
 

@@ -6,9 +6,10 @@ import pulumi
 import pulumi_random as random
 from pulumi_azure_native import keyvault, network
 
+from . import existing_vault
 from .component_args import EncryptedDirectPortArgs
 from .config.inputs import EncryptedDirectPortInputs, validate_args
-from .config.ports import PortSettings
+from .config.ports import PortSettings, secret_name
 from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS
 from .link_state import BRING_YOUR_OWN, GENERATED, link_state
 from .secret_inputs import checked_port_keys
@@ -122,6 +123,8 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         if byo is not None:
             byo = checked_port_keys(byo, settings.macsec, f"EncryptedDirectPort '{name}'")
         cak_uris, ckn_uris, secret_names, generated = {}, {}, {}, {}
+        # An existing vault in another subscription is written through a provider for it.
+        vault_provider = existing_vault.vault_provider(settings.vault_subscription_id)
         for link in LINKS:
             generation = getattr(generations, link)
             if byo is None:
@@ -132,19 +135,19 @@ class EncryptedDirectPort(pulumi.ComponentResource):
                 cak = pulumi.Output.secret(byo[link]["cak"])
                 ckn = pulumi.Output.secret(byo[link]["ckn"])
             for kind, value, uris in (("cak", cak, cak_uris), ("ckn", ckn, ckn_uris)):
-                secret_name = f"{settings.name}-{link}-{kind}"
                 secret = keyvault.Secret(
                     f"{name}-{link}-{kind}",
                     resource_group_name=settings.vault_resource_group_name or settings.resource_group_name,
                     vault_name=settings.vault_name,
-                    secret_name=secret_name,
+                    secret_name=secret_name(settings.name, link, kind),
                     properties=keyvault.SecretPropertiesArgs(
                         value=value, content_type=f"MACsec {kind.upper()} (hex)"
                     ),
                     # The value is part of `properties`: never plain in the state.
-                    opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=["properties"]),
+                    opts=pulumi.ResourceOptions(parent=self, protect=protect, additional_secret_outputs=["properties"],
+                                                provider=vault_provider),
                 )
-                secret_names[(link, kind)] = secret_name
+                secret_names[(link, kind)] = secret_name(settings.name, link, kind)
                 # The URL names a secret version; it reveals nothing about the key.
                 uris[link] = pulumi.Output.unsecret(secret.properties.secret_uri_with_version)
 

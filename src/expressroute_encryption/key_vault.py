@@ -9,7 +9,7 @@ from .arm import ROLE_DEFINITION_TYPE, VAULT_TYPE, format_arm_id, parse_arm_id, 
 from .component_args import MacsecKeyVaultArgs
 from .config.inputs import MacsecKeyVaultInputs, validate_args
 from .config.keyvault import KeyVaultSettings
-from .existing_vault import check_existing_vault
+from .existing_vault import check_existing_vault, existing_vault_provider
 from .facts import KEY_VAULT_BYPASS, KEY_VAULT_DEFAULT_ACTION, KEY_VAULT_SECRETS_USER_ROLE
 from .tokens import component_options, type_token
 
@@ -26,7 +26,8 @@ class MacsecKeyVault(pulumi.ComponentResource):
       with ``authorization: rbac``, the Key Vault Secrets User role on this vault.
     - With ``existing_id`` no vault is created and the vault's settings are never changed:
       it is read first and refused where ExpressRoute could not read keys from it
-      (``existing_vault.vault_problems``); only the identity and its grant are added.
+      (``existing_vault.vault_problems``); only the identity and its grant are added, the
+      grant (and the read) in the vault's own subscription (``existing_vault.vault_provider``).
     """
 
     vault_id: pulumi.Output[str]
@@ -122,6 +123,8 @@ class MacsecKeyVault(pulumi.ComponentResource):
         the vault itself is not a resource of this stack."""
         vault_id = settings.existing_id
         parts = parse_arm_id(vault_id, VAULT_TYPE)
+        # In the vault's own subscription (an explicit provider when it is not the deployment's).
+        provider = existing_vault_provider(settings)
         if settings.authorization == "rbac":
             grant = authorization.RoleAssignment(
                 f"{name}-secrets-user",
@@ -129,7 +132,7 @@ class MacsecKeyVault(pulumi.ComponentResource):
                 principal_type="ServicePrincipal",
                 scope=vault_id,
                 role_definition_id=_secrets_user_role_id(vault_id),
-                opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
+                opts=pulumi.ResourceOptions(parent=self, protect=settings.protect, provider=provider),
             )
         else:
             grant = keyvault.AccessPolicy(
@@ -141,9 +144,10 @@ class MacsecKeyVault(pulumi.ComponentResource):
                     object_id=identity.principal_id,
                     permissions=keyvault.PermissionsArgs(secrets=["get"]),
                 ),
-                opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
+                opts=pulumi.ResourceOptions(parent=self, protect=settings.protect, provider=provider),
             )
-        vault = keyvault.get_vault_output(resource_group_name=parts.group, vault_name=parts.name)
+        vault = keyvault.get_vault_output(resource_group_name=parts.group, vault_name=parts.name,
+                                          opts=pulumi.InvokeOutputOptions(provider=provider))
         self.vault_id = pulumi.Output.from_input(vault_id)
         self.vault_name = pulumi.Output.from_input(parts.name)
         self.vault_uri = vault.properties.vault_uri

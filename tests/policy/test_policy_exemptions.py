@@ -107,7 +107,10 @@ def test_the_advisory_report_shows_each_exemption_and_its_date(today):
     assert active == ("ExpressRoute port erp-weu-1 is exempt from expressroute-port-macsec-required and "
                       f"expressroute-circuit-on-encrypted-port until {EXPIRES} (CHG-1234 link-by-link migration): "
                       "its links may run without MACsec until then; encrypt them one link per deployment")
-    assert stack is None and expired.startswith("The exemption of ExpressRoute port erp-gone expired on 2027-01-31")
+    # erp-gone is not a port of this stack: the report says the entry exempts nothing.
+    assert stack is None and expired == ("The exemption of ExpressRoute port erp-gone (expired on 2027-01-31) names no "
+                                         "port of this stack: it exempts nothing; remove it from exemptPorts or "
+                                         "correct the name")
 
 
 def test_an_encrypted_port_needs_no_exemption(today):
@@ -208,3 +211,121 @@ def test_the_preview_prints_the_exemption_and_passes_until_it_expires(tmp_path, 
     report = run_preview("enable", project, policy_config=str(config))
     assert report.exit_code == 2
     assert any("exemptPorts[0].expires must be a date written YYYY-MM-DD" in line for line in report.errors)
+
+
+# --- issue 22: the CLI's schema offline, expiry limits, unknown ports, printing -------------------
+
+
+def check_config(tmp_path, capsys, config, *extra):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return check(capsys, export_file(tmp_path), "--config", path, *extra)
+
+
+@pytest.mark.parametrize("expires", ["2027-W13-3", "2027-03-31\n", "20270331", "2027-3-31", "２０２７-03-31",
+                                     "2027-02-30"])
+def test_what_the_cli_schema_refuses_is_refused_offline(tmp_path, capsys, today, expires):
+    """ISO week dates, a trailing line break (RE2's $), non-ASCII digits, a day that does not exist."""
+    today(BEFORE)
+    status, lines, err = check_config(tmp_path, capsys, {"exemptPorts": [{"name": "erp-weu-1", "expires": expires}]})
+    assert status == 2 and lines == []
+    assert "CONFIG " in err and "exemptPorts[0].expires must be a date written YYYY-MM-DD" in err
+
+
+def test_the_schema_the_cli_checks_is_the_one_the_offline_reader_applies():
+    from expressroute_encryption.policy.schema import schema_errors
+
+    for policy in (macsec_required, circuit_on_encrypted_port, exemption_report):
+        assert policy.config_schema.properties["exemptPorts"] is exemptions.SCHEMA
+    expires = exemptions.ENTRY_SCHEMA["properties"]["expires"]
+    assert expires["pattern"] == "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" and expires["format"] == "date"
+    assert schema_errors([{"name": "p", "expires": "2027-03-31", "extra": 1}], exemptions.SCHEMA, "x") == [
+        "x[0] has unknown keys extra; allowed: name, expires, reason"]
+
+
+@pytest.mark.parametrize("expires, refused", [("2027-12-02", False), ("2027-12-03", True), ("9999-12-31", True)])
+def test_an_exemption_ends_at_most_one_year_ahead(tmp_path, capsys, today, expires, refused):
+    today(datetime.date(2026, 12, 2))
+    config = {"exemptPorts": [{"name": "erp-weu-1", "expires": expires}]}
+    status, _, err = check_config(tmp_path, capsys, config)
+    assert (status == 2) is refused
+    if refused:
+        assert f"exemptPorts[0].expires {expires} is more than one year ahead (today the latest is 2027-12-02)" in err
+        # Under the Pulumi CLI the policy cannot exit: it reports the list and exempts nothing (fail closed).
+        messages = resource_violations(macsec_required, PORT, unencrypted_port(), name="erp-weu-1", config=config)
+        assert "more than one year ahead" in messages[0] and "MACsec is not on both links" in messages[1]
+
+
+def test_a_leap_day_exemption_may_end_on_28_february_next_year():
+    assert exemptions.latest_expiry(datetime.date(2028, 2, 29)) == datetime.date(2029, 2, 28)
+
+
+def test_an_exemption_for_a_port_the_stack_does_not_have_is_a_warning_naming_it(tmp_path, capsys, today):
+    today(BEFORE)
+    config = {"exemptPorts": [{"name": "erp-weu-1", "expires": EXPIRES}, {"name": "erp-gone", "expires": EXPIRES}]}
+    status, lines, _ = check_config(tmp_path, capsys, config)
+    assert status == 0
+    assert ("warning: exemptPorts: port erp-gone is not a port of this stack (its ports: erp-weu-1): the exemption "
+            "does nothing; remove it or correct the name") in lines
+    status, lines, _ = check_config(tmp_path, capsys, config, "--json")
+    assert json.loads("\n".join(lines))["warnings"] == [
+        "exemptPorts: port erp-gone is not a port of this stack (its ports: erp-weu-1): the exemption does nothing; "
+        "remove it or correct the name"]
+
+
+def test_reasons_are_printed_with_control_characters_escaped_and_cannot_forge_a_line(tmp_path, capsys, today):
+    today(BEFORE)
+    forged = "CHG-1\nmandatory: forged: line\r\x1b[2J\u2028\u202ex"
+    status, lines, _ = check_config(tmp_path, capsys, {"exemptPorts": [{"name": "erp-weu-1", "expires": EXPIRES,
+                                                                        "reason": forged}]})
+    assert status == 0
+    assert not any(line.startswith("mandatory: forged") for line in lines)
+    assert (f"exemption: expressroute-port-macsec-required: port erp-weu-1 exempt until {EXPIRES} "
+            "(CHG-1\\nmandatory: forged: line\\r\\x1b[2J\\u2028\\u202ex)") in lines
+    assert not any(c in "\n".join(lines) for c in "\r\x1b\u202e\u2028")
+
+
+def test_any_stdout_encoding_prints_a_non_ascii_reason(tmp_path, capsys, monkeypatch, today):
+    import io
+
+    today(BEFORE)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"exemptPorts": [{"name": "erp-weu-1", "expires": EXPIRES, "reason": "Umzug für Kunde ✓"}]}))
+    buffer = io.BytesIO()
+    ascii_stdout = io.TextIOWrapper(buffer, encoding="ascii")  # PYTHONIOENCODING=ascii, LANG=C
+    monkeypatch.setattr("sys.stdout", ascii_stdout)
+    assert main(["check-policy", str(export_file(tmp_path)), "--config", str(path)]) == 0
+    ascii_stdout.flush()
+    assert "(Umzug f\\xfcr Kunde \\u2713)" in buffer.getvalue().decode("ascii")
+
+
+def test_one_list_at_the_top_level_stands_for_the_three_policies(tmp_path, capsys, today):
+    today(BEFORE)
+    status, lines, _ = check_config(tmp_path, capsys, EXEMPT)
+    assert status == 0
+    assert lines[:2] == [
+        f"exemption: expressroute-port-macsec-required: port erp-weu-1 exempt until {EXPIRES} (CHG-1234 link-by-link migration)",
+        f"exemption: expressroute-circuit-on-encrypted-port: port erp-weu-1 exempt until {EXPIRES} (CHG-1234 link-by-link migration)",
+    ]
+    # A bad entry is named once, under the one list.
+    status, _, err = check_config(tmp_path, capsys, {"exemptPorts": [{"name": "erp-weu-1", "expires": "2027-13-01"}]})
+    assert status == 2 and err.count("expires must be a date") == 1 and "CONFIG " in err and "config exemptPorts[0]" in err
+    # Given at the top level and under a policy: two places for one list, refused.
+    status, _, err = check_config(tmp_path, capsys, {**EXEMPT, "expressroute-port-macsec-required": EXEMPT})
+    assert status == 2 and "exemptPorts is given at the top level and under expressroute-port-macsec-required" in err
+
+
+def test_the_checker_finds_the_stacks_own_policy_config_and_says_so(tmp_path, capsys, today, monkeypatch):
+    today(BEFORE)
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "policy-config.dev.json").write_text(json.dumps(EXEMPT))  # the URNs name stack dev
+    monkeypatch.chdir(folder)
+    status, lines, _ = check(capsys, export_file(tmp_path))
+    assert status == 0
+    assert lines[0].startswith("note: policy config: policy-config.dev.json (the policy config of stack dev, which the "
+                               "resources' URNs name")
+    assert lines[1].startswith("exemption: expressroute-port-macsec-required: port erp-weu-1 exempt until")
+    (folder / "policy-config.dev.json").unlink()
+    status, lines, _ = check(capsys, export_file(tmp_path))
+    assert status == 1 and not lines[0].startswith("note:")

@@ -9,6 +9,7 @@ implemented by pulumi-policy 1.21: the CLI falls back on UNIMPLEMENTED), ``Confi
 (its inputs) and ``AnalyzeStack`` at the end (every resource's outputs).
 """
 
+import datetime
 import os
 import select
 import subprocess
@@ -165,8 +166,10 @@ def test_analyze_stack_reports_a_circuit_on_an_unencrypted_port(analyzer):
     assert "ExpressRoute Direct port 'erport'" in diagnostic.message
 
 
-# Exemptions (issue 16): the dates are far from today, since the pack runs in its own process.
-EXEMPTIONS = {"exemptPorts": [{"name": "erport", "expires": "2999-12-31", "reason": "migration"},
+# Exemptions (issue 16): the dates are weeks from today, since the pack runs in its own process (and
+# an exemption may end at most one year ahead).
+UNTIL = (datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=30)).isoformat()
+EXEMPTIONS = {"exemptPorts": [{"name": "erport", "expires": UNTIL, "reason": "migration"},
                               {"name": "erport-old", "expires": "2000-01-31"}]}
 
 
@@ -200,4 +203,4 @@ def test_exemptions_reach_the_running_pack_and_show_as_advisories(exempting_anal
     assert [(name, level) for name, level, _ in reports] == [
         ("expressroute-port-macsec-exemption", analyzer_pb2.ADVISORY)] * 2
     assert any("exempt from expressroute-port-macsec-required and expressroute-circuit-on-encrypted-port until "
-               "2999-12-31 (migration)" in message for _, _, message in reports)
+               f"{UNTIL} (migration)" in message for _, _, message in reports)

@@ -10,11 +10,10 @@ the offline reader of stack files uses ``format_loc`` before the schema is loade
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..facts import CONTROL_CHARACTER_CATEGORY
+from ..printable import one_line
 from ..secret_config import KEY_NAME_PLACEHOLDER, looks_like_key, mask_key_material
 
 if TYPE_CHECKING:
@@ -45,14 +44,24 @@ def format_loc(loc: Iterable[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            text = _escape_controls(str(part))
+            text = one_line(part)
             out += f".{text}" if out else text
     return out
 
 
-def _escape_controls(text: str) -> str:
-    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == CONTROL_CHARACTER_CATEGORY else c
-                   for c in text)
+def config_set_path(*parts: str | int) -> str:
+    """A config path as ``pulumi config set --path`` takes it: ``macsecKeys.port-a.link1.cak``,
+    with a key that holds anything but letters, digits, '_' and '-' (a port named ``er.ams``)
+    quoted as ``["er.ams"]``, since the CLI splits unquoted keys at '.'."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part and all(c.isascii() and (c.isalnum() or c in "_-") for c in part):
+            out += f".{part}" if out else part
+        else:
+            out += f'["{part}"]'
+    return out
 
 
 def _field_keys(model: type[BaseModel], camel: bool = True) -> list[str]:

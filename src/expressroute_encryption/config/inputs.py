@@ -136,6 +136,9 @@ EncryptedDirectPortInputs = create_model(
     protect=_PROTECT,
     vault_resource_group_name=_component_field(
         Optional[ResourceGroupInput], "Resource group of the vault, when it is not resource_group_name (an existing vault).", None),
+    vault_subscription_id=_component_field(
+        Optional[str], "Subscription of the vault (an existing vault): when it is not the deployment's, the secrets "
+        "are written through an azure-native provider for it.", None),
     adopting=_component_field(
         bool, "With import_id, on the deployment that imports the port: keep Azure's identity and link settings "
         "as they are, so adopting the port changes nothing on it; the next deployment applies them.", False),

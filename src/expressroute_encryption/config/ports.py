@@ -14,20 +14,24 @@ from ..facts import LINKS
 from .circuits import CircuitSettings, peer_subnet_problems, size_problems, stage_problems, vlan_problems
 from .literals import Cipher, Encapsulation, PortBillingType, PortSpeed, SciState, Stage
 from .rules import ConfigModel, Int, cross_rule, rule
-from .values import import_id_name_problems
-
-PORT_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?")
-
+from .values import azure_name_problem, import_id_name_problems
 
 def port_name_problem(name: str) -> str | None:
-    """Port names also name the port's Key Vault secrets, which allow only letters,
-    digits and hyphens."""
-    if not PORT_NAME_RE.fullmatch(name):
-        return (
-            "must be 1-50 letters, digits and hyphens, starting and ending with a letter "
-            "or digit (it also names the port's Key Vault secrets)"
-        )
-    return None
+    """A port's name is its Azure name, so Azure's rule for network resource names
+    (fact: er-resource-names): a port with '_' or '.' in its name can be adopted. The name
+    also names the port's Key Vault secrets, which take only letters, digits and '-'
+    (fact: kv-object-identifier): ``secret_name`` writes '_' and '.' as '-'."""
+    return azure_name_problem(name)
+
+
+def secret_prefix(port_name: str) -> str:
+    """The start of the port's Key Vault secret names: its name, '_' and '.' written '-'."""
+    return re.sub(r"[_.]", "-", port_name)
+
+
+def secret_name(port_name: str, link: str, kind: str) -> str:
+    """The Key Vault secret holding one key of one link: ``<port>-<link>-<cak|ckn>``."""
+    return f"{secret_prefix(port_name)}-{link}-{kind}"
 
 
 class KeyGeneration(ConfigModel):
@@ -102,7 +106,7 @@ class PortSettings(ConfigModel):
     """
 
     name: Annotated[str, rule("port_name", port_name_problem)]
-    """Port name: 1-50 letters, digits and hyphens, unique; also prefixes the port's Key Vault secret names."""
+    """Port name, Azure's: 1-80 letters, digits, '_', '.' and '-', starting with a letter or digit and ending with one or '_'; unique; also prefixes the port's Key Vault secret names ('_' and '.' written '-')."""
     peering_location: Annotated[str, Field(min_length=1)]
     """ExpressRoute Direct peering location, e.g. `Equinix-Amsterdam-AM5`."""
     bandwidth_in_gbps: PortSpeed

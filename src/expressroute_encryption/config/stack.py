@@ -19,7 +19,7 @@ from ..arm import CIRCUIT_TYPE, PORT_TYPE, format_arm_id, parse_arm_id, resource
 from .keys import PortKeys
 from .keyvault import KeyVaultSettings
 from .operations import MonitoringSettings, Tags, drained_link_problems, tag_name_problem
-from .ports import PortSettings
+from .ports import PortSettings, secret_prefix
 from .region import region_name_problem
 from .rules import ConfigModel, cross_rule, rule
 from .vpn import VpnSettings
@@ -128,14 +128,20 @@ class StackConfig(ConfigModel):
     def _unique_names(self):
         """Port and circuit names are Azure names in one resource group (Azure names are
         case-insensitive); port names also prefix secret names."""
-        ports_seen, circuits_seen = set(), set()
+        ports_seen, circuits_seen, prefixes = set(), set(), {}
         for i, port in enumerate(self.ports):
             if port is None:
                 continue
+            prefix = secret_prefix(port.name).lower()
             if port.name.lower() in ports_seen:
                 yield ("ports", i, "name"), "duplicate_port", (
                     f"port name '{port.name}' is used twice; port names must be unique")
+            elif prefix in prefixes:
+                yield ("ports", i, "name"), "duplicate_secret_names", (
+                    f"port names '{prefixes[prefix]}' and '{port.name}' name the same Key Vault secrets ('_' and '.' "
+                    "are written '-' there, and secret names ignore case); one of the ports needs another name")
             ports_seen.add(port.name.lower())
+            prefixes.setdefault(prefix, port.name)
             for j, circuit in enumerate(port.circuits):
                 if circuit.name.lower() in circuits_seen:
                     yield ("ports", i, "circuits", j, "name"), "duplicate_circuit", (

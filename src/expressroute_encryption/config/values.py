@@ -14,6 +14,7 @@ from .. import facts
 from ..arm import arm_id_name
 from .rules import Int, rule
 
+# fact: er-resource-names
 AZURE_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?")
 
 

@@ -137,12 +137,13 @@ def access_policy(args, known):
     return rid, {**args.inputs, "name": policy.get("objectId"), "azureApiVersion": "2024-11-01"}
 
 
-def existing_vault_state(group: str, name: str, overrides: dict | None = None) -> dict:
+def existing_vault_state(group: str, name: str, overrides: dict | None = None,
+                         subscription: str = SUBSCRIPTION_ID) -> dict:
     """What ``az keyvault show`` / the vault GET answers for a vault set up as Microsoft's
     MACsec procedure asks (soft delete, firewall denying by default with the trusted
     services bypass, access policies, no private endpoint); ``overrides`` replace
     properties (e.g. a wrong firewall in a test)."""
-    rid = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/Microsoft.KeyVault/vaults/{name}"
+    rid = f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.KeyVault/vaults/{name}"
     return {
         "id": rid,
         "name": name,
@@ -668,7 +669,28 @@ class AzureMocks(pulumi.runtime.Mocks):
             f"`pulumi stack export` of that stack (offline preview: --stack-output {name}=<export file>)"
         )
 
+    # --- explicit providers: a resource registered through one lives in its subscription ---------
+
+    def deployment_subscription(self) -> str:
+        """The default provider's subscription: the stack's azure-native:subscriptionId, else
+        the stand-in subscription of these mocks."""
+        return pulumi.Config("azure-native").get("subscriptionId") or SUBSCRIPTION_ID
+
+    def _provider(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        """An explicit provider: nothing in Azure; its subscription is remembered by its id."""
+        inputs = wire.unwrap(args.inputs)
+        provider_id = fake_uuid("provider", args.typ, args.name)
+        self.known.setdefault("provider subscriptions", {})[provider_id] = inputs.get("subscriptionId")
+        return provider_id, inputs
+
+    def subscription_of(self, provider_reference: str | None) -> str:
+        """The subscription a resource or call goes to: its explicit provider's, else the deployment's."""
+        provider_id = (provider_reference or "").rsplit("::", 1)[-1]
+        return self.known.get("provider subscriptions", {}).get(provider_id) or self.deployment_subscription()
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        if args.typ.startswith("pulumi:providers:"):
+            return self._provider(args)
         if args.typ == "pulumi:pulumi:StackReference":
             outputs = self._referenced_outputs(args.inputs.get("name") or args.name)
             return args.name, {
@@ -688,6 +710,9 @@ class AzureMocks(pulumi.runtime.Mocks):
         secret_inputs = {k for k, v in args.inputs.items() if wire.is_secret(v)}
         args.inputs = wire.unwrap(args.inputs)
         resource_id, state = handler(args, self.known)
+        subscription = self.subscription_of(args.provider)
+        if subscription != SUBSCRIPTION_ID:
+            resource_id = resource_id.replace(f"/subscriptions/{SUBSCRIPTION_ID}/", f"/subscriptions/{subscription}/", 1)
         if args.resource_id:
             # An imported resource keeps the id Azure gave it.
             resource_id = args.resource_id
@@ -699,7 +724,11 @@ class AzureMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         if args.token == "azure-native:keyvault:getVault":
             name = args.args["vaultName"]
-            return existing_vault_state(args.args["resourceGroupName"], name, self.vaults.get(name.lower())), []
+            return existing_vault_state(args.args["resourceGroupName"], name, self.vaults.get(name.lower()),
+                                        self.subscription_of(args.provider)), []
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {"clientId": fake_uuid("client", "deployment"), "objectId": fake_uuid("object", "deployment"),
+                    "subscriptionId": self.subscription_of(args.provider), "tenantId": TENANT_ID}, []
         raise UnknownTypeError(
             f"offline mocks do not model function {args.token}; add it to offline/mocks.py"
         )

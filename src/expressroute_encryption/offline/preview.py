@@ -8,7 +8,10 @@ written as a ``pulumi stack export``-shaped file with secrets as secret markers.
 The registered resources then go through the project's policy pack (``policy/``),
 the same policies ``pulumi preview --policy-pack policy`` runs, and the results are
 printed; ``--policy-config`` takes a policy pack config file, whose port exemptions
-(``exemptPorts``) are printed on every run (``exemption: ...`` lines).
+(``exemptPorts``) are printed on every run (``exemption: ...`` lines). Without it, the
+stack's own ``policy-config.<stack>.json`` is used when there is one, and a note says so;
+an exemption naming a port the stack does not have is a warning (``offline/brownfield.py``,
+also for ``--vault`` and the keys of an adopted port).
 
 ``--project-dir`` previews another Pulumi project the same way (e.g. the programs under
 ``examples/``), and ``--stack-output STACK=FILE`` answers its stack references to other
@@ -498,7 +501,11 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
     file, for stack references to other stacks; ``vault``, the JSON of ``az keyvault show``
     for the existing vault of ``keyVault.existingId``), policies, export. Never raises: anything
     unexpected is an error line (exit 2) naming only the exception's type, since its
-    message may carry a value from the config."""
+    message may carry a value from the config. Without ``policy_config``, the stack's own
+    ``policy-config.<stack>.json`` is used when there is one (``brownfield``)."""
+    from expressroute_encryption.offline.brownfield import policy_config_for
+
+    policy_config, found_notes = policy_config_for(stack, project_dir, policy_config)
     inputs = input_files(stack, project_dir, policy_config, previous, stack_outputs, vault)
     try:
         report = _preview(stack, project_dir, export, policy_config, previous, stack_outputs, inputs, vault)
@@ -514,14 +521,14 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
         ])
     if export and report.exit_code == EXIT_INPUT and (note := remove_stale_export(export, inputs)):
         report.notes.append(note)
+    report.notes[:0] = found_notes
     return report
 
 
 def _preview(stack: str, project_dir: Path, export: str | None, policy_config: str | None,
              previous: str | None, stack_outputs: dict[str, str] | None, inputs: dict[str, Path],
              vault: str | None = None) -> Report:
-    from expressroute_encryption.adopt import AdoptError, load_resource
-    from expressroute_encryption.arm import VAULT_TYPE
+    from expressroute_encryption.azure_json import AzureJsonError, load_vault
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
     from expressroute_encryption.policy.checker import InputError, evaluate, exemption_lines, load_config
@@ -532,18 +539,27 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         config = load_config(policy_config)
         last = load_previous(previous, stack, stack_file.project) if previous else PreviousDeployment()
         others, other_notes = referenced_stack_outputs(stack_outputs or {})
-        vault_state = load_resource(vault, VAULT_TYPE, "a Key Vault (az keyvault show)") if vault else None
+        vault_state = load_vault(vault) if vault else None
         problem = export_target_problem(export, inputs) if export is not None else None
         if problem:
             raise ExportError(problem)
         if not (project_dir / "__main__.py").is_file():
             raise StackFileError(f"{project_dir / '__main__.py'}: no such file: the program to preview "
                                  "(is --project-dir the Pulumi project's folder?)")
-    except (StackFileError, InputError, PreviousError, ExportError, AdoptError) as exc:
+    except (StackFileError, InputError, PreviousError, ExportError, AzureJsonError) as exc:
         report.errors += [f"error: {line}" for line in str(exc).splitlines()]
         report.exit_code = EXIT_INPUT
         return report
-    report.notes += stack_file.notes + last.notes + other_notes
+    from expressroute_encryption.offline import brownfield
+    from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID
+
+    if vault_state is not None and (problems := brownfield.vault_file_problems(stack_file.config, vault_state, vault)):
+        report.errors += [f"error: {problem}" for problem in problems]
+        report.exit_code = EXIT_INPUT
+        return report
+    report.notes += stack_file.notes + last.notes + other_notes + brownfield.vault_subscription_notes(
+        stack_file.config, stack_file.config.get("azure-native:subscriptionId") or SUBSCRIPTION_ID)
+    report.notes += brownfield.adoption_key_notes(stack_file.config, stack_file.secret_keys, last.outputs)
     report.exemptions = exemption_lines(config)
     if not previous:
         report.notes.append("no PREVIOUS deployment given: previewed as a new stack (no MACsec change guard)")
@@ -580,7 +596,9 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         "Monitoring": _monitoring_lines(run),
     }
     try:
-        report.violations = evaluate(policy_resources(run), config)
+        checked = policy_resources(run)
+        report.violations = evaluate(checked, config)
+        report.warnings += brownfield.exemption_warnings(checked, config)
         if export:
             write_export(export, export_document(run, stack, stack_file.project), inputs)
     except (InputError, ExportError) as exc:

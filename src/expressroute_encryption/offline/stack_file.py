@@ -68,6 +68,16 @@ STACK_FILE_KEYS = ("config", "encryptionsalt", "encryptedkey", "secretsprovider"
 STACK_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # with fullmatch
 
 
+def stack_name_problem(stack: object) -> str | None:
+    """Why ``stack`` cannot name a stack, or None. The Pulumi CLI's rule: "stack names are
+    limited to 100 characters and may only contain alphanumeric, hyphens, underscores, or
+    periods" (pulumi/pulumi, the diy backend's reference store); matched whole, so a trailing
+    line break is no name either."""
+    if isinstance(stack, str) and STACK_NAME_RE.fullmatch(stack):
+        return None
+    return "a stack name has letters, digits, '-', '_' and '.' only, at most 100 of them (e.g. dev)"
+
+
 class StackFileError(Exception):
     """The project or stack file is missing, unreadable or malformed: one line per problem,
     each naming the file (and the config path where there is one), no secrets."""
@@ -434,8 +444,8 @@ def _environment_note(stack_path: Path, environment: Any) -> str:
 def _read_stack(project_dir: Path, stack: str):
     """The project's name, the stack file's path and document, and its config entries
     (namespaced keys) with their composed nodes, as the CLI reads them."""
-    if not STACK_NAME_RE.fullmatch(stack or ""):
-        raise StackFileError("--stack: a stack name has letters, digits, '-', '_' and '.' only (e.g. dev)")
+    if problem := stack_name_problem(stack):
+        raise StackFileError(f"--stack: {problem}")
     project_path = project_dir / "Pulumi.yaml"
     stack_path = project_dir / f"Pulumi.{stack}.yaml"
     project_doc, _ = _read_yaml(project_path, "is the project folder right?")

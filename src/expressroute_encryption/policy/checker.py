@@ -11,12 +11,21 @@ Command line::
     {"all": "mandatory",
      "expressroute-port-macsec-cipher": {"enforcementLevel": "advisory", "allowedCiphers": ["GcmAes256"]}}
 
-It prints one line per exemption in CONFIG (``exemption: <policy>: port <name> exempt until <date>
-(<reason>)``, or that it expired; see ``exemptions``), one line per violation
-(``<level>: <policy>: <urn>: <message>``) and a summary line, or with ``--json`` one JSON object:
-``{"file", "format", "policyPack", "resources", "mandatory", "advisory", "exemptions": [line],
-"violations": [{"level", "policy", "urn", "message"}]}``. Exit status: 0 when no mandatory policy is
-violated, 1 when one is, 2 when FILE or CONFIG cannot be read or is malformed.
+or a stack's ``policy-config.<stack>.json``, whose one top-level ``exemptPorts`` list stands for
+the three policies that take it (``pack_config``). Without ``--config``, the stack's own
+``policy-config.<stack>.json`` in the current folder is used when there is one (the stack the
+resources' URNs name), and a ``note:`` line says so. Both are checked as the CLI checks them
+against the policies' config schemas (``schema``), plus the exemption rules no schema can say
+(a date at most one year ahead, one entry per port).
+
+It prints the notes, one ``warning:`` line per exemption naming a port FILE does not have, one line
+per exemption in CONFIG (``exemption: <policy>: port <name> exempt until <date> (<reason>)``, or
+that it expired; see ``exemptions``), one line per violation (``<level>: <policy>: <urn>:
+<message>``) and a summary line, every control character in them escaped; or with ``--json`` one
+JSON object: ``{"file", "format", "policyPack", "resources", "mandatory", "advisory",
+"policyConfig", "notes", "warnings", "exemptions": [line], "violations": [{"level", "policy", "urn",
+"message"}]}``. Exit status: 0 when no mandatory policy is violated, 1 when one is, 2 when FILE or
+CONFIG cannot be read or is malformed (one ``check-policy: error:`` line per problem).
 
 Python API::
 
@@ -25,7 +34,7 @@ Python API::
 
 ``resources`` is a list of resources in the stack-export shape: dicts with ``type``, ``urn`` and
 optionally ``name`` (defaults to the URN's last part), ``inputs``, ``outputs``, ``protect``, ``parent``,
-``dependencies`` and ``propertyDependencies``. ``config`` is the parsed config file (a dict) or ``None``.
+``dependencies`` and ``propertyDependencies``. ``config`` is the parsed config file (a dict, either form) or ``None``.
 The result lists ``Violation(level, policy, urn, message)`` with level ``"mandatory"`` or ``"advisory"``
 (disabled policies do not run). ``evaluate`` raises ``InputError`` for malformed resources or config.
 
@@ -50,8 +59,9 @@ import asyncio
 import inspect
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from pulumi_policy import (
@@ -66,10 +76,13 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from . import exemptions
+from . import exemptions, pack_config
+from .azure import PORT, azure_name
 from .pack import DEFAULT_ENFORCEMENT_LEVEL, PACK_NAME, POLICIES
+from .schema import schema_errors
 
 from expressroute_encryption.exit_codes import ExitCode
+from expressroute_encryption.printable import one_line
 # The analyzer server's internals, which the checker reproduces (see sdk_internals.py).
 from expressroute_encryption.sdk_internals import (
     SPECIAL_SECRET_SIG,
@@ -105,7 +118,8 @@ class Violation:
         return asdict(self)
 
     def to_line(self) -> str:
-        return f"{self.level}: {self.policy}: {self.urn or '(stack)'}: {self.message}"
+        """The violation on one line, control characters escaped (a message quotes names)."""
+        return one_line(f"{self.level}: {self.policy}: {self.urn or '(stack)'}: {self.message}")
 
 
 class PolicySettings(NamedTuple):
@@ -291,13 +305,15 @@ def resource_problem(resource: Any) -> str | None:
 
 
 def resolve_config(config: Mapping | None) -> dict[str, PolicySettings]:
-    """Each policy's enforcement level and properties under a ``--policy-pack-config`` document."""
-    config = {} if config is None else config
-    if not isinstance(config, Mapping):
-        raise InputError("the policy pack config must be a JSON object keyed by policy name")
+    """Each policy's enforcement level and properties under a ``--policy-pack-config`` document,
+    or a stack's policy config with its one ``exemptPorts`` list (``pack_config``)."""
+    try:
+        config = {} if config is None else pack_config.expand(config)
+    except pack_config.PackConfigError as error:
+        raise InputError("\n".join(f"config {problem}" for problem in error.problems)) from None
     unknown = sorted(set(config) - {policy.name for policy in POLICIES} - {"all"})
     if unknown:
-        raise InputError(f"the policy pack config names unknown policies: {', '.join(unknown)}")
+        raise InputError(f"the policy pack config names unknown policies: {', '.join(map(one_line, unknown))}")
     all_level, _ = policy_entry(None, config.get("all"), "all")
     settings = {}
     for policy in POLICIES:
@@ -307,7 +323,7 @@ def resolve_config(config: Mapping | None) -> dict[str, PolicySettings]:
     # Under the Pulumi CLI a policy reports an unreadable list as a violation; here it is bad input.
     problems = exemptions.pack_config_problems({name: s.properties for name, s in settings.items()})
     if problems:
-        raise InputError("; ".join(f"config {problem}" for problem in problems))
+        raise InputError("\n".join(f"config {problem}" for problem in problems))
     return settings
 
 
@@ -330,11 +346,11 @@ def policy_entry(policy: Policy | None, entry: Any, key: str) -> tuple[Enforceme
     schema = policy.config_schema.properties if policy is not None and policy.config_schema else {}
     for name, value in properties.items():
         if name not in schema:
-            raise InputError(f"config '{key}' has unknown property '{name}'"
+            raise InputError(f"config '{key}' has unknown property '{one_line(name)}'"
                              f"{'; known: ' + ', '.join(schema) if schema else ''}")
         errors = schema_errors(value, schema[name], f"config {key}.{name}")
         if errors:
-            raise InputError("; ".join(errors))
+            raise InputError("\n".join(errors))
     return level, properties
 
 
@@ -345,29 +361,6 @@ def enforcement_level(value: Any, key: str) -> EnforcementLevel:
     except ValueError:
         levels = ", ".join(level.value for level in EnforcementLevel)
         raise InputError(f"config '{key}' has an invalid enforcement level; use one of {levels}") from None
-
-
-_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
-    "string": lambda value: isinstance(value, str),
-    "boolean": lambda value: isinstance(value, bool),
-    "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
-    "number": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
-    "array": lambda value: isinstance(value, list),
-    "object": lambda value: isinstance(value, dict),
-}
-
-
-def schema_errors(value: Any, schema: Mapping, where: str) -> list[str]:
-    """Check a config value against the JSON-schema subset the policies' config schemas use."""
-    expected = schema.get("type")
-    if expected in _JSON_TYPES and not _JSON_TYPES[expected](value):
-        return [f"{where} must be of type {expected}"]
-    if "enum" in schema and value not in schema["enum"]:
-        return [f"{where} must be one of {', '.join(map(str, schema['enum']))}"]
-    if expected == "array" and "items" in schema:
-        return [error for index, item in enumerate(value)
-                for error in schema_errors(item, schema["items"], f"{where}[{index}]")]
-    return []
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -440,15 +433,41 @@ def load_resources(path: str) -> tuple[str, list[Any]]:
 
 
 def load_config(path: str | None) -> Mapping | None:
-    """The policy pack config in CONFIG, checked against the pack's policies; errors name the file."""
+    """The policy pack config in CONFIG (a ``--policy-pack-config`` file, or a stack's
+    ``policy-config.<stack>.json``), checked against the pack's policies, in the CLI's form;
+    errors name the file, one line per problem."""
     if path is None:
         return None
     config = read_json(path, "CONFIG")
     try:
         resolve_config(config)
     except InputError as error:
-        raise InputError(f"CONFIG {path}: {error}") from None
-    return config
+        raise InputError("\n".join(f"CONFIG {path}: {line}" for line in str(error).splitlines())) from None
+    return pack_config.expand(config)
+
+
+def port_names(resources: Sequence[Mapping]) -> list[str]:
+    """The Azure names of the ports among ``resources`` (what ``exemptPorts`` names)."""
+    return [azure_name(PORT, stack_state(resource)) or resource_name(resource)
+            for resource in resources if resource["type"] == PORT and is_analyzed(resource)]
+
+
+def exemption_warnings(config: Mapping | None, resources: Sequence[Mapping]) -> list[str]:
+    """A warning per exemption naming a port ``resources`` do not have."""
+    settings = resolve_config(config)
+    return exemptions.unknown_port_warnings({name: s.properties for name, s in settings.items()},
+                                            port_names(resources))
+
+
+def stack_config_for(resources: Sequence[Mapping], folder: Path) -> tuple[str | None, list[str]]:
+    """The stack's own ``policy-config.<stack>.json`` in ``folder`` (the stack named by the
+    resources' URNs), and a note saying it is used; (None, []) without one."""
+    stack = pack_config.stack_of(resource["urn"] for resource in resources)
+    found = pack_config.existing_stack_file(folder, stack)
+    if found is None:
+        return None, []
+    return str(found), [pack_config.found_note(found, f"the policy config of stack {one_line(stack)}, which the "
+                                                      "resources' URNs name", "--config")]
 
 
 def summary(violations: Sequence[Violation], resource_count: int) -> dict[str, int]:
@@ -469,27 +488,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run the ``check-policy`` subcommand; returns its exit code."""
+    notes: list[str] = []
+    config_path = arguments.config
     try:
         kind, resources = load_resources(arguments.file)
-        config = load_config(arguments.config)
+        if config_path is None:
+            config_path, notes = stack_config_for(resources, Path.cwd())
+        config = load_config(config_path)
         violations = evaluate(resources, config)
         exempt = exemption_lines(config)
+        warnings = exemption_warnings(config, resources)
     except InputError as error:
+        lines = [f"check-policy: error: {one_line(line)}" for line in str(error).splitlines()]
         if arguments.json:  # one JSON document whatever happens, as the preview's --json
             print(json.dumps({"file": arguments.file, "policyPack": PACK_NAME, "exitCode": int(EXIT_BAD_INPUT),
-                              "errors": [f"check-policy: error: {error}"]}, indent=2))
-        print(f"check-policy: error: {error}", file=sys.stderr)
+                              "notes": notes, "errors": lines}, indent=2))
+        print("\n".join(lines), file=sys.stderr)
         return EXIT_BAD_INPUT
     counts = summary(violations, sum(is_analyzed(resource) for resource in resources))
     if arguments.json:
         print(json.dumps({"file": arguments.file, "format": kind, "policyPack": PACK_NAME, **counts,
+                          "policyConfig": config_path, "notes": notes, "warnings": warnings,
                           "exemptions": exempt,
                           "violations": [violation.to_dict() for violation in violations]}, indent=2))
     else:
-        for line in exempt:
+        for line in [f"note: {note}" for note in notes] + [f"warning: {w}" for w in warnings] + exempt:
             print(line)
         for violation in violations:
             print(violation.to_line())
         print(f"{PACK_NAME}: {counts['mandatory']} mandatory and {counts['advisory']} advisory violation(s) "
-              f"in {counts['resources']} resource(s) of {arguments.file} ({kind}).")
+              f"in {counts['resources']} resource(s) of {one_line(arguments.file)} ({kind}).")
     return EXIT_MANDATORY_VIOLATION if counts["mandatory"] else EXIT_OK

@@ -16,7 +16,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-from . import exemptions
+from . import exemptions, remedy
 from .azure import PORT, azure_name, parse_secret_identifier
 from ..facts import CIPHERS, NON_XPN_CIPHERS, XPN_CIPHERS
 from .configuration import config_strings
@@ -61,11 +61,11 @@ def require_macsec_on_both_links(args: ResourceValidationArgs, report_violation:
     on = exemptions.today()
     if exemption is not None and exemption.applies(on):
         return
+    port_name = azure_name(PORT, args.props) or args.name
     report_violation(
         f"ExpressRoute port '{args.name}' has link settings but MACsec is not on both links: "
-        f"{'; '.join(gaps)}. Set links[].macSecConfig with cipher, cakSecretIdentifier and "
-        "cknSecretIdentifier on both link1 and link2 (or remove the link settings while the port is "
-        f"only reserved).{exemptions.expired_note(exemption, on)}")
+        f"{'; '.join(gaps)}. {remedy.port_fix(port_name, args.urn, args.props)} "
+        f"{remedy.exemption_route(port_name, args.urn)}{exemptions.expired_note(exemption, on)}")
 
 
 @applies_to(PORT)

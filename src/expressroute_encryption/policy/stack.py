@@ -29,7 +29,7 @@ from .azure import (
     azure_name,
     display_name,
 )
-from . import exemptions
+from . import exemptions, remedy
 from .expressroute import MACSEC_DOCS
 from .macsec import port_macsec_gaps
 from .macsec_vaults import MacsecVaults, vault_named
@@ -62,13 +62,15 @@ def check_circuits_on_encrypted_ports(args: StackValidationArgs, report_violatio
         gaps = port_macsec_gaps(port.props) if port else None
         if not gaps:
             continue
-        exemption = exemptions.exemption_for(found, azure_name(PORT, port.props) or port.name)
+        port_name = azure_name(PORT, port.props) or port.name
+        exemption = exemptions.exemption_for(found, port_name)
         if exemption is not None and exemption.applies(on):
             continue
         report_violation(
             f"ExpressRoute circuit '{circuit.name}' is on ExpressRoute Direct port '{port.name}', which "
             f"does not have MACsec on both links ({'; '.join(gaps)}): configure MACsec on link1 and "
-            "link2 of the port before putting circuits on it, or move the circuit to an encrypted port."
+            "link2 of the port before putting circuits on it, or move the circuit to an encrypted port. "
+            f"{remedy.port_fix(port_name, port.urn, port.props)} {remedy.exemption_route(port_name, port.urn)}"
             f"{exemptions.expired_note(exemption, on)}",
             circuit.urn)
 

@@ -133,18 +133,59 @@ def test_no_long_lived_credentials_anywhere():
     assert len(azure_cli_tasks) == 2
 
 
+def pulumi_action_steps(job: str) -> list[dict]:
+    """The steps of a job of pulumi-stack.yml that run a Pulumi command through pulumi/actions."""
+    steps = load_yaml(PROJECT_DIR / ".github/workflows/pulumi-stack.yml")["jobs"][job]["steps"]
+    return [s for s in steps if s.get("uses", "").startswith("pulumi/actions@") and "command" in s.get("with", {})]
+
+
 def test_every_pulumi_command_uses_the_policy_pack_and_plain_output():
     commands = re.findall(r"^\s*(?:run: )?(pulumi (?:preview|up) .*)$", all_pipeline_text(), re.M)
-    assert len(commands) == 4  # preview and up, in each CI system
+    assert len(commands) == 3  # up in each CI system, preview in Azure Pipelines (GitHub: pulumi/actions)
     for command in commands:
         assert "--policy-pack policy" in command and "--color never" in command and "--non-interactive" in command
     assert sum(" --yes" in c for c in commands) == 2
+    (preview,) = pulumi_action_steps("preview")
+    assert preview["with"]["command"] == "preview" and preview["with"]["policyPacks"] == "policy"
+    assert preview["with"]["color"] == "never" and preview["with"]["diff"] is True
+
+
+def test_the_real_preview_is_posted_on_the_pull_request_next_to_the_what_if():
+    (preview,) = pulumi_action_steps("preview")
+    assert preview["uses"] == "pulumi/actions@v7.0.0"
+    assert preview["with"]["comment-on-pr"] == "${{ github.event_name == 'pull_request' }}"
+    assert load_yaml(PROJECT_DIR / ".github/workflows/pulumi-stack.yml")["jobs"]["preview"]["permissions"] == {
+        "contents": "read", "id-token": "write", "pull-requests": "write"}
+    # A called workflow cannot ask for more than its caller grants: both callers grant it.
+    assert load_yaml(PROJECT_DIR / ".github/workflows/pull-request.yml")["jobs"]["preview"]["permissions"][
+        "pull-requests"] == "write"
+    assert all(job["permissions"]["pull-requests"] == "write"
+               for job in load_yaml(PROJECT_DIR / ".github/workflows/deploy.yml")["jobs"].values() if "uses" in job)
+    template = (PROJECT_DIR / "pipelines/templates/pulumi-stack.yml").read_text()
+    assert '| tee "$OUT_DIR/pulumi-preview-$STACK_NAME.txt"' in template
+    assert '--ado-thread "$summary" --pulumi-preview "$preview"' in template
+
+
+def test_update_plans_are_behind_a_parameter_that_is_off():
+    stack = load_yaml(PROJECT_DIR / ".github/workflows/pulumi-stack.yml")
+    assert stack["on"]["workflow_call"]["inputs"]["update-plan"]["default"] is False
+    assert "EXPERIMENTAL" in stack["on"]["workflow_call"]["inputs"]["update-plan"]["description"]
+    (preview,) = pulumi_action_steps("preview")
+    assert preview["with"]["plan"] == "${{ inputs.update-plan && 'plan.json' || '' }}"
+    assert "--plan plan.json" in stack["jobs"]["up"]["steps"][-1]["run"]
+    template = load_yaml(PROJECT_DIR / "pipelines/templates/pulumi-stack.yml")
+    assert next(p for p in template["parameters"] if p["name"] == "updatePlan")["default"] == "false"
+    text = (PROJECT_DIR / "pipelines/templates/pulumi-stack.yml").read_text()
+    assert '--save-plan "$OUT_DIR/plan-$STACK_NAME.json"' in text and '--plan "$PIPELINE_WORKSPACE/plan-' in text
+    deploy = load_yaml(PROJECT_DIR / "pipelines/deploy.yml")
+    assert next(p for p in deploy["parameters"] if p["name"] == "updatePlan")["default"] == "false"
 
 
 def test_github_pull_request_and_main_branch_flow():
     stack = load_yaml(PROJECT_DIR / ".github/workflows/pulumi-stack.yml")
-    preview_runs = [s.get("run", "") for s in stack["jobs"]["preview"]["steps"]]
-    order = ["pulumi stack export", "pipelines/offline-checks.sh", "make -s rotation-plan", "pulumi preview"]
+    preview_runs = [s.get("run") or f"{s.get('uses', '').split('@')[0]} {s.get('with', {}).get('command', '')}"
+                    for s in stack["jobs"]["preview"]["steps"]]
+    order = ["pulumi stack export", "pipelines/offline-checks.sh", "make -s rotation-plan", "pulumi/actions preview"]
     positions = [next(i for i, r in enumerate(preview_runs) if marker in r) for marker in order]
     assert positions == sorted(positions)
     up = stack["jobs"]["up"]

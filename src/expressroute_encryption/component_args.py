@@ -5,7 +5,7 @@ Generated from config/inputs.py by ``python -m expressroute_encryption.codegen -
 do not edit. ``codegen --check`` (and tests/test_codegen.py) fails while it is stale.
 """
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import pulumi
 from typing_extensions import NotRequired
@@ -148,6 +148,10 @@ class EncryptedDirectPortArgs(TypedDict):
     """Resource group of the vault, when it is not resource_group_name (an existing vault)."""
     adopting: NotRequired[bool]
     """With import_id, on the deployment that imports the port: keep Azure's identity and link settings as they are, so adopting the port changes nothing on it; the next deployment applies them."""
+    last_deployment: NotRequired[pulumi.Input[Any]]
+    """The port's entry of the last deployment's record (the `ports.<name>` stack output that `record.export_port_records` writes), or {} when the last deployment did not have the port: the change guard compares this deployment with it (one link at a time on an active port, ...). Required past `reserved`, except while adopting (Azure's links are then the comparison); a plain value, read before the component is built: `**(await record.read_last_deployment()).component_args(name)` in Python."""
+    last_key_fingerprints: NotRequired[pulumi.Input[Any]]
+    """Secret. With bring-your-own keys: the port's entry of the last deployment's `macsecKeyFingerprints` output, so that a key change whose `key_generation` did not move is refused."""
 
 
 class Ipv6PeeringArgs(TypedDict):

@@ -72,6 +72,19 @@ class Previous:
         """The recorded state of each link of one port ({} when it had none)."""
         return self.port(name).get("links") or {}
 
+    def component_args(self, name: str) -> dict[str, Any]:
+        """What an ``EncryptedDirectPort`` for the port ``name`` takes from this record, so
+        that it applies the guard itself: ``last_deployment`` (the port's entry of the
+        ``ports`` output, {} when the last deployment did not have it) and, with
+        bring-your-own keys, ``last_key_fingerprints`` (secret)."""
+        args: dict[str, Any] = {"last_deployment": dict(self.port(name))}
+        prints = self.fingerprints.get(name) if isinstance(self.fingerprints, Mapping) else None
+        if prints:
+            import pulumi
+
+            args["last_key_fingerprints"] = pulumi.Output.secret(dict(prints))
+        return args
+
 
 def previous_problems(previous: Previous) -> list[str]:
     """An earlier ``ports`` output the guard cannot compare with: refused, not skipped,
@@ -79,24 +92,27 @@ def previous_problems(previous: Previous) -> list[str]:
     if not isinstance(previous.ports, Mapping):
         return ["ports: the last deployment's `ports` output is not a map of ports: the MACsec change guard "
                 "cannot compare with it; check the stack's outputs with `pulumi stack output ports --json`"]
-    problems = []
-    for name, info in previous.ports.items():
-        version = recorded_version(info) if isinstance(info, Mapping) else None
-        links = info.get("links") if isinstance(info, Mapping) else None
-        if version is None or not isinstance(links, Mapping) or not all(
-                isinstance(links.get(link), Mapping) for link in LINKS):
-            problems.append(
-                f"ports: the last deployment's `ports` output for port '{name}' is not in the shape this program "
-                "writes (links link1 and link2, a whole linkStateVersion): the MACsec change guard cannot compare "
-                "with it; check `pulumi stack output ports --json`"
-            )
-        elif version > LINK_STATE_VERSION:
-            problems.append(
-                f"ports: port '{name}' was last deployed by a newer version of this program (link state version "
-                f"{version}; this one knows up to {LINK_STATE_VERSION}), whose link settings this version cannot "
-                "compare: deploy with that version or a later one"
-            )
-    return problems
+    return [problem for name, info in previous.ports.items() for problem in port_record_problems(name, info)]
+
+
+def port_record_problems(name: str, info: Any) -> list[str]:
+    """Why one port's entry of the ``ports`` output cannot be compared with (none when it can)."""
+    version = recorded_version(info) if isinstance(info, Mapping) else None
+    links = info.get("links") if isinstance(info, Mapping) else None
+    if version is None or not isinstance(links, Mapping) or not all(
+            isinstance(links.get(link), Mapping) for link in LINKS):
+        return [
+            f"ports: the last deployment's `ports` output for port '{name}' is not in the shape this program "
+            "writes (links link1 and link2, a whole linkStateVersion): the MACsec change guard cannot compare "
+            "with it; check `pulumi stack output ports --json`"
+        ]
+    if version > LINK_STATE_VERSION:
+        return [
+            f"ports: port '{name}' was last deployed by a newer version of this program (link state version "
+            f"{version}; this one knows up to {LINK_STATE_VERSION}), whose link settings this version cannot "
+            "compare: deploy with that version or a later one"
+        ]
+    return []
 
 
 # --- writing the record ------------------------------------------------------------------
@@ -119,20 +135,11 @@ def key_fingerprints(config: StackConfig) -> dict[str, dict[str, str]]:
     }
 
 
-def ports_record(config: StackConfig, ports: Mapping[str, EncryptedDirectPort]) -> dict[str, Any]:
-    """The ``ports`` output: per port what its links got from this deployment (the
-    component's ``links``, each a ``link_state``), under the version of that state."""
-    settings = {port.name: port for port in config.ports}
-    return {
-        name: {
-            "id": p.port_id,
-            "stage": p.stage,
-            "linkStateVersion": LINK_STATE_VERSION,
-            "allowBothLinks": settings[name].macsec.allow_both_links,
-            "links": p.links,
-        }
-        for name, p in ports.items()
-    }
+def ports_record(ports: Mapping[str, EncryptedDirectPort]) -> dict[str, Any]:
+    """The ``ports`` output: per port its component's ``record`` (id, stage, whether both
+    links were allowed to change together, and per link the state it has after this
+    deployment, under the version of that state)."""
+    return {name: p.record for name, p in ports.items()}
 
 
 def circuits_record(circuits: Mapping[str, DirectCircuit]) -> dict[str, Any]:
@@ -150,18 +157,31 @@ def circuits_record(circuits: Mapping[str, DirectCircuit]) -> dict[str, Any]:
     }
 
 
+def export_port_records(ports: Mapping[str, EncryptedDirectPort],
+                        circuits: Mapping[str, DirectCircuit] | None = None) -> None:
+    """Export the ports' record (``ports``, and ``macsecKeyFingerprints`` where a port has
+    bring-your-own keys) and, when given, the ``circuits`` output: what the next
+    deployment's guard reads back, in a program of this stack or one that builds the
+    components itself (README, "The guard in your own program")."""
+    import pulumi
+
+    pulumi.export("ports", ports_record(ports))
+    if circuits is not None:
+        pulumi.export("circuits", circuits_record(circuits))
+    prints = {name: p.key_fingerprints for name, p in ports.items() if p.brings_own_keys}
+    if prints:
+        # Compared by the next deployment to spot a bring-your-own key change (secret).
+        pulumi.export("macsecKeyFingerprints", pulumi.Output.secret(prints))
+
+
 def export_record(config: StackConfig, ports: Mapping[str, EncryptedDirectPort],
                   circuits: Mapping[str, DirectCircuit]) -> None:
     """Export the record, for the next deployment's guard to read back: every output in
     ``GUARD_OUTPUTS`` (the fingerprints only where there are bring-your-own keys)."""
     import pulumi
 
-    pulumi.export("ports", ports_record(config, ports))
-    pulumi.export("circuits", circuits_record(circuits))
+    export_port_records(ports, circuits)
     pulumi.export("keyVault", key_vault_state(config))
-    if config.macsec_keys:
-        # Compared by the next deployment to spot a bring-your-own key change (secret).
-        pulumi.export("macsecKeyFingerprints", pulumi.Output.secret(key_fingerprints(config)))
 
 
 # --- reading it back on pulumi up ----------------------------------------------------------

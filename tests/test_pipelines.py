@@ -401,3 +401,49 @@ def test_the_pull_request_summary_shows_the_exemptions(tmp_path):
         "policy": {"exemptions": [line], "mandatory": 0, "advisory": 0, "violations": []}}))
     markdown, status = load_pr_summary().summarize("prod", str(preview_file))
     assert status == 0 and f"- {line}" in markdown.splitlines()
+
+
+def test_the_pull_request_summary_shows_the_what_if_and_each_link(tmp_path):
+    preview_file = tmp_path / "preview.json"
+    port = "urn:pulumi:prod::expressroute-encryption::expressroute-encryption:index:EncryptedDirectPort$"
+    state = {"macsecEnabled": True, "adminState": "Enabled", "cipher": "GcmAes256", "sciState": "Disabled",
+             "keySource": "generated"}
+    preview_file.write_text(json.dumps({
+        "stack": "prod", "exitCode": 0, "errors": [], "notes": [], "resources": 3, "resourceTypes": {},
+        "policy": {"exemptions": [], "mandatory": 0, "advisory": 0, "violations": []},
+        "changes": [
+            {"urn": port + "azure-native:network:ExpressRoutePort::port-a", "op": "update",
+             "fields": ["links[0].macSecConfig.cakSecretIdentifier"]},
+            {"urn": port + "azure-native:keyvault:Secret::port-a-link1-cak", "op": "update",
+             "fields": ["properties.value (secret)"]},
+            {"urn": port + "random:index/randomBytes:RandomBytes::port-a-link1-cak-gen1", "op": "same", "fields": []}],
+        "links": [
+            {"port": "port-a", "link": "link1", "before": {**state, "keyGeneration": 1},
+             "after": {**state, "keyGeneration": 2}, "disruptive": True, "fields": ["keyGeneration"]},
+            {"port": "port-a", "link": "link2", "before": {**state, "keyGeneration": 1},
+             "after": {**state, "keyGeneration": 1}, "disruptive": False, "fields": []}]}))
+    markdown, status = load_pr_summary().summarize("prod", str(preview_file))
+    assert status == 0
+    lines = markdown.splitlines()
+    assert ("**What-if against the last deployment** (offline; `pulumi preview` shows the real diff): 1 same, "
+            "2 update") in lines
+    assert "| update | ExpressRoutePort port-a | links[0].macSecConfig.cakSecretIdentifier |" in lines
+    assert "| update | Secret port-a-link1-cak | properties.value (secret) |" in lines
+    assert not any("RandomBytes" in line for line in lines)  # what stays the same is only counted
+    assert "- `port-a/link1`: key generation 1 -> 2 (**disruptive**)" in lines
+    assert "- `port-a/link2`: no change" in lines
+
+
+def test_the_azure_devops_thread_carries_the_real_preview_after_the_summary(tmp_path):
+    summary = tmp_path / "summary.md"
+    summary.write_text("### Stack `prod`: offline checks passed (exit 0)\n")
+    log = tmp_path / "pulumi-preview.txt"
+    log.write_text("Previewing update (prod)\n ~ azure-native:network:ExpressRoutePort port-a update [diff: ~links]\n"
+                   "```\nResources:\n    ~ 1 to update\n")
+    result = run(sys.executable, str(PROJECT_DIR / "pipelines/pr_summary.py"), "--ado-thread", str(summary),
+                 "--pulumi-preview", str(log))
+    content = json.loads(result.stdout)["comments"][0]["content"]
+    assert content.startswith("### Stack `prod`: offline checks passed (exit 0)")
+    assert "#### `pulumi preview --policy-pack policy --diff` (the real diff)" in content
+    assert "~ azure-native:network:ExpressRoutePort port-a update [diff: ~links]" in content
+    assert content.count("```") == 2  # the log's own fence cannot close the block early

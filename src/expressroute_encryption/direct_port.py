@@ -265,7 +265,7 @@ class EncryptedDirectPort(pulumi.ComponentResource):
                 type="UserAssigned", user_assigned_identities=[settings.identity_id]
             ),
             links=link_settings(settings, key_source, cak_uris, ckn_uris),
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, **import_options(settings.import_id, settings.adopting)),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, **import_options(settings.import_id, adopting)),
         )
 
         self.port_id = port.id

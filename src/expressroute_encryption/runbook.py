@@ -136,6 +136,12 @@ def _prepare(stack: str, port: str, change: LinkChange, byo: bool) -> tuple[str 
     settings = f"cipher {after['cipher']}, SCI {after['sciState']}"
     if not after["macsecEnabled"]:
         return None, f"leave your router's {link} as it is"
+    if change.enables_with_existing_keys:
+        source = (f"the one in macsecKeys.{port}.{link} of the stack config (bring-your-own: you hold it)" if byo else
+                  f"{_keys_output(stack, port, link)}; they exist already: keys are made for every link, MACsec on or "
+                  "not, from the port's first deployment (at reserved) or the deployment that adopted it")
+        return (f"stage {link}'s key on your router without activating it ({settings}): {source}",
+                f"activate MACsec on your router's {link}")
     if change.new_key and byo:
         return (f"stage the new key on your router's {link} without activating it ({settings}): bring-your-own, "
                 f"you hold it (macsecKeys.{port}.{link} of the stack config)",
@@ -143,12 +149,6 @@ def _prepare(stack: str, port: str, change: LinkChange, byo: bool) -> tuple[str 
     if change.new_key:
         return (None, f"read {link}'s new CAK/CKN, which exist only now that `pulumi up` has made them: "
                       f"{_keys_output(stack, port, link)}; load them on your router's {link} ({settings})")
-    if "macsecEnabled" in change.fields:
-        source = (f"the one in macsecKeys.{port}.{link} of the stack config (bring-your-own: you hold it)" if byo else
-                  f"{_keys_output(stack, port, link)}; they exist already: keys are made for every link, MACsec on or "
-                  "not, from the port's first deployment (at reserved) or the deployment that adopted it")
-        return (f"stage {link}'s key on your router without activating it ({settings}): {source}",
-                f"activate MACsec on your router's {link}")
     if {"cipher", "sciState"} & set(change.fields):
         changed = ", ".join(f"{name} {after[name]}" for name in change.fields if name in ("cipher", "sciState"))
         return (f"stage {changed} for your router's {link} MACsec (the CAK/CKN stay the same)",
@@ -262,8 +262,9 @@ def _alert_wait(port: str, links: str, watch: Watch) -> str:
         return (f"the alerts of port {port} and its circuits stay disabled until the port is active: watch "
                 "those metrics in Azure Monitor instead")
     timing = "; ".join(
-        f"{name} (every {rule.frequency} over {rule.window}): about {_resolve_minutes(rule)} minutes"
+        f"{name} (evaluated every {rule.frequency} over {rule.window}): about {_resolve_minutes(rule)} minutes"
         for name, rule in alerts)
     return (f"wait until the alerts have resolved for {links} before touching the other link: they fire while "
             f"{links} is down, and a stateful metric alert resolves only after {ALERT_RESOLVE_EVALUATIONS} "
-            f"consecutive evaluations without its condition once the metric is healthy again: {timing}")
+            "consecutive evaluations without its condition, counted once its window is healthy again: "
+            f"{timing}")

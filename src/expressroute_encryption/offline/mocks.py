@@ -629,10 +629,6 @@ class UnansweredStackReference(Exception):
     """The program referenced another stack whose outputs were not given."""
 
 
-class UnansweredLivePort(UnansweredStackReference):
-    """The program read a port from Azure (it adopts it) and no answer was given."""
-
-
 # What the provider's getExpressRoutePort returns (wire names): a port as Azure describes it,
 # with its properties at the top level, and each link likewise. Anything else in the JSON
 # given for it (e.g. the az CLI's own "resourceGroup") is not part of the answer.
@@ -734,10 +730,10 @@ class AzureMocks(pulumi.runtime.Mocks):
         if args.token == "azure-native:network:getExpressRoutePort":
             name, group = args.args["expressRoutePortName"], args.args["resourceGroupName"]
             if name.lower() not in self.live_ports:
-                raise UnansweredLivePort(
-                    f"the program reads port '{name}' from Azure (it adopts it, and compares its links with Azure's): "
-                    f"give the port's JSON with --live-port FILE (az network express-route port show "
-                    f"--resource-group {group} --name {name} > FILE)")
+                # As the provider answers a read it cannot serve: a failure, which the program reports.
+                return {}, [("expressRoutePortName", (
+                    f"offline, no answer for port '{name}': give its JSON with --live-port FILE (az network "
+                    f"express-route port show --resource-group {group} --name {name} > FILE)"))]
             return port_read_answer(self.live_ports[name.lower()]), []
         raise UnknownTypeError(
             f"offline mocks do not model function {args.token}; add it to offline/mocks.py"

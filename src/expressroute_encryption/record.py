@@ -5,15 +5,19 @@ Azure does not report (a link's key generation and key source, whether a bring-y
 key changed), so every deployment records it in its own outputs:
 
 - ``ports``: per port its id, stage, whether both links were allowed to change together,
-  and per link the state it applied (``link_state.py``) with that state's version;
+  and per link the state it has after the deployment (``link_state.py``; on the deployment
+  that adopts the port, what Azure has) with that state's version: each port's entry is
+  its ``EncryptedDirectPort``'s ``record``;
 - ``circuits``: per circuit its id, service key, bandwidth, port and peerings (a circuit
   with peerings that disappears needs a ``decommission`` entry);
 - ``keyVault``: the vault settings Azure fixes once set;
 - ``macsecKeyFingerprints`` (secret, only with bring-your-own keys): a fingerprint per
   link, so a key that changes without its ``keyGeneration`` is seen without exporting it.
 
-This module is the one that writes them (``export_record``) and reads them back: on
-``pulumi up`` through a stack reference to the stack itself (``read_last_deployment``),
+This module is the one that writes them (``export_record``; ``export_port_records`` in a
+program that builds the components itself) and reads them back: on ``pulumi up`` through a
+stack reference to the stack itself (``read_last_deployment``; a port component gets its
+entry from ``Previous.component_args``),
 offline from a ``pulumi stack export`` (``offline/previous.py`` asks
 ``exported_record_problem``) or from the outputs of a run (``Previous.from_outputs``).
 Every reader fails closed: a record it cannot read stops the update with the fix, and
@@ -23,15 +27,32 @@ only a stack with no outputs at all is a first deployment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Collection, Mapping
+from typing import TYPE_CHECKING, Any, Collection, Mapping, Protocol
 
 from .facts import LINKS
 from .link_state import LINK_STATE_VERSION, recorded_version
 
 if TYPE_CHECKING:
-    from .circuit import DirectCircuit
     from .config.stack import StackConfig
-    from .direct_port import EncryptedDirectPort
+
+
+class RecordedPort(Protocol):
+    """What the record takes from a port component (``EncryptedDirectPort``, which imports
+    this module: the record names no component)."""
+
+    record: Mapping[str, Any]
+    key_fingerprints: Any
+    brings_own_keys: bool
+
+
+class RecordedCircuit(Protocol):
+    """What the record takes from a circuit component (``DirectCircuit``)."""
+
+    circuit_id: Any
+    service_key: Any
+    bandwidth_in_gbps: Any
+    express_route_port_id: Any
+    peerings: Any
 
 # The stack outputs the guard reads back from the last deployment, and the field of
 # ``Previous`` each fills: ``read_last_deployment`` and the offline tools read the same list.
@@ -135,14 +156,14 @@ def key_fingerprints(config: StackConfig) -> dict[str, dict[str, str]]:
     }
 
 
-def ports_record(ports: Mapping[str, EncryptedDirectPort]) -> dict[str, Any]:
+def ports_record(ports: Mapping[str, RecordedPort]) -> dict[str, Any]:
     """The ``ports`` output: per port its component's ``record`` (id, stage, whether both
     links were allowed to change together, and per link the state it has after this
     deployment, under the version of that state)."""
     return {name: p.record for name, p in ports.items()}
 
 
-def circuits_record(circuits: Mapping[str, DirectCircuit]) -> dict[str, Any]:
+def circuits_record(circuits: Mapping[str, RecordedCircuit]) -> dict[str, Any]:
     """The ``circuits`` output: the guard reads each circuit's ``peerings``; the operator
     and the offline preview the rest."""
     return {
@@ -157,8 +178,8 @@ def circuits_record(circuits: Mapping[str, DirectCircuit]) -> dict[str, Any]:
     }
 
 
-def export_port_records(ports: Mapping[str, EncryptedDirectPort],
-                        circuits: Mapping[str, DirectCircuit] | None = None) -> None:
+def export_port_records(ports: Mapping[str, RecordedPort],
+                        circuits: Mapping[str, RecordedCircuit] | None = None) -> None:
     """Export the ports' record (``ports``, and ``macsecKeyFingerprints`` where a port has
     bring-your-own keys) and, when given, the ``circuits`` output: what the next
     deployment's guard reads back, in a program of this stack or one that builds the
@@ -174,8 +195,8 @@ def export_port_records(ports: Mapping[str, EncryptedDirectPort],
         pulumi.export("macsecKeyFingerprints", pulumi.Output.secret(prints))
 
 
-def export_record(config: StackConfig, ports: Mapping[str, EncryptedDirectPort],
-                  circuits: Mapping[str, DirectCircuit]) -> None:
+def export_record(config: StackConfig, ports: Mapping[str, RecordedPort],
+                  circuits: Mapping[str, RecordedCircuit]) -> None:
     """Export the record, for the next deployment's guard to read back: every output in
     ``GUARD_OUTPUTS`` (the fingerprints only where there are bring-your-own keys)."""
     import pulumi

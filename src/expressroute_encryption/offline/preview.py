@@ -539,10 +539,13 @@ def _adopted_port_answers(stack_file, last, live: dict[str, Any]) -> tuple[dict[
     valid: the program says why) gets the files only."""
     from expressroute_encryption.config.errors import ConfigError
     from expressroute_encryption.config.loading import stack_config_from
+    from expressroute_encryption.config.namespace import NAMESPACE
     from expressroute_encryption.offline.live_port import adopted_ports
     from expressroute_encryption.offline.wire import unwrap
     from expressroute_encryption.record import Previous, previous_problems
 
+    if not live and "importId" not in str(stack_file.config.get(f"{NAMESPACE}:ports", "")):
+        return live, []  # nothing adopted: no need to read the config twice (a large estate's is slow)
     try:
         config = stack_config_from(stack_file.config, stack_file.secret_keys)
     except ConfigError:

@@ -232,7 +232,8 @@ def macsec_turned_off_problems(port: PortSettings, loc: Loc, changes: list[LinkC
 def both_links_problems(port: PortSettings, loc: Loc, record: Mapping[str, Any],
                         changes: list[LinkChange]) -> list[str]:
     """Both links of a port that was ``active`` change in one deployment, without
-    ``allowBothLinks``."""
+    ``allowBothLinks``: Microsoft's advice is one link at a time, after moving the traffic
+    to the other link (fact: macsec-one-link-at-a-time)."""
     if record.get("stage") != "active" or port.macsec.allow_both_links:
         return []
     if not all(change.disruptive for change in changes):

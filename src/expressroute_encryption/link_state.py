@@ -148,6 +148,7 @@ def describe(state: Mapping[str, Any], stage: str | None = None) -> str:
 # knows: the key generation and where the keys come from. On the deployment that adopts a
 # port, these fields are the "before" of the guard and the record that deployment writes.
 
+# fact: erport-read-links
 # The fields of ``FIELDS`` Azure shows (the rest are the stack's own).
 AZURE_FIELDS = ("macsecEnabled", "adminState", "cipher", "sciState")
 

@@ -1,25 +1,20 @@
-"""The benchmark's inputs are what it claims, and the offline harness's speed-ups stay offline.
+"""The benchmark's inputs are what it claims, and the harness reads a registration as json_format does.
 
 The benchmark itself (``make bench``) is not a test: timings belong in docs/performance.md.
 """
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import json
-import threading
 
 import pytest
 from google.protobuf import json_format, struct_pb2
-from pulumi.runtime import mocks as sdk_mocks  # its _sync_await: offline/sdk_internals.py
-from pulumi.runtime import resource as sdk_resource_runtime  # its _get_stack_trace, create_urn: offline/sdk_internals.py
 
 from expressroute_encryption.bench.generate import NAMESPACE, RESOURCES_PER_PORT, SHARED_RESOURCES, estate_config, invalid_config
+from expressroute_encryption.bench.run import LARGE_TARGET, Case, Sample, ScalePoint, json_resources, report
 from expressroute_encryption.config.errors import ConfigError
 from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.harness import _wire, run_program
-from expressroute_encryption.offline.sdk_internals import sync_await
 from expressroute_encryption.offline.wire import secret
 from expressroute_encryption.record import whole_numbers
 from tests.helpers import PROJECT_DIR
@@ -43,18 +38,9 @@ def test_generated_estates_are_valid_and_the_invalid_stack_is_not():
         parse_stack_config(namespaced(invalid_config()))
 
 
-def test_resource_count_per_port_and_the_harness_leaves_the_sdk_as_it_was():
-    threshold = gc.get_threshold()
-    stack_trace = sdk_resource_runtime._get_stack_trace
-    create_urn, mocks_sync_await = sdk_resource_runtime.create_urn, sdk_mocks._sync_await
+def test_resource_count_per_port():
     run = run_program(PROJECT_DIR, "expressroute-encryption", "bench", cli(estate_config(2)), [])
     assert len(run.resources) == 2 * RESOURCES_PER_PORT + SHARED_RESOURCES
-    # The offline-only shortcuts are undone once the run is over.
-    assert gc.get_threshold() == threshold and gc.isenabled()
-    assert sdk_resource_runtime._get_stack_trace is stack_trace
-    assert (sdk_resource_runtime.create_urn, sdk_mocks._sync_await) == (create_urn, mocks_sync_await)
-    on_pool = asyncio.get_event_loop().run_in_executor(None, threading.get_ident)
-    assert sync_await(on_pool) != threading.get_ident(), "monitor calls still run inline"
 
 
 def test_wire_reads_a_struct_as_json_format_does_with_whole_numbers():
@@ -74,3 +60,35 @@ def test_wire_reads_a_struct_as_json_format_does_with_whole_numbers():
     struct.fields["bad"].number_value = float("nan")
     with pytest.raises(ValueError):
         _wire(struct)
+
+
+def sample(wall: float, peak_mb: float, resources: int | None = None) -> Sample:
+    return Sample(wall, wall, peak_mb, 0, json.dumps({"resources": resources}) if resources else "", "")
+
+
+def cases(large_wall: float, large_mb: float) -> dict[str, Case]:
+    made = {
+        "floor": Case("floor", "floor", [], 0, samples=[sample(1.0, 90)]),
+        "large": Case("large", "large", [], 0, LARGE_TARGET, json_resources, [sample(large_wall, large_mb, 1801)]),
+        "scaling 5": Case("scaling 5", "5", [], 0, None, json_resources, [sample(large_wall / 4, 100, 466)]),
+        "scaling 10": Case("scaling 10", "10", [], 0, None, json_resources, [sample(large_wall / 2, 150, 911)]),
+    }
+    return made
+
+
+def points(made: dict[str, Case], export: ScalePoint) -> list[ScalePoint]:
+    return [ScalePoint(5, 466, made["scaling 5"].wall, 100), ScalePoint(10, 911, made["scaling 10"].wall, 150),
+            ScalePoint(20, 1801, made["large"].wall, made["large"].peak_mb), export]
+
+
+def test_the_report_names_each_missed_target_and_the_headroom():
+    info = {"cpus": "2", "cpu": "x", "python": "3", "pulumi": "3", "pulumi-azure-native": "3"}
+    export = ScalePoint(56, 5005, 6.0, 450, single_run=True)
+    within = cases(2.0, 250)
+    table, missed = report(within, points(within, export), 3, info, export)
+    assert missed == [] and "headroom: the large preview with 800 more resources" in table
+    heavy = cases(3.4, 310)
+    table, missed = report(heavy, points(heavy, ScalePoint(56, 5005, 9.0, 520, single_run=True)), 3, info,
+                           ScalePoint(56, 5005, 9.0, 520, single_run=True))
+    assert [m.split(":")[0] for m in missed] == ["large", "large", "5,000", "headroom"], missed
+    assert table.count("MISS") == 4

@@ -43,6 +43,7 @@ def run_code(tmp_path, macsec='{"cipher": "GcmAesXpn128"}', extra=""):
     return run_program(tmp_path, "platform-app", "prod", {}, [])
 
 
+@pytest.mark.smoke
 def test_components_work_from_code_with_secure_defaults(tmp_path):
     run = run_code(tmp_path)
     vault = plain_inputs(one(run, "keyvault:Vault"))["properties"]

@@ -20,11 +20,13 @@ def test_base_config_is_valid():
     assert (macsec.sci_state, macsec.key_generation.link1, macsec.key_generation.link2) == ("Disabled", 1, 1)
 
 
+@pytest.mark.smoke
 def test_unknown_top_level_key_is_named_with_allowed_keys():
     msg = only_problem(base_config(keyVualt={"name": "x"}))
     assert msg == "keyVualt: unknown key (allowed: resourceGroupName, protect, keyVault, ports, macsecKeys, vpn, decommission, tags, monitoring, locks)"
 
 
+@pytest.mark.smoke
 def test_unknown_nested_key_has_its_path():
     msg = only_problem(base_config(ports=[port(macsek={"cipher": "GcmAes256"})]))
     assert msg.startswith("ports[0].macsek: unknown key (allowed: name, peeringLocation")

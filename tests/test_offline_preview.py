@@ -23,6 +23,7 @@ def preview(*args: str, cwd: Path = PROJECT_DIR, env: dict | None = None) -> sub
     )
 
 
+@pytest.mark.smoke
 def test_dev_stack_previews_with_tree_and_macsec_summary(tmp_path):
     export = tmp_path / "dev.json"
     result = preview("--stack", "dev", "--export", str(export))
@@ -49,6 +50,7 @@ def test_dev_stack_previews_with_tree_and_macsec_summary(tmp_path):
     assert "hex\": \"" not in text
 
 
+@pytest.mark.smoke
 def test_config_error_exits_2_with_one_line_per_problem_and_no_traceback(tmp_path):
     config = dev_config()
     config["expressroute-encryption:ports"][0]["macsec"]["cipher"] = "GcmAesXpn256"

@@ -208,6 +208,28 @@ def test_github_pull_request_and_main_branch_flow():
         assert job["concurrency"] == {"group": f"pulumi-{name}", "cancel-in-progress": False}
 
 
+
+def test_the_smoke_job_runs_the_smoke_tests_on_the_newest_sdks_in_the_declared_ranges(tmp_path):
+    """The job's own script picks pulumi's and pulumi-policy's ranges from pyproject.toml
+    (run here on a copy: the specs it would install, nothing else), upgrades to the newest
+    within them, and runs the tests marked smoke."""
+    import tomllib
+
+    job = load_yaml(PROJECT_DIR / ".github/workflows/pull-request.yml")["jobs"]["smoke-newest-sdks"]
+    install, smoke = job["steps"][-2]["run"], job["steps"][-1]["run"]
+    assert install.startswith("make venv\n") and "pip install --upgrade -r newest-sdks.txt" in install
+    assert smoke == ".venv/bin/python -m pytest -m smoke"
+    script = install.split("<<'EOF'\n", 1)[1].split("\nEOF\n", 1)[0]
+    shutil.copy(PROJECT_DIR / "pyproject.toml", tmp_path)
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]
+    declared = {spec.split(">")[0]: spec for spec in project["dependencies"] + project["optional-dependencies"]["tools"]}
+    assert result.stdout.splitlines() == [declared["pulumi"], declared["pulumi-policy"]]
+    assert "<" in declared["pulumi"] and "<" in declared["pulumi-policy"], "a range with no upper bound"
+    markers = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["markers"]
+    assert any(marker.startswith("smoke:") for marker in markers)
+
 def test_azure_pipelines_flow():
     template = load_yaml(PROJECT_DIR / "pipelines/templates/pulumi-stack.yml")
     preview, only_when_deploying = template["jobs"]

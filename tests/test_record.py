@@ -15,7 +15,7 @@ from expressroute_encryption import link_state as ls
 from expressroute_encryption.direct_port import PortLinkState
 from expressroute_encryption.offline.harness import ProgramRun
 from expressroute_encryption.offline.previous import PreviousError, load_previous
-from expressroute_encryption.offline.sdk_internals import OfflineEngine
+from expressroute_encryption.offline.harness import OfflineEngine
 from expressroute_encryption.offline.wire import is_secret, unwrap
 from expressroute_encryption.record import GUARD_OUTPUTS, Previous
 from tests.helpers import PROJECT_DIR, base_config, byo, cli, refused, run_stack, with_ports

@@ -31,6 +31,8 @@ PACK_DIR = REPO_ROOT / "policy"
 STARTUP_TIMEOUT_SECONDS = 60
 CIPHER_CONFIG = {"allowedCiphers": ["GcmAes256", "GcmAesXpn256"]}
 
+pytestmark = pytest.mark.smoke
+
 
 def struct(values: dict) -> struct_pb2.Struct:
     message = struct_pb2.Struct()

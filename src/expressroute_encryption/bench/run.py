@@ -14,14 +14,16 @@ Cases and targets (docs/performance.md has the figures and the method):
     floor         python: import pulumi, pulumi_random and the azure-native modules the program uses
     config error  offline preview of a stack with an invalid config, to its exit 2     <= 0.5 x floor
     small         offline preview of Pulumi.dev.yaml                                   <= 1.6 x floor
-    large         offline preview of 20 ports x 10 circuits (private + Microsoft       <= 4 x floor,
-                  peering) plus the VPN                                                peak RSS < 300 MB
+    large         offline preview of 20 ports x 10 circuits (private + Microsoft       <= 3 x floor,
+                  peering) plus the VPN, monitoring and locks on                       peak RSS < 300 MB
     policy        offline policy check of a stack export of about 5,000 resources      <= 2 x floor
+    5,000         offline preview (with --export) of a 56-port estate: the export      peak RSS < 500 MB
+                  the policy case checks; one run, before the timed rounds
 
-The 5,000-resource export is the offline preview's own ``--export`` of a 56-port estate,
-made once per invocation before the timed rounds (its single run is shown as the last
-scaling point). Scaling: previews of 5 and 10 ports (same rounds) next to the large one,
-with the cost per resource above the floor and between sizes: flat means linear.
+Scaling: previews of 5 and 10 ports (same rounds) next to the large one, with the cost per
+resource above the floor and between sizes: flat means linear. Headroom: the large case
+with ``HEADROOM_RESOURCES`` more resources, at the marginal cost measured between 10 and
+20 ports, stays within the large case's target (a later change will add alerts).
 
 Exit status: 0, or 1 when a case exits with the wrong code (or, with ``--check``, when a
 target is missed).
@@ -51,8 +53,10 @@ PYTHON = sys.executable
 CLI = [PYTHON, "-m", "expressroute_encryption.cli"]
 # 56 ports x 89 resources (monitoring and locks on) + 21 shared = 5,005 resources in the export.
 LARGE_PORTS, EXPORT_PORTS, SCALING_PORTS = 20, 56, (5, 10)
-MEMORY_LIMIT_MB = 300
+LARGE_TARGET = 3  # x floor
+MEMORY_LIMIT_MB = {"large": 300, "5,000": 500}  # peak RSS
 LINEAR_TOLERANCE = 1.5  # marginal cost per resource may differ by this factor between sizes
+HEADROOM_RESOURCES = 800  # about four more alerts per circuit of the large case
 
 # The floor: what any run of the program pays before doing anything. azure-native's
 # modules load lazily, on first attribute access, so one class of each is touched: the
@@ -171,7 +175,8 @@ def run_rounds(cases: list[Case], runs: int, warmup: int) -> None:
         print(f"  round {round_ + 1}/{warmup + runs}{' (warm-up)' if round_ < warmup else ''} done", file=sys.stderr)
 
 
-def report(cases: dict[str, Case], scaling: list[ScalePoint], runs: int, info: dict) -> tuple[str, list[str]]:
+def report(cases: dict[str, Case], scaling: list[ScalePoint], runs: int, info: dict,
+           export: ScalePoint) -> tuple[str, list[str]]:
     """The table, and the targets that were missed."""
     floor = cases["floor"].wall
     missed = []
@@ -197,11 +202,17 @@ def report(cases: dict[str, Case], scaling: list[ScalePoint], runs: int, info: d
             f"{case.key:<13} {'-' if resources is None else resources:>9} {case.wall:>7.2f} {ratio:>8.2f} "
             f"{target:>7} {verdict:>4} {case.cpu:>6.2f} {case.peak_mb:>8.1f}  {case.what}"
         )
-    large = cases["large"].peak_mb
-    memory_ok = large < MEMORY_LIMIT_MB
-    if not memory_ok:
-        missed.append(f"large: peak memory {large:.0f} MB >= {MEMORY_LIMIT_MB} MB")
-    lines.append(f"\npeak memory of the large preview: {large:.0f} MB (target < {MEMORY_LIMIT_MB} MB) {'ok' if memory_ok else 'MISS'}")
+    lines.append(f"{'5,000':<13} {export.resources:>9} {export.wall:>7.2f} {'-':>8} {'':>7} {'':>4} "
+                 f"{'':>6} {export.peak_mb:>8.1f}  preview of {export.ports} ports with --export (one run, also "
+                 "writes the export)")
+    lines.append("")
+    for key, peak, what in (("large", cases["large"].peak_mb, "the large preview"),
+                            ("5,000", export.peak_mb, f"the {export.resources}-resource preview")):
+        limit = MEMORY_LIMIT_MB[key]
+        ok = peak < limit
+        if not ok:
+            missed.append(f"{key}: peak memory {peak:.0f} MB >= {limit} MB")
+        lines.append(f"peak memory of {what}: {peak:.0f} MB (target < {limit} MB) {'ok' if ok else 'MISS'}")
 
     if scaling:
         lines += [
@@ -233,6 +244,15 @@ def report(cases: dict[str, Case], scaling: list[ScalePoint], runs: int, info: d
                 f"{min(marginals):.2f}-{max(marginals):.2f} ms/resource (spread {spread:.2f}x, tolerance {LINEAR_TOLERANCE}x) "
                 f"{'ok' if linear else 'MISS'}"
             )
+            # The large case grown by HEADROOM_RESOURCES, at the last measured marginal cost.
+            projected = (cases["large"].wall + HEADROOM_RESOURCES * marginals[-1] / 1000) / floor
+            ok = projected <= LARGE_TARGET
+            if not ok:
+                missed.append(f"headroom: large + {HEADROOM_RESOURCES} resources projected at {projected:.2f} x floor "
+                              f"> {LARGE_TARGET}")
+            lines.append(f"headroom: the large preview with {HEADROOM_RESOURCES} more resources, at "
+                         f"{marginals[-1]:.2f} ms each: {projected:.2f} x floor (target <= {LARGE_TARGET}) "
+                         f"{'ok' if ok else 'MISS'}")
     return "\n".join(lines), missed
 
 
@@ -269,8 +289,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             Case("floor", "python: import pulumi, pulumi_random, the azure-native modules used", [PYTHON, "-c", FLOOR], 0),
             Case("config error", "preview of an invalid config, to its exit 2", preview("bad", bad), 2, 0.5, json_resources),
             Case("small", "preview of Pulumi.dev.yaml", preview("dev"), 0, 1.6, json_resources),
-            Case("large", f"preview of {LARGE_PORTS} ports x 10 circuits + VPN", preview(f"ports{LARGE_PORTS}", estates), 0, 4,
-                 json_resources),
+            Case("large", f"preview of {LARGE_PORTS} ports x 10 circuits + VPN", preview(f"ports{LARGE_PORTS}", estates), 0,
+                 LARGE_TARGET, json_resources),
             Case("policy", "policy check of a stack export", [*CLI, "check-policy", str(export), "--json"],
                  0, 2, json_resources),
         ]
@@ -281,12 +301,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         run_rounds(cases, args.runs, args.warmup)
 
     by_key = {case.key: case for case in cases}
+    export = ScalePoint(EXPORT_PORTS, json_resources(setup.stdout), setup.wall, setup.peak_mb, single_run=True)
     scaling: list[ScalePoint] = []
     if not args.no_scaling:
         sized = [(ports, by_key[f"scaling {ports}"]) for ports in SCALING_PORTS] + [(LARGE_PORTS, by_key["large"])]
-        scaling = [ScalePoint(ports, case.resources, case.wall, case.peak_mb) for ports, case in sized]
-        scaling.append(ScalePoint(EXPORT_PORTS, json_resources(setup.stdout), setup.wall, setup.peak_mb, single_run=True))
-    table, missed = report(by_key, scaling, args.runs, info)
+        scaling = [ScalePoint(ports, case.resources, case.wall, case.peak_mb) for ports, case in sized] + [export]
+    table, missed = report(by_key, scaling, args.runs, info, export)
     print(table)
     if missed:
         print("\ntargets missed:\n  " + "\n  ".join(missed))

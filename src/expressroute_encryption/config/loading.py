@@ -90,7 +90,7 @@ def load_stack_config() -> StackConfig:
     and secret keys the Pulumi runtime holds, through ``stack_config_from``."""
     import pulumi.runtime
     # CONFIG: the one place that lists every key set (pulumi.Config reads one key at a time),
-    # so that a misspelt top-level key is reported; an SDK internal, see offline/sdk_internals.py.
+    # so that a misspelt top-level key is reported; an SDK internal, see sdk_internals.py.
     from pulumi.runtime import config as runtime_config
 
     keys = set(runtime_config.CONFIG.get()) | set(pulumi.runtime.get_config_env()) | {LOCATION_KEY}

@@ -6,32 +6,31 @@ resource registrations go to a recording mock monitor instead of the Pulumi engi
 The record keeps what the engine would see: type, name, parent, protect, dependencies,
 inputs and outputs in wire form, with secrets still marked as secrets.
 
-For speed, a run skips SDK work whose only consumer is the engine (aliases, stack
-traces) and spares the garbage collector pointless work; see "Offline-only shortcuts"
-below and docs/performance.md. None of it changes what is registered or recorded.
+For speed, a run takes the shortcuts of ``offline/shortcuts.py`` (all behind one
+switch, on by default): none of them changes what is registered or recorded.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import gc
 import logging
 import math
 import runpy
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pulumi
-from pulumi.runtime import Mocks, register_stack_transformation, run_in_stack, set_all_config
+from pulumi.runtime import Mocks, MockResourceArgs, register_stack_transformation, run_in_stack, set_all_config
 
+from expressroute_encryption.offline import shortcuts as shortcuts_module
 from expressroute_encryption.offline.mocks import AzureMocks
-from expressroute_encryption.offline.sdk_internals import (
-    MockMonitor, configure_mock_runtime, monitor_calls_inline, no_stack_traces, plain_urns, sync_await,
-)
 from expressroute_encryption.offline.wire import is_secret, secret
+from expressroute_encryption.sdk_internals import (
+    RESULT_SUCCESS, ROOT, MockEngine, MockMonitor, MockSettings, RegisterResourceResponse, rpc_deserialize_properties,
+    rpc_serialize_properties, sync_await,
+)
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -71,8 +70,8 @@ class ProgramRun:
 def _wire(struct) -> dict[str, Any]:
     """A protobuf Struct as JSON-like data, keeping secret and unknown markers: what
     ``json_format.MessageToDict`` gives, with whole numbers as ints (``whole_numbers``),
-    read straight from the message (json_format's generic walk over descriptors cost
-    about 4% of a large preview, twice per registration). A test compares the two."""
+    read straight from the message rather than through json_format's generic walk over
+    descriptors (docs/performance.md). A test compares the two."""
     return {key: _wire_value(value) for key, value in struct.fields.items()}
 
 
@@ -95,9 +94,27 @@ def _wire_value(value) -> Any:
     return None  # null_value, or a Value with nothing set (json_format: null as well)
 
 
+@dataclass
+class PythonResponse:
+    """A RegisterResourceResponse as the SDK's register_resource reads it (urn, id, object,
+    propertyDependencies, result, unknown), whose object is a ``shortcuts.PlainAnswer``."""
+
+    urn: str
+    id: str
+    object: Any
+    propertyDependencies: Any = None
+    result: int = RESULT_SUCCESS
+    unknown: bool = False
+
+
 class RecordingMonitor(MockMonitor):
-    """The SDK's mock monitor (an SDK internal: offline/sdk_internals.py), also keeping each
-    registration as the engine sees it."""
+    """The SDK's mock monitor (an SDK internal: sdk_internals.py), also keeping each
+    registration as the engine sees it.
+
+    While the offline run's shortcuts are on (``shortcuts.answers_in_python``) it answers a
+    registration itself, as the SDK's mock monitor does, but with the mock's plain data as the
+    record reads it instead of a protobuf response (``shortcuts.recorded_answer``,
+    ``PythonResponse``)."""
 
     def __init__(self, mocks: Mocks, run: ProgramRun) -> None:
         super().__init__(mocks)
@@ -113,9 +130,32 @@ class RecordingMonitor(MockMonitor):
                 type_ = f"{parent_type}${type_}"
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
+    def _answer(self, request, inputs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """What MockMonitor.RegisterResource does for a resource (``inputs``: the record's),
+        and the record's outputs."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        try:
+            mock_view = shortcuts_module.deserialized(inputs)
+        except shortcuts_module.NotPlain:
+            mock_view = rpc_deserialize_properties(request.object)
+        args = MockResourceArgs(typ=request.type, name=request.name, inputs=mock_view, provider=request.provider,
+                                resource_id=request.importId, custom=request.custom or False, transforms=[])
+        resource_id, state = self.mocks.new_resource(args)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        try:
+            outputs = shortcuts_module.recorded_answer(state)
+        except shortcuts_module.NotPlain:
+            struct = shortcuts_module.run_without_loop(rpc_serialize_properties(state, {}))
+            return RegisterResourceResponse(urn=urn, id=resource_id, object=struct), _wire(struct)
+        return PythonResponse(urn, resource_id, outputs), dict(outputs)
+
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        outputs = _wire(response.object) if request.type != STACK_TYPE else {}
+        inputs = _wire(request.object)
+        if shortcuts_module.answering_in_python() and request.type != STACK_TYPE and not request.transforms:
+            response, outputs = self._answer(request, inputs)
+        else:
+            response = super().RegisterResource(request)
+            outputs = _wire(response.object) if request.type != STACK_TYPE else {}
         # The engine stores additionalSecretOutputs as secrets in the state.
         for key in request.additionalSecretOutputs:
             if key in outputs and not is_secret(outputs[key]):
@@ -128,7 +168,7 @@ class RecordingMonitor(MockMonitor):
             parent=request.parent,
             protect=bool(request.protect),
             dependencies=list(request.dependencies),
-            inputs=_wire(request.object),
+            inputs=inputs,
             outputs=outputs,
             id=response.id,
             additional_secret_outputs=list(request.additionalSecretOutputs),
@@ -143,92 +183,40 @@ class RecordingMonitor(MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-# ---------------------------------------------------------------------------------------
-# Offline-only shortcuts (see docs/performance.md).
-#
-# The program registers every resource with the SDK exactly as under `pulumi preview`;
-# these only skip SDK work whose sole consumer is the Pulumi engine, which is not here,
-# and spare the garbage collector work that frees nothing. run_program applies them for
-# one run, and puts the SDK back as it was afterwards. `pulumi up` and `pulumi preview`
-# run __main__.py in the language host, which never imports this module: the real path
-# keeps the SDK's behaviour, aliases and stack traces included.
+class OfflineEngine(MockEngine):
+    """The SDK's mock engine, standing in for the Pulumi CLI pinned in requirements.txt: it
+    also answers the program's CLI version check (``pulumi.require_pulumi_version``), which
+    the mock engine leaves unimplemented (the offline preview has no CLI)."""
 
-
-def _without_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
-    """Drop a provider resource's aliases before the SDK computes anything from them.
-
-    Every azure-native resource class adds dozens of ``Alias(type_=...)`` options (one per
-    API version the type ever had, about 60 for a circuit). For each one the SDK builds
-    Outputs in the resource's constructor (the alias URN, for children to inherit) and an
-    alias spec at registration: chains of Outputs and tasks that made up most of a large
-    preview's time and memory. An alias only tells the engine which resource of the
-    previous state this one may be; the mock monitor has no previous state and never
-    reads ``RegisterResourceRequest.aliases``, and nothing in the record comes from them,
-    so dropping them changes nothing a preview reports. Components (custom=False) keep
-    theirs: they are this project's own (a renamed component's old type), and few."""
-    if not args.opts.aliases or not isinstance(args.resource, pulumi.CustomResource):
+    def RequirePulumiVersion(self, request) -> None:
         return None
-    opts = copy.copy(args.opts)
-    opts.aliases = None
-    return pulumi.ResourceTransformationResult(args.props, opts)
 
 
-# Whether the objects of the last run were moved to the collector's permanent generation.
-_last_run_frozen = False
+def configure_mock_runtime(monitor: Any, project: str, stack: str, logger: logging.Logger,
+                           dry_run: bool = True) -> None:
+    """Point the SDK at ``monitor`` for a preview of ``project``/``stack``, with no stack
+    resource yet (the program's ``run_in_stack`` registers it): what the public
+    ``set_mocks`` does, minus a stack of its own, and with no Outputs left over from an
+    earlier run in the process (``Settings.__init__`` starts that set empty, ``MockSettings``
+    keeps the last one; the program's end waits for, and fails on, every one in it)."""
+    pulumi.runtime.configure(MockSettings(
+        outputs=set(),
+        monitor=monitor,
+        monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+        engine=OfflineEngine(logger),
+        project=project,
+        stack=stack,
+        dry_run=dry_run,
+        organization="organization",
+        callbacks=None,
+    ))
+    ROOT.set(None)
 
 
-@contextlib.contextmanager
-def _offline_runtime() -> Iterator[None]:
-    """For the length of one run (entered once the runtime is configured for it):
-
-    - No stack traces: for every registration the SDK walks the Python stack
-      (``traceback.extract_stack``) and sends it as ``stackTrace``/``sourcePosition`` for
-      the engine to keep in the state. The mock monitor ignores both and the record holds
-      neither, so the SDK is handed an empty trace (``no_stack_traces``: the SDK has no
-      switch for this, so its private ``_get_stack_trace`` is replaced for the run; see
-      offline/sdk_internals.py).
-    - Monitor calls inline: the SDK hands every call to the monitor to a thread pool, and
-      waits for it on the event loop; against the in-process mock monitor they run at
-      once on the loop's thread instead (``monitor_calls_inline``, offline/sdk_internals.py).
-      Each registration still completes through the future the SDK awaits.
-    - Plain URNs: the SDK builds each resource's URN through a chain of Outputs for a
-      value only used without a monitor; for plain strings it is built directly
-      (``plain_urns``, offline/sdk_internals.py), the same value.
-    - No automatic garbage collection: a run keeps every Output, future and task of the
-      program alive until it ends (tens of thousands for a large estate), so collections
-      walk a growing heap, azure-native's classes included, and free nearly nothing.
-      Full collections were about a third of a large preview before the first change;
-      with monitoring on, the young and middle generations' were still about a fifth
-      (1.3 s, measured with ``gc.callbacks``) and freed 7 MB of the large preview's
-      peak (296 MB with none, 289 MB with young collections; the target is < 300 MB).
-      The reference cycles a run leaves are freed with the rest below.
-    - Afterwards, everything alive is moved to the permanent generation (``gc.freeze``):
-      the runtime keeps the program's objects until the next run configures it afresh,
-      and the preview's report and policy check would otherwise have the collector walk
-      them, and the modules, again and again (about 0.3 s of a large preview). The next
-      run gives them back (``gc.unfreeze``) and collects them once they are garbage, so
-      a process running many programs (the tests) frees every run's objects as before.
-      (This assumes nothing else in the process uses ``gc.freeze``.)"""
-    global _last_run_frozen
-    if _last_run_frozen:
-        _last_run_frozen = False
-        gc.unfreeze()
-        gc.collect()
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        with no_stack_traces(), monitor_calls_inline(), plain_urns():
-            yield
-    finally:
-        if collecting:
-            gc.enable()
-        gc.freeze()
-        _last_run_frozen = True
-
-
-def _run_main(main: Path) -> None:
-    """The program, as the language host runs it, with the offline transformation."""
-    register_stack_transformation(_without_aliases)
+def _run_main(main: Path, transformations: list[Callable]) -> None:
+    """The program, as the language host runs it, after the offline run's transformations."""
+    for transformation in transformations:
+        register_stack_transformation(transformation)
     runpy.run_path(str(main), run_name="__main__")
 
 
@@ -240,12 +228,17 @@ def run_program(
     secret_keys: list[str],
     mocks: Mocks | None = None,
     dry_run: bool = True,
+    shortcuts: bool | None = None,
 ) -> ProgramRun:
     """Execute ``project_dir/__main__.py`` as a preview of ``stack`` with ``config`` (or, with
     ``dry_run=False``, as the program runs in `pulumi up`, for tests of that path).
 
+    ``shortcuts``: take the offline run's speed shortcuts (``offline/shortcuts.py``); None
+    means on unless the environment says otherwise (EXPRESSROUTE_ENCRYPTION_SHORTCUTS=0).
+
     Exceptions from the program (``pulumi.RunError`` for a config error) propagate
     after the runtime has settled, as in the language host."""
+    enabled = shortcuts_module.enabled_by_environment() if shortcuts is None else shortcuts
     run = ProgramRun()
     monitor = RecordingMonitor(mocks or AzureMocks(), run)
     set_all_config(config, secret_keys)
@@ -253,8 +246,8 @@ def run_program(
     main = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))
     try:
-        with _offline_runtime():
-            sync_await(run_in_stack(lambda: _run_main(main)))
+        with shortcuts_module.applied(enabled) as transformations:
+            sync_await(run_in_stack(lambda: _run_main(main, transformations)))
     finally:
         sys.path.remove(str(project_dir))
     return run

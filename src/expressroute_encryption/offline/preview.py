@@ -469,7 +469,7 @@ def referenced_stack_outputs(stack_outputs: dict[str, str]) -> tuple[dict[str, d
     `pulumi stack export` file. Secret outputs that cannot be read offline (see
     ``offline.previous``) are answered as unknown secrets, as a preview shows values not
     known yet, and a note names them. Raises PreviousError for an unreadable file."""
-    from expressroute_encryption.offline.sdk_internals import UNKNOWN
+    from expressroute_encryption.sdk_internals import UNKNOWN
 
     from expressroute_encryption.offline import wire
     from expressroute_encryption.offline.previous import load_previous

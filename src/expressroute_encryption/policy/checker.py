@@ -71,7 +71,7 @@ from .pack import DEFAULT_ENFORCEMENT_LEVEL, PACK_NAME, POLICIES
 
 from expressroute_encryption.exit_codes import ExitCode
 # The analyzer server's internals, which the checker reproduces (see sdk_internals.py).
-from expressroute_encryption.offline.sdk_internals import (
+from expressroute_encryption.sdk_internals import (
     SPECIAL_SECRET_SIG,
     SPECIAL_SIG_KEY,
     UNKNOWN_STRING_VALUE,

@@ -14,8 +14,8 @@ time, so do not judge it now").
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-# The policy SDK's unknown-checking proxy is not public API: offline/sdk_internals.py.
-from expressroute_encryption.offline.sdk_internals import (
+# The policy SDK's unknown-checking proxy is not public API: sdk_internals.py.
+from expressroute_encryption.sdk_internals import (
     UNKNOWN_ARCHIVE_VALUE,
     UNKNOWN_ARRAY_VALUE,
     UNKNOWN_ASSET_VALUE,

@@ -2,8 +2,10 @@
 circuits that run on those ports and, optionally, IPsec over a circuit's private peering.
 
 The story of the stack, in ``main``: read and check the config; read the record the last
-deployment left (``record.py``); refuse what cannot be done safely against it (a live
-port never has both links changed at once: ``guard.py``); only then build the resource
+deployment left (``record.py``) and, for a port this deployment adopts, its links as Azure
+has them; refuse what cannot be done safely against them (a live port never has both
+links changed at once, an adopted port is not changed by the deployment that adopts it:
+``guard.py``); only then build the resource
 group, the vault and its identity, each port with MACsec on both links and its circuits,
 the VPN, and the alerts, audit log and delete locks that let it be operated; and export
 what the operator needs and the record for the next deployment. Every resource that takes
@@ -35,13 +37,14 @@ from expressroute_encryption import (  # noqa: E402
     VirtualWanVpn,
 )
 from expressroute_encryption.adoption import adopting_circuits, adopting_ports  # noqa: E402
+from expressroute_encryption.direct_port import read_azure_links  # noqa: E402
 from expressroute_encryption.config.keys import key_reuse_warnings  # noqa: E402
 from expressroute_encryption.config.stack import resource_group_import_id  # noqa: E402
 from expressroute_encryption.existing_vault import check_existing_vault, existing_vault_subscription  # noqa: E402
 from expressroute_encryption.guard import change_problems, change_warnings  # noqa: E402
 from expressroute_encryption.locks import ResourceLocks  # noqa: E402
 from expressroute_encryption.monitoring import ExpressRouteMonitoring, tag_resources  # noqa: E402
-from expressroute_encryption.record import export_record, read_last_deployment  # noqa: E402
+from expressroute_encryption.record import Previous, export_record, read_last_deployment  # noqa: E402
 
 
 class Built(NamedTuple):
@@ -62,20 +65,29 @@ async def main() -> None:
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
     previous = await read_last_deployment()
-    if problems := change_problems(config, previous, updating=not pulumi.runtime.is_dry_run()):
+    adopting = adopting_ports(config, previous)
+    try:
+        # The "before" of a port this deployment adopts is what Azure has (the record has none yet).
+        azure = {port.name: read_azure_links(port.import_id) for port in config.ports if port.name in adopting}
+    except ConfigError as error:
+        raise pulumi.RunError(str(ConfigError(error.problems, source="MACsec change refused"))) from None
+    if problems := change_problems(config, previous, updating=not pulumi.runtime.is_dry_run(), azure=azure):
         raise pulumi.RunError(str(ConfigError(problems, source="MACsec change refused")))
     # A port's own two links are the port component's to warn about.
     for warning in change_warnings(config, previous) + key_reuse_warnings(config.macsec_keys, across_ports_only=True):
         pulumi.log.warn(warning)
-    built = build(adopting_ports(config, previous), adopting_circuits(config, previous))
+    built = build(adopting, adopting_circuits(config, previous), previous)
     export(built)
     export_record(config, built.ports, built.circuits)
 
 
-def build(adopting: frozenset[str] = frozenset(), circuits_adopted: frozenset[str] = frozenset()) -> Built:
+def build(adopting: frozenset[str] = frozenset(), circuits_adopted: frozenset[str] = frozenset(),
+          previous: Previous | None = None) -> Built:
     """Create what the config describes (importing what has an importId: the ports in
     ``adopting`` as Azure has them, and the peerings and authorizations of the circuits in
-    ``circuits_adopted``)."""
+    ``circuits_adopted``); each port component checks its own change against its entry of
+    ``previous``, the last deployment's record."""
+    previous = previous or Previous()
     if config.tags:
         pulumi.runtime.register_stack_transformation(tag_resources(config.tags))
     protect = pulumi.ResourceOptions(protect=config.protect)
@@ -113,6 +125,7 @@ def build(adopting: frozenset[str] = frozenset(), circuits_adopted: frozenset[st
                 **({"keys": pulumi.Output.secret(byo.plain())} if byo else {}),
                 "protect": config.protect,
                 "adopting": port.name in adopting,
+                **previous.component_args(port.name),
             },
         )
         for circuit in port.circuits:

@@ -18,7 +18,7 @@ from expressroute_encryption.config.errors import ConfigError
 from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.config.namespace import NAMESPACE
 from expressroute_encryption.offline.harness import ProgramRun, Registration, run_program
-from expressroute_encryption.offline.mocks import AzureMocks
+from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID, AzureMocks
 from expressroute_encryption.offline.wire import unwrap
 from expressroute_encryption.record import Previous
 from expressroute_encryption.runbook import rotation_plan
@@ -76,17 +76,36 @@ def cli_config(values: dict[str, Any], location: str | None = "westeurope") -> d
 
 
 def run_stack(values: dict[str, Any], secret_keys: tuple[str, ...] = (), stack: str = "test",
-              previous: ProgramRun | None = None, **kw) -> ProgramRun:
+              previous: ProgramRun | None = None, live_ports: dict[str, Any] | None = None, **kw) -> ProgramRun:
     """Run __main__.py under the mocks, as `pulumi preview` would; ``previous`` is the
-    run whose stack outputs the program reads back as its last deployment."""
+    run whose stack outputs the program reads back as its last deployment, ``live_ports``
+    the ports Azure has (``live_port``), for the program's read of a port it adopts."""
     return run_program(
         PROJECT_DIR,
         "expressroute-encryption",
         stack,
         cli_config(values, **kw),
         [f"{NAMESPACE}:{k}" for k in secret_keys],
-        mocks=AzureMocks(previous_outputs=previous.stack_outputs if previous else None),
+        mocks=AzureMocks(previous_outputs=previous.stack_outputs if previous else None, live_ports=live_ports),
     )
+
+
+def live_port(name: str = "port-a", admin: str = "Enabled", macsec: dict[str, dict] | None = None) -> dict[str, Any]:
+    """A port as ``az network express-route port show`` prints it: both links ``admin``,
+    and ``macsec`` per link (cipher, sciState; secret identifiers are added)."""
+    links = []
+    for link in ("link1", "link2"):
+        entry = {"name": link, "adminState": admin, "connectorType": "LC", "provisioningState": "Succeeded"}
+        if macsec and link in macsec:
+            entry["macSecConfig"] = {
+                **macsec[link],
+                "cakSecretIdentifier": f"https://kv-routers.vault.azure.net/secrets/{name}-{link}-cak/{'a' * 32}",
+                "cknSecretIdentifier": f"https://kv-routers.vault.azure.net/secrets/{name}-{link}-ckn/{'b' * 32}",
+            }
+        links.append(entry)
+    return {"name": name, "resourceGroup": "rg-er-test", "bandwidthInGbps": 10, "encapsulation": "QinQ",
+            "id": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-er-test/providers/Microsoft.Network/"
+                  f"expressRoutePorts/{name}", "links": links}
 
 
 def cli(capsys, *argv: str) -> tuple[int, str, str]:

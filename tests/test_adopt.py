@@ -21,8 +21,8 @@ from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID, AzureMocks
 from expressroute_encryption.offline.preview import run_preview
 from expressroute_encryption.offline.wire import unwrap
 from tests.helpers import (
-    LINK1_ON, OFF, PROJECT_DIR, base_config, circuit, cli_config, links_sent, one, only_problem, plan, port, problems,
-    program_folder,
+    LINK1_ON, OFF, PROJECT_DIR, base_config, circuit, cli_config, links_sent, live_port, one, only_problem, plan, port,
+    problems, program_folder,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
@@ -170,9 +170,12 @@ def adopted_config(**vault):
         ports=[port(importId=ADOPTED_PORT, macsec=OFF, circuits=[circuit(importId=ADOPTED_CIRCUIT)])])
 
 
-def run(values, vaults=None, previous=None):
+def run(values, vaults=None, previous=None, live=None):
+    """The program against the mocks; the adopted port-a is, in Azure, live without MACsec
+    (``live``: another answer)."""
     return run_program(PROJECT_DIR, "expressroute-encryption", "test", cli_config(values), [],
-                       mocks=AzureMocks(previous_outputs=previous, vaults=vaults))
+                       mocks=AzureMocks(previous_outputs=previous, vaults=vaults,
+                                        live_ports={"port-a": live or live_port()}))
 
 
 def test_import_ids_reach_the_registered_resources():

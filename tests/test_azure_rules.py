@@ -17,6 +17,7 @@ from tests.helpers import (
     circuit,
     cli_config,
     find,
+    live_port,
     one,
     only_problem,
     plain_inputs,
@@ -240,10 +241,11 @@ def test_customer_asn_is_a_32_bit_signed_integer():
 # --- a port is created without link settings
 
 
-def up(values, previous=None):
+def up(values, previous=None, live_ports=None):
     """The program as `pulumi up` runs it (not a preview)."""
     return run_program(PROJECT_DIR, "expressroute-encryption", "test", cli_config(values), [],
-                       mocks=AzureMocks(previous_outputs=previous.stack_outputs if previous else None), dry_run=False)
+                       mocks=AzureMocks(previous_outputs=previous.stack_outputs if previous else None,
+                                        live_ports=live_ports), dry_run=False)
 
 
 @pytest.mark.parametrize("stage", ["encrypted", "active"])
@@ -267,7 +269,8 @@ def test_an_adopted_port_may_be_live_on_the_first_pulumi_up():
     import_id = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-er-test/providers/"
                  "Microsoft.Network/expressRoutePorts/port-a")
     macsec = {"cipher": "GcmAes256", "link1": {"enabled": False}, "link2": {"enabled": False}}
-    run = up(base_config(ports=[port(stage="active", importId=import_id, macsec=macsec)]))
+    run = up(base_config(ports=[port(stage="active", importId=import_id, macsec=macsec)]),
+             live_ports={"port-a": live_port()})
     assert one(run, "network:ExpressRoutePort").import_id == import_id
 
 

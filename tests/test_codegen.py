@@ -87,6 +87,9 @@ def assert_property_matches(prop: dict, annotation, metadata, where: str) -> Non
     if choice is not None:
         assert prop.get("$ref") == f"#/types/{TOKEN}{choice.name}", where
         return
+    if output is typing.Any:
+        assert prop.get("$ref") == "pulumi.json#/Any" and "plain" not in prop, where  # any shape, maybe an Output
+        return
     if output is not None and not (isinstance(output, type) and issubclass(output, BaseModel)):
         assert prop.get("type") == "string" and "plain" not in prop, where  # an Output is never plain
         return

@@ -29,6 +29,8 @@ port = EncryptedDirectPort("edge", {
     "billing_type": "UnlimitedData",
     "stage": "encrypted",
     "macsec": %s,
+    # The port's first deployment: nothing recorded yet (see test_guard_comes_with_the_component).
+    "last_deployment": {},
     %s
 })
 pulumi.export("links", port.links)

@@ -5,6 +5,7 @@ warnings the operator sees before ``pulumi up``."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -30,6 +31,7 @@ from tests.helpers import (
     find,
     links_sent,
     live_config,
+    live_port,
     macsec,
     one,
     plain_inputs,
@@ -449,3 +451,91 @@ def test_an_existing_vault_the_stack_did_not_lock_is_free(tmp_path):
     before = run_stack(values)
     assert unwrap(before.stack_outputs["locks"])["vault"]["locked"] is False
     run_stack(base_config(keyVault={"existingId": existing}), previous=before)
+
+
+# --- the deployment that adopts a port is judged against Azure's links ----------------------
+
+SUB = "9b2c1f4e-7d3a-4c55-9e61-2f0a8d6b3c17"  # the mocks' subscription
+ADOPTED = f"/subscriptions/{SUB}/resourceGroups/rg-er-test/providers/Microsoft.Network/expressRoutePorts/port-a"
+
+
+def adopting(macsec_settings=OFF, **changes):
+    """The config that adopts port-a (live in Azure, active, without MACsec) with ``changes``."""
+    return live_config(macsec=macsec_settings, importId=ADOPTED, **changes)
+
+
+def stack_doc(values) -> dict:
+    return {"config": {**{f"expressroute-encryption:{k}": v for k, v in values.items()},
+                       "azure-native:location": "westeurope"}}
+
+
+@pytest.mark.parametrize("values, detail", [
+    # adopt --port on a live port without MACsec, then stage: encrypted in the same deployment
+    (adopting(stage="encrypted"), "link1: adminState Enabled -> Disabled; link2: adminState Enabled -> Disabled"),
+    # ... or both enabled: false overrides removed (with the routers' keys, so no key is replaced)
+    (adopting({"cipher": "GcmAes256"}, **{}) | {"macsecKeys": byo()},
+     "link1: macsecEnabled False -> True; link2: macsecEnabled False -> True"),
+])
+def test_the_adopting_deployment_refuses_any_change_to_the_links_azure_has(values, detail):
+    message = refused(values, None, live_ports={"port-a": live_port()},
+                      secret_keys=("macsecKeys",) if "macsecKeys" in values else ())
+    lines = message.splitlines()
+    assert lines[0] == "MACsec change refused: 1 problem; nothing was deployed:"
+    assert lines[1].strip().startswith(
+        f"ports[0].macsec: port 'port-a' is adopted by this deployment and the config changes its links from what "
+        f"Azure has ({detail}): adopt the port first with its links as they are in Azure")
+    assert "then make the change in the next deployment" in lines[1]
+
+
+def test_the_record_of_the_adopting_deployment_is_what_azure_has_and_the_next_is_judged_against_it():
+    azure = live_port(macsec={"link1": {"cipher": "GcmAes256", "sciState": "Enabled"}})
+    values = adopting({"cipher": "GcmAes256", "sciState": "Enabled", "link2": {"enabled": False}}) | {"macsecKeys": byo()}
+    first = run_stack(values, secret_keys=("macsecKeys",), live_ports={"port-a": azure})
+    assert one(first, "network:ExpressRoutePort").ignore_changes == ["identity", "links"]
+    recorded = unwrap(first.stack_outputs["ports"])["port-a"]["links"]
+    assert {k: recorded["link1"][k] for k in ("macsecEnabled", "adminState", "cipher", "sciState")} == {
+        "macsecEnabled": True, "adminState": "Enabled", "cipher": "GcmAes256", "sciState": "Enabled"}
+    assert (recorded["link2"]["macsecEnabled"], recorded["link2"]["adminState"]) == (False, "Enabled")
+    # The next deployment: turning MACsec on for link2 alone is allowed, both links at once is not.
+    full = adopting({"cipher": "GcmAes256", "sciState": "Enabled"}) | {"macsecKeys": byo()}
+    assert find(run_stack(full, secret_keys=("macsecKeys",), previous=first), "network:ExpressRoutePort")
+    both = full | {"ports": [port(importId=ADOPTED, stage="encrypted", macsec={"cipher": "GcmAes256",
+                                                                              "sciState": "Enabled"})]}
+    assert "admin-disables both links at once" in refused(both, first, secret_keys=("macsecKeys",))
+
+
+def test_pulumi_up_refuses_the_adopting_change_too():
+    import pulumi
+
+    from expressroute_encryption.offline.harness import run_program
+    from expressroute_encryption.offline.mocks import AzureMocks
+    from tests.helpers import cli_config
+
+    with pytest.raises(pulumi.RunError) as info:
+        run_program(PROJECT_DIR, "expressroute-encryption", "test", cli_config(adopting(stage="encrypted")), [],
+                    mocks=AzureMocks(live_ports={"port-a": live_port()}), dry_run=False)
+    assert "is adopted by this deployment and the config changes its links" in str(info.value)
+
+
+def test_preview_and_rotation_plan_compare_the_adopting_deployment_with_a_live_port_file(tmp_path, capsys):
+    project = project_copy(tmp_path, "adopt", stack_doc(adopting(stage="encrypted")))
+    live = tmp_path / "port-a.json"
+    live.write_text(json.dumps(live_port()))
+    code, out, err = cli(capsys, "preview", "--stack", "adopt", "--project-dir", str(project), "--live-port", str(live))
+    assert code == 2 and "Traceback" not in err
+    assert "ports[0].macsec: port 'port-a' is adopted by this deployment and the config changes its links" in err
+    code, out, err = cli(capsys, "rotation-plan", "--stack", "adopt", "--project-dir", str(project),
+                         "--live-port", str(live))
+    assert code == 1 and "adopted by this deployment: its links stay as Azure has them" in out
+    assert "ports[0].macsec: port 'port-a' is adopted by this deployment" in out.split("will be refused:", 1)[1]
+
+
+def test_without_a_live_port_file_the_adopting_deployment_is_compared_with_the_config_and_says_so(tmp_path, capsys):
+    project = project_copy(tmp_path, "adopt", stack_doc(adopting()))
+    for command in ("preview", "rotation-plan"):
+        code, out, err = cli(capsys, command, "--stack", "adopt", "--project-dir", str(project))
+        # (the preview's 1: the MACsec policies want the port encrypted, which is the next deployments' job)
+        assert code == (1 if command == "preview" else 0) and "refused" not in err, err
+        assert ("note: port 'port-a' is adopted by this deployment and no --live-port was given: its links were "
+                "compared with the config only") in out
+        assert "az network express-route port show --resource-group rg-er-test --name port-a > port-a.json" in out

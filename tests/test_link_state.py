@@ -113,3 +113,42 @@ def test_the_preview_summary_says_macsec_off_per_link(tmp_path, capsys):
     assert ("  link2: MACsec off (enabled: false), cipher GcmAes256, SCI Disabled, admin Enabled, key generation 1 "
             "(generated), secrets port-a-link2-cak / port-a-link2-ckn") in out
     assert "expressroute-port-macsec-required" in out
+
+
+# --- what Azure shows of a link ------------------------------------------------------
+
+
+def test_azure_links_become_the_fields_azure_shows():
+    from tests.helpers import live_port
+
+    port = live_port(macsec={"link1": {"cipher": "GcmAesXpn256", "sciState": "Enabled"}}, admin="Disabled")
+    assert ls.azure_link_states(port) == {
+        "link1": {"macsecEnabled": True, "adminState": "Disabled", "cipher": "GcmAesXpn256", "sciState": "Enabled"},
+        "link2": {"macsecEnabled": False, "adminState": "Disabled"},
+    }
+    # No sciState: Azure's default, Disabled.
+    del port["links"][0]["macSecConfig"]["sciState"]
+    assert ls.azure_link_states(port)["link1"]["sciState"] == "Disabled"
+
+
+def test_a_link_whose_secret_identifiers_were_cleared_has_macsec_off():
+    """Microsoft turns MACsec off by clearing both identifiers; a cipher may stay behind."""
+    link = {"name": "link1", "adminState": "Enabled",
+            "macSecConfig": {"cipher": "GcmAes128", "cakSecretIdentifier": None, "cknSecretIdentifier": ""}}
+    assert ls.azure_link_state(link, "link1") == {"macsecEnabled": False, "adminState": "Enabled"}
+
+
+def test_the_stack_keeps_its_own_fields_and_its_cipher_where_azure_has_no_macsec():
+    planned = {"macsecEnabled": False, "adminState": "Disabled", "cipher": "GcmAes256", "sciState": "Disabled",
+               "keyGeneration": 3, "keySource": "bringYourOwn"}
+    assert ls.with_azure_fields(planned, {"macsecEnabled": False, "adminState": "Enabled"}) == {
+        **planned, "adminState": "Enabled"}
+
+
+def test_as_azure_link_is_the_inverse_of_azure_link_state():
+    state = {"macsecEnabled": True, "adminState": "Enabled", "cipher": "GcmAes128", "sciState": "Disabled"}
+    urls = ("https://kv-a.vault.azure.net/secrets/p-link1-cak", "https://kv-a.vault.azure.net/secrets/p-link1-ckn")
+    assert ls.azure_link_state(ls.as_azure_link("link1", state, urls), "link1") == state
+    off = {"macsecEnabled": False, "adminState": "Disabled", "cipher": "GcmAes128", "sciState": "Disabled"}
+    assert ls.azure_link_state(ls.as_azure_link("link1", off, urls), "link1") == {
+        "macsecEnabled": False, "adminState": "Disabled"}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from expressroute_encryption.offline.wire import SECRET_SIG, WITHHELD
-from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR, dev_config, project_copy
+from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR, cli, dev_config, project_copy
 from tests.pulumi_crypto import GoCompatibleEncrypter
 
 
@@ -204,3 +205,29 @@ def test_the_rotation_plan_marks_every_line_of_a_stack_file_error(tmp_path, encr
     assert result.returncode == 2 and len(lines) == 2
     assert all(line.startswith("error: Pulumi.byo.yaml: macsecKeys.er-direct-ams-dev.link") for line in lines)
     assert BYO_CKN not in result.stderr
+
+
+def test_a_consumer_programs_config_error_is_printed_as_its_problem_lines(tmp_path, capsys):
+    """A program that builds the components itself and lets their argument check fail: the
+    problems with their paths and exit 2, as under Pulumi's mocks, not "a bug in the tool"."""
+    (tmp_path / "Pulumi.yaml").write_text("name: platform-app\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  azure-native:location: westeurope\n")
+    (tmp_path / "__main__.py").write_text(textwrap.dedent("""
+        from expressroute_encryption import EncryptedDirectPort
+        EncryptedDirectPort("edge", {
+            "resource_group_name": "rg", "vault_name": "kv-app", "identity_id": "id", "name": "edge-ams",
+            "peering_location": "Equinix-Amsterdam-AM5", "bandwidth_in_gbps": 10, "encapsulation": "Dot1Q",
+            "billing_type": "MeteredData", "stage": "reserved", "macsec": {"cipher": "GcmAesXpn256"}, "bogus": 1,
+        })
+    """))
+    code, out, err = cli(capsys, "preview", "--stack", "dev", "--project-dir", str(tmp_path))
+    assert code == 2
+    assert err.splitlines() == [
+        "EncryptedDirectPort 'edge': 2 problems; nothing was deployed:",
+        "  macsec.cipher: GcmAesXpn256 is not supported on 10 Gbps ports; use GcmAes128 or GcmAes256 (XPN ciphers "
+        "need a 100 Gbps port)",
+        "  bogus: unknown key (allowed: resource_group_name, vault_name, identity_id, name, peering_location, "
+        "bandwidth_in_gbps, encapsulation, billing_type, stage, macsec, import_id, keys, protect, "
+        "vault_resource_group_name, vault_subscription_id, adopting, last_deployment, last_key_fingerprints)",
+    ]
+    assert "bug in the tool" not in out + err and "Traceback" not in err

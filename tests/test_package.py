@@ -150,6 +150,8 @@ def build():
         "resource_group_name": "rg", "vault_name": vault.vault_name, "identity_id": vault.identity_id,
         "name": "edge-1", "peering_location": "Equinix-Amsterdam-AM5", "bandwidth_in_gbps": 10,
         "encapsulation": "QinQ", "billing_type": "MeteredData", "stage": "encrypted", "macsec": {"cipher": "GcmAes128"},
+        # `pulumi up` after the deployment that created the port at reserved (its record).
+        "last_deployment": {"stage": "reserved", "links": {"link1": {}, "link2": {}}},
     })
     circuit = DirectCircuit("ckt", {
         "resource_group_name": "rg", "express_route_port_id": port.port_id, "port_bandwidth_in_gbps": 10,
@@ -208,7 +210,8 @@ EXPECTED = {
     "EncryptedDirectPort": (
         {"resourceGroupName", "vaultName", "identityId", "name", "peeringLocation", "bandwidthInGbps",
          "encapsulation", "billingType", "stage", "macsec"},
-        {"keys", "protect", "vaultResourceGroupName", "vaultSubscriptionId", "importId", "adopting"},
+        {"keys", "protect", "vaultResourceGroupName", "vaultSubscriptionId", "importId", "adopting", "lastDeployment",
+         "lastKeyFingerprints"},
         {"portId", "portName", "stage", "links", "routerKeys"},
     ),
     "DirectCircuit": (
@@ -324,6 +327,7 @@ port = construct("edge", "EncryptedDirectPort", {
     "name": "edge-ams", "peeringLocation": "Equinix-Amsterdam-AM5", "bandwidthInGbps": 100.0, "encapsulation": "QinQ",
     "billingType": "MeteredData", "stage": "encrypted",
     "macsec": {"cipher": "GcmAesXpn256", "sciState": "Enabled", "keyGeneration": {"link1": 2.0}},
+    "lastDeployment": {},  # the port is new to this stack
 })
 circuit = construct("ckt", "DirectCircuit", {
     "resourceGroupName": "rg-yaml", "expressRoutePortId": port["portId"], "portBandwidthInGbps": 100.0,

@@ -133,20 +133,61 @@ def test_no_long_lived_credentials_anywhere():
     assert len(azure_cli_tasks) == 2
 
 
+def pulumi_action_steps(job: str) -> list[dict]:
+    """The steps of a job of pulumi-stack.yml that run a Pulumi command through pulumi/actions."""
+    steps = load_yaml(PROJECT_DIR / ".github/workflows/pulumi-stack.yml")["jobs"][job]["steps"]
+    return [s for s in steps if s.get("uses", "").startswith("pulumi/actions@") and "command" in s.get("with", {})]
+
+
 def test_every_pulumi_command_uses_the_policy_pack_and_plain_output():
     commands = re.findall(r"^\s*(?:run: )?(pulumi (?:preview|up) .*)$", all_pipeline_text(), re.M)
-    assert len(commands) == 4  # preview and up, in each CI system
+    assert len(commands) == 3  # up in each CI system, preview in Azure Pipelines (GitHub: pulumi/actions)
     for command in commands:
         assert "--policy-pack policy" in command and "--color never" in command and "--non-interactive" in command
         # The stack's policy config, as offline-checks.sh rendered (and checked) it just before.
         assert '--policy-pack-config "$OUT_DIR/policy-pack-config-$STACK_NAME.json"' in command
     assert sum(" --yes" in c for c in commands) == 2
+    (preview,) = pulumi_action_steps("preview")
+    assert preview["with"]["command"] == "preview" and preview["with"]["policyPacks"] == "policy"
+    assert preview["with"]["color"] == "never" and preview["with"]["diff"] is True
+
+
+def test_the_real_preview_is_posted_on_the_pull_request_next_to_the_what_if():
+    (preview,) = pulumi_action_steps("preview")
+    assert preview["uses"] == "pulumi/actions@v7.0.0"
+    assert preview["with"]["comment-on-pr"] == "${{ github.event_name == 'pull_request' }}"
+    assert load_yaml(PROJECT_DIR / ".github/workflows/pulumi-stack.yml")["jobs"]["preview"]["permissions"] == {
+        "contents": "read", "id-token": "write", "pull-requests": "write"}
+    # A called workflow cannot ask for more than its caller grants: both callers grant it.
+    assert load_yaml(PROJECT_DIR / ".github/workflows/pull-request.yml")["jobs"]["preview"]["permissions"][
+        "pull-requests"] == "write"
+    assert all(job["permissions"]["pull-requests"] == "write"
+               for job in load_yaml(PROJECT_DIR / ".github/workflows/deploy.yml")["jobs"].values() if "uses" in job)
+    template = (PROJECT_DIR / "pipelines/templates/pulumi-stack.yml").read_text()
+    assert '| tee "$OUT_DIR/pulumi-preview-$STACK_NAME.txt"' in template
+    assert '--ado-thread "$summary" --pulumi-preview "$preview"' in template
+
+
+def test_update_plans_are_behind_a_parameter_that_is_off():
+    stack = load_yaml(PROJECT_DIR / ".github/workflows/pulumi-stack.yml")
+    assert stack["on"]["workflow_call"]["inputs"]["update-plan"]["default"] is False
+    assert "EXPERIMENTAL" in stack["on"]["workflow_call"]["inputs"]["update-plan"]["description"]
+    (preview,) = pulumi_action_steps("preview")
+    assert preview["with"]["plan"] == "${{ inputs.update-plan && 'plan.json' || '' }}"
+    assert "--plan plan.json" in stack["jobs"]["up"]["steps"][-1]["run"]
+    template = load_yaml(PROJECT_DIR / "pipelines/templates/pulumi-stack.yml")
+    assert next(p for p in template["parameters"] if p["name"] == "updatePlan")["default"] == "false"
+    text = (PROJECT_DIR / "pipelines/templates/pulumi-stack.yml").read_text()
+    assert '--save-plan "$OUT_DIR/plan-$STACK_NAME.json"' in text and '--plan "$PIPELINE_WORKSPACE/plan-' in text
+    deploy = load_yaml(PROJECT_DIR / "pipelines/deploy.yml")
+    assert next(p for p in deploy["parameters"] if p["name"] == "updatePlan")["default"] == "false"
 
 
 def test_github_pull_request_and_main_branch_flow():
     stack = load_yaml(PROJECT_DIR / ".github/workflows/pulumi-stack.yml")
-    preview_runs = [s.get("run", "") for s in stack["jobs"]["preview"]["steps"]]
-    order = ["pulumi stack export", "pipelines/offline-checks.sh", "make -s rotation-plan", "pulumi preview"]
+    preview_runs = [s.get("run") or f"{s.get('uses', '').split('@')[0]} {s.get('with', {}).get('command', '')}"
+                    for s in stack["jobs"]["preview"]["steps"]]
+    order = ["pulumi stack export", "pipelines/offline-checks.sh", "make -s rotation-plan", "pulumi/actions preview"]
     positions = [next(i for i, r in enumerate(preview_runs) if marker in r) for marker in order]
     assert positions == sorted(positions)
     up = stack["jobs"]["up"]
@@ -417,3 +458,49 @@ def test_offline_checks_refuse_an_exemption_the_cli_schema_refuses(tmp_path):
     assert not (tmp_path / "out/policy-pack-config-dev.json").exists()
     summary = json.loads((tmp_path / "out/offline-preview-dev.json").read_text())
     assert any("exemptPorts[0].expires must be a date written YYYY-MM-DD" in e for e in summary["errors"])
+
+
+def test_the_pull_request_summary_shows_the_what_if_and_each_link(tmp_path):
+    preview_file = tmp_path / "preview.json"
+    port = "urn:pulumi:prod::expressroute-encryption::expressroute-encryption:index:EncryptedDirectPort$"
+    state = {"macsecEnabled": True, "adminState": "Enabled", "cipher": "GcmAes256", "sciState": "Disabled",
+             "keySource": "generated"}
+    preview_file.write_text(json.dumps({
+        "stack": "prod", "exitCode": 0, "errors": [], "notes": [], "resources": 3, "resourceTypes": {},
+        "policy": {"exemptions": [], "mandatory": 0, "advisory": 0, "violations": []},
+        "changes": [
+            {"urn": port + "azure-native:network:ExpressRoutePort::port-a", "op": "update",
+             "fields": ["links[0].macSecConfig.cakSecretIdentifier"]},
+            {"urn": port + "azure-native:keyvault:Secret::port-a-link1-cak", "op": "update",
+             "fields": ["properties.value (secret)"]},
+            {"urn": port + "random:index/randomBytes:RandomBytes::port-a-link1-cak-gen1", "op": "same", "fields": []}],
+        "links": [
+            {"port": "port-a", "link": "link1", "before": {**state, "keyGeneration": 1},
+             "after": {**state, "keyGeneration": 2}, "disruptive": True, "fields": ["keyGeneration"]},
+            {"port": "port-a", "link": "link2", "before": {**state, "keyGeneration": 1},
+             "after": {**state, "keyGeneration": 1}, "disruptive": False, "fields": []}]}))
+    markdown, status = load_pr_summary().summarize("prod", str(preview_file))
+    assert status == 0
+    lines = markdown.splitlines()
+    assert ("**What-if against the last deployment** (offline; `pulumi preview` shows the real diff): 1 same, "
+            "2 update") in lines
+    assert "| update | ExpressRoutePort port-a | links[0].macSecConfig.cakSecretIdentifier |" in lines
+    assert "| update | Secret port-a-link1-cak | properties.value (secret) |" in lines
+    assert not any("RandomBytes" in line for line in lines)  # what stays the same is only counted
+    assert "- `port-a/link1`: key generation 1 -> 2 (**disruptive**)" in lines
+    assert "- `port-a/link2`: no change" in lines
+
+
+def test_the_azure_devops_thread_carries_the_real_preview_after_the_summary(tmp_path):
+    summary = tmp_path / "summary.md"
+    summary.write_text("### Stack `prod`: offline checks passed (exit 0)\n")
+    log = tmp_path / "pulumi-preview.txt"
+    log.write_text("Previewing update (prod)\n ~ azure-native:network:ExpressRoutePort port-a update [diff: ~links]\n"
+                   "```\nResources:\n    ~ 1 to update\n")
+    result = run(sys.executable, str(PROJECT_DIR / "pipelines/pr_summary.py"), "--ado-thread", str(summary),
+                 "--pulumi-preview", str(log))
+    content = json.loads(result.stdout)["comments"][0]["content"]
+    assert content.startswith("### Stack `prod`: offline checks passed (exit 0)")
+    assert "#### `pulumi preview --policy-pack policy --diff` (the real diff)" in content
+    assert "~ azure-native:network:ExpressRoutePort port-a update [diff: ~links]" in content
+    assert content.count("```") == 2  # the log's own fence cannot close the block early

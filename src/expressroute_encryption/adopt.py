@@ -58,7 +58,7 @@ from expressroute_encryption.azure_json import (
     ListOf,
     Obj,
     load_list,
-    load_resource,
+    load_port,
     load_vault,
     shape_problems,
 )
@@ -91,15 +91,6 @@ class AdoptError(AzureJsonError):
 # ---------------------------------------------------------------------------
 # The shapes adopt reads (azure_json checks each field's JSON type before it is used)
 
-MACSEC_SHAPE = Obj({"cipher": Field(STR), "cakSecretIdentifier": Field(STR), "cknSecretIdentifier": Field(STR),
-                    "sciState": Field(STR)})
-LINK_SHAPE = Obj({"name": Field(STR, True), "adminState": Field(STR), "macSecConfig": Field(MACSEC_SHAPE)})
-PORT_SHAPE = Obj({
-    "id": Field(STR, True), "name": Field(STR, True), "location": Field(STR, True),
-    "peeringLocation": Field(STR, True), "bandwidthInGbps": Field(NUM, True), "encapsulation": Field(STR, True),
-    "billingType": Field(STR), "links": Field(ListOf(LINK_SHAPE), True),
-    "circuits": Field(ListOf(Obj({"id": Field(STR)}))),
-})
 PEERING_CONFIG_SHAPE = Obj({"advertisedPublicPrefixes": Field(ListOf(STR)), "customerASN": Field(NUM),
                             "routingRegistryName": Field(STR)})
 PEERING_SHAPE = Obj({
@@ -421,8 +412,7 @@ def region_problem(location: str) -> str | None:
 
 def build_stack(port_path: str, circuits_path: str | None, vault_path: str | None) -> tuple[dict[str, Any], list[str], dict]:
     """(the stack file's config, the header notes, the port as read)."""
-    port = load_resource(port_path, PORT_TYPE, "an ExpressRoute Direct port (az network express-route port show)",
-                         PORT_SHAPE)
+    port = load_port(port_path)
     if problem := region_problem(port["location"]):
         raise AdoptError([f"{one_line(port_path)}: location: {problem}"])
     shown_port = one_line(port_path)

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .arm import VAULT_TYPE, parse_arm_id
+from .arm import PORT_TYPE, VAULT_TYPE, parse_arm_id
 from .printable import one_line
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
@@ -155,6 +155,19 @@ def shape_problems(value: Any, shape: Any, where: str) -> list[str]:
     return [] if ok else [f"{where}: expected {shape}, got {kind_of(value)}"]
 
 
+# What is read of a port (adopt, and the preview's --live-port).
+MACSEC_SHAPE = Obj({"cipher": Field(STR), "cakSecretIdentifier": Field(STR), "cknSecretIdentifier": Field(STR),
+                    "sciState": Field(STR)})
+LINK_SHAPE = Obj({"name": Field(STR, True), "adminState": Field(STR), "macSecConfig": Field(MACSEC_SHAPE)})
+PORT_SHAPE = Obj({
+    "id": Field(STR, True), "name": Field(STR, True), "location": Field(STR, True),
+    "peeringLocation": Field(STR, True), "bandwidthInGbps": Field(NUM, True), "encapsulation": Field(STR, True),
+    "billingType": Field(STR), "links": Field(ListOf(LINK_SHAPE), True),
+    "circuits": Field(ListOf(Obj({"id": Field(STR)}))),
+})
+# What the guard reads of a port as it is live (the preview's --live-port): its links.
+PORT_LINKS_SHAPE = Obj({"id": Field(STR), "name": Field(STR, True), "links": Field(ListOf(LINK_SHAPE), True)})
+
 VAULT_SHAPE = Obj({
     "id": Field(STR, True), "name": Field(STR, True), "enableSoftDelete": Field(BOOL),
     "enableRbacAuthorization": Field(BOOL), "publicNetworkAccess": Field(STR),
@@ -222,3 +235,9 @@ def load_list(path: str, what: str, shape: Obj) -> list[dict[str, Any]]:
 def load_vault(path: str) -> dict[str, Any]:
     """The vault of ``az keyvault show`` (or its ARM GET), each field read checked."""
     return load_resource(path, VAULT_TYPE, "a Key Vault (az keyvault show)", VAULT_SHAPE)
+
+
+def load_port(path: str, shape: Obj = PORT_SHAPE) -> dict[str, Any]:
+    """The port of ``az network express-route port show`` (or its ARM GET), each field of
+    ``shape`` checked: all that adopt reads by default, its name and links for ``PORT_LINKS_SHAPE``."""
+    return load_resource(path, PORT_TYPE, "an ExpressRoute Direct port (az network express-route port show)", shape)

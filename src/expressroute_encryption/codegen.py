@@ -102,6 +102,7 @@ class _Types:
     def __init__(self) -> None:
         self.enums: set[str] = set()
         self.models: list[type[BaseModel]] = []
+        self.any = False  # an argument of any shape (``input_of(Any)``) was written
 
     def expression(self, annotation: Any, metadata: tuple = ()) -> str:
         origin, args = typing.get_origin(annotation), typing.get_args(annotation)
@@ -112,6 +113,8 @@ class _Types:
                 self.enums.add(item.name)
                 return item.name
             if isinstance(item, inputs.InputOf):
+                if item.type is typing.Any:
+                    self.any = True
                 return self.expression(item.type) if _is_model(item.type) else f"pulumi.Input[{item.type.__name__}]"
         if origin is typing.Union:
             kept = [a for a in args if a is not type(None)]
@@ -173,7 +176,8 @@ def generate() -> str:
 
     for model in COMPONENT_INPUTS.values():
         emit(model)
-    imports = "from typing import TypedDict\n\nimport pulumi\nfrom typing_extensions import NotRequired\n"
+    imports = (f"from typing import {'Any, ' if types.any else ''}TypedDict\n\nimport pulumi\n"
+               "from typing_extensions import NotRequired\n")
     if types.enums:
         imports += "\nfrom .choices import (\n" + "".join(f"    {name},\n" for name in sorted(types.enums)) + ")\n"
     return HEADER + imports + "".join(f"\n\n{text}" for text in classes.values())

@@ -5,7 +5,7 @@ Generated from config/inputs.py by ``python -m expressroute_encryption.codegen -
 do not edit. ``codegen --check`` (and tests/test_codegen.py) fails while it is stale.
 """
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import pulumi
 from typing_extensions import NotRequired
@@ -22,7 +22,7 @@ from .choices import (
     IpsecEncryption,
     IpsecIntegrity,
     KeyVaultAuthorization,
-    Link,
+    LinkName,
     LockTargetKind,
     PfsGroup,
     PortBillingType,
@@ -152,6 +152,10 @@ class EncryptedDirectPortArgs(TypedDict):
     """Subscription of the vault (an existing vault): when it is not the deployment's, the secrets are written through an azure-native provider for it."""
     adopting: NotRequired[bool]
     """With import_id, on the deployment that imports the port: keep Azure's identity and link settings as they are, so adopting the port changes nothing on it; the next deployment applies them."""
+    last_deployment: NotRequired[pulumi.Input[Any]]
+    """The port's entry of the last deployment's record (the `ports.<name>` stack output that `record.export_port_records` writes), or {} when the last deployment did not have the port: the change guard compares this deployment with it (one link at a time on an active port, ...). Required past `reserved`, except while adopting (Azure's links are then the comparison); a plain value, read before the component is built: `**(await record.read_last_deployment()).component_args(name)` in Python."""
+    last_key_fingerprints: NotRequired[pulumi.Input[Any]]
+    """Secret. With bring-your-own keys: the port's entry of the last deployment's `macsecKeyFingerprints` output, so that a key change whose `key_generation` did not move is refused."""
 
 
 class Ipv6PeeringArgs(TypedDict):
@@ -513,7 +517,7 @@ class ExpressRouteMonitoringArgs(TypedDict):
     """ARM id of an existing Log Analytics workspace for the vault's audit log; the stack creates one when absent."""
     alerts: NotRequired[AlertOverridesArgs]
     """Overrides of the baseline alerts' threshold (or sensitivity), severity, window or frequency, by alert key."""
-    drained_links: NotRequired[dict[str, list[Link]]]
+    drained_links: NotRequired[dict[str, list[LinkName]]]
     """Links drained for a planned change, by port name (`{er-port-1: [link1]}`): the traffic-at-zero alerts (`portBitsInPerSecond`, `portBitsOutPerSecond`) leave them out (both links: turned off) until the entry is removed; every other alert keeps watching them."""
     resource_group_name: pulumi.Input[str]
     """Resource group for the action group, the alerts and the workspace."""

@@ -1,4 +1,12 @@
-"""An ExpressRoute Direct port with MACsec on both links, and the keys it uses."""
+"""An ExpressRoute Direct port with MACsec on both links, the keys it uses, and the change
+guard that comes with it.
+
+The component applies the guard's rules about one port itself (``guard.component_problems``),
+so a program that builds it gets the refusals the stack program gets: it takes its entry of
+the last deployment's record (``last_deployment``) and, on the deployment that adopts a
+port, reads the port's links from Azure (``read_azure_links``). Its ``record`` is the same
+entry for the next deployment (``record.export_port_records``).
+"""
 
 from typing import Any, Mapping, Optional, TypedDict
 
@@ -7,12 +15,32 @@ import pulumi_random as random
 from pulumi_azure_native import keyvault, network
 
 from . import existing_vault
+from .arm import PORT_TYPE, parse_arm_id
 from .component_args import EncryptedDirectPortArgs
+from .config.errors import ConfigError
 from .config.inputs import EncryptedDirectPortInputs, validate_args
+from .config.keys import PortKeys
 from .config.ports import PortSettings, secret_name
 from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS
-from .link_state import BRING_YOUR_OWN, GENERATED, link_state
-from .secret_inputs import checked_port_keys
+from .guard import (
+    COMPONENT_LOC,
+    component_problems,
+    component_warnings,
+    link_changes,
+    planned_port_links,
+    unannounced_key_change_problems,
+)
+from .link_state import (
+    BRING_YOUR_OWN,
+    GENERATED,
+    LINK_STATE_VERSION,
+    AzureLinkError,
+    azure_link_states,
+    link_state,
+    with_azure_fields,
+)
+from .runbook import Watch, port_runbook
+from .secret_inputs import checked_port_keys, checked_secret
 from .tokens import component_options, type_token
 
 
@@ -86,6 +114,62 @@ def link_settings(settings: PortSettings, key_source: str, cak_uris: Mapping[str
     return links
 
 
+def read_azure_links(import_id: str, opts: Optional[pulumi.InvokeOptions] = None) -> dict[str, dict[str, Any]]:
+    """What Azure shows of each link of the existing port ``import_id`` (an invoke: it runs
+    with the deployment's own credentials on ``pulumi preview`` and ``pulumi up``; offline,
+    the mocks answer it). Raises ConfigError naming ``import_id`` when the port cannot be
+    read or its links cannot be understood: adopting it unguarded is refused (fail closed)."""
+    parts = parse_arm_id(import_id, PORT_TYPE)
+    try:
+        result = network.get_express_route_port(express_route_port_name=parts.name,
+                                                resource_group_name=parts.group, opts=opts)
+    except Exception as exc:  # the provider's error says why (not found, no access)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError([f"import_id: the port to adopt could not be read from Azure ({reason}); nothing was "
+                           "compared, so the adoption is refused"]) from None
+    try:
+        return azure_link_states(port_of_get_express_route_port(result))
+    except AzureLinkError as error:
+        raise ConfigError([f"import_id: Azure's description of the port cannot be read: {error}"]) from None
+
+
+def port_of_get_express_route_port(result: Any) -> dict[str, Any]:
+    """The links ``link_state.azure_link_states`` reads, from the provider's
+    ``get_express_route_port`` result (snake_case attributes), in Azure's camelCase."""
+    def link(item: Any) -> dict[str, Any]:
+        config = item.mac_sec_config
+        return {
+            "name": item.name,
+            "adminState": item.admin_state,
+            "macSecConfig": None if config is None else {
+                "cipher": config.cipher, "sciState": config.sci_state,
+                "cakSecretIdentifier": config.cak_secret_identifier,
+                "cknSecretIdentifier": config.ckn_secret_identifier,
+            },
+        }
+
+    return {"links": [link(item) for item in result.links or []]}
+
+
+def last_deployment_problems(settings: PortSettings, record: Any, adopting: bool) -> list[str]:
+    """``last_deployment`` as the guard needs it: a plain mapping, given whenever the port is
+    past ``reserved`` and not being adopted (without it the guard cannot tell what the
+    links have: fail closed)."""
+    if record is None:
+        if settings.stage == "reserved" or adopting:
+            return []
+        return [f"last_deployment: required at stage {settings.stage}: the change guard compares this deployment "
+                "with the port's entry of the last deployment's record (one link at a time on an active port, no "
+                "way back to reserved, ...). Pass it: `**previous.component_args(\"" + settings.name + "\")` with "
+                "`previous = await expressroute_encryption.record.read_last_deployment()` in an async program "
+                "(`pulumi.run(main)`), or {} on the deployment that creates the port (at stage reserved); the "
+                "next deployment reads what record.export_port_records wrote"]
+    if isinstance(record, pulumi.Output) or not isinstance(record, Mapping):
+        return ["last_deployment: must be a plain mapping known when the program runs (the port's entry of the "
+                "last deployment's `ports` output), not an Output: read the record before building the component"]
+    return []
+
+
 class EncryptedDirectPort(pulumi.ComponentResource):
     """An ExpressRoute Direct port whose two links are encrypted with MACsec.
 
@@ -113,15 +197,36 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         args: EncryptedDirectPortArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        settings = validate_args(EncryptedDirectPortInputs, args, f"EncryptedDirectPort '{name}'")
+        source = f"EncryptedDirectPort '{name}'"
+        settings = validate_args(EncryptedDirectPortInputs, args, source)
         byo = settings.keys
+        key_source = GENERATED if byo is None else BRING_YOUR_OWN
+        record = settings.last_deployment
+        # A port the last deployment did not have, with an import id: this deployment adopts it.
+        adopting = settings.import_id is not None and (settings.adopting or record == {})
+        if problems := last_deployment_problems(settings, record, adopting):
+            raise ConfigError(problems, source=source)
+        record = dict(record or {})
         super().__init__(type_token("EncryptedDirectPort"), name, None, component_options("EncryptedDirectPort", opts))
+        # The guard, before any child is registered: against Azure's links while adopting,
+        # else against the record.
+        azure = read_azure_links(settings.import_id, pulumi.InvokeOptions(parent=self)) if adopting else None
+        if problems := component_problems(settings, record, source=key_source, adopting=adopting, azure=azure,
+                                          updating=not pulumi.runtime.is_dry_run()):
+            raise ConfigError(problems, source=source)
+        for warning in component_warnings(settings, record, source=key_source):
+            pulumi.log.warn(f"{source}: {warning}")
+        if record and not adopting:
+            self._log_runbook(source, settings, record, key_source)
         protect = settings.protect
         generations = settings.macsec.key_generation
-        key_source = GENERATED if byo is None else BRING_YOUR_OWN
+        self.brings_own_keys = byo is not None
+        """Whether the keys are brought (``keys``), not generated: the record then has their fingerprints."""
 
         if byo is not None:
-            byo = checked_port_keys(byo, settings.macsec, f"EncryptedDirectPort '{name}'")
+            byo = checked_port_keys(byo, settings.macsec, source)
+            if settings.last_key_fingerprints is not None:
+                byo = self._unannounced_key_changes(byo, settings, record, source)
         cak_uris, ckn_uris, secret_names, generated = {}, {}, {}, {}
         # An existing vault in another subscription is written through a provider for it.
         vault_provider = existing_vault.vault_provider(settings.vault_subscription_id)
@@ -163,15 +268,18 @@ class EncryptedDirectPort(pulumi.ComponentResource):
                 type="UserAssigned", user_assigned_identities=[settings.identity_id]
             ),
             links=link_settings(settings, key_source, cak_uris, ckn_uris),
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, **import_options(settings.import_id, settings.adopting)),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, **import_options(settings.import_id, adopting)),
         )
 
         self.port_id = port.id
         self.port_name = port.name
         self.stage = pulumi.Output.from_input(settings.stage)
+        planned = planned_port_links(settings, key_source)
         self.links = pulumi.Output.from_input({
             link: {
-                **link_state(settings, link, key_source),
+                # While adopting, the links keep what Azure has: that is what is live, and what the
+                # next deployment's guard must compare with.
+                **(with_azure_fields(planned[link], azure[link]) if azure else planned[link]),
                 "cakSecretName": secret_names[(link, "cak")],
                 "cknSecretName": secret_names[(link, "ckn")],
                 "cakSecretUri": cak_uris[link],
@@ -180,6 +288,19 @@ class EncryptedDirectPort(pulumi.ComponentResource):
             for link in LINKS
         })
         self.router_keys = pulumi.Output.secret(generated)
+        self.key_fingerprints = pulumi.Output.secret(
+            byo.apply(lambda keys: {link: PortKeys.model_validate(keys).fingerprint(link) for link in LINKS})
+            if byo is not None else {})
+        """Secret. With bring-your-own keys, a fingerprint per link: the record's ``macsecKeyFingerprints``."""
+        self.record = {
+            "id": self.port_id,
+            "stage": self.stage,
+            "linkStateVersion": LINK_STATE_VERSION,
+            "allowBothLinks": settings.macsec.allow_both_links,
+            "links": self.links,
+        }
+        """The port's entry of the ``ports`` stack output (``record.export_port_records``): what
+        the next deployment passes back as ``last_deployment``."""
         self.register_outputs({
             "port_id": self.port_id,
             "port_name": self.port_name,
@@ -187,6 +308,34 @@ class EncryptedDirectPort(pulumi.ComponentResource):
             "links": self.links,
             "router_keys": self.router_keys,
         })
+
+    def _log_runbook(self, source: str, settings: PortSettings, record: Mapping[str, Any], key_source: str) -> None:
+        """The runbook of a link this deployment changes, in the deployment's log (the
+        stack program's ``make rotation-plan`` adds the stack's alert names)."""
+        changes = link_changes(record.get("links") or {}, planned_port_links(settings, key_source))
+        lines = port_runbook(pulumi.get_stack(), settings.name, changes, live=record.get("stage") == "active",
+                             allow_both_links=settings.macsec.allow_both_links, byo=key_source == BRING_YOUR_OWN,
+                             watch=Watch(alerts_enabled=settings.stage == "active"))
+        if lines:
+            detail = "; ".join(f"{c.link}: {', '.join(c.changes)}" for c in changes if c.disruptive)
+            pulumi.log.warn("\n".join([f"{source}: this deployment changes MACsec on port '{settings.name}' "
+                                        f"({detail}): DISRUPTIVE, the link drops until your router matches", *lines]))
+
+    def _unannounced_key_changes(self, keys: pulumi.Output, settings: PortSettings, record: Mapping[str, Any],
+                                 source: str) -> pulumi.Output:
+        """``keys`` once they also pass the guard's bring-your-own rule: a key that changed
+        while its link's key generation did not is refused before any secret receives it."""
+        before = checked_secret(settings.last_key_fingerprints, source, "last_key_fingerprints")
+
+        def check(values: list[Any]) -> Any:
+            plain, prints = values
+            now = {link: PortKeys.model_validate(plain).fingerprint(link) for link in LINKS}
+            if problems := unannounced_key_change_problems(settings, COMPONENT_LOC, record.get("links") or {},
+                                                           prints or {}, now):
+                raise pulumi.RunError(str(ConfigError(problems, source=source)))
+            return plain
+
+        return pulumi.Output.secret(pulumi.Output.all(keys, before).apply(check))
 
     def _random_hex(self, name: str, hex_digits: int, generation: int) -> pulumi.Output[str]:
         """Random key material of the cipher's full length for ``generation``.

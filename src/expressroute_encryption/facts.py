@@ -257,6 +257,20 @@ ALERT_SENSITIVITIES = ("Low", "Medium", "High")
 DYNAMIC_ALERT_WINDOW_SIZES = ("PT5M", "PT15M", "PT30M", "PT1H")
 DYNAMIC_ALERT_EVALUATION_FREQUENCIES = DYNAMIC_ALERT_WINDOW_SIZES
 
+# fact: alert-resolve-three-evaluations
+# A stateful metric alert resolves once its condition is not met for this many consecutive
+# evaluations (so about this many evaluation periods after the metric is healthy again).
+ALERT_RESOLVE_EVALUATIONS = 3
+
+# fact: metric-erp-dimensions
+# The port metric that shows a link's line protocol, and the dimension naming the link.
+LINE_PROTOCOL_METRIC, LINK_DIMENSION = "LineProtocol", "Link"
+
+# fact: macsec-mismatch-arp-bgp
+# A MACsec misconfiguration (a key mismatch included) shows as no ARP at layer 2 and no
+# BGP at layer 3: the circuits' metrics that show a link is back after a MACsec change.
+MACSEC_MISMATCH_METRICS = ("ArpAvailability", "BgpAvailability")
+
 # fact: lock-cannotdelete-semantics
 LOCK_LEVEL = "CanNotDelete"
 

@@ -19,8 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from .arm import parse_secret_url
 from .config.ports import LinkMacsecOverride, PortSettings
-from .facts import ADMIN_DISABLED, ADMIN_ENABLED, CAK_HEX_DIGITS, SCI_DEFAULT
+from .facts import (
+    ADMIN_DISABLED, ADMIN_ENABLED, ADMIN_STATES, CAK_HEX_DIGITS, CIPHERS, LINKS, SCI_DEFAULT, SCI_STATES,
+)
 
 # Version of the per-link state in the ``ports`` output (``ports.<port>.linkStateVersion``).
 # Outputs written before the version existed carry the fields of version 1.
@@ -136,3 +139,93 @@ def describe(state: Mapping[str, Any], stage: str | None = None) -> str:
         f"key generation {s['keyGeneration']} ({s['keySource']}), "
         f"secrets {state.get('cakSecretName')} / {state.get('cknSecretName')}"
     )
+
+
+# --- what Azure shows of a link ------------------------------------------------------------
+#
+# Azure reports a link's admin state and MACsec settings (``az network express-route port
+# show``, the REST GET, ``network.get_express_route_port``), but not what only the stack
+# knows: the key generation and where the keys come from. On the deployment that adopts a
+# port, these fields are the "before" of the guard and the record that deployment writes.
+
+# fact: erport-read-links
+# The fields of ``FIELDS`` Azure shows (the rest are the stack's own).
+AZURE_FIELDS = ("macsecEnabled", "adminState", "cipher", "sciState")
+
+
+class AzureLinkError(ValueError):
+    """Azure's description of a port's links cannot be read. ``path`` names the field
+    (``links[link1].macSecConfig.cipher``); the message never repeats a value (a key pasted
+    in the wrong place must not be printed)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path, self.message = path, message
+        super().__init__(f"{path}: {message}")
+
+
+def azure_link_state(link: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The link-state fields Azure shows for one link, from the link as Azure describes it
+    with its properties at the top level (the az CLI shape): ``macsecEnabled`` (both the
+    CAK and the CKN secret identifier set: Microsoft turns MACsec off by clearing them,
+    fact: macsec-disable), ``adminState`` and, with MACsec on, ``cipher`` and ``sciState``
+    (absent: Disabled). Raises AzureLinkError naming the field that cannot be read."""
+    where = f"links[{name}]"
+    admin = link.get("adminState")
+    if admin not in ADMIN_STATES:
+        raise AzureLinkError(f"{where}.adminState", f"expected one of {', '.join(ADMIN_STATES)}")
+    config = link.get("macSecConfig")
+    if config is None:
+        config = {}
+    if not isinstance(config, Mapping):
+        raise AzureLinkError(f"{where}.macSecConfig", "expected an object")
+    identifiers = {}
+    for kind in ("cakSecretIdentifier", "cknSecretIdentifier"):
+        value = config.get(kind)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str) or parse_secret_url(value) is None:
+            raise AzureLinkError(f"{where}.macSecConfig.{kind}", "not a Key Vault secret URL "
+                                 "(https://<vault>.vault.azure.net/secrets/<name>/<version>); value not shown")
+        identifiers[kind] = value
+    if len(identifiers) == 1:
+        missing = ({"cakSecretIdentifier", "cknSecretIdentifier"} - set(identifiers)).pop()
+        raise AzureLinkError(f"{where}.macSecConfig.{missing}", "missing while the other secret identifier is set")
+    state: dict[str, Any] = {"macsecEnabled": bool(identifiers), "adminState": admin}
+    if identifiers:
+        cipher, sci = config.get("cipher"), config.get("sciState") or SCI_DEFAULT
+        if cipher not in CIPHERS:
+            raise AzureLinkError(f"{where}.macSecConfig.cipher", f"expected one of {', '.join(CIPHERS)}")
+        if sci not in SCI_STATES:
+            raise AzureLinkError(f"{where}.macSecConfig.sciState", f"expected one of {', '.join(SCI_STATES)}")
+        state.update(cipher=cipher, sciState=sci)
+    return state
+
+
+def azure_link_states(port: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``azure_link_state`` of each link of a port as Azure describes it (``links``: a list
+    of link1 and link2, each with its properties at the top level)."""
+    links = port.get("links")
+    if not isinstance(links, list) or not all(isinstance(link, Mapping) for link in links):
+        raise AzureLinkError("links", "expected a list of link1 and link2")
+    by_name = {link.get("name"): link for link in links}
+    if set(by_name) != set(LINKS):
+        raise AzureLinkError("links", "expected link1 and link2")
+    return {name: azure_link_state(by_name[name], name) for name in LINKS}
+
+
+def with_azure_fields(planned: Mapping[str, Any], azure: Mapping[str, Any]) -> dict[str, Any]:
+    """A link's state as it really is: the fields Azure shows from Azure, the others (key
+    generation and source) from this deployment. With MACsec off in Azure the cipher and
+    SCI state stay this deployment's: the keys it makes are for them."""
+    return {**planned, **{name: azure[name] for name in AZURE_FIELDS if name in azure}}
+
+
+def as_azure_link(name: str, state: Mapping[str, Any], secret_urls: tuple[str, str]) -> dict[str, Any]:
+    """One link as Azure would describe it with ``state`` applied (the az CLI shape), its
+    MACsec settings pointing at ``secret_urls`` (CAK, CKN): the inverse of
+    ``azure_link_state``."""
+    link: dict[str, Any] = {"name": name, "adminState": state["adminState"]}
+    if state["macsecEnabled"]:
+        link["macSecConfig"] = {"cipher": state["cipher"], "sciState": state["sciState"],
+                                "cakSecretIdentifier": secret_urls[0], "cknSecretIdentifier": secret_urls[1]}
+    return link

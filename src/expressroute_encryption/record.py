@@ -5,7 +5,9 @@ Azure does not report (a link's key generation and key source, whether a bring-y
 key changed), so every deployment records it in its own outputs:
 
 - ``ports``: per port its id, stage, whether both links were allowed to change together,
-  and per link the state it applied (``link_state.py``) with that state's version;
+  and per link the state it has after the deployment (``link_state.py``; on the deployment
+  that adopts the port, what Azure has) with that state's version: each port's entry is
+  its ``EncryptedDirectPort``'s ``record``;
 - ``circuits``: per circuit its id, service key, bandwidth, port and peerings (a circuit
   with peerings that disappears needs a ``decommission`` entry);
 - ``keyVault``: the vault settings Azure fixes once set;
@@ -14,8 +16,10 @@ key changed), so every deployment records it in its own outputs:
 - ``macsecKeyFingerprints`` (secret, only with bring-your-own keys): a fingerprint per
   link, so a key that changes without its ``keyGeneration`` is seen without exporting it.
 
-This module is the one that writes them (``export_record``) and reads them back: on
-``pulumi up`` through a stack reference to the stack itself (``read_last_deployment``),
+This module is the one that writes them (``export_record``; ``export_port_records`` in a
+program that builds the components itself) and reads them back: on ``pulumi up`` through a
+stack reference to the stack itself (``read_last_deployment``; a port component gets its
+entry from ``Previous.component_args``),
 offline from a ``pulumi stack export`` (``offline/previous.py`` asks
 ``exported_record_problem``) or from the outputs of a run (``Previous.from_outputs``).
 Every reader fails closed: a record it cannot read stops the update with the fix, and
@@ -25,15 +29,32 @@ only a stack with no outputs at all is a first deployment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Collection, Mapping
+from typing import TYPE_CHECKING, Any, Collection, Mapping, Protocol
 
 from .facts import LINKS
 from .link_state import LINK_STATE_VERSION, recorded_version
 
 if TYPE_CHECKING:
-    from .circuit import DirectCircuit
     from .config.stack import StackConfig
-    from .direct_port import EncryptedDirectPort
+
+
+class RecordedPort(Protocol):
+    """What the record takes from a port component (``EncryptedDirectPort``, which imports
+    this module: the record names no component)."""
+
+    record: Mapping[str, Any]
+    key_fingerprints: Any
+    brings_own_keys: bool
+
+
+class RecordedCircuit(Protocol):
+    """What the record takes from a circuit component (``DirectCircuit``)."""
+
+    circuit_id: Any
+    service_key: Any
+    bandwidth_in_gbps: Any
+    express_route_port_id: Any
+    peerings: Any
 
 # The stack outputs the guard reads back from the last deployment, and the field of
 # ``Previous`` each fills: ``read_last_deployment`` and the offline tools read the same list.
@@ -77,6 +98,19 @@ class Previous:
         """The recorded state of each link of one port ({} when it had none)."""
         return self.port(name).get("links") or {}
 
+    def component_args(self, name: str) -> dict[str, Any]:
+        """What an ``EncryptedDirectPort`` for the port ``name`` takes from this record, so
+        that it applies the guard itself: ``last_deployment`` (the port's entry of the
+        ``ports`` output, {} when the last deployment did not have it) and, with
+        bring-your-own keys, ``last_key_fingerprints`` (secret)."""
+        args: dict[str, Any] = {"last_deployment": dict(self.port(name))}
+        prints = self.fingerprints.get(name) if isinstance(self.fingerprints, Mapping) else None
+        if prints:
+            import pulumi
+
+            args["last_key_fingerprints"] = pulumi.Output.secret(dict(prints))
+        return args
+
 
 def previous_problems(previous: Previous) -> list[str]:
     """An earlier ``ports`` output the guard cannot compare with: refused, not skipped,
@@ -84,24 +118,27 @@ def previous_problems(previous: Previous) -> list[str]:
     if not isinstance(previous.ports, Mapping):
         return ["ports: the last deployment's `ports` output is not a map of ports: the MACsec change guard "
                 "cannot compare with it; check the stack's outputs with `pulumi stack output ports --json`"]
-    problems = []
-    for name, info in previous.ports.items():
-        version = recorded_version(info) if isinstance(info, Mapping) else None
-        links = info.get("links") if isinstance(info, Mapping) else None
-        if version is None or not isinstance(links, Mapping) or not all(
-                isinstance(links.get(link), Mapping) for link in LINKS):
-            problems.append(
-                f"ports: the last deployment's `ports` output for port '{name}' is not in the shape this program "
-                "writes (links link1 and link2, a whole linkStateVersion): the MACsec change guard cannot compare "
-                "with it; check `pulumi stack output ports --json`"
-            )
-        elif version > LINK_STATE_VERSION:
-            problems.append(
-                f"ports: port '{name}' was last deployed by a newer version of this program (link state version "
-                f"{version}; this one knows up to {LINK_STATE_VERSION}), whose link settings this version cannot "
-                "compare: deploy with that version or a later one"
-            )
-    return problems
+    return [problem for name, info in previous.ports.items() for problem in port_record_problems(name, info)]
+
+
+def port_record_problems(name: str, info: Any) -> list[str]:
+    """Why one port's entry of the ``ports`` output cannot be compared with (none when it can)."""
+    version = recorded_version(info) if isinstance(info, Mapping) else None
+    links = info.get("links") if isinstance(info, Mapping) else None
+    if version is None or not isinstance(links, Mapping) or not all(
+            isinstance(links.get(link), Mapping) for link in LINKS):
+        return [
+            f"ports: the last deployment's `ports` output for port '{name}' is not in the shape this program "
+            "writes (links link1 and link2, a whole linkStateVersion): the MACsec change guard cannot compare "
+            "with it; check `pulumi stack output ports --json`"
+        ]
+    if version > LINK_STATE_VERSION:
+        return [
+            f"ports: port '{name}' was last deployed by a newer version of this program (link state version "
+            f"{version}; this one knows up to {LINK_STATE_VERSION}), whose link settings this version cannot "
+            "compare: deploy with that version or a later one"
+        ]
+    return []
 
 
 # --- writing the record ------------------------------------------------------------------
@@ -124,23 +161,14 @@ def key_fingerprints(config: StackConfig) -> dict[str, dict[str, str]]:
     }
 
 
-def ports_record(config: StackConfig, ports: Mapping[str, EncryptedDirectPort]) -> dict[str, Any]:
-    """The ``ports`` output: per port what its links got from this deployment (the
-    component's ``links``, each a ``link_state``), under the version of that state."""
-    settings = {port.name: port for port in config.ports}
-    return {
-        name: {
-            "id": p.port_id,
-            "stage": p.stage,
-            "linkStateVersion": LINK_STATE_VERSION,
-            "allowBothLinks": settings[name].macsec.allow_both_links,
-            "links": p.links,
-        }
-        for name, p in ports.items()
-    }
+def ports_record(ports: Mapping[str, RecordedPort]) -> dict[str, Any]:
+    """The ``ports`` output: per port its component's ``record`` (id, stage, whether both
+    links were allowed to change together, and per link the state it has after this
+    deployment, under the version of that state)."""
+    return {name: p.record for name, p in ports.items()}
 
 
-def circuits_record(circuits: Mapping[str, DirectCircuit]) -> dict[str, Any]:
+def circuits_record(circuits: Mapping[str, RecordedCircuit]) -> dict[str, Any]:
     """The ``circuits`` output: the guard reads each circuit's ``peerings``; the operator
     and the offline preview the rest."""
     return {
@@ -155,19 +183,32 @@ def circuits_record(circuits: Mapping[str, DirectCircuit]) -> dict[str, Any]:
     }
 
 
-def export_record(config: StackConfig, ports: Mapping[str, EncryptedDirectPort],
-                  circuits: Mapping[str, DirectCircuit]) -> None:
+def export_port_records(ports: Mapping[str, RecordedPort],
+                        circuits: Mapping[str, RecordedCircuit] | None = None) -> None:
+    """Export the ports' record (``ports``, and ``macsecKeyFingerprints`` where a port has
+    bring-your-own keys) and, when given, the ``circuits`` output: what the next
+    deployment's guard reads back, in a program of this stack or one that builds the
+    components itself (README, "The guard in your own program")."""
+    import pulumi
+
+    pulumi.export("ports", ports_record(ports))
+    if circuits is not None:
+        pulumi.export("circuits", circuits_record(circuits))
+    prints = {name: p.key_fingerprints for name, p in ports.items() if p.brings_own_keys}
+    if prints:
+        # Compared by the next deployment to spot a bring-your-own key change (secret).
+        pulumi.export("macsecKeyFingerprints", pulumi.Output.secret(prints))
+
+
+def export_record(config: StackConfig, ports: Mapping[str, RecordedPort],
+                  circuits: Mapping[str, RecordedCircuit]) -> None:
     """Export the record, for the next deployment's guard to read back: every output in
     ``GUARD_OUTPUTS`` (the fingerprints only where there are bring-your-own keys)."""
     import pulumi
 
-    pulumi.export("ports", ports_record(config, ports))
-    pulumi.export("circuits", circuits_record(circuits))
+    export_port_records(ports, circuits)
     pulumi.export("keyVault", key_vault_state(config))
     pulumi.export("locks", locks_record(config))
-    if config.macsec_keys:
-        # Compared by the next deployment to spot a bring-your-own key change (secret).
-        pulumi.export("macsecKeyFingerprints", pulumi.Output.secret(key_fingerprints(config)))
 
 
 # --- the delete locks ---------------------------------------------------------------------

@@ -142,6 +142,15 @@ EncryptedDirectPortInputs = create_model(
     adopting=_component_field(
         bool, "With import_id, on the deployment that imports the port: keep Azure's identity and link settings "
         "as they are, so adopting the port changes nothing on it; the next deployment applies them.", False),
+    last_deployment=_component_field(
+        Optional[input_of(Any)], "The port's entry of the last deployment's record (the `ports.<name>` stack output "
+        "that `record.export_port_records` writes), or {} when the last deployment did not have the port: the change "
+        "guard compares this deployment with it (one link at a time on an active port, ...). Required past "
+        "`reserved`, except while adopting (Azure's links are then the comparison); a plain value, read before the "
+        "component is built: `**(await record.read_last_deployment()).component_args(name)` in Python.", None),
+    last_key_fingerprints=_component_field(
+        Optional[input_of(Any)], "Secret. With bring-your-own keys: the port's entry of the last deployment's "
+        "`macsecKeyFingerprints` output, so that a key change whose `key_generation` did not move is refused.", None),
 )
 
 

@@ -39,7 +39,7 @@ EvaluationFrequency = _choice(facts.ALERT_EVALUATION_FREQUENCIES, "EvaluationFre
                               "How often a metric alert is evaluated (ISO 8601).")
 AlertSensitivity = _choice(facts.ALERT_SENSITIVITIES, "AlertSensitivity",
                            "How far a metric may stray from its learned pattern before a dynamic threshold fires.")
-Link = _choice(facts.LINKS, "Link", "One of the two links of an ExpressRoute Direct port.")
+LinkName = _choice(facts.LINKS, "LinkName", "One of the two links of an ExpressRoute Direct port.")
 LockTargetKind = _choice(("vault", "port", "circuit"), "LockTargetKind", "What a delete lock protects.")
 
 # Integer choices: plain integers in the component schema.

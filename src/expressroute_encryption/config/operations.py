@@ -16,7 +16,7 @@ from .. import facts
 from ..alerts import ALERTS, AlertRule, opposite_pairs
 from ..alerts import minutes as alert_minutes
 from ..arm import WORKSPACE_TYPE, arm_id_problem
-from .literals import AlertSensitivity, EvaluationFrequency, Link, WindowSize
+from .literals import AlertSensitivity, EvaluationFrequency, LinkName, WindowSize
 from .rules import ConfigModel, Int, Number, cross_rule, rule
 
 
@@ -203,7 +203,7 @@ class MonitoringSettings(ConfigModel):
     """ARM id of an existing Log Analytics workspace for the vault's audit log; the stack creates one when absent."""
     alerts: AlertOverrides = Field(default_factory=AlertOverrides)
     """Overrides of the baseline alerts' threshold (or sensitivity), severity, window or frequency, by alert key."""
-    drained_links: dict[str, list[Link]] = Field(default_factory=dict)
+    drained_links: dict[str, list[LinkName]] = Field(default_factory=dict)
     """Links drained for a planned change, by port name (`{er-port-1: [link1]}`): the traffic-at-zero alerts (`portBitsInPerSecond`, `portBitsOutPerSecond`) leave them out (both links: turned off) until the entry is removed; every other alert keeps watching them."""
 
     @cross_rule("alert_emails")

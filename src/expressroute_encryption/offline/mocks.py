@@ -630,12 +630,35 @@ class UnansweredStackReference(Exception):
     """The program referenced another stack whose outputs were not given."""
 
 
+# What the provider's getExpressRoutePort returns (wire names): a port as Azure describes it,
+# with its properties at the top level, and each link likewise. Anything else in the JSON
+# given for it (e.g. the az CLI's own "resourceGroup") is not part of the answer.
+PORT_READ_KEYS = frozenset({
+    "allocationDate", "azureApiVersion", "bandwidthInGbps", "billingType", "circuits", "encapsulation", "etag",
+    "etherType", "id", "identity", "links", "location", "mtu", "name", "peeringLocation",
+    "provisionedBandwidthInGbps", "provisioningState", "resourceGuid", "tags", "type",
+})
+LINK_READ_KEYS = frozenset({
+    "adminState", "coloLocation", "connectorType", "etag", "id", "interfaceName", "macSecConfig", "name",
+    "patchPanelId", "provisioningState", "rackId", "routerName",
+})
+
+
+def port_read_answer(port: dict) -> dict:
+    """``port`` (Azure's JSON, properties at the top level) as the provider's
+    getExpressRoutePort answers it."""
+    answer = {k: v for k, v in port.items() if k in PORT_READ_KEYS}
+    answer["links"] = [{k: v for k, v in link.items() if k in LINK_READ_KEYS} for link in port.get("links") or []]
+    return answer
+
+
 class AzureMocks(pulumi.runtime.Mocks):
     """Answers resource registrations with realistic Azure state (see module docstring)."""
 
     def __init__(self, previous_outputs: dict[str, Any] | None = None,
                  stack_outputs: dict[str, dict[str, Any]] | None = None,
-                 vaults: dict[str, dict[str, Any]] | None = None) -> None:
+                 vaults: dict[str, dict[str, Any]] | None = None,
+                 live_ports: dict[str, dict[str, Any]] | None = None) -> None:
         # What earlier registrations told us, e.g. subnet prefixes by subnet id, so that
         # a gateway gets its private addresses from its own subnet.
         self.known: dict[str, Any] = {}
@@ -648,6 +671,10 @@ class AzureMocks(pulumi.runtime.Mocks):
         # Existing vaults' properties, by vault name (lower case), as overrides of a vault
         # set up for MACsec (existing_vault_state); any other vault answers as set up.
         self.vaults = {k.lower(): v for k, v in (vaults or {}).items()}
+        # Existing ports as Azure describes them (az network express-route port show, flattened),
+        # by port name (lower case): the answer to the program's read of a port it adopts. A
+        # port without one is an error: guessing its links would compare the guard with nothing.
+        self.live_ports = {k.lower(): v for k, v in (live_ports or {}).items()}
 
     def _referenced_outputs(self, name: str) -> dict[str, Any]:
         """The outputs a stack reference to ``name`` gets: the stack's own last outputs
@@ -729,6 +756,14 @@ class AzureMocks(pulumi.runtime.Mocks):
         if args.token == "azure-native:authorization:getClientConfig":
             return {"clientId": fake_uuid("client", "deployment"), "objectId": fake_uuid("object", "deployment"),
                     "subscriptionId": self.subscription_of(args.provider), "tenantId": TENANT_ID}, []
+        if args.token == "azure-native:network:getExpressRoutePort":
+            name, group = args.args["expressRoutePortName"], args.args["resourceGroupName"]
+            if name.lower() not in self.live_ports:
+                # As the provider answers a read it cannot serve: a failure, which the program reports.
+                return {}, [("expressRoutePortName", (
+                    f"offline, no answer for port '{name}': give its JSON with --live-port FILE (az network "
+                    f"express-route port show --resource-group {group} --name {name} > FILE)"))]
+            return port_read_answer(self.live_ports[name.lower()]), []
         raise UnknownTypeError(
             f"offline mocks do not model function {args.token}; add it to offline/mocks.py"
         )

@@ -15,7 +15,16 @@ also for ``--vault`` and the keys of an adopted port).
 
 ``--project-dir`` previews another Pulumi project the same way (e.g. the programs under
 ``examples/``), and ``--stack-output STACK=FILE`` answers its stack references to other
-stacks from their `pulumi stack export` files.
+stacks from their `pulumi stack export` files. ``--live-port FILE`` answers the program's
+read of a port it adopts (``az network express-route port show``; repeatable); without
+it, a port of this project's stack config is answered as the config describes it, and a
+note says so.
+
+With ``--previous``, the what-if (``offline/whatif.py``) lists what the next deployment
+does to every resource (create, update, replace, delete, same) and every link of every
+port (before -> after, DISRUPTIVE when it goes down); without it every resource is
+created. A consumer program's ``ConfigError`` (a component's arguments) is printed as
+its problem lines, exit 2, as the stack's own config errors are.
 
 ``--export FILE`` writes only a new file or an export this command wrote before (its
 ``writtenBy`` marker), never the stack file, the PREVIOUS file, a policy config or any
@@ -24,7 +33,8 @@ absent, and only when the preview ran (exit 0 or 1). When the run fails (exit 2)
 export of an earlier run at FILE is removed, so no stale file claims a success.
 
 ``--json`` prints one JSON object instead (stack, exitCode, errors, notes, resource
-counts, policy results), for a pipeline to post on a pull request; the exit code is the
+counts, policy results, the what-if's ``changes`` and ``links``), for a pipeline to post
+on a pull request; the exit code is the
 same in both modes, and JSON mode prints exactly one JSON object whatever happens. Output
 never carries colour codes, and the same input gives byte-identical output (set
 ``SOURCE_DATE_EPOCH`` to pin the export's timestamp too).
@@ -48,6 +58,7 @@ from typing import Any
 
 from expressroute_encryption.exit_codes import ExitCode
 from expressroute_encryption.output_files import write_atomically
+from expressroute_encryption.offline.live_port import add_live_port_argument
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = ExitCode.OK, ExitCode.REFUSED, ExitCode.BAD_INPUT
 
@@ -416,6 +427,8 @@ class Report:
     exemptions: list[str] = field(default_factory=list)  # exemption: lines of the policy config
     exit_code: int = EXIT_OK
     export: str | None = None  # the file written by --export
+    changes: list[dict[str, Any]] = field(default_factory=list)  # the what-if, per resource
+    links: list[dict[str, Any]] = field(default_factory=list)  # the what-if, per link of every port
 
     def to_json(self) -> dict[str, Any]:
         mandatory = sum(v.level == "mandatory" for v in self.violations)
@@ -428,6 +441,8 @@ class Report:
             "resources": self.resources,
             "resourceTypes": dict(sorted(self.resource_types.items())),
             "export": self.export,
+            "changes": self.changes,
+            "links": self.links,
             "policy": {
                 "exemptions": self.exemptions,
                 "mandatory": mandatory,
@@ -495,7 +510,7 @@ def _program_warnings():
 
 def run_preview(stack: str, project_dir: Path, export: str | None = None, policy_config: str | None = None,
                 previous: str | None = None, stack_outputs: dict[str, str] | None = None,
-                vault: str | None = None) -> Report:
+                vault: str | None = None, live_ports: list[str] | None = None) -> Report:
     """Preview ``stack`` offline: config, program (against ``previous``, a stack export
     of the last deployment, or as a new stack; and ``stack_outputs``, stack name -> export
     file, for stack references to other stacks; ``vault``, the JSON of ``az keyvault show``
@@ -508,7 +523,8 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
     policy_config, found_notes = policy_config_for(stack, project_dir, policy_config)
     inputs = input_files(stack, project_dir, policy_config, previous, stack_outputs, vault)
     try:
-        report = _preview(stack, project_dir, export, policy_config, previous, stack_outputs, inputs, vault)
+        report = _preview(stack, project_dir, export, policy_config, previous, stack_outputs, inputs, vault,
+                          live_ports or [])
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM (interrupts.py): as a failed run, no export is left at FILE
         if export:
             remove_stale_export(export, inputs)
@@ -525,10 +541,37 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
     return report
 
 
+def _adopted_port_answers(stack_file, last, live: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The answers to the program's read of each port it adopts: the ``--live-port`` files,
+    and for a port of this project's stack config without one, the port as the config
+    describes it (with a note). A program whose config is not this project's (or is not
+    valid: the program says why) gets the files only."""
+    from expressroute_encryption.config.errors import ConfigError
+    from expressroute_encryption.config.loading import stack_config_from
+    from expressroute_encryption.config.namespace import NAMESPACE
+    from expressroute_encryption.offline.live_port import adopted_ports
+    from expressroute_encryption.offline.wire import unwrap
+    from expressroute_encryption.record import Previous, previous_problems
+
+    if not live and "importId" not in str(stack_file.config.get(f"{NAMESPACE}:ports", "")):
+        return live, []  # nothing adopted: no need to read the config twice (a large estate's is slow)
+    try:
+        config = stack_config_from(stack_file.config, stack_file.secret_keys)
+    except ConfigError:
+        return live, []
+    record = Previous.from_outputs(unwrap(last.outputs))
+    if previous_problems(record):
+        return live, []
+    answers, notes = adopted_ports(config, record, live)
+    return {**live, **answers}, notes
+
+
 def _preview(stack: str, project_dir: Path, export: str | None, policy_config: str | None,
              previous: str | None, stack_outputs: dict[str, str] | None, inputs: dict[str, Path],
-             vault: str | None = None) -> Report:
+             vault: str | None = None, live_ports: list[str] = ()) -> Report:
     from expressroute_encryption.azure_json import AzureJsonError, load_vault
+    from expressroute_encryption.config.errors import ConfigError
+    from expressroute_encryption.offline.live_port import LivePortError, load_live_ports
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
     from expressroute_encryption.policy.checker import InputError, evaluate, exemption_lines, load_config
@@ -540,13 +583,14 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         last = load_previous(previous, stack, stack_file.project) if previous else PreviousDeployment()
         others, other_notes = referenced_stack_outputs(stack_outputs or {})
         vault_state = load_vault(vault) if vault else None
+        live = load_live_ports(live_ports)
         problem = export_target_problem(export, inputs) if export is not None else None
         if problem:
             raise ExportError(problem)
         if not (project_dir / "__main__.py").is_file():
             raise StackFileError(f"{project_dir / '__main__.py'}: no such file: the program to preview "
                                  "(is --project-dir the Pulumi project's folder?)")
-    except (StackFileError, InputError, PreviousError, ExportError, AzureJsonError) as exc:
+    except (StackFileError, InputError, PreviousError, ExportError, AzureJsonError, LivePortError) as exc:
         report.errors += [f"error: {line}" for line in str(exc).splitlines()]
         report.exit_code = EXIT_INPUT
         return report
@@ -557,7 +601,8 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         report.errors += [f"error: {problem}" for problem in problems]
         report.exit_code = EXIT_INPUT
         return report
-    report.notes += stack_file.notes + last.notes + other_notes + brownfield.vault_subscription_notes(
+    adopted, adopted_notes = _adopted_port_answers(stack_file, last, live)
+    report.notes += stack_file.notes + last.notes + other_notes + adopted_notes + brownfield.vault_subscription_notes(
         stack_file.config, stack_file.config.get("azure-native:subscriptionId") or SUBSCRIPTION_ID)
     report.notes += brownfield.adoption_key_notes(stack_file.config, stack_file.secret_keys, last.outputs)
     report.exemptions = exemption_lines(config)
@@ -573,13 +618,16 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         with _program_warnings() as warnings:
             run = run_program(project_dir, stack_file.project, stack, stack_file.config, stack_file.secret_keys,
                               mocks=AzureMocks(previous_outputs=last.outputs, stack_outputs=others,
-                                               vaults={vault_state["name"]: _vault_properties(vault_state)} if vault_state else None))
+                                               vaults={vault_state["name"]: _vault_properties(vault_state)} if vault_state else None,
+                                               live_ports=adopted))
         report.warnings = sorted(warnings)  # logged as the program's tasks run: no stable order
     except UnansweredStackReference as exc:
         report.errors.append(f"error: {exc}")
         report.exit_code = EXIT_INPUT
         return report
-    except pulumi.RunError as exc:
+    except (pulumi.RunError, ConfigError) as exc:
+        # A ConfigError reaches here from a program that builds the components itself and
+        # lets their argument check fail: its problem lines, as the stack's config errors.
         report.errors += str(exc).splitlines()
         report.exit_code = EXIT_INPUT
         return report
@@ -595,6 +643,7 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         "Adopted (imported, not created; Pulumi refuses an import whose inputs differ from Azure)": _import_lines(run),
         "Monitoring": _monitoring_lines(run),
     }
+    report.sections.update(_what_if_sections(run, last if previous else None, report))
     try:
         checked = policy_resources(run)
         report.violations = evaluate(checked, config)
@@ -613,6 +662,21 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
     return report
 
 
+def _what_if_sections(run, last, report: Report) -> dict[str, list[str]]:
+    """The what-if against ``last`` (the PREVIOUS export; None: a new stack) as text
+    sections, and as the report's ``changes`` and ``links``."""
+    from expressroute_encryption.offline.whatif import what_if
+
+    result = what_if(run, last.resources if last else None, last.outputs if last else None)
+    report.changes = [change.to_dict() for change in result.changes]
+    report.links = [line.to_dict() for line in result.links]
+    report.notes += result.notes
+    title = ("What-if against PREVIOUS (offline reading; `pulumi preview` shows the real diff)" if last
+             else "What-if")
+    return {title: result.lines(compared=last is not None),
+            "Links (before -> after)": [f"  {line.to_line()}" for line in result.links]}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``preview`` subcommand's options."""
     parser.add_argument("--stack", default="dev", help="stack name (reads Pulumi.<stack>.yaml)")
@@ -628,6 +692,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vault", metavar="FILE",
                         help="answer the program's read of the existing vault (keyVault.existingId) from FILE, the JSON "
                              "of az keyvault show (default: a vault set up as Microsoft's MACsec procedure asks)")
+    add_live_port_argument(parser)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -639,7 +704,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error(f"--stack-output {spec}: expected STACK=FILE")
         stack_outputs[name] = path
     report = run_preview(args.stack, Path(args.project_dir), args.export, args.policy_config, args.previous,
-                         stack_outputs, args.vault)
+                         stack_outputs, args.vault, args.live_port)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

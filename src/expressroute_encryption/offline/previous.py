@@ -31,6 +31,34 @@ class PreviousDeployment:
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_names: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The export's resources (for the what-if), secret values in wire form where they could
+    # be read and left as the export keeps them (``ciphertext``) where not; None: no export.
+    resources: list[dict[str, Any]] | None = None
+
+
+def _readable_secrets(value: Any, decrypt) -> Any:
+    """``value`` with each secret the export holds in plain text (``--show-secrets``) or that
+    the passphrase decrypts in wire form (``value``); the others stay as they are."""
+    if wire.is_secret(value):
+        text = value.get("plaintext") if isinstance(value.get("plaintext"), str) else None
+        if text is None and decrypt is not None and isinstance(value.get("ciphertext"), str):
+            from expressroute_encryption.offline.passphrase import PassphraseError
+
+            try:
+                text = decrypt(value["ciphertext"])
+            except PassphraseError:
+                text = None
+        if text is None:
+            return value
+        try:
+            return wire.secret(json.loads(text))
+        except (ValueError, RecursionError):
+            return value
+    if isinstance(value, dict):
+        return {k: _readable_secrets(v, decrypt) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_readable_secrets(v, decrypt) for v in value]
+    return value
 
 
 def _decrypter(deployment: dict[str, Any]):
@@ -113,7 +141,8 @@ def load_previous(path: str | Path, stack: str | None = None, project: str | Non
         if resources:
             raise PreviousError(f"previous deployment: {path}: the export holds resources but no stack resource: "
                                 "not an export this guard can compare with")
-        return PreviousDeployment(notes=[f"{path}: the export has no stack resource: treated as a first deployment"])
+        return PreviousDeployment(notes=[f"{path}: the export has no stack resource: treated as a first deployment"],
+                                  resources=[])
     if stack is not None and project is not None:
         found = _stack_and_project(stack_resource.get("urn"))
         if found is None:
@@ -142,6 +171,8 @@ def load_previous(path: str | Path, stack: str | None = None, project: str | Non
             unreadable.append(name)
         else:
             result.outputs[name] = readable
+    result.resources = [{**r, "inputs": _readable_secrets(r.get("inputs") or {}, decrypt)}
+                        for r in resources if isinstance(r, dict)]
     guarded = stack is not None  # the guard's last deployment, not another stack's outputs
     holds_ports = any(isinstance(r, dict) and r.get("type") == PORT_TYPE for r in resources)
     if guarded and (problem := exported_record_problem(result.outputs, unreadable, holds_ports)):

@@ -533,7 +533,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _adopt(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
     """Write the files; (what was written, lines to print after). Raises AdoptError."""
-    from expressroute_encryption.offline.stack_file import stack_name_problem
+    from expressroute_encryption.config.namespace import stack_name_problem
     from expressroute_encryption.policy.exemptions import EXEMPT_PORTS, today
     from expressroute_encryption.policy.pack_config import stack_file as policy_config_file
 

@@ -44,7 +44,7 @@ from typing import Any
 import yaml
 
 from expressroute_encryption.config.errors import format_loc
-from expressroute_encryption.config.namespace import NAMESPACE
+from expressroute_encryption.config.namespace import NAMESPACE, stack_name_problem
 from expressroute_encryption.facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS
 from expressroute_encryption.secret_config import (
     KEY_NAME_PLACEHOLDER,
@@ -65,19 +65,6 @@ MAX_VALUES = 100_000
 # Top-level keys of a stack file the CLI reads (workspace.ProjectStack).
 STACK_FILE_KEYS = ("config", "encryptionsalt", "encryptedkey", "secretsprovider", "environment")
 # Stack names the CLI accepts (tokens.QName parts); anything else cannot name a stack file.
-STACK_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # with fullmatch
-
-
-def stack_name_problem(stack: object) -> str | None:
-    """Why ``stack`` cannot name a stack, or None. The Pulumi CLI's rule: "stack names are
-    limited to 100 characters and may only contain alphanumeric, hyphens, underscores, or
-    periods" (pulumi/pulumi, the diy backend's reference store); matched whole, so a trailing
-    line break is no name either."""
-    if isinstance(stack, str) and STACK_NAME_RE.fullmatch(stack):
-        return None
-    return "a stack name has letters, digits, '-', '_' and '.' only, at most 100 of them (e.g. dev)"
-
-
 class StackFileError(Exception):
     """The project or stack file is missing, unreadable or malformed: one line per problem,
     each naming the file (and the config path where there is one), no secrets."""

@@ -28,7 +28,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from ..exit_codes import ExitCode
-from ..offline.stack_file import stack_name_problem
+from ..config.namespace import stack_name_problem
 from ..printable import one_line
 from . import pack_config
 from .checker import InputError, load_config

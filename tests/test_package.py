@@ -96,7 +96,7 @@ def test_pyproject_declares_the_package_under_its_own_name():
 def test_installed_package_layout(installed_package):
     package = installed_package / "expressroute_encryption"
     modules = {p.name for p in package.glob("*.py")}
-    assert {"__init__.py", "__main__.py", "arm.py", "tokens.py", "provider.py", "key_vault.py", "direct_port.py",
+    assert {"__init__.py", "__main__.py", "program.py", "arm.py", "tokens.py", "provider.py", "key_vault.py", "direct_port.py",
             "circuit.py", "vpn.py", "virtual_wan_vpn.py", "circuit_connection.py"} <= modules
     assert {"config", "offline", "policy", "bench"} <= {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
     assert not (installed_package / "components").exists(), "the repository's directory name must not leak"

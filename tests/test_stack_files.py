@@ -334,8 +334,9 @@ def test_a_project_without_a_program_is_one_clean_error(tmp_path, capsys):
 
 
 def test_the_reader_loads_no_config_schema():
-    """offline/stack_file.py sits below the schema: it takes the namespace and the path
-    format from light modules, so reading a stack file loads neither pydantic nor a model."""
+    """offline/stack_file.py sits below the schema: it takes the namespace, the path
+    format and the folding of path keys from light modules, so reading a stack file loads
+    neither pydantic nor a model."""
     import subprocess
     import sys
 
@@ -344,4 +345,5 @@ def test_the_reader_loads_no_config_schema():
               " or m.startswith('expressroute_encryption.config.')))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['expressroute_encryption.config.errors', 'expressroute_encryption.config.namespace']"
+    assert result.stdout.strip() == ("['expressroute_encryption.config.errors', 'expressroute_encryption.config.namespace', "
+                                     "'expressroute_encryption.config.paths']")

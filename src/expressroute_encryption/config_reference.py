@@ -1,13 +1,16 @@
-"""``expressroute-encryption config-reference``: the README's config table, from the schema.
+"""``expressroute-encryption config-reference``: the config table, from the schema.
 
 The table is rendered from ``StackConfig``: every key (nested keys with their path, list
 items as ``[i]``, mapping entries as ``<name>``), its type and allowed values (from the
-type annotations and constraints), its default, and its field docstring. The README
-holds a copy between ``<!-- config-reference:start -->`` and ``<!-- config-reference:end -->``:
+type annotations and constraints, in words: never a Python type name), its default, and
+its field docstring. ``docs/config-reference.md`` holds a copy between
+``<!-- config-reference:start -->`` and ``<!-- config-reference:end -->``:
 
     expressroute-encryption config-reference                  print the table
-    expressroute-encryption config-reference --check README.md   exit 1 when the copy is stale
-    expressroute-encryption config-reference --write README.md   rewrite the copy
+    expressroute-encryption config-reference --check FILE     exit 1 when FILE's copy is stale
+    expressroute-encryption config-reference --write FILE     rewrite FILE's copy
+
+(FILE: ``docs/config-reference.md``; any file with the two marker lines.)
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                   f"--write {path}", file=sys.stderr)
             return ExitCode.REFUSED
         return ExitCode.OK
-    # Whole or not at all: an interrupted or failed write never leaves a truncated README.
+    # Whole or not at all: an interrupted or failed write never leaves a truncated file.
     write_atomically(path, before + START + "\n" + table + END + after, overwrite=True)
     return ExitCode.OK
 

@@ -203,7 +203,7 @@ def build_operations(config: StackConfig, group: resources.ResourceGroup, vault:
             "protect": config.protect,
         })
     if config.locks_enabled:
-        # CanNotDelete: a portal or CLI delete fails too. Lifting one: README, "Delete locks".
+        # CanNotDelete: a portal or CLI delete fails too. Lifting one: docs/operations.md, section 9.5.
         # An existing vault is its owners' to lock (lockExistingVault).
         vault_target = {"kind": "vault", "name": config.key_vault.vault_name, "id": vault.vault_id}
         ResourceLocks("locks", {"targets": [

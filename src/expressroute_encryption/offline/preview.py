@@ -110,7 +110,7 @@ def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
 
 
 # What a port's stage leaves to do before the next deployment (the README's "A new port,
-# end to end"): a first run should say where it goes from here.
+# end to end"): a first run says where it goes from here.
 NEXT_STEP = {
     "reserved": "download the port's LOA (az network express-route port generate-loa), order the cross-connects, "
                 "load each link's CAK/CKN on your routers (pulumi stack output macsecKeys --show-secrets --json), "

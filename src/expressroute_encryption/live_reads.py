@@ -23,6 +23,7 @@ mocks answer both (``offline/mocks.py``: ``--live-port`` and ``--metrics`` files
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
@@ -89,12 +90,15 @@ class ProgramReads:
                 interval=METRIC_TIME_GRAIN, metricnames=",".join(query.metrics), aggregation=METRIC_AGGREGATION,
                 top=TOP, filter=query.filter,
                 # The REST body as Azure sent it: one reader for it and for az's output.
-                cls=lambda response, deserialized, headers: response.http_response.json())
+                cls=lambda response, deserialized, headers: json.loads(response.http_response.text()))
+        except LiveReadError:
+            raise
+        except Exception as exc:  # authentication, authorization, throttling, network, an odd answer
+            raise LiveReadError(f"{type(exc).__name__}: {_first_line(exc)}") from None
+        try:
             return parse_metrics(body, "Azure Monitor")
         except MetricsError as error:
             raise LiveReadError("; ".join(error.problems)) from None
-        except Exception as exc:  # authentication, authorization, throttling, network
-            raise LiveReadError(f"{type(exc).__name__}: {_first_line(exc)}") from None
 
     def client(self, resource_id: str) -> Any:
         """The metrics client, made once, with the deployment's identity."""

@@ -201,3 +201,14 @@ def test_export_never_overwrites_a_metrics_file(tmp_path, capsys):
                        str(metrics), "--export", str(metrics))
     assert code == 2 and "refusing to overwrite it" in err
     assert metrics.read_text() == before
+
+
+def test_mode_off_says_why_on_every_run_of_the_preview(tmp_path, capsys):
+    from tests.helpers import dev_config, project_copy
+
+    config = {**dev_config(), "expressroute-encryption:changeGate": {"mode": "off", "reason": "CHG-7 metrics outage"}}
+    project = project_copy(tmp_path, "dev", {"config": config})
+    code, out, _ = cli(capsys, "preview", "--stack", "dev", "--project-dir", str(project))
+    assert code == 0
+    assert ("  change gate: off (CHG-7 metrics outage): disruptive link changes are not checked against Azure"
+            in out.split("Change gate (what `pulumi up` would decide now; docs/operations.md):", 1)[1])

@@ -23,6 +23,10 @@ macsec-mismatch-arp-bgp). The runbook names only the alerts this stack has on th
 metrics, with their effective windows and frequencies (``monitoring.alerts`` overrides
 included), and how long a stateful metric alert takes to resolve (fact:
 alert-resolve-three-evaluations).
+
+Before the runbook of a port, the rotation plan says what the change gate read of it and
+decided (``live_gate.py``: the port and its metrics from ``--live-port``/``--metrics``
+files offline), or that it was not run; its refusals are listed with the guard's.
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ from typing import Any
 import pulumi
 from pulumi.runtime import Mocks, MockResourceArgs, register_stack_transformation, run_in_stack, set_all_config
 
-from expressroute_encryption import live_reads
 from expressroute_encryption.offline import shortcuts as shortcuts_module
 from expressroute_encryption.offline.mocks import AzureMocks
 from expressroute_encryption.offline.wire import is_secret, secret
@@ -248,6 +247,8 @@ def run_program(
     main = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))
     # The change gate's Azure Monitor reads are the mocks' to answer too.
+    from expressroute_encryption import live_reads
+
     answers = live_reads.answered_offline(monitor.mocks) if hasattr(monitor.mocks, "gate_decided") \
         else contextlib.nullcontext()
     try:

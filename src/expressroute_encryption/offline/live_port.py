@@ -168,9 +168,9 @@ def adopted_ports(config: Any, previous: Any, live: Mapping[str, dict[str, Any]]
             notes.append(compared_with_config_note(port.name, port.import_id))
     for name, port in live.items():
         if name not in ports and name not in gated:
+            # (A port with a disruptive link change is the change gate's to compare.)
             notes.append(f"--live-port: port '{port['name']}' is not adopted by this deployment (it is not a port "
-                         "with an importId that the last deployment did not have), nor does it change a link "
-                         "disruptively: nothing was compared with it")
+                         "with an importId that the last deployment did not have): nothing was compared with it")
     return ports, notes
 
 

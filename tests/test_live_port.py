@@ -136,10 +136,12 @@ def test_rotation_plan_runs_the_gate_on_the_files_and_says_what_it_read(tmp_path
     code, out, err = cli(capsys, *args, *_gate_files(tmp_path, record, 0.0))
     assert code == 0, err
     assert "  change gate: port 'port-a' (link1): allowed" in out
+    assert "  change gate: port 'port-a' (link1): would be refused" not in out
     assert "    read: link1, last 5 minutes: at most 0 bps (0.0% of the peak" in out
     assert "    read: circuit ckt-1 AzurePrivatePeering, last 5 minutes (lowest): Primary Arp 100%, Bgp 100%" in out
     code, out, err = cli(capsys, *args, *_gate_files(tmp_path, record, 3 * GBPS))
     assert code == 1
+    assert "  change gate: port 'port-a' (link1): would be refused: 2 reason(s)" in out
     refused = out.split("The next `pulumi up` will be refused:", 1)[1]
     assert "ports[0]: change gate: link1 of port 'port-a' has not drained: it carried up to 6 Gbps" in refused
 
@@ -169,13 +171,14 @@ def test_the_preview_reports_what_pulumi_up_would_decide_in_text_and_json(tmp_pa
     code, out, err = cli(capsys, *args)
     assert code == 0, err  # a preview reports; rotation-plan's exit code says refused
     section = out.split("Change gate (what `pulumi up` would decide now; docs/operations.md):", 1)[1]
-    assert "  change gate: port 'port-a' (link1): refused: 2 reason(s)" in section
+    assert "  change gate: port 'port-a' (link1): would be refused: 2 reason(s)" in section
     assert "    `pulumi up` would refuse: ports[0]: change gate: link1 of port 'port-a' has not drained" in section
     assert "DISRUPTIVE (keyGeneration 1 -> 2); change gate: would refuse" in out
     assert "warning: change gate" not in out  # shown once, in its section
     code, out, _ = cli(capsys, *args, "--json")
     summary = json.loads(out)
-    assert summary["exitCode"] == 0 and summary["gate"][0] == "change gate: port 'port-a' (link1): refused: 2 reason(s)"
+    assert summary["exitCode"] == 0
+    assert summary["gate"][0] == "change gate: port 'port-a' (link1): would be refused: 2 reason(s)"
     assert [link["gate"] for link in summary["links"]] == ["change gate: would refuse", None]
 
 

@@ -141,13 +141,14 @@ class PortGate:
     def decision(self) -> str:
         return NOT_RUN if self.not_run else REFUSED if self.problems else ALLOWED
 
-    def summary(self) -> str:
-        """One line: the links that change and the decision."""
+    def summary(self, refused: str = REFUSED) -> str:
+        """One line: the links that change and the decision (``refused``: how a refusal is
+        worded in this run: refused, or would be refused)."""
         links = " and ".join(change.link for change in self.port.changes)
         if self.not_run:
             return f"port '{self.port.name}' ({links}): not run: {self.not_run}"
         if self.problems:
-            return f"port '{self.port.name}' ({links}): refused: {len(self.problems)} reason(s)"
+            return f"port '{self.port.name}' ({links}): {refused}: {len(self.problems)} reason(s)"
         return f"port '{self.port.name}' ({links}): allowed"
 
 
@@ -186,10 +187,12 @@ class GateReport:
         """One port's decision, what was read, and each reason to refuse (the runbook)."""
         verdict = ("refused" if self.settings.mode == ENFORCE and updating else
                    "`pulumi up` would refuse" if self.settings.mode == ENFORCE else "not enforced (mode warn)")
+        refused = (REFUSED if self.settings.mode == ENFORCE and updating else
+                   "would be refused" if self.settings.mode == ENFORCE else "would be refused, not enforced")
         lines = []
         for port in self.ports:
             if port.port.name == name:
-                lines.append(f"change gate: {port.summary()}")
+                lines.append(f"change gate: {port.summary(refused)}")
                 lines += [f"  read: {line}" for line in port.read]
                 lines += [f"  {verdict}: {problem}" for problem in port.problems]
         return lines

@@ -5,7 +5,10 @@ The story of the stack, in ``main``: read and check the config; read the record 
 deployment left (``record.py``) and, for a port this deployment adopts, its links as Azure
 has them; refuse what cannot be done safely against them (a live port never has both
 links changed at once, an adopted port is not changed by the deployment that adopts it:
-``guard.py``); only then build the resource
+``guard.py``); then, before a disruptive link change, check Azure itself: the port as it is
+and the last minutes of its and its circuits' metrics, so that a link changes only once its
+traffic has moved to the other link and Azure still matches the record (``live_gate.py``,
+applied by ``live_reads.apply_change_gate``); only then build the resource
 group, the vault and its identity, each port with MACsec on both links and its circuits,
 the VPN, and the alerts, audit log and delete locks that let it be operated; and export
 what the operator needs and the record for the next deployment. Every resource that takes
@@ -65,6 +68,7 @@ async def main(config: StackConfig) -> None:
     from expressroute_encryption.direct_port import read_azure_links
     from expressroute_encryption.existing_vault import check_existing_vault
     from expressroute_encryption.guard import change_problems, change_warnings
+    from expressroute_encryption.live_reads import apply_change_gate
     from expressroute_encryption.record import export_record, read_last_deployment
 
     try:
@@ -83,6 +87,8 @@ async def main(config: StackConfig) -> None:
     # A port's own two links are the port component's to warn about.
     for warning in change_warnings(config, previous) + key_reuse_warnings(config.macsec_keys, across_ports_only=True):
         pulumi.log.warn(warning)
+    # Azure now, before a disruptive link change: refused on pulumi up, reported on a preview.
+    apply_change_gate(config, previous, updating=not pulumi.runtime.is_dry_run())
     built = build(config, adopting, adopting_circuits(config, previous), previous)
     export(config, built)
     export_record(config, built.ports, built.circuits)

@@ -136,6 +136,17 @@ def test_it_runs_this_repository_s_program_with_its_project_config():
     assert template["runtime"]["options"]["toolchain"] == root["runtime"]["options"]["toolchain"] == "pip"
 
 
+def test_it_carries_this_repository_s_policy_pack_in_its_own_virtualenv():
+    """`pulumi up --policy-pack policy` works in the new project: the same pack, run in the
+    project's virtualenv (`venv`), where its requirements install pulumi-policy and the package."""
+    assert (TEMPLATE / "policy/__main__.py").read_text() == (PROJECT_DIR / "policy/__main__.py").read_text()
+    ours, theirs = (yaml.safe_load((root / "policy/PulumiPolicy.yaml").read_text()) for root in (TEMPLATE, PROJECT_DIR))
+    assert ours["runtime"]["options"]["virtualenv"] == "../" + template_doc()["runtime"]["options"]["virtualenv"]
+    assert {k: v for k, v in ours.items() if k != "runtime"} == {k: v for k, v in theirs.items() if k != "runtime"}
+    pins = (TEMPLATE / "requirements.txt").read_text()
+    assert "pulumi-policy==" in pins and "expressroute-encryption[tools]==" in pins
+
+
 def test_another_project_name_is_refused_by_the_cli_rules_it_mirrors():
     """Pulumi refuses a typed key that is not namespaced by the project: a project made from
     the template under another name would fail to load, rather than read its config from a

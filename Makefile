@@ -1,12 +1,12 @@
 # Thin wrappers around the `expressroute-encryption` command (src/expressroute_encryption/cli.py),
 # run from the project's own virtualenv (.venv), created on first use. What each target and
-# each subcommand exits with: README.md, "Exit codes".
+# each subcommand exits with: docs/commands.md, "Exit codes".
 #
 # Two virtualenvs: .venv, the deployment one (Pulumi.yaml and policy/PulumiPolicy.yaml name
 # it), holds the runtime pins of requirements.txt only, as `pulumi install` makes it; the
 # test tools of requirements-dev.txt go into .venv-test, which only `make test` uses.
 #
-#   make preview       [STACK=dev] [PREVIOUS=f] [EXPORT=f] [CONFIG=f] [JSON=1]
+#   make preview       [STACK=dev] [PREVIOUS=f] [EXPORT=f] [CONFIG=f] [JSON=1] [VERBOSE=1]
 #   make rotation-plan [STACK=dev] [PREVIOUS=f]
 #   make check-policy  FILE=f [CONFIG=f] [JSON=1]
 #   make bench         [RUNS=5]
@@ -55,10 +55,11 @@ quote = '$(subst ','\'',$(1))'
 # --flag='value of variable $(2)' when that variable is set, nothing otherwise.
 option = $(if $(value $(2)),$(1)=$(call quote,$(value $(2))))
 json = $(if $(value JSON),--json)
+verbose = $(if $(value VERBOSE),--verbose)
 
 # The command behind each command target.
 preview.command = $(CLI) preview $(call option,--stack,STACK) $(call option,--previous,PREVIOUS) \
-	$(call option,--export,EXPORT) $(call option,--policy-config,CONFIG) $(call option,--vault,VAULT) $(json)
+	$(call option,--export,EXPORT) $(call option,--policy-config,CONFIG) $(call option,--vault,VAULT) $(json) $(verbose)
 rotation-plan.command = $(CLI) rotation-plan $(call option,--stack,STACK) $(call option,--previous,PREVIOUS)
 check-policy.command = $(CLI) check-policy $(call option,--config,CONFIG) $(json) -- $(call quote,$(value FILE))
 bench.command = $(CLI) bench $(call option,--runs,RUNS)
@@ -76,7 +77,7 @@ goal := $(filter $(COMMANDS),$(MAKECMDGOALS))
 .PHONY: help venv test clean $(COMMANDS)
 
 help:
-	@echo "make preview [STACK=dev] [PREVIOUS=export.json] [EXPORT=file] [CONFIG=policy-config] [JSON=1]"
+	@echo "make preview [STACK=dev] [PREVIOUS=export.json] [EXPORT=file] [CONFIG=policy-config] [JSON=1] [VERBOSE=1]"
 	@echo "                                         offline preview of Pulumi.<stack>.yaml, with the policy pack"
 	@echo "make rotation-plan [STACK=dev] [PREVIOUS=export.json]         what the next pulumi up changes per link, and the runbook"
 	@echo "make test                                the whole test suite (from .venv-test; creates .venv too)"
@@ -86,7 +87,7 @@ help:
 	@echo "                                         write Pulumi.<STACK>.yaml for an existing port (never overwrites)"
 	@echo "make policy-config STACK=name [CONFIG=f] [OUT=f]"
 	@echo "                                         policy-config.<STACK>.json as pulumi --policy-pack-config takes it"
-	@echo "exit codes: 0 ok, 1 refused (policy violation, refused change), 2 bad input (README.md, \"Exit codes\")"
+	@echo "exit codes: 0 ok, 1 refused (policy violation, refused change), 2 bad input (docs/commands.md, \"Exit codes\")"
 
 # The deployment virtualenv: the runtime pins (requirements.txt, what `pulumi install` uses)
 # with the package itself installed editable, and nothing else: --clear empties a .venv made

@@ -84,9 +84,9 @@ def test_a_microsoft_peering_without_route_filter_is_warned_about(caplog):
     from pathlib import Path
 
     from expressroute_encryption.offline.preview import run_preview
-    from tests.helpers import dev_config, project_copy
+    from tests.helpers import dev_live_config, project_copy
 
-    config = dev_config()
+    config = dev_live_config()
     ckt = config["expressroute-encryption:ports"][0]["circuits"][0]
     ckt["microsoftPeering"] = copy.deepcopy(MICROSOFT)
     with tempfile.TemporaryDirectory() as tmp:

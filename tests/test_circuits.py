@@ -36,8 +36,9 @@ def test_circuits_allowed_once_the_port_is_encrypted(stage):
 def test_circuit_on_reserved_port_is_refused():
     msg = only_problem(with_circuits(circuit(), stage="reserved"))
     assert msg == (
-        "ports[0].circuits: circuits need the port's stage to be 'encrypted' or 'active': "
-        "on a 'reserved' port traffic could flow before MACsec is configured"
+        "ports[0].circuits: circuits need the port's stage to be 'encrypted' or 'active' (on a 'reserved' port "
+        "traffic could flow before MACsec is configured); the order: deploy the port at reserved, get its LOA and "
+        "cross-connect, deploy it at encrypted, then add the circuits"
     )
 
 
@@ -262,7 +263,7 @@ def test_ipv6_and_microsoft_ipv6_prefixes():
     assert inputs["ipv6PeeringConfig"]["primaryPeerAddressPrefix"] == "2001:db8:5::/126"
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["prod", "vpn"])
 def test_example_stacks_preview_cleanly(stack):
     stack_file = load_stack_file(PROJECT_DIR, stack)
     run = run_program(PROJECT_DIR, stack_file.project, stack, stack_file.config, stack_file.secret_keys)

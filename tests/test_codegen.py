@@ -1,7 +1,7 @@
 """The components' typed arguments are generated from their ``*Inputs`` models, and the
 package schema other languages get says what those models accept: the same keys, types,
 required keys, enum values and descriptions. A test fails while the committed
-``component_args.py`` is stale."""
+``component_args.py``, the stack files' JSON Schema or the template's pins are stale."""
 
 from __future__ import annotations
 
@@ -27,18 +27,55 @@ def schema() -> dict:
 # --- the committed file is the generated one ----------------------------------------------
 
 
-def test_the_committed_component_args_are_generated_from_the_models():
-    assert codegen.main(["--check"]) == 0, "component_args.py is stale: run python -m expressroute_encryption.codegen --write"
+def test_the_committed_generated_files_are_generated_from_the_models():
+    """component_args.py, the stack files' JSON Schema (and its copy in the template), the template's pins."""
+    assert {path.relative_to(codegen.REPOSITORY).as_posix() for path in codegen.generated_files()} == {
+        "src/expressroute_encryption/component_args.py", "schemas/pulumi-stack.schema.json",
+        "templates/expressroute-direct/schemas/pulumi-stack.schema.json", "templates/expressroute-direct/requirements.txt"}
+    assert codegen.main(["--check"]) == 0, "a generated file is stale: run python -m expressroute_encryption.codegen --write"
 
 
 def test_check_fails_on_a_stale_file_and_write_fixes_it(tmp_path, monkeypatch, capsys):
     stale = tmp_path / "component_args.py"
     stale.write_text(codegen.TARGET.read_text().replace("Vault name:", "Name of the vault:"))
     monkeypatch.setattr(codegen, "TARGET", stale)
+    monkeypatch.setattr(codegen, "REPOSITORY", tmp_path)  # an installed package: no repository files
     assert codegen.main(["--check"]) == 1
     assert "component_args.py is stale: run python -m expressroute_encryption.codegen --write" in capsys.readouterr().err
     assert codegen.main(["--write"]) == 0
     assert stale.read_text() == codegen.generate()
+
+
+def test_a_stale_schema_or_template_pin_fails_the_check_by_name(tmp_path, monkeypatch, capsys):
+    from expressroute_encryption.stack_schema import render
+
+    for name in ("pyproject.toml", "requirements.txt"):
+        (tmp_path / name).write_text((codegen.REPOSITORY / name).read_text())
+    template = tmp_path / "templates" / "expressroute-direct"
+    template.mkdir(parents=True)
+    monkeypatch.setattr(codegen, "REPOSITORY", tmp_path)
+    monkeypatch.setattr(codegen, "TEMPLATE", template)
+    assert codegen.main(["--write"]) == 0
+    assert (tmp_path / "schemas/pulumi-stack.schema.json").read_text() == render()
+    assert (template / "requirements.txt").read_text() == (codegen.REPOSITORY / "templates/expressroute-direct/requirements.txt").read_text()
+    (tmp_path / "requirements.txt").write_text((tmp_path / "requirements.txt").read_text().replace("pydantic==", "pydantic==9"))
+    (template / "schemas/pulumi-stack.schema.json").write_text("{}")
+    capsys.readouterr()
+    assert codegen.main(["--check"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "templates/expressroute-direct/schemas/pulumi-stack.schema.json is stale: run python -m expressroute_encryption.codegen --write",
+        "templates/expressroute-direct/requirements.txt is stale: run python -m expressroute_encryption.codegen --write"]
+
+
+def test_the_template_pins_are_the_runtime_pins_with_the_package_at_its_version():
+    from expressroute_encryption import __version__
+
+    def pins(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+    runtime = pins((codegen.REPOSITORY / "requirements.txt").read_text())
+    template = pins((codegen.TEMPLATE / "requirements.txt").read_text())
+    assert template == [pin for pin in runtime if pin != "-e ."] + [f"expressroute-encryption[tools]=={__version__}"]
 
 
 def test_every_component_takes_its_generated_args():

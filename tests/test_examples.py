@@ -163,7 +163,8 @@ def test_encrypted_port_from_code_previews_offline(consumer, tmp_path):
     }
     macsec = report.sections["MACsec"]
     assert macsec[0] == "port er-direct-ams-3: stage encrypted"
-    assert all("MACsec on, cipher GcmAes256" in line for line in macsec[1:])
+    assert all("MACsec on, cipher GcmAes256" in line for line in macsec[1:3])
+    assert macsec[3].startswith("  next: check the MACsec sessions on your routers, then set the port's stage to active")
     (port,) = of_type(export, "network:ExpressRoutePort")
     links = port["inputs"]["links"]
     assert [link["macSecConfig"]["cipher"] for link in links] == ["GcmAes256", "GcmAes256"]

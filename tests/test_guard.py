@@ -27,7 +27,8 @@ from tests.helpers import (
     circuit,
     cli,
     deployed,
-    dev_config,
+    dev_live_config,
+    live_dev_project,
     find,
     links_sent,
     live_config,
@@ -137,18 +138,17 @@ def test_taking_a_live_port_out_of_service_does_not_advise_one_link_at_a_time(li
 
 @pytest.fixture(scope="module")
 def dev_export(tmp_path_factory):
-    """An export of the dev stack as the offline preview makes it (the PREVIOUS of the tests below)."""
+    """An export of the dev stack, its port active, as the offline preview makes it (the PREVIOUS of the tests below)."""
     previous = tmp_path_factory.mktemp("previous") / "previous.json"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.chdir(PROJECT_DIR)
-        assert cli_main(["preview", "--stack", "dev", "--export", str(previous)]) == 0
+    project = live_dev_project(tmp_path_factory.mktemp("live"))
+    assert cli_main(["preview", "--stack", "dev", "--project-dir", str(project), "--export", str(previous)]) == 0
     return previous
 
 
 @pytest.mark.parametrize("generations,code", [({"link1": 2, "link2": 1}, 0), ({"link1": 2, "link2": 2}, 1)])
 def test_rotation_plan_and_preview_with_previous(tmp_path, capsys, dev_export, generations, code):
     """The rotation plan exits 0 for one link and 1 for both; the preview refuses the same change (exit 2)."""
-    config = dev_config()
+    config = dev_live_config()
     config["expressroute-encryption:ports"][0]["macsec"]["keyGeneration"] = generations
     project = project_copy(tmp_path, "dev", {"config": config})
     plan_code, out, err = cli(capsys, "rotation-plan", "--stack", "dev", "--project-dir", str(project),
@@ -273,9 +273,8 @@ def test_reserved_port_may_go_straight_to_active():
     assert [link["adminState"] for link in plain_inputs(one(run, "ExpressRoutePort"))["links"]] == ["Enabled"] * 2
 
 
-def test_first_deployment_past_reserved_is_warned_in_the_preview(capsys, monkeypatch):
-    monkeypatch.chdir(PROJECT_DIR)
-    code, out, _ = cli(capsys, "preview", "--stack", "dev")
+def test_first_deployment_past_reserved_is_warned_in_the_preview(capsys, tmp_path):
+    code, out, _ = cli(capsys, "preview", "--stack", "dev", "--project-dir", str(live_dev_project(tmp_path)))
     assert code == 0
     assert ("warning: port 'er-direct-ams-dev' is deployed for the first time at stage active: if the port "
             "does not exist in Azure yet, deploy it as reserved first") in out

@@ -17,6 +17,7 @@ from tests.helpers import (
     find,
     links_sent,
     live_config,
+    live_dev_project,
     one,
     plain_inputs,
     plan,
@@ -62,9 +63,8 @@ def test_an_output_from_before_the_version_compares_missing_fields_as_defaults(l
     assert find(run, "ExpressRoutePort")
 
 
-def test_the_preview_summary_reads_the_link_state(capsys, monkeypatch):
-    monkeypatch.chdir(PROJECT_DIR)
-    code, out, err = cli(capsys, "preview", "--stack", "dev")
+def test_the_preview_summary_reads_the_link_state(capsys, tmp_path):
+    code, out, err = cli(capsys, "preview", "--stack", "dev", "--project-dir", str(live_dev_project(tmp_path)))
     assert code == 0, err
     assert ("  link1: MACsec on, cipher GcmAes256, SCI Disabled, admin Enabled, key generation 1 (generated), "
             "secrets er-direct-ams-dev-link1-cak / er-direct-ams-dev-link1-ckn") in out

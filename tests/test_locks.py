@@ -75,6 +75,7 @@ def test_the_docs_claim_no_lock_on_secrets():
     the stack protects it (soft delete and purge protection do)."""
     from expressroute_encryption import locks, monitoring
 
-    for text in (locks.__doc__, locks.ResourceLocks.__doc__, monitoring.__doc__, (REPO / "README.md").read_text()):
+    docs = [(REPO / "README.md").read_text(), *(path.read_text() for path in sorted((REPO / "docs").glob("*.md")))]
+    for text in (locks.__doc__, locks.ResourceLocks.__doc__, monitoring.__doc__, *docs):
         assert not re.search(r"secrets[^.]*cannot be deleted|lock[^.]*covers? [^.]*secrets", text, re.I)
     assert "data plane" in locks.ResourceLocks.__doc__

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import PROJECT_DIR, dev_config
+from tests.helpers import PROJECT_DIR, dev_config, dev_live_config
 
 # Every shell metacharacter a value might carry, and make's own `$(shell ...)`. Injected,
 # each would create an `injected-*` file in the directory make runs in.
@@ -238,7 +238,7 @@ def test_make_check_policy_keeps_the_checker_exit_codes(tmp_path):
 
     clean = make(PROJECT_DIR, "--no-print-directory", "check-policy", f"FILE={export}")
     assert clean.returncode == 0, clean.stderr
-    assert "0 mandatory and 13 advisory violation(s) in 18 resource(s)" in clean.stdout
+    assert "0 mandatory and 3 advisory violation(s) in 14 resource(s)" in clean.stdout
     violated = make(PROJECT_DIR, "--no-print-directory", "check-policy", f"FILE={export}", f"CONFIG={strict}")
     assert violated.returncode == 1
     assert "mandatory: critical-resources-protected:" in violated.stdout
@@ -254,7 +254,7 @@ def test_make_preview_exits_0_1_2(tmp_path):
     assert ok.returncode == 0, ok.stderr
     violated = make(where, "preview", f"CONFIG={strict}")
     assert violated.returncode == 1
-    assert "Policies (policy/): 10 mandatory, 3 advisory violation(s)" in violated.stdout
+    assert "Policies (policy/): 2 mandatory, 1 advisory violation(s)" in violated.stdout
     bad = make(where, "preview", "STACK=nope")
     assert bad.returncode == 2
     assert "error: Pulumi.nope.yaml: no such file" in bad.stderr
@@ -263,12 +263,17 @@ def test_make_preview_exits_0_1_2(tmp_path):
     assert f"error: --export {tmp_path / 'no-such-dir' / 'export.json'}: the folder {tmp_path / 'no-such-dir'} does not exist" in unwritable.stderr
 
 
-def test_make_rotation_plan_exits_0_1_2(tmp_path, export):
-    # The export is of stack dev: each case is the dev stack of a project of its own.
+def test_make_rotation_plan_exits_0_1_2(tmp_path):
+    # The export is of stack dev, its port active: each case is the dev stack of a project of its own.
+    live = project(tmp_path / "live")
+    (live / "Pulumi.dev.yaml").unlink()
+    stack_file(live, "dev", dev_live_config())
+    export = tmp_path / "live.json"
+    assert make(live, "preview", f"EXPORT={export}").returncode == 0
     places = {}
     for case, generations in (("one-link", {"link1": 2, "link2": 1}), ("both-links", {"link1": 2, "link2": 2})):
         where = places[case] = project(tmp_path / case)
-        config = dev_config()
+        config = dev_live_config()
         config["expressroute-encryption:ports"][0]["macsec"]["keyGeneration"] = generations
         (where / "Pulumi.dev.yaml").unlink()
         stack_file(where, "dev", config)

@@ -24,16 +24,29 @@ def preview(*args: str, cwd: Path = PROJECT_DIR, env: dict | None = None) -> sub
 
 
 @pytest.mark.smoke
-def test_dev_stack_previews_with_tree_and_macsec_summary(tmp_path):
+def test_dev_stack_previews_where_a_deployment_starts(tmp_path):
+    """`make preview` on a fresh clone: the dev port at stage reserved, with what comes next,
+    no warning, and each advisory policy on one line naming Azure resources (no URNs)."""
     export = tmp_path / "dev.json"
     result = preview("--stack", "dev", "--export", str(export))
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Offline preview of stack 'dev' (18 resources):" in out
-    assert "circuit er-ckt-ams-dev-1 on port er-direct-ams-dev: 5 Gbps; AzurePrivatePeering VLAN 100 AS 65010; authorizations: app-team-hub" in out
+    assert "Offline preview of stack 'dev' (14 resources):" in out
+    assert "warning:" not in out and "urn:pulumi" not in out
     assert "  expressroute-encryption:index:EncryptedDirectPort  er-direct-ams-dev" in out
     assert "    azure-native:network:ExpressRoutePort  er-direct-ams-dev" in out
-    assert "  link1: MACsec on, cipher GcmAes256, SCI Disabled, admin Enabled, key generation 1 (generated)" in out
+    assert "port er-direct-ams-dev: stage reserved" in out
+    assert ("  link1: MACsec not applied yet, cipher GcmAes256, SCI Disabled, admin Disabled, key generation 1 "
+            "(generated)") in out
+    assert ("  next: download the port's LOA (az network express-route port generate-loa), order the cross-connects, "
+            "load each link's CAK/CKN on your routers") in out
+    assert out[out.index("\nPolicies (policy/)"):].strip().splitlines() == [
+        "Policies (policy/): 0 mandatory, 3 advisory violation(s)",
+        "  advisory: critical-resources-protected: 2 resources: ExpressRoutePort er-direct-ams-dev, "
+        "UserAssignedIdentity kv-ermacsec-dev-macsec",
+        "  advisory: expressroute-port-monitored: 1 resource: ExpressRoutePort er-direct-ams-dev",
+        "  (what to change, with each resource's URN: --verbose, or make preview VERBOSE=1)",
+    ]
 
     doc = json.loads(export.read_text())
     assert doc["version"] == 3
@@ -42,7 +55,7 @@ def test_dev_stack_previews_with_tree_and_macsec_summary(tmp_path):
     assert resources[0]["outputs"]["macsecKeys"] == {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": WITHHELD}
     port = next(r for r in resources if r["type"] == "azure-native:network:ExpressRoutePort")
     assert port["parent"].endswith("::expressroute-encryption:index:EncryptedDirectPort::er-direct-ams-dev")
-    assert port["inputs"]["links"][0]["macSecConfig"]["cipher"] == "GcmAes256"
+    assert "links" not in port["inputs"]  # reserved: the request that creates a port sends no link settings
     # No hex string long enough to be key material appears anywhere in the export.
     text = export.read_text()
     for rb in (r for r in resources if r["type"].endswith("RandomBytes")):
@@ -122,14 +135,30 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path, encrypter):
 def test_preview_runs_the_policy_pack_and_fails_on_a_mandatory_violation(tmp_path):
     ok = preview("--stack", "dev")
     assert ok.returncode == 0
-    assert "Policies (policy/): 0 mandatory, 13 advisory violation(s)" in ok.stdout  # dev: unprotected, unmonitored
-    assert "advisory: critical-resources-protected: urn:pulumi:dev::expressroute-encryption::" in ok.stdout
-    # The dev stack turns `protect` off; a team that makes protection mandatory sees it fail.
+    assert "Policies (policy/): 0 mandatory, 3 advisory violation(s)" in ok.stdout  # dev: unprotected, unmonitored
+    assert "advisory: critical-resources-protected: 2 resources: ExpressRoutePort er-direct-ams-dev" in ok.stdout
+    # The dev stack turns `protect` off; a team that makes protection mandatory sees it fail,
+    # each mandatory violation in full: the resource's URN and what to change.
     config = tmp_path / "policy-config.json"
     config.write_text(json.dumps({"critical-resources-protected": "mandatory"}))
     strict = preview("--stack", "dev", "--policy-config", str(config))
     assert strict.returncode == 1
-    assert "Policies (policy/): 10 mandatory, 3 advisory violation(s)" in strict.stdout  # 3: unmonitored
+    assert "Policies (policy/): 2 mandatory, 1 advisory violation(s)" in strict.stdout  # 1: unmonitored
+    assert ("  mandatory: critical-resources-protected: urn:pulumi:dev::expressroute-encryption::expressroute-encryption:"
+            "index:EncryptedDirectPort$azure-native:network:ExpressRoutePort::er-direct-ams-dev: ExpressRoute port "
+            "'er-direct-ams-dev' is not protected") in strict.stdout
+
+
+def test_verbose_prints_every_violation_in_full_and_json_is_the_same_with_it():
+    quiet, verbose = preview("--stack", "dev"), preview("--stack", "dev", "--verbose")
+    assert verbose.returncode == quiet.returncode == 0
+    lines = verbose.stdout[verbose.stdout.index("\nPolicies (policy/)"):].strip().splitlines()[1:]
+    assert len(lines) == 3 and all(line.startswith("  advisory: ") and ": urn:pulumi:dev::" in line for line in lines)
+    assert quiet.stdout[:quiet.stdout.index("\nPolicies")] == verbose.stdout[:verbose.stdout.index("\nPolicies")]
+    as_json = [json.loads(preview("--stack", "dev", "--json", *extra).stdout) for extra in ((), ("--verbose",))]
+    assert as_json[0] == as_json[1]
+    assert [v["urn"].rsplit("::", 1)[-1] for v in as_json[0]["policy"]["violations"]] == [
+        "er-direct-ams-dev", "macsec-identity", "er-direct-ams-dev"]
 
 
 def test_bad_policy_config_exits_2(tmp_path):

@@ -96,7 +96,7 @@ def test_pyproject_declares_the_package_under_its_own_name():
 def test_installed_package_layout(installed_package):
     package = installed_package / "expressroute_encryption"
     modules = {p.name for p in package.glob("*.py")}
-    assert {"__init__.py", "__main__.py", "arm.py", "tokens.py", "provider.py", "key_vault.py", "direct_port.py",
+    assert {"__init__.py", "__main__.py", "program.py", "arm.py", "tokens.py", "provider.py", "key_vault.py", "direct_port.py",
             "circuit.py", "vpn.py", "virtual_wan_vpn.py", "circuit_connection.py"} <= modules
     assert {"config", "offline", "policy", "bench"} <= {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
     assert not (installed_package / "components").exists(), "the repository's directory name must not leak"
@@ -495,13 +495,13 @@ def test_a_renamed_component_registers_with_an_alias_to_its_old_type(monkeypatch
     assert opts.aliases is None, "the caller's options are not modified"
 
 
-def test_readme_yaml_program_matches_the_schema(schema):
-    """The YAML program in the README uses the package's real tokens, inputs and outputs."""
+def test_the_documented_yaml_program_matches_the_schema(schema):
+    """The YAML program in docs/components.md uses the package's real tokens, inputs and outputs."""
     import re
 
     import yaml
 
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "components.md").read_text()
     programs = [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", readme, re.S)
                 if "runtime: yaml" in block]
     assert len(programs) == 1

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import PROJECT_DIR, dev_config, project_copy
+from tests.helpers import PROJECT_DIR, dev_config, dev_live_config, live_dev_project, project_copy
 
 WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
 AZURE_PIPELINES = sorted((PROJECT_DIR / "pipelines").glob("*.yml")) + sorted(
@@ -284,15 +284,14 @@ def dev_preview(tmp_path_factory):
 def test_preview_json_has_resource_counts_policy_results_and_no_errors(dev_preview):
     summary, _ = dev_preview
     assert summary["stack"] == "dev" and summary["exitCode"] == 0 and summary["errors"] == []
-    assert summary["resources"] == 18 == sum(summary["resourceTypes"].values())
+    assert summary["resources"] == 14 == sum(summary["resourceTypes"].values())
     assert summary["resourceTypes"]["azure-native:network:ExpressRoutePort"] == 1
     assert summary["resourceTypes"]["azure-native:keyvault:Secret"] == 4
     policy = summary["policy"]
-    assert (policy["mandatory"], policy["advisory"]) == (0, 13) and len(policy["violations"]) == 13
+    assert (policy["mandatory"], policy["advisory"]) == (0, 3) and len(policy["violations"]) == 3
     assert {tuple(sorted(v)) for v in policy["violations"]} == {("level", "message", "policy", "urn")}
-    # dev is unprotected (6) and unmonitored (its port, circuit and vault: 3).
-    assert {v["policy"] for v in policy["violations"]} == {"critical-resources-protected", "expressroute-port-monitored",
-                                                          "keyvault-audit-logs"}
+    # dev (a reserved port) is unprotected (its port and identity) and unmonitored (its port).
+    assert {v["policy"] for v in policy["violations"]} == {"critical-resources-protected", "expressroute-port-monitored"}
 
 
 def test_checker_json_on_the_preview_export(dev_preview):
@@ -302,7 +301,7 @@ def test_checker_json_on_the_preview_export(dev_preview):
     checked = json.loads(result.stdout)
     assert checked["format"] == "stack export" and checked["policyPack"] == "expressroute-encryption-policies"
     assert checked["resources"] == summary["resources"]
-    assert (checked["mandatory"], checked["advisory"]) == (0, 13)
+    assert (checked["mandatory"], checked["advisory"]) == (0, 3)
     assert sorted(map(json.dumps, checked["violations"])) == sorted(map(json.dumps, summary["policy"]["violations"]))
     text = run(sys.executable, "-m", "expressroute_encryption.cli", "check-policy", str(export))
     assert text.returncode == 0 and not ANSI.search(text.stdout + text.stderr)
@@ -326,10 +325,13 @@ def test_config_error_exits_2_in_json_mode_too_with_the_errors_in_the_json(tmp_p
     assert summary["errors"] == text.stderr.strip().splitlines()  # the same lines as in text mode
 
 
-def test_both_link_macsec_change_fails_the_pull_request_check(tmp_path, dev_preview):
+def test_both_link_macsec_change_fails_the_pull_request_check(tmp_path):
     """The PR pipeline's command: make preview STACK=<env> PREVIOUS=<last deployment> JSON=1."""
-    _, last_deployment = dev_preview  # as `pulumi stack export` would give it
-    config = dev_config()
+    last_deployment = tmp_path / "last.json"  # as `pulumi stack export` would give it: the dev port, active
+    deployed = preview("--stack", "dev", "--project-dir", str(live_dev_project(tmp_path / "live")),
+                       "--export", str(last_deployment))
+    assert deployed.returncode == 0, deployed.stderr
+    config = dev_live_config()
     config["expressroute-encryption:ports"][0]["macsec"]["keyGeneration"] = {"link1": 2, "link2": 2}
     project = project_copy(tmp_path, "dev", {"config": config})
     result = preview("--stack", "dev", "--project-dir", str(project), "--previous", str(last_deployment), "--json")
@@ -353,11 +355,11 @@ def test_offline_checks_script_writes_the_summaries(tmp_path):
         "offline-preview-dev.json", "policy-check-dev.json", "policy-pack-config-dev.json", "preview-export-dev.json",
         "summary-dev.md"]
     assert json.loads((tmp_path / "policy-pack-config-dev.json").read_text()) == {}  # dev has no policy config
-    assert json.loads((tmp_path / "offline-preview-dev.json").read_text())["resources"] == 18
-    assert json.loads((tmp_path / "policy-check-dev.json").read_text())["resources"] == 18
+    assert json.loads((tmp_path / "offline-preview-dev.json").read_text())["resources"] == 14
+    assert json.loads((tmp_path / "policy-check-dev.json").read_text())["resources"] == 14
     summary = (tmp_path / "summary-dev.md").read_text()
     assert summary.startswith("### Stack `dev`: offline checks passed (exit 0)")
-    assert "| policy pack | 0 mandatory, 13 advisory violation(s) |" in summary
+    assert "| policy pack | 0 mandatory, 3 advisory violation(s) |" in summary
     assert summary.strip() in result.stdout  # also readable in the job log
     assert not ANSI.search(result.stdout + result.stderr)
 
@@ -367,7 +369,7 @@ def test_offline_checks_script_keeps_the_exit_codes(tmp_path):
     strict.write_text(json.dumps({"critical-resources-protected": "mandatory"}))
     violation = offline_checks(tmp_path / "strict", "dev", POLICY_CONFIG=str(strict))
     assert violation.returncode == 1  # `make` alone would have said 2
-    assert json.loads((tmp_path / "strict/policy-check-dev.json").read_text())["mandatory"] == 10
+    assert json.loads((tmp_path / "strict/policy-check-dev.json").read_text())["mandatory"] == 2
     assert "offline checks failed: mandatory policy violation (exit 1)" in violation.stdout
 
     missing = offline_checks(tmp_path / "missing", "nope")

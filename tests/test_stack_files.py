@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from expressroute_encryption.cli import main
+from expressroute_encryption.config.namespace import NAMESPACE
 from expressroute_encryption.offline.stack_file import MAX_BYTES, StackFileError, load_stack_file
 from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR, dev_config, project_copy
 from tests.pulumi_crypto import GoCompatibleEncrypter
@@ -57,7 +59,7 @@ def test_a_key_written_twice_is_an_error_naming_the_key_and_lines(tmp_path):
         "  expressroute-encryption:protect: false\n":
             "  expressroute-encryption:protect: false\n  expressroute-encryption:protect: true\n"}))
     assert error_of(project) == (
-        "Pulumi.t.yaml: protect: duplicate key (lines 7 and 8): the CLI refuses a key written twice; keep one")
+        "Pulumi.t.yaml: protect: duplicate key (lines 11 and 12): the CLI refuses a key written twice; keep one")
 
 
 def test_a_nested_duplicate_names_its_config_path(tmp_path):
@@ -334,8 +336,9 @@ def test_a_project_without_a_program_is_one_clean_error(tmp_path, capsys):
 
 
 def test_the_reader_loads_no_config_schema():
-    """offline/stack_file.py sits below the schema: it takes the namespace and the path
-    format from light modules, so reading a stack file loads neither pydantic nor a model."""
+    """offline/stack_file.py sits below the schema: it takes the namespace, the path
+    format and the folding of path keys from light modules, so reading a stack file loads
+    neither pydantic nor a model."""
     import subprocess
     import sys
 
@@ -344,4 +347,35 @@ def test_the_reader_loads_no_config_schema():
               " or m.startswith('expressroute_encryption.config.')))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['expressroute_encryption.config.errors', 'expressroute_encryption.config.namespace']"
+    assert result.stdout.strip() == ("['expressroute_encryption.config.errors', 'expressroute_encryption.config.namespace', "
+                                     "'expressroute_encryption.config.paths']")
+
+
+# --- Pulumi.yaml: the keys the CLI checks itself ---------------------------------------------
+
+
+def test_the_project_file_types_every_key_pulumi_project_config_can_type():
+    """Pulumi.yaml states a type for each top-level key whose value is text, a number or a
+    boolean and whose absence means nothing but a fixed default (the CLI applies the default,
+    and demands a key without one); as the model defines it. Every stack file here meets
+    those types as the CLI checks them when it reads a stack's config."""
+    from expressroute_encryption.config.stack import StackConfig
+    from expressroute_encryption.config_reference import flatten
+
+    types = {str: "string", bool: "boolean", int: "integer"}
+    expected = {}
+    for name, field in StackConfig.model_fields.items():
+        kind = types.get(flatten(field.annotation)[0])
+        default = None if field.is_required() else field.get_default(call_default_factory=True)
+        if kind and (field.is_required() or default is not None):
+            expected[f"{NAMESPACE}:{field.alias or name}"] = {"type": kind, **({} if default is None else {"default": default})}
+    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+    assert {key: {k: v for k, v in value.items() if k != "description"} for key, value in declared.items()} == expected
+    assert set(expected) == {f"{NAMESPACE}:resourceGroupName", f"{NAMESPACE}:protect", f"{NAMESPACE}:lockExistingVault"}
+    for stack in ("dev", "prod", "vpn", "vwan"):
+        config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+        for key, declaration in declared.items():
+            if declaration["type"] == "string":
+                assert isinstance(config[key], str), (stack, key)  # required: no default
+            elif key in config:
+                assert isinstance(config[key], bool), (stack, key)

@@ -236,8 +236,9 @@ def test_component_rules_report_at_the_argument_path():
                             "sku_family": "MeteredData"})
     assert info.value.problems == [
         "bandwidth_in_gbps: 40 Gbps is not offered on a 10 Gbps port; use 1, 2, 5, 10",
-        "port_stage: circuits need the port's stage to be 'encrypted' or 'active': on a 'reserved' port traffic "
-        "could flow before MACsec is configured",
+        "port_stage: circuits need the port's stage to be 'encrypted' or 'active' (on a 'reserved' port traffic "
+        "could flow before MACsec is configured); the order: deploy the port at reserved, get its LOA and "
+        "cross-connect, deploy it at encrypted, then add the circuits",
     ]
 
 

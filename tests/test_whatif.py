@@ -15,7 +15,7 @@ import yaml
 from expressroute_encryption.offline import wire
 from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID
 from expressroute_encryption.offline.whatif import resource_changes
-from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR, base_config, byo, cli, dev_config, macsec, port, run_stack
+from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR, base_config, byo, cli, dev_live_config, macsec, port, run_stack
 
 OTHER_SUBSCRIPTION = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
 
@@ -42,7 +42,8 @@ def last_deployment(tmp_path_factory) -> Path:
     export = folder / "export.json"
     from expressroute_encryption.cli import main
 
-    assert main(["preview", "--stack", "dev", "--project-dir", str(PROJECT_DIR), "--export", str(export)]) == 0
+    project = project_with(tmp_path_factory.mktemp("live"), dev_live_config())
+    assert main(["preview", "--stack", "dev", "--project-dir", str(project), "--export", str(export)]) == 0
     export.write_text(export.read_text().replace(SUBSCRIPTION_ID, OTHER_SUBSCRIPTION))
     return export
 
@@ -55,18 +56,18 @@ def by_name(changes: list[dict]) -> dict[str, dict]:
 def test_without_previous_every_resource_is_created(capsys):
     code, summary = preview_json(capsys, PROJECT_DIR, "dev")
     assert code == 0
-    assert summary["resources"] == len(summary["changes"]) == 18
+    assert summary["resources"] == len(summary["changes"]) == 14
     assert {change["op"] for change in summary["changes"]} == {"create"}
     assert all(set(change) == {"urn", "op", "fields"} for change in summary["changes"])
     assert [(link["port"], link["link"], link["before"], link["disruptive"]) for link in summary["links"]] == [
         ("er-direct-ams-dev", "link1", None, False), ("er-direct-ams-dev", "link2", None, False)]
     assert summary["links"][0]["after"]["keyGeneration"] == 1
     code, out, _ = cli(capsys, "preview", "--stack", "dev", "--project-dir", str(PROJECT_DIR))
-    assert "What-if:\n  no PREVIOUS deployment: every resource is created (18 create)" in out
+    assert "What-if:\n  no PREVIOUS deployment: every resource is created (14 create)" in out
 
 
 def test_the_same_config_against_its_deployment_is_the_same_everywhere(capsys, tmp_path, last_deployment):
-    code, summary = preview_json(capsys, project_with(tmp_path, dev_config()), "dev", "--previous", str(last_deployment))
+    code, summary = preview_json(capsys, project_with(tmp_path, dev_live_config()), "dev", "--previous", str(last_deployment))
     assert code == 0
     assert {change["op"] for change in summary["changes"]} == {"same"}
     assert not any(link["disruptive"] for link in summary["links"])
@@ -74,7 +75,7 @@ def test_the_same_config_against_its_deployment_is_the_same_everywhere(capsys, t
 
 def test_a_key_rotation_updates_the_secrets_and_the_port_and_marks_the_link_disruptive(capsys, tmp_path,
                                                                                       last_deployment):
-    config = dev_config()
+    config = dev_live_config()
     config["expressroute-encryption:ports"][0]["macsec"]["keyGeneration"] = {"link1": 2, "link2": 1}
     project = project_with(tmp_path, config)
     code, summary = preview_json(capsys, project, "dev", "--previous", str(last_deployment))
@@ -104,7 +105,7 @@ def test_a_key_rotation_updates_the_secrets_and_the_port_and_marks_the_link_disr
 
 
 def test_another_resource_group_replaces_and_a_decommissioned_circuit_is_deleted(capsys, tmp_path, last_deployment):
-    config = dev_config()
+    config = dev_live_config()
     config["expressroute-encryption:resourceGroupName"] = "rg-expressroute-dev2"
     config["expressroute-encryption:ports"][0]["circuits"] = []
     config["expressroute-encryption:decommission"] = [{"circuit": "er-ckt-ams-dev-1"}]

@@ -5,7 +5,7 @@
     expressroute-encryption check-policy   FILE [--config F] [--json]
     expressroute-encryption bench          [--runs 5] [--check]
     expressroute-encryption adopt          --stack S --port F [--circuits F] [--vault F] [--exempt-until D] [--project-dir D]
-    expressroute-encryption config-reference [--check README.md | --write README.md]
+    expressroute-encryption config-reference [--check FILE | --write FILE]   (docs/config-reference.md)
     expressroute-encryption policy-config  --stack S [--project-dir D] [--config F] [--output F]
 
 Each subcommand lives in its own module (``add_arguments`` and ``run``); this file only
@@ -45,7 +45,7 @@ SUBCOMMANDS = {
     "adopt": ("expressroute_encryption.adopt",
               "write Pulumi.<stack>.yaml for an existing port from Azure's JSON (az ... show)"),
     "config-reference": ("expressroute_encryption.config_reference",
-                         "the README's config table, generated from the schema (--check, --write)"),
+                         "the config table of docs/config-reference.md, from the schema (--check, --write)"),
     "policy-config": ("expressroute_encryption.policy.render_config",
                       "a stack's policy-config.<stack>.json as pulumi --policy-pack-config takes it"),
 }

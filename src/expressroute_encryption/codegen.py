@@ -1,4 +1,5 @@
-"""The components' typed arguments, generated from their ``*Inputs`` models.
+"""The files generated from the config models: the components' typed arguments, the
+stack files' JSON Schema, and the template's pins.
 
 Each component's arguments are defined once, as a pydantic model in ``config/inputs.py``
 (with the stack config's fields and docstrings). Pulumi's component provider infers the
@@ -6,8 +7,14 @@ package schema for other languages from TypedDicts, and reads their docstrings f
 source, so this module writes them out as real source code: ``component_args.py``, one
 ``*Args`` TypedDict per model a component takes, with the models' docstrings.
 
-    python -m expressroute_encryption.codegen --check   exit 1 when component_args.py is stale
-    python -m expressroute_encryption.codegen --write   rewrite it
+In this repository it also writes (``REPOSITORY_FILES``): the JSON Schema of
+``Pulumi.<stack>.yaml`` (``stack_schema``) to ``schemas/`` and into the template, and the
+template's ``requirements.txt``: this repository's runtime pins with this package, at its
+version, instead of the checkout (so a project made from the template runs the program and
+the pins it was released with).
+
+    python -m expressroute_encryption.codegen --check   exit 1 when a generated file is stale
+    python -m expressroute_encryption.codegen --write   rewrite them
 
 A field's type becomes: ``str``/``int``/``float``/``bool`` for plain values (integer
 choices are integers), the enum of ``choices`` for a string ``Literal`` (named by its
@@ -32,6 +39,11 @@ from .config.literals import Choice
 from .exit_codes import ExitCode
 
 TARGET = Path(__file__).with_name("component_args.py")
+# The repository this package is checked out in (src/expressroute_encryption/ -> ..): its
+# other generated files exist only there, not in an installed copy of the package.
+REPOSITORY = Path(__file__).resolve().parents[2]
+TEMPLATE = REPOSITORY / "templates" / "expressroute-direct"
+STACK_SCHEMA = Path("schemas") / "pulumi-stack.schema.json"
 
 # Component -> the model its ``args`` are validated with.
 COMPONENT_INPUTS: dict[str, type[BaseModel]] = {
@@ -183,20 +195,59 @@ def generate() -> str:
     return HEADER + imports + "".join(f"\n\n{text}" for text in classes.values())
 
 
+TEMPLATE_REQUIREMENTS_HEADER = """\
+# The runtime of expressroute-encryption {version}, as its requirements.txt pins it, with the
+# package itself instead of its checkout: the stack program and its components (__main__.py
+# runs expressroute_encryption.program) and the offline tools ([tools]), at the version this
+# template was released with. Written into the template by the repository's codegen; in a
+# project made from the template, this file is yours.
+# pip takes the package from your package index (publish its wheel there), or replace the
+# last line with the repository at the release tag:
+#   expressroute-encryption[tools] @ git+https://github.com/<org>/expressroute-encryption.git@v{version}
+"""
+
+
+def template_requirements() -> str:
+    """The template's requirements.txt: this repository's pinned runtime, with the package
+    at its version instead of the checkout (``-e .``)."""
+    from . import __version__
+
+    pins = [line for line in (REPOSITORY / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#") and line.strip() != "-e ."]
+    return (TEMPLATE_REQUIREMENTS_HEADER.format(version=__version__) + "\n".join(pins)
+            + f"\nexpressroute-encryption[tools]=={__version__}\n")
+
+
+def generated_files() -> dict[Path, Any]:
+    """Every file this module writes -> the function that makes its text."""
+    from .stack_schema import render
+
+    files: dict[Path, Any] = {TARGET: generate}
+    if (REPOSITORY / "pyproject.toml").is_file() and TEMPLATE.is_dir():
+        files[REPOSITORY / STACK_SCHEMA] = render
+        files[TEMPLATE / STACK_SCHEMA] = render
+        files[TEMPLATE / "requirements.txt"] = template_requirements
+    return files
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m expressroute_encryption.codegen", description=__doc__.split("\n\n")[0])
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--check", action="store_true", help=f"exit 1 when {TARGET.name} is stale")
-    group.add_argument("--write", action="store_true", help=f"rewrite {TARGET.name}")
+    group.add_argument("--check", action="store_true", help="exit 1 when a generated file is stale")
+    group.add_argument("--write", action="store_true", help="rewrite the generated files")
     args = parser.parse_args(argv)
-    text = generate()
-    if args.write:
-        TARGET.write_text(text)
-        return ExitCode.OK
-    if not TARGET.is_file() or TARGET.read_text() != text:
-        print(f"{TARGET.name} is stale: run python -m expressroute_encryption.codegen --write", file=sys.stderr)
-        return ExitCode.REFUSED
-    return ExitCode.OK
+    stale = []
+    for path, make in generated_files().items():
+        text = make()
+        if args.write:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        elif not path.is_file() or path.read_text() != text:
+            stale.append(path)
+    for path in stale:
+        name = path.name if path == TARGET else path.relative_to(REPOSITORY).as_posix()
+        print(f"{name} is stale: run python -m expressroute_encryption.codegen --write", file=sys.stderr)
+    return ExitCode.REFUSED if stale else ExitCode.OK
 
 
 if __name__ == "__main__":

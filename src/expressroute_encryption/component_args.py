@@ -137,7 +137,7 @@ class EncryptedDirectPortArgs(TypedDict):
     billing_type: PortBillingType
     """Port billing type."""
     stage: Stage
-    """Lifecycle stage: `reserved` (no link settings), `encrypted` (MACsec on, links admin-disabled), `active` (links admin-enabled); see the lifecycle below."""
+    """Lifecycle stage: `reserved` (no link settings), `encrypted` (MACsec on, links admin-disabled), `active` (links admin-enabled); one deployment each (docs/changes.md, "Port lifecycle")."""
     macsec: MacsecArgs
     """MACsec settings of both links (keys as below)."""
     import_id: NotRequired[str]
@@ -452,7 +452,7 @@ class DynamicAlertOverrideArgs(TypedDict):
 
 
 class AlertOverridesArgs(TypedDict):
-    """Overrides of the baseline alerts, by alert key (see README, Monitoring)."""
+    """Overrides of the baseline alerts, by alert key (docs/operations.md, section 9)."""
 
     line_protocol: NotRequired[AlertOverrideArgs]
     """Override of `lineProtocol` (LineProtocol Average < 0.9 per Link over PT5M): `threshold` greater than 0 and at most 1, `severity`, `windowSize`, `evaluationFrequency`."""

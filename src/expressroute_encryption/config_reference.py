@@ -1,13 +1,16 @@
-"""``expressroute-encryption config-reference``: the README's config table, from the schema.
+"""``expressroute-encryption config-reference``: the config table, from the schema.
 
 The table is rendered from ``StackConfig``: every key (nested keys with their path, list
 items as ``[i]``, mapping entries as ``<name>``), its type and allowed values (from the
-type annotations and constraints), its default, and its field docstring. The README
-holds a copy between ``<!-- config-reference:start -->`` and ``<!-- config-reference:end -->``:
+type annotations and constraints, in words: never a Python type name), its default, and
+its field docstring. ``docs/config-reference.md`` holds a copy between
+``<!-- config-reference:start -->`` and ``<!-- config-reference:end -->``:
 
     expressroute-encryption config-reference                  print the table
-    expressroute-encryption config-reference --check README.md   exit 1 when the copy is stale
-    expressroute-encryption config-reference --write README.md   rewrite the copy
+    expressroute-encryption config-reference --check FILE     exit 1 when FILE's copy is stale
+    expressroute-encryption config-reference --write FILE     rewrite FILE's copy
+
+(FILE: ``docs/config-reference.md``; any file with the two marker lines.)
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                   f"--write {path}", file=sys.stderr)
             return ExitCode.REFUSED
         return ExitCode.OK
-    # Whole or not at all: an interrupted or failed write never leaves a truncated README.
+    # Whole or not at all: an interrupted or failed write never leaves a truncated file.
     write_atomically(path, before + START + "\n" + table + END + after, overwrite=True)
     return ExitCode.OK
 
@@ -65,15 +68,30 @@ def render_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+# Models whose keys all take the same few settings: each key gets its row, and the settings
+# are listed once, under this placeholder (the alert overrides: 11 alerts x 4 settings).
+SHARED_SETTINGS = {"AlertOverrides": "<alert>"}
+
+
 def rows(model, prefix: str = "", depth: int = 0):
     """(key path, type / allowed, default, notes) for each field of ``model``, depth first."""
+    shared = SHARED_SETTINGS.get(model.__name__)
+    inners = []
     for name, field in model.model_fields.items():
         key = f"{prefix}{field.alias or name}"
         yield key, _escape(describe_type(field.annotation, field.metadata)), _escape(describe_default(field)), \
             _escape(" ".join((field.description or "").split()))
         inner, suffix = _nested(field.annotation, depth)
-        if inner is not None:
+        if inner is not None and shared:
+            inners += [inner] if inner not in inners else []
+        elif inner is not None:
             yield from rows(inner, f"{key}{suffix}.", depth + (suffix.startswith("[")))
+    seen = set()
+    for inner in inners:
+        for row in rows(inner, f"{prefix}{shared}.", depth):
+            if row[0] not in seen:
+                seen.add(row[0])
+                yield row
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -87,7 +105,7 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _is_model(annotation: Any) -> bool:
+def is_model(annotation: Any) -> bool:
     from pydantic import BaseModel
 
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
@@ -96,31 +114,30 @@ def _is_model(annotation: Any) -> bool:
 def _nested(annotation: Any, depth: int) -> tuple[Any, str]:
     """The model inside a field (itself, a list's items, a mapping's values) and the key suffix."""
     annotation = _unwrap(annotation)
-    if _is_model(annotation):
+    if is_model(annotation):
         return annotation, ""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is list and _is_model(_unwrap(args[0])):
+    if origin is list and is_model(_unwrap(args[0])):
         return _unwrap(args[0]), f"[{INDEXES[depth]}]"
-    if origin is dict and _is_model(_unwrap(args[-1])):
+    if origin is dict and is_model(_unwrap(args[-1])):
         return _unwrap(args[-1]), ".<name>"
     return None, ""
 
 
-def _bounds(metadata) -> dict[str, Any]:
+def bounds(metadata) -> dict[str, Any]:
+    """The limits a field's metadata sets (``ge``, ``le``, ``gt``, ``lt``, ``min_length``, ``max_length``)."""
     found = {}
     for item in metadata:
         for attr in ("ge", "le", "gt", "lt", "min_length", "max_length"):
             if getattr(item, attr, None) is not None:
                 found[attr] = getattr(item, attr)
         if hasattr(item, "metadata"):  # a FieldInfo inside Annotated
-            found.update(_bounds(item.metadata))
+            found.update(bounds(item.metadata))
     return found
 
 
-def describe_type(annotation: Any, metadata=()) -> str:
-    """What a value must be, in a network engineer's words."""
-    from pydantic import SecretStr
-
+def flatten(annotation: Any, metadata=()) -> tuple[Any, list]:
+    """The type under ``Annotated`` and ``Optional``, with the metadata gathered on the way."""
     metadata = list(metadata)
     while typing.get_origin(annotation) in (typing.Annotated, typing.Union):
         if typing.get_origin(annotation) is typing.Annotated:
@@ -128,32 +145,41 @@ def describe_type(annotation: Any, metadata=()) -> str:
             metadata += extra
         else:
             annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-    bounds = _bounds(metadata)
+    return annotation, metadata
+
+
+def describe_type(annotation: Any, metadata=()) -> str:
+    """What a value must be, in a network engineer's words."""
+    from pydantic import SecretStr
+
+    annotation, metadata = flatten(annotation, metadata)
+    limits = bounds(metadata)
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Literal:
         return " | ".join(f"`{v}`" for v in args)
     if annotation is bool:
-        return "bool"
+        return "`true` | `false`"
     if annotation is float:
         return "number"
     if annotation is int:
-        low, high = bounds.get("ge"), bounds.get("le")
+        low, high = limits.get("ge"), limits.get("le")
         if low is not None and high is not None:
             return f"integer {low}-{high}"
         return f"integer >= {low}" if low is not None else "integer"
     if annotation is str:
-        low, high = bounds.get("min_length"), bounds.get("max_length")
+        low, high = limits.get("min_length"), limits.get("max_length")
         return f"string, {low or 0}-{high} chars" if high else "string"
     if annotation is SecretStr:
         return "secret string"
     if origin is list:
         text = f"list of {describe_type(args[0])}"
-        return text + (f", at least {bounds['min_length']}" if bounds.get("min_length") else "")
+        return text + (f", at least {limits['min_length']}" if limits.get("min_length") else "")
     if origin is dict:
         return f"mapping of name to {describe_type(args[-1])}"
-    if _is_model(annotation):
+    if is_model(annotation):
         return "mapping"
-    return str(annotation)
+    # Never a Python type name in the reference: a new kind of field needs its words here.
+    raise TypeError(f"config reference: no words for the type {annotation!r}; add them to describe_type")
 
 
 def describe_default(field) -> str:

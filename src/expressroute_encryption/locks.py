@@ -32,7 +32,8 @@ class ResourceLocks(pulumi.ComponentResource):
     Those blocked deletes include the stack's own later ones (removing ``monitoring``, a
     peering or an authorization, the identity's role assignment): the change guard
     (``guard.py``, delete locks) refuses them while a lock is recorded, with the steps.
-    Lifting a lock for a planned decommission: README, "Delete locks"."""
+    Lifting a lock for a planned decommission: docs/operations.md, section 9.5 (the lock's
+    notes point at the README's "Delete locks", in its task "Decommission")."""
 
     locked: list[str]
     """Names of the locked resources (plain data)."""

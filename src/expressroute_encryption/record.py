@@ -188,7 +188,7 @@ def export_port_records(ports: Mapping[str, RecordedPort],
     """Export the ports' record (``ports``, and ``macsecKeyFingerprints`` where a port has
     bring-your-own keys) and, when given, the ``circuits`` output: what the next
     deployment's guard reads back, in a program of this stack or one that builds the
-    components itself (README, "The guard in your own program")."""
+    components itself (docs/operations.md, "The guard in your own program")."""
     import pulumi
 
     pulumi.export("ports", ports_record(ports))

@@ -6,6 +6,8 @@ its own models.
 
 - ``namespace``: the config namespace (standard library only).
 - ``errors``: ``ConfigError`` and the one-line-per-problem rendering, key material masked.
+- ``paths``: keys written as a path (``ports[0].stage``, as ``pulumi new`` writes a
+  template's answers), folded into their top-level key (standard library only).
 - ``rules``: the rule engine (``ConfigModel``, ``rule``, ``cross_rule``, ``Int``).
 - ``literals``: the enum-like inputs as ``Literal`` types (the component enums' source).
 - ``values``: single-value rules shared by several areas (Azure names, ASNs, CIDRs).

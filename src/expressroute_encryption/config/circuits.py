@@ -203,8 +203,9 @@ def stage_problems(circuits: list, stage: str | None):
     """Circuits only on an encrypted or active port."""
     if stage == "reserved" and circuits:
         yield (), "circuit_on_reserved_port", (
-            "circuits need the port's stage to be 'encrypted' or 'active': on a 'reserved' port "
-            "traffic could flow before MACsec is configured"
+            "circuits need the port's stage to be 'encrypted' or 'active' (on a 'reserved' port traffic "
+            "could flow before MACsec is configured); the order: deploy the port at reserved, get its LOA and "
+            "cross-connect, deploy it at encrypted, then add the circuits"
         )
 
 

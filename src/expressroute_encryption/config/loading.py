@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from .errors import ConfigError, describe_errors
 from .namespace import LOCATION_KEY, NAMESPACE
+from .paths import fold_path_keys
 from .region import UNLISTED_KEY, location_problems
 from .stack import StackConfig
 
@@ -57,11 +58,16 @@ def stack_config_from(config: Mapping[str, str], secret_keys: Collection[str]) -
     Raises ConfigError with every problem: the Azure region missing or not a region
     (config/region.py), key material set as plain config, and every problem of the schema."""
     prefix = NAMESPACE + ":"
+    # Keys written as a path (`pulumi new` writes a template's answers so) are the nested key.
+    config, secret_keys, path_problems = fold_path_keys(config, secret_keys)
     values = {key[len(prefix):]: _decode(raw) for key, raw in sorted(config.items())
               if key.startswith(prefix) and raw is not None}
     secret = set(secret_keys)
     problems = []
     problems += location_problems(config.get(LOCATION_KEY), values.get(UNLISTED_KEY))
+    if path_problems:
+        # The rest of the config cannot be read as meant until its paths fold.
+        raise ConfigError(problems + path_problems)
     if "macsecKeys" in values and f"{prefix}macsecKeys" not in secret:
         problems.append(
             "macsecKeys: must be a secret config value; remove it from the stack file and set each key "

@@ -173,7 +173,7 @@ _OVERRIDE_RULES = {
 AlertOverrides = create_model(
     "AlertOverrides",
     __base__=type("_AlertOverrideRules", (ConfigModel,), {"__module__": __name__, **_OVERRIDE_RULES}),
-    __doc__="Overrides of the baseline alerts, by alert key (see README, Monitoring).",
+    __doc__="Overrides of the baseline alerts, by alert key (docs/operations.md, section 9).",
     __module__=__name__,
     **{to_snake(alert.key): (Optional[DynamicAlertOverride if alert.dynamic else AlertOverride],
                              Field(None, description=_override_doc(alert)))

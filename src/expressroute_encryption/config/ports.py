@@ -116,7 +116,7 @@ class PortSettings(ConfigModel):
     billing_type: PortBillingType
     """Port billing type."""
     stage: Stage
-    """Lifecycle stage: `reserved` (no link settings), `encrypted` (MACsec on, links admin-disabled), `active` (links admin-enabled); see the lifecycle below."""
+    """Lifecycle stage: `reserved` (no link settings), `encrypted` (MACsec on, links admin-disabled), `active` (links admin-enabled); one deployment each (docs/changes.md, "Port lifecycle")."""
     macsec: MacsecSettings
     """MACsec settings of both links (keys as below)."""
     circuits: list[CircuitSettings] = Field(default_factory=list)

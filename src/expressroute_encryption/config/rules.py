@@ -3,8 +3,8 @@ run in one round.
 
 Everything a user can put under the ``expressroute-encryption`` config namespace is a
 ``ConfigModel``: frozen, unknown keys rejected, camelCase in YAML, each field's docstring
-the one description of that key (the README's config table and the component package
-schema are generated from it).
+the one description of that key (the config table of docs/config-reference.md, the stack
+files' JSON Schema and the component package schema are generated from it).
 
 How the rules run, so that one round reports every problem:
 

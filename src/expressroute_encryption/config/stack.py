@@ -64,15 +64,15 @@ class StackConfig(ConfigModel):
     macsec_keys: dict[str, PortKeys] = Field(default_factory=dict)
     """Bring-your-own keys, secret config only: `macsecKeys.<port>.<link1|link2>.{cak,ckn}`; CKN an even number (2-64) of hex digits, CAK exactly 32 hex digits (128-bit ciphers) or 64 (256-bit ciphers). Generated when absent."""
     vpn: Optional[VpnSettings] = None
-    """IPsec over a circuit's private peering, see the VPN section."""
+    """IPsec over a circuit's private peering (docs/ipsec.md)."""
     decommission: list[DecommissionEntry] = Field(default_factory=list)
     """Live ports (`- port: <name>`) and circuits with peerings (`- circuit: <name>`) the next deployment may delete; removing one without an entry is refused."""
     tags: Tags = Field(default_factory=dict)
     """Tags for every resource that takes tags (resource group, vault, identity, ports, circuits, gateways, alerts); at most 50, values up to 256 characters."""
     monitoring: Optional[MonitoringSettings] = None
-    """Alerts and the vault's audit log (keys as below): see "Monitoring, audit logs and locks"."""
+    """Alerts and the vault's audit log (keys as below; docs/operations.md, section 9)."""
     change_gate: ChangeGateSettings = Field(default_factory=ChangeGateSettings)
-    """The live change gate before a disruptive link change (keys as below): see "Change gate"."""
+    """The live change gate before a disruptive link change (keys as below; docs/changes.md, "The change gate")."""
     locks: Optional[bool] = None
     """`CanNotDelete` management locks on the vault, each port and each circuit; default: on when `protect` is on."""
     lock_existing_vault: bool = False

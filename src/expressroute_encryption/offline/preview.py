@@ -41,6 +41,11 @@ other file; it writes a temporary file next to FILE and renames it, so FILE is w
 absent, and only when the preview ran (exit 0 or 1). When the run fails (exit 2), an
 export of an earlier run at FILE is removed, so no stale file claims a success.
 
+The text lists mandatory violations one per line, in full, and advisories one line per
+policy with the Azure type and name of each resource it concerns; ``--verbose`` prints
+every violation in full (its resource's URN and what to change). ``--json`` is the same
+with or without it.
+
 ``--json`` prints one JSON object instead (stack, exitCode, errors, notes, resource
 counts, policy results, the what-if's ``changes`` and ``links``), for a pipeline to post
 on a pull request; the exit code is the
@@ -67,6 +72,7 @@ from typing import Any
 
 from expressroute_encryption.exit_codes import ExitCode
 from expressroute_encryption.output_files import write_atomically
+from expressroute_encryption.printable import one_line
 from expressroute_encryption.offline.live_port import add_live_port_argument, add_metrics_argument
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = ExitCode.OK, ExitCode.REFUSED, ExitCode.BAD_INPUT
@@ -76,6 +82,8 @@ EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = ExitCode.OK, ExitCode.REFUSED, ExitCode.BA
 EXPORT_MARKER = "expressroute-encryption preview --export"
 # Exports bigger than this are not ours (the bench's 200-port estate exports ~10 MiB).
 MAX_EXPORT_BYTES = 256 * 1024 * 1024
+# Resources named on a grouped advisory line; the rest are counted.
+MAX_NAMES = 6
 
 
 def _tree_lines(run) -> list[str]:
@@ -105,7 +113,20 @@ def _macsec_lines(stack_outputs: dict[str, Any]) -> list[str]:
         lines.append(f"port {port}: stage {stage}")
         for link, s in sorted(record.links(port).items()):
             lines.append(f"  {link}: {describe(s, stage)}")
+        if stage in NEXT_STEP:
+            lines.append(f"  next: {NEXT_STEP[stage]}")
     return lines
+
+
+# What a port's stage leaves to do before the next deployment (the README's "A new port,
+# end to end"): a first run says where it goes from here.
+NEXT_STEP = {
+    "reserved": "download the port's LOA (az network express-route port generate-loa), order the cross-connects, "
+                "load each link's CAK/CKN on your routers (pulumi stack output macsecKeys --show-secrets --json), "
+                "then set the port's stage to encrypted",
+    "encrypted": "check the MACsec sessions on your routers, then set the port's stage to active; circuits may be "
+                 "added now",
+}
 
 
 def _circuit_lines(stack_outputs: dict[str, Any]) -> list[str]:
@@ -215,6 +236,16 @@ def _monitoring_lines(run) -> list[str]:
         lines.append(f"vault {azure_name(vault)}: lock: {', '.join(locks.get(vault.id.lower(), [])) or 'none'}; "
                      f"audit log: {'; '.join(audit.get(vault.id.lower(), [])) or 'none (set monitoring)'}")
     return lines + action_groups
+
+
+def _resource_names(run) -> dict[str, str]:
+    """URN -> the resource's Azure type and name as a grouped advisory names it
+    (``ExpressRoutePort er-direct-ams-1``); its Pulumi name while Azure's is not known."""
+    from expressroute_encryption.policy.azure import azure_name
+
+    return {reg.urn: f"{reg.type.rsplit(':', 1)[-1]} "
+                     f"{azure_name(reg.type, reg.inputs) or reg.outputs.get('name') or reg.name}"
+            for reg in run.resources}
 
 
 def policy_resources(run) -> list[dict[str, Any]]:
@@ -441,6 +472,8 @@ class Report:
     export: str | None = None  # the file written by --export
     changes: list[dict[str, Any]] = field(default_factory=list)  # the what-if, per resource
     links: list[dict[str, Any]] = field(default_factory=list)  # the what-if, per link of every port
+    # URN -> the resource's Azure type and name (`ExpressRoutePort er-ams-1`), for grouped advisories.
+    resource_names: dict[str, str] = field(default_factory=dict)
     gate: list[str] = field(default_factory=list)  # what the change gate read and decided
 
     def to_json(self) -> dict[str, Any]:
@@ -465,8 +498,9 @@ class Report:
             },
         }
 
-    def to_text(self) -> tuple[str, str]:
-        """(stdout, stderr)."""
+    def to_text(self, verbose: bool = False) -> tuple[str, str]:
+        """(stdout, stderr). Mandatory violations come one per line, in full; advisories one
+        line per policy with the resources it concerns, unless ``verbose``."""
         out = [f"note: {note}" for note in self.notes] + [f"warning: {w}" for w in self.warnings] + self.exemptions
         for title, lines in self.sections.items():
             if lines:
@@ -474,8 +508,30 @@ class Report:
         if not self.errors:
             mandatory = sum(v.level == "mandatory" for v in self.violations)
             out.append(f"\nPolicies (policy/): {mandatory} mandatory, {len(self.violations) - mandatory} advisory violation(s)")
-            out += [f"  {v.to_line()}" for v in self.violations]
+            if verbose:
+                out += [f"  {v.to_line()}" for v in self.violations]
+            else:
+                out += [f"  {v.to_line()}" for v in self.violations if v.level == "mandatory"]
+                out += [f"  {line}" for line in self.grouped_advisories()]
         return "\n".join(out), "\n".join(self.errors)
+
+    def grouped_advisories(self) -> list[str]:
+        """One line per advisory policy: how many resources, and which (by Azure type and name),
+        then where the details are."""
+        by_policy: dict[str, list[str]] = {}
+        for v in self.violations:
+            if v.level != "mandatory":
+                names = by_policy.setdefault(v.policy, [])
+                name = self.resource_names.get(v.urn, v.urn.rsplit("::", 1)[-1] if v.urn else "the stack")
+                if name not in names:
+                    names.append(name)
+        lines = []
+        for policy, names in by_policy.items():
+            shown = ", ".join(names[:MAX_NAMES]) + (f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES else "")
+            lines.append(one_line(f"advisory: {policy}: {len(names)} resource{'s' if len(names) != 1 else ''}: {shown}"))
+        if lines:
+            lines.append("(what to change, with each resource's URN: --verbose, or make preview VERBOSE=1)")
+        return lines
 
 
 def referenced_stack_outputs(stack_outputs: dict[str, str]) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -672,6 +728,7 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
     try:
         checked = policy_resources(run)
         report.violations = evaluate(checked, config)
+        report.resource_names = _resource_names(run)
         report.warnings += brownfield.exemption_warnings(checked, config)
         if export:
             write_export(export, export_document(run, stack, stack_file.project), inputs)
@@ -709,6 +766,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy-config", metavar="FILE", help="policy pack config (as --policy-pack-config)")
     parser.add_argument("--previous", metavar="FILE", help="`pulumi stack export` of the last deployment (default: a new stack)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary (for pipelines) instead of text")
+    parser.add_argument("--verbose", action="store_true",
+                        help="text: every policy violation on its own line, with the resource's URN and what to change "
+                             "(default: advisories one line per policy)")
     parser.add_argument("--project-dir", default=".",
                         help="the Pulumi project to preview (default: the current directory), e.g. examples/encrypted-port-from-code")
     parser.add_argument("--stack-output", metavar="STACK=FILE", action="append", default=[],
@@ -734,7 +794,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
-        out, err = report.to_text()
+        out, err = report.to_text(verbose=args.verbose)
         if out:
             print(out)
         if err:

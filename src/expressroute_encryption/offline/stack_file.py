@@ -20,6 +20,8 @@ them as the CLI does (Go's yaml.v3 into ``config.Value``, pulumi/pulumi
   can still be checked), and a note says so. Stand-ins exist only here: the real CLI always
   decrypts;
 - an ``environment:`` block (Pulumi ESC) is noted: its values cannot be read offline;
+- a key written as a path (``expressroute-encryption:ports[0].stage``, as ``pulumi new``
+  writes a template's answers) is folded into its top-level key (``config/paths.py``);
 - every leaf under ``macsecKeys`` and ``vpn.sharedKey`` must be a ``secure:`` value. The CLI
   tells a program only whether a top-level key is secret, so this reader is where each
   leaf is checked (``secret_config``): ``make preview`` and both pipelines run it before
@@ -45,6 +47,7 @@ import yaml
 
 from expressroute_encryption.config.errors import format_loc
 from expressroute_encryption.config.namespace import NAMESPACE, stack_name_problem
+from expressroute_encryption.config.paths import fold_path_keys
 from expressroute_encryption.facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS
 from expressroute_encryption.secret_config import (
     KEY_NAME_PLACEHOLDER,
@@ -368,10 +371,15 @@ def _to_config_string(value: Any, node: yaml.Node | None) -> str:
     return json.dumps(_go_numbers(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _stand_in(raw: dict[str, Any]):
+def _stand_in(raw: dict[str, Any], node_of: dict[str, Any]):
     """Shape-correct placeholders for secrets that cannot be decrypted offline."""
     ciphers = {}
-    ports = raw.get(f"{NAMESPACE}:ports")
+    # The ports as the program reads them, paths folded (a template's stack writes them so).
+    plain = {key: _to_config_string(value, node_of[key]) for key, value in raw.items() if not _contains_secure(value)}
+    try:
+        ports = json.loads(fold_path_keys(plain)[0].get(f"{NAMESPACE}:ports") or "null")
+    except ValueError:
+        ports = None
     if isinstance(ports, list):
         ciphers = {
             p.get("name"): (p.get("macsec") if isinstance(p.get("macsec"), dict) else {}).get("cipher")
@@ -492,7 +500,7 @@ def load_stack_file(project_dir: Path, stack: str) -> StackFile:
     if secret_keys:
         fill = _decrypter(stack_doc, stack_path)
         if fill is None:
-            fill = _stand_in(raw)
+            fill = _stand_in(raw, node_of)
             notes.append(
                 f"{', '.join(secret_keys)}: encrypted (secure) values could not be decrypted "
                 "(set PULUMI_CONFIG_PASSPHRASE for a passphrase-encrypted stack); they are "
@@ -503,4 +511,10 @@ def load_stack_file(project_dir: Path, stack: str) -> StackFile:
         key: _to_config_string(_replace_secure(value, (key,), fill) if fill else value, node_of[key])
         for key, value in raw.items()
     }
+    # Keys written as a path are the nested key, as the program reads them: the tools that
+    # look into the config (--vault, adopted ports) see one shape. A path that does not
+    # fold stays as it is, for the program to report.
+    folded, folded_secret_keys, problems = fold_path_keys(config, secret_keys)
+    if not problems:
+        config, secret_keys = folded, folded_secret_keys
     return StackFile(project, stack, config, secret_keys, notes)

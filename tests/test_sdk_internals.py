@@ -9,6 +9,7 @@ import ast
 import asyncio
 import contextvars
 import dataclasses
+import enum
 import importlib.metadata
 import inspect
 import logging
@@ -169,6 +170,30 @@ def check_rpc_serialize_property(serialize_property):
             result = run(serialize_property(value, deps, "key", None, None, typ))
             assert result is value or (result == value and type(result) is type(value)), (value, typ, result)
             assert deps == []
+
+
+class Tier(str, enum.Enum):
+    BASIC = "Basic"
+
+
+def check_rpc_translate_output_properties(translate):
+    """A str, int, float or bool comes back unchanged unless its type (without Optional) is an
+    enum or, for a float, int (plain_outputs_first answers the others at once); called by name
+    from resolve_outputs and from itself."""
+    from pulumi.runtime import rpc
+
+    assert parameters(translate) == ["output", "output_transformer", "typ", "transform_using_type_metadata", "path",
+                                     "return_none_on_dict_type_mismatch"], f"it takes {parameters(translate)}"
+    assert "translate_output_properties" in translate.__code__.co_names
+    assert "translate_output_properties" in rpc.resolve_outputs.__code__.co_names
+    for value in ["text", "", 7, 2.5, 3.0, True, False]:
+        for typ in [None, str, int, float, bool, typing.Any, typing.Optional[str], typing.Optional[int], list]:
+            result = translate(value, lambda key: key, typ)
+            if isinstance(value, float) and typ in (int, typing.Optional[int]):
+                assert result == int(value) and type(result) is int, (value, typ, result)
+            else:
+                assert result is value, (value, typ, result)
+    assert translate("Basic", lambda key: key, typing.Optional[Tier]) is Tier.BASIC
 
 
 def run(awaitable):
@@ -346,6 +371,7 @@ CHECKS = {
     "resource_types": check_resource_types,
     "rpc_serialize_property": check_rpc_serialize_property,
     "rpc_serialize_properties": check_rpc_serialize_properties,
+    "rpc_translate_output_properties": check_rpc_translate_output_properties,
     "rpc_deserialize_properties": check_rpc_deserialize_properties,
     "transfer_properties": check_transfer_properties,
     "OutputData": check_output_data,

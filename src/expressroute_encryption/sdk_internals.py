@@ -212,6 +212,15 @@ INTERNALS: dict[str, Internal] = {
     "rpc_serialize_property": Internal("pulumi.runtime.rpc", "serialize_property",
                                        used_by=f"{_OFFLINE_RUN} plain_values_first"),
 
+    # pulumi.runtime.rpc.translate_output_properties(output, output_transformer, typ=None,
+    # transform_using_type_metadata=False, path=None, return_none_on_dict_type_mismatch=False):
+    # turns one output value from the engine into what the program sees (output types, enum
+    # members, ints), recursing into lists and objects by its module-level name; resolve_outputs
+    # calls it by that name for every property of every registration. For the run it answers
+    # a str, int, float or bool whose declared type keeps it unchanged at once.
+    "rpc_translate_output_properties": Internal("pulumi.runtime.rpc", "translate_output_properties",
+                                                used_by=f"{_OFFLINE_RUN} plain_outputs_first"),
+
     # pulumi._types.resource_types(resource_cls) -> {pulumi name: type}: a resource class's
     # output types, from its annotations; resolve_outputs calls it (as `_types.resource_types`)
     # on every registration. For the run it is computed once per class.

@@ -76,11 +76,19 @@ def rule_error(loc: tuple[str | int, ...], rule: str, message: str) -> InitError
     return InitErrorDetails(type=PydanticCustomError(rule, message), loc=loc, input=None)
 
 
+# Plain values whose verdict a rule remembers: a component checks again what the stack
+# config checked (its prefixes, names and ids), and a large estate repeats values.
+_REMEMBERED = (str, int, float, bool)
+
+
 def rule(name: str, check):
-    """A field-level rule: ``check(value)`` returns a problem message or None."""
+    """A field-level rule: ``check(value)`` returns a problem message or None. A rule is a
+    function of the value alone, so its verdict on a plain value is remembered."""
+    verdicts = functools.lru_cache(maxsize=4096)(lambda kind, value: check(value))
 
     def validate(value):
-        if (problem := check(value)) is not None:
+        problem = verdicts(type(value), value) if type(value) in _REMEMBERED else check(value)
+        if problem is not None:
             raise PydanticCustomError(name, problem)
         return value
 

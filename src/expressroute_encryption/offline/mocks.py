@@ -698,7 +698,9 @@ class AzureMocks(pulumi.runtime.Mocks):
     def deployment_subscription(self) -> str:
         """The default provider's subscription: the stack's azure-native:subscriptionId, else
         the stand-in subscription of these mocks."""
-        return pulumi.Config("azure-native").get("subscriptionId") or SUBSCRIPTION_ID
+        # The runtime's config as pulumi.Config("azure-native").get reads it, without its checks
+        # (asked for every resource).
+        return pulumi.runtime.get_config("azure-native:subscriptionId") or SUBSCRIPTION_ID
 
     def _provider(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         """An explicit provider: nothing in Azure; its subscription is remembered by its id."""

@@ -196,6 +196,20 @@ def check_rpc_translate_output_properties(translate):
     assert translate("Basic", lambda key: key, typing.Optional[Tier]) is Tier.BASIC
 
 
+def check_rpc_contains_unknowns(contains_unknowns):
+    """Finds the Unknown in objects and lists, never in a plain value; called by that name
+    from serialize_property and from pulumi.output (as rpc.contains_unknowns)."""
+    from pulumi import output
+    from pulumi.output import UNKNOWN
+    from pulumi.runtime import rpc
+
+    assert parameters(contains_unknowns) == ["val"], f"it takes {parameters(contains_unknowns)}"
+    assert "contains_unknowns" in rpc.serialize_property.__code__.co_names
+    assert "contains_unknowns" in output.contains_unknowns.__code__.co_names
+    assert contains_unknowns({"a": [1, {"b": UNKNOWN}]}) and contains_unknowns(UNKNOWN)
+    assert not any(contains_unknowns(value) for value in PLAIN_VALUES)
+
+
 def run(awaitable):
     from expressroute_encryption.offline.shortcuts import run_without_loop
 
@@ -372,6 +386,7 @@ CHECKS = {
     "rpc_serialize_property": check_rpc_serialize_property,
     "rpc_serialize_properties": check_rpc_serialize_properties,
     "rpc_translate_output_properties": check_rpc_translate_output_properties,
+    "rpc_contains_unknowns": check_rpc_contains_unknowns,
     "rpc_deserialize_properties": check_rpc_deserialize_properties,
     "transfer_properties": check_transfer_properties,
     "OutputData": check_output_data,

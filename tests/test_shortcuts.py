@@ -239,6 +239,19 @@ def test_plain_outputs_translate_as_the_sdk_translates_them(value, typ):
     assert sdk_rpc.translate_output_properties is original
 
 
+@given(WIRE_VALUES)
+def test_unknowns_are_found_as_the_sdk_finds_them(value):
+    from pulumi.output import UNKNOWN as unknown
+
+    for candidate in (value, [value, unknown], {"k": value}):
+        assert shortcuts.plain_first_contains_unknowns(sdk_rpc.contains_unknowns)(candidate) == \
+            sdk_rpc.contains_unknowns(candidate)
+    original = sdk_rpc.contains_unknowns
+    with shortcuts.plain_values_known():
+        assert sdk_rpc.contains_unknowns is not original
+    assert sdk_rpc.contains_unknowns is original
+
+
 def test_a_plain_urn_is_the_sdks_known_output(fresh_runtime):
     async def both():
         return await state_of(shortcuts.known_output("urn:x")), await state_of(pulumi.Output.from_input("urn:x"))

@@ -221,6 +221,13 @@ INTERNALS: dict[str, Internal] = {
     "rpc_translate_output_properties": Internal("pulumi.runtime.rpc", "translate_output_properties",
                                                 used_by=f"{_OFFLINE_RUN} plain_outputs_first"),
 
+    # pulumi.runtime.rpc.contains_unknowns(val) -> bool: whether a value holds the Unknown
+    # of a preview, looking into objects and lists. serialize_property calls it by that name
+    # for every Output it serializes, and pulumi.output (OutputData, Output.future, apply) as
+    # `rpc.contains_unknowns`. For the run it answers a plain value at once.
+    "rpc_contains_unknowns": Internal("pulumi.runtime.rpc", "contains_unknowns",
+                                      used_by=f"{_OFFLINE_RUN} plain_values_known"),
+
     # pulumi._types.resource_types(resource_cls) -> {pulumi name: type}: a resource class's
     # output types, from its annotations; resolve_outputs calls it (as `_types.resource_types`)
     # on every registration. For the run it is computed once per class.

@@ -244,6 +244,26 @@ def plain_values_first() -> Iterator[None]:
         yield
 
 
+# --- a plain value holds no unknown ------------------------------------------------------
+
+
+def plain_first_contains_unknowns(contains_unknowns: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """The SDK's ``contains_unknowns`` (see sdk_internals), answering False at once for a
+    str, int, float, bool or None: the SDK asks it of every Output value it serializes or
+    reads (most of them plain), and walks objects and lists for its ``Unknown``, which a
+    plain value is not. Anything else goes to the SDK's function."""
+    def check(val: Any) -> bool:
+        return False if type(val) in _PLAIN else contains_unknowns(val)
+    return check
+
+
+@contextlib.contextmanager
+def plain_values_known() -> Iterator[None]:
+    """Unknowns are looked for by ``plain_first_contains_unknowns``."""
+    with _replaced("rpc_contains_unknowns", plain_first_contains_unknowns(sdk("rpc_contains_unknowns"))):
+        yield
+
+
 # --- plain outputs come back as themselves ----------------------------------------------
 
 _SCALARS = frozenset({str, int, float, bool})
@@ -541,6 +561,6 @@ def applied(enabled: bool) -> Iterator[list[Callable]]:
         yield []
         return
     with collector_spared(), no_stack_traces(), monitor_calls_inline(), plain_urns(), single_future_outputs(), \
-            plain_values_first(), plain_outputs_first(), answers_in_python(), resource_types_remembered(), \
-            no_debug_messages():
+            plain_values_first(), plain_outputs_first(), plain_values_known(), answers_in_python(), \
+            resource_types_remembered(), no_debug_messages():
         yield [without_aliases]

@@ -210,6 +210,18 @@ def check_rpc_contains_unknowns(contains_unknowns):
     assert not any(contains_unknowns(value) for value in PLAIN_VALUES)
 
 
+def check_is_dry_run(is_dry_run):
+    """What the runtime was configured with; resolve_properties asks it by that name."""
+    from pulumi.runtime import rpc
+
+    assert parameters(is_dry_run) == [], f"it takes {parameters(is_dry_run)}"
+    assert "is_dry_run" in rpc.resolve_properties.__code__.co_names
+    for preview in (True, False):
+        configure_mock_runtime(sdk_internals.MockMonitor(NoMocks()), "p", "s", logging.getLogger("probe"), preview)
+        assert is_dry_run() is preview
+    configure_mock_runtime(sdk_internals.MockMonitor(NoMocks()), "p", "s", logging.getLogger("probe"))
+
+
 def run(awaitable):
     from expressroute_encryption.offline.shortcuts import run_without_loop
 
@@ -387,6 +399,7 @@ CHECKS = {
     "rpc_serialize_properties": check_rpc_serialize_properties,
     "rpc_translate_output_properties": check_rpc_translate_output_properties,
     "rpc_contains_unknowns": check_rpc_contains_unknowns,
+    "is_dry_run": check_is_dry_run,
     "rpc_deserialize_properties": check_rpc_deserialize_properties,
     "transfer_properties": check_transfer_properties,
     "OutputData": check_output_data,

@@ -252,6 +252,17 @@ def test_unknowns_are_found_as_the_sdk_finds_them(value):
     assert sdk_rpc.contains_unknowns is original
 
 
+@pytest.mark.parametrize("preview", [True, False])
+def test_a_run_is_a_preview_or_not_as_configured(preview):
+    from pulumi.runtime import settings
+
+    configure_mock_runtime(MockMonitor(NoMocks()), "probe-project", "probe-stack", logging.getLogger("probe"), preview)
+    original = settings.is_dry_run
+    with shortcuts.dry_run_answered():
+        assert settings.is_dry_run is not original and settings.is_dry_run() is preview
+    assert settings.is_dry_run is original and settings.is_dry_run() is preview
+
+
 def test_a_plain_urn_is_the_sdks_known_output(fresh_runtime):
     async def both():
         return await state_of(shortcuts.known_output("urn:x")), await state_of(pulumi.Output.from_input("urn:x"))

@@ -228,6 +228,13 @@ INTERNALS: dict[str, Internal] = {
     "rpc_contains_unknowns": Internal("pulumi.runtime.rpc", "contains_unknowns",
                                       used_by=f"{_OFFLINE_RUN} plain_values_known"),
 
+    # pulumi.runtime.settings.is_dry_run(): whether the run is a preview (public as
+    # pulumi.runtime.is_dry_run, which is bound at import; the SDK's own modules call it as
+    # `settings.is_dry_run()`, resolve_properties for every property). For the run it answers
+    # the value it had when the run started.
+    "is_dry_run": Internal("pulumi.runtime.settings", "is_dry_run",
+                           used_by=f"{_OFFLINE_RUN} dry_run_answered"),
+
     # pulumi._types.resource_types(resource_cls) -> {pulumi name: type}: a resource class's
     # output types, from its annotations; resolve_outputs calls it (as `_types.resource_types`)
     # on every registration. For the run it is computed once per class.

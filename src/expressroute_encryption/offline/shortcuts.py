@@ -244,6 +244,19 @@ def plain_values_first() -> Iterator[None]:
         yield
 
 
+# --- a preview, asked once --------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def dry_run_answered() -> Iterator[None]:
+    """The SDK's ``settings.is_dry_run`` answers what the runtime was configured with for the
+    run: it reads a context property for every property of every registration
+    (``resolve_properties``), and a run is a preview or not from its start to its end."""
+    answer = bool(sdk("is_dry_run")())
+    with _replaced("is_dry_run", lambda: answer):
+        yield
+
+
 # --- a plain value holds no unknown ------------------------------------------------------
 
 
@@ -562,5 +575,5 @@ def applied(enabled: bool) -> Iterator[list[Callable]]:
         return
     with collector_spared(), no_stack_traces(), monitor_calls_inline(), plain_urns(), single_future_outputs(), \
             plain_values_first(), plain_outputs_first(), plain_values_known(), answers_in_python(), \
-            resource_types_remembered(), no_debug_messages():
+            resource_types_remembered(), dry_run_answered(), no_debug_messages():
         yield [without_aliases]

@@ -5,7 +5,10 @@ The story of the stack, in ``main``: read and check the config; read the record 
 deployment left (``record.py``) and, for a port this deployment adopts, its links as Azure
 has them; refuse what cannot be done safely against them (a live port never has both
 links changed at once, an adopted port is not changed by the deployment that adopts it:
-``guard.py``); only then build the resource
+``guard.py``); then, before a disruptive link change, check Azure itself: the port as it is
+and the last minutes of its and its circuits' metrics, so that a link changes only once its
+traffic has moved to the other link and Azure still matches the record (``live_gate.py``,
+applied by ``live_reads.apply_change_gate``); only then build the resource
 group, the vault and its identity, each port with MACsec on both links and its circuits,
 the VPN, and the alerts, audit log and delete locks that let it be operated; and export
 what the operator needs and the record for the next deployment. Every resource that takes
@@ -42,6 +45,7 @@ from expressroute_encryption.config.keys import key_reuse_warnings  # noqa: E402
 from expressroute_encryption.config.stack import resource_group_import_id  # noqa: E402
 from expressroute_encryption.existing_vault import check_existing_vault, existing_vault_subscription  # noqa: E402
 from expressroute_encryption.guard import change_problems, change_warnings  # noqa: E402
+from expressroute_encryption.live_reads import apply_change_gate  # noqa: E402
 from expressroute_encryption.locks import ResourceLocks  # noqa: E402
 from expressroute_encryption.monitoring import ExpressRouteMonitoring, tag_resources  # noqa: E402
 from expressroute_encryption.record import Previous, export_record, read_last_deployment  # noqa: E402
@@ -76,6 +80,8 @@ async def main() -> None:
     # A port's own two links are the port component's to warn about.
     for warning in change_warnings(config, previous) + key_reuse_warnings(config.macsec_keys, across_ports_only=True):
         pulumi.log.warn(warning)
+    # Azure now, before a disruptive link change: refused on pulumi up, reported on a preview.
+    apply_change_gate(config, previous, updating=not pulumi.runtime.is_dry_run())
     built = build(adopting, adopting_circuits(config, previous), previous)
     export(built)
     export_record(config, built.ports, built.circuits)

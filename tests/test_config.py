@@ -23,7 +23,7 @@ def test_base_config_is_valid():
 @pytest.mark.smoke
 def test_unknown_top_level_key_is_named_with_allowed_keys():
     msg = only_problem(base_config(keyVualt={"name": "x"}))
-    assert msg == "keyVualt: unknown key (allowed: resourceGroupName, protect, keyVault, ports, macsecKeys, vpn, decommission, tags, monitoring, locks, lockExistingVault, unlistedRegion)"
+    assert msg == "keyVualt: unknown key (allowed: resourceGroupName, protect, keyVault, ports, macsecKeys, vpn, decommission, tags, monitoring, changeGate, locks, lockExistingVault, unlistedRegion)"
 
 
 @pytest.mark.smoke

@@ -40,7 +40,7 @@ def test_other_namespaces_are_not_ours_and_a_misspelt_key_is_named():
     with pytest.raises(ConfigError) as info:
         stack_config_from(config, [])
     assert info.value.problems == ["port: unknown key (allowed: resourceGroupName, protect, keyVault, ports, macsecKeys, "
-                                   "vpn, decommission, tags, monitoring, locks, lockExistingVault, unlistedRegion)"]
+                                   "vpn, decommission, tags, monitoring, changeGate, locks, lockExistingVault, unlistedRegion)"]
 
 
 def test_it_runs_without_importing_pulumi():

@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from expressroute_encryption.config.errors import ConfigError
@@ -20,7 +21,7 @@ from expressroute_encryption.offline.harness import run_program
 from expressroute_encryption.offline import wire
 from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID, AzureMocks
 from expressroute_encryption.offline.wire import unwrap
-from tests.helpers import BYO_CAK, BYO_CKN, find, live_port, one
+from tests.helpers import BYO_CAK, BYO_CKN, cli, find, live_port, one
 
 PROGRAM = """
 import pulumi
@@ -29,7 +30,7 @@ from expressroute_encryption.record import export_port_records, read_last_deploy
 
 
 async def main():
-    previous = await read_last_deployment()
+    %(read)s
     port = EncryptedDirectPort("edge", {
         "resource_group_name": "rg-app",
         "vault_name": "kv-app-macsec",
@@ -50,14 +51,24 @@ async def main():
 pulumi.run(main)
 """
 RECORD = '**previous.component_args("edge-ams"),'
+READ = "previous = await read_last_deployment()"
+# The record as a program in another language has it: the stack outputs of a stack reference to itself.
+SELF = 'pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")'
+OUTPUTS = f'"last_deployment_outputs": {SELF}.outputs,'
 ADOPTED = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-app/providers/Microsoft.Network/expressRoutePorts/edge-ams"
 
 
-def program(tmp_path, *, stage="active", macsec='{"cipher": "GcmAesXpn256"}', record=RECORD, extra="",
-            previous=None, up=False, live=None):
+def write_program(tmp_path, *, stage="active", macsec='{"cipher": "GcmAesXpn256"}', record=RECORD, extra="",
+                  read=None) -> Path:
+    read = read or (READ if record == RECORD else "pass")
     (tmp_path / "__main__.py").write_text(textwrap.dedent(PROGRAM % {
-        "sub": SUBSCRIPTION_ID, "stage": stage, "macsec": macsec, "record": record, "extra": extra}))
-    return run_program(tmp_path, "platform-app", "prod", {}, [], dry_run=not up, mocks=AzureMocks(
+        "sub": SUBSCRIPTION_ID, "stage": stage, "macsec": macsec, "record": record, "extra": extra, "read": read}))
+    return tmp_path
+
+
+def program(tmp_path, *, previous=None, up=False, live=None, mocks=AzureMocks, **kw):
+    write_program(tmp_path, **kw)
+    return run_program(tmp_path, "platform-app", "prod", {}, [], dry_run=not up, mocks=mocks(
         previous_outputs=previous.stack_outputs if previous else None, live_ports=live))
 
 
@@ -167,9 +178,7 @@ def test_a_bring_your_own_key_changed_without_its_generation_is_refused_from_cod
     # The refusal happens when the keys resolve, so the run fails half-way: in a process of its own,
     # as the SDK leaves a failed program's pending tasks behind.
     new_cak = "ab" * 32
-    (tmp_path / "__main__.py").write_text(textwrap.dedent(PROGRAM % {
-        "sub": SUBSCRIPTION_ID, "stage": "active", "macsec": '{"cipher": "GcmAesXpn256"}', "record": RECORD,
-        "extra": keys % (new_cak, BYO_CKN, BYO_CAK, BYO_CKN)}))
+    write_program(tmp_path, extra=keys % (new_cak, BYO_CKN, BYO_CAK, BYO_CKN))
     (tmp_path / "Pulumi.yaml").write_text("name: platform-app\nruntime: python\n")
     (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  azure-native:location: westeurope\n")
     result = subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "preview", "--project-dir",
@@ -180,3 +189,217 @@ def test_a_bring_your_own_key_changed_without_its_generation_is_refused_from_cod
     assert ("  macsec.key_generation.link1: the bring-your-own key of link1 changed but its keyGeneration is still 1; "
             "raise it to 2") in result.stderr
     assert new_cak not in result.stdout + result.stderr and BYO_CAK not in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------------------
+# The record as an Output (last_deployment_outputs): what a program in another language has
+
+
+BOTH = '{"cipher": "GcmAesXpn256", "key_generation": {"link1": 2, "link2": 2}}'
+LINK1 = '{"cipher": "GcmAesXpn256", "key_generation": {"link1": 2}}'
+BYO_KEYS = ('"keys": {"link1": {"cak": pulumi.Output.secret(%r), "ckn": pulumi.Output.secret(%r)}, '
+            '"link2": {"cak": pulumi.Output.secret(%r), "ckn": pulumi.Output.secret(%r)}},')
+
+
+class RecordingMocks(AzureMocks):
+    """The mocks, also noting every resource registered, so that a run that fails still shows them."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.registered: list[tuple[str, str]] = []
+
+    def new_resource(self, args):
+        self.registered.append((args.typ, args.name))
+        return super().new_resource(args)
+
+
+def recording(**kw) -> RecordingMocks:
+    recording.last = RecordingMocks(**kw)
+    return recording.last
+
+
+def registrations(mocks) -> list[str]:
+    """The types the last run with ``recording`` mocks registered (the stack references it read aside)."""
+    return [kind for kind, _ in mocks.last.registered if kind != "pulumi:pulumi:StackReference"]
+
+
+def registered(run) -> list[tuple]:
+    """Everything the engine receives of each resource, in an order that does not depend on timing."""
+    return sorted((r.urn, r.type, r.parent, r.protect, sorted(r.dependencies), repr(r.inputs), r.import_id,
+                   r.ignore_changes, r.additional_secret_outputs) for r in run.resources)
+
+
+def warnings_of(caplog, run) -> list[str]:
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="offline-preview"):
+        result = run()
+    return result, sorted(r.getMessage() for r in caplog.records)
+
+
+@pytest.fixture(scope="module")
+def deployed_byo(tmp_path_factory, deployed):
+    """The program's deployment of the active port with bring-your-own keys (fingerprints in its record)."""
+    return program(tmp_path_factory.mktemp("byo"), extra=BYO_KEYS % (BYO_CAK, BYO_CKN, BYO_CAK, BYO_CKN))
+
+
+@pytest.mark.parametrize("case", ["first deployment", "one link", "bring-your-own keys"])
+def test_the_record_as_an_output_registers_what_the_plain_record_registers(tmp_path, caplog, deployed, deployed_byo,
+                                                                           case):
+    kw = {
+        "first deployment": {"stage": "reserved"},
+        "one link": {"macsec": LINK1, "previous": deployed},
+        "bring-your-own keys": {"macsec": LINK1, "previous": deployed_byo,
+                                "extra": BYO_KEYS % ("cd" * 32, BYO_CKN, BYO_CAK, BYO_CKN)},
+    }[case]
+    plain, plain_warnings = warnings_of(caplog, lambda: program(tmp_path, **kw))
+    given, given_warnings = warnings_of(caplog, lambda: program(tmp_path, record=OUTPUTS, **kw))
+    assert registered(given) == registered(plain) and find(given, "network:ExpressRoutePort")
+    assert given.stack_outputs == plain.stack_outputs
+    assert given_warnings == plain_warnings
+    if case == "one link":
+        assert any("runbook for link1" in warning for warning in given_warnings)
+
+
+def test_a_refused_change_as_an_output_registers_no_child_and_says_what_the_plain_record_says(tmp_path, deployed):
+    with pytest.raises(pulumi.RunError) as info:  # the engine prints a RunError's message, no traceback
+        program(tmp_path, macsec=BOTH, record=OUTPUTS, previous=deployed, mocks=recording)
+    assert str(info.value) == refusal(tmp_path, macsec=BOTH, previous=deployed)
+    assert "macsec: port 'edge-ams' is active and this update changes MACsec on both link1 and link2" in str(info.value)
+    assert registrations(recording) == ["expressroute-encryption:index:EncryptedDirectPort"]
+
+
+def test_a_bring_your_own_key_changed_without_its_generation_is_refused_from_the_output(tmp_path, deployed_byo):
+    with pytest.raises(pulumi.RunError) as info:
+        program(tmp_path, record=OUTPUTS, previous=deployed_byo, extra=BYO_KEYS % ("ab" * 32, BYO_CKN, BYO_CAK, BYO_CKN))
+    assert ("  macsec.key_generation.link1: the bring-your-own key of link1 changed but its keyGeneration is still 1; "
+            "raise it to 2") in str(info.value)
+    assert "ab" * 32 not in str(info.value)
+
+
+def project(tmp_path: Path, run=None) -> list[str]:
+    """The project files the offline preview reads, and its --previous argument for ``run``."""
+    (tmp_path / "Pulumi.yaml").write_text("name: platform-app\nruntime: python\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  azure-native:location: westeurope\n")
+    return ["--previous", str(show_secrets_export(run, tmp_path / "previous.json"))] if run else []
+
+
+def test_the_offline_preview_prints_the_refusal_of_the_output_record_as_problem_lines(capsys, tmp_path, deployed):
+    previous = project(tmp_path, deployed)
+    write_program(tmp_path, macsec=BOTH)
+    code, out, plain = cli(capsys, "preview", "--project-dir", str(tmp_path), "--stack", "prod", *previous)
+    assert code == 2
+    write_program(tmp_path, macsec=BOTH, record=OUTPUTS)
+    code, out, err = cli(capsys, "preview", "--project-dir", str(tmp_path), "--stack", "prod", *previous)
+    assert code == 2 and err == plain
+    assert plain.splitlines()[:2] == [
+        "EncryptedDirectPort 'edge': 1 problem; nothing was deployed:",
+        "  macsec: port 'edge-ams' is active and this update changes MACsec on both link1 and link2 (link1: "
+        "keyGeneration 1 -> 2; link2: keyGeneration 1 -> 2), which would drop both links at once. Change one link per "
+        "deployment: first only link1 (move traffic to link2, update the router's link1, pulumi up, check the MACsec "
+        "session), then link2 the same way; or, for a planned full outage, set macsec.allow_both_links: true"]
+    assert "bug in the tool" not in out + err and "Traceback" not in err
+
+
+def test_a_record_unknown_during_the_preview_is_refused(tmp_path):
+    # An Output whose value is not known yet, as one computed from a resource this deployment creates.
+    unknown = ("import asyncio; value, known = asyncio.Future(), asyncio.Future(); "
+               "value.set_result(None); known.set_result(False)")
+    with pytest.raises(pulumi.RunError) as info:
+        program(tmp_path, read=unknown, record='"last_deployment_outputs": pulumi.Output(set(), value, known),',
+                mocks=recording)
+    assert str(info.value).splitlines()[1].startswith(
+        "  last_deployment_outputs: has no value (it is unknown during this preview, or resolved to nothing), so the "
+        "change guard cannot compare this deployment with the last one")
+    assert registrations(recording) == ["expressroute-encryption:index:EncryptedDirectPort"]
+
+
+class Outputs:
+    """A last deployment given by its stack outputs."""
+
+    def __init__(self, **outputs) -> None:
+        self.stack_outputs = outputs
+
+
+def test_the_output_record_is_read_as_the_stack_program_reads_its_own(tmp_path, deployed):
+    # No outputs at all: a first deployment, so a new port past reserved is refused on `pulumi up` only.
+    assert find(program(tmp_path, record=OUTPUTS), "network:ExpressRoutePort")
+    with pytest.raises(pulumi.RunError) as info:
+        program(tmp_path, record=OUTPUTS, up=True)
+    assert "stage: port 'edge-ams' is new and would be created at stage active" in str(info.value)
+    # Outputs without a `ports` output: lost, never "none".
+    with pytest.raises(pulumi.RunError) as info:
+        program(tmp_path, record=OUTPUTS, previous=Outputs(circuits={}))
+    assert "last_deployment_outputs: the last deployment has outputs but no `ports` output" in str(info.value)
+    # An entry the guard cannot compare with.
+    with pytest.raises(pulumi.RunError) as info:
+        program(tmp_path, record=OUTPUTS, previous=Outputs(ports={"edge-ams": {"stage": "active"}}))
+    assert "the last deployment's `ports` output for port 'edge-ams' is not in the shape" in str(info.value)
+    # Fingerprints that are not a secret.
+    with pytest.raises(pulumi.RunError) as info:
+        program(tmp_path, record=OUTPUTS, previous=Outputs(
+            ports=unwrap(deployed.stack_outputs["ports"]), macsecKeyFingerprints={"edge-ams": {"link1": "00"}}))
+    assert "last_deployment_outputs: holds the `macsecKeyFingerprints` output: a plain value would be stored" in str(
+        info.value)
+
+
+def test_adopting_with_the_output_record_is_said_and_compared_with_azure(tmp_path):
+    azure = {"edge-ams": live_port("edge-ams")}  # live, admin-enabled, no MACsec
+    off = '{"cipher": "GcmAesXpn256", "link1": {"enabled": False}, "link2": {"enabled": False}}'
+    with pytest.raises(pulumi.RunError) as info:
+        program(tmp_path, macsec=off, record=OUTPUTS, extra=f'"import_id": "{ADOPTED}",', live=azure)
+    assert ("adopting: port 'edge-ams' is not in the last deployment's `ports` output and has an import_id, so this "
+            "deployment adopts it: set adopting: true") in str(info.value)
+    adopt = f'"import_id": "{ADOPTED}", "adopting": True,'
+    plain = program(tmp_path, macsec=off, extra=adopt, live=azure)
+    given = program(tmp_path, macsec=off, record=OUTPUTS, extra=adopt, live=azure)
+    assert registered(given) == registered(plain)
+    assert one(given, "network:ExpressRoutePort").ignore_changes == ["identity", "links"]
+    assert given.stack_outputs == plain.stack_outputs
+
+
+def test_the_record_is_given_one_way(tmp_path):
+    message = refusal(tmp_path, record=f'"last_deployment": {{}}, {OUTPUTS}')
+    assert "  last_deployment: not with last_deployment_outputs, which holds the port's record and fingerprints " \
+           "already: give one of them" in message
+    message = refusal(tmp_path, record=f'"last_deployment": {SELF}.get_output("ports"),')
+    assert "pass the whole stack outputs of a stack reference to this stack as last_deployment_outputs" in message
+
+
+# Another language's program, as the engine hands it to the component package: camelCase
+# arguments, the stack reference's outputs as an Output, and the record exported from the
+# component's `record` output (YAML: `ports: {edge-ams: ${port.record}}`).
+PACKAGE = """
+import pulumi
+from pulumi.provider.experimental.component import ComponentProvider
+from expressroute_encryption.provider import COMPONENTS, NAMESPACE
+from expressroute_encryption.tokens import PACKAGE_NAME
+
+provider = ComponentProvider(COMPONENTS, PACKAGE_NAME, NAMESPACE, "0.0.0")
+me = pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
+port = provider.construct("edge", PACKAGE_NAME + ":index:EncryptedDirectPort", {
+    "resourceGroupName": "rg-app", "vaultName": "kv-app-macsec", "identityId": "id", "name": "edge-ams",
+    "peeringLocation": "Equinix-Amsterdam-AM5", "bandwidthInGbps": 100.0, "encapsulation": "Dot1Q",
+    "billingType": "UnlimitedData", "stage": %(stage)r, "macsec": %(macsec)s,
+    "lastDeploymentOutputs": me.outputs,
+}, pulumi.ResourceOptions()).state
+pulumi.export("ports", {"edge-ams": port["record"]})
+"""
+
+
+def package_program(tmp_path, stage, macsec='{"cipher": "GcmAesXpn256"}', previous=None, up=True):
+    (tmp_path / "__main__.py").write_text(PACKAGE % {"stage": stage, "macsec": macsec})
+    return run_program(tmp_path, "platform-app", "prod", {}, [], dry_run=not up,
+                       mocks=AzureMocks(previous_outputs=previous.stack_outputs if previous else None))
+
+
+def test_a_program_in_another_language_takes_its_port_past_reserved(tmp_path, deployed):
+    reserved = package_program(tmp_path, "reserved")
+    encrypted = package_program(tmp_path, "encrypted", previous=reserved)
+    # The record its `record` output wrote is what the Python program records for the port at that stage.
+    active_from_python = unwrap(deployed.stack_outputs["ports"])["edge-ams"]
+    assert unwrap(encrypted.stack_outputs["ports"])["edge-ams"] == active_from_python | {"stage": "encrypted", "links": {
+        link: state | {"adminState": "Disabled"} for link, state in active_from_python["links"].items()}}
+    active = package_program(tmp_path, "active", previous=encrypted)
+    with pytest.raises(pulumi.RunError) as info:
+        package_program(tmp_path, "active", macsec=BOTH.replace("key_generation", "keyGeneration"), previous=active)
+    assert str(info.value) == refusal(tmp_path, macsec=BOTH, previous=active)

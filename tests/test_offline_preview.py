@@ -228,6 +228,7 @@ def test_a_consumer_programs_config_error_is_printed_as_its_problem_lines(tmp_pa
         "need a 100 Gbps port)",
         "  bogus: unknown key (allowed: resource_group_name, vault_name, identity_id, name, peering_location, "
         "bandwidth_in_gbps, encapsulation, billing_type, stage, macsec, import_id, keys, protect, "
-        "vault_resource_group_name, vault_subscription_id, adopting, last_deployment, last_key_fingerprints)",
+        "vault_resource_group_name, vault_subscription_id, adopting, last_deployment, last_key_fingerprints, "
+        "last_deployment_outputs)",
     ]
     assert "bug in the tool" not in out + err and "Traceback" not in err

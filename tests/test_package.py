@@ -211,8 +211,8 @@ EXPECTED = {
         {"resourceGroupName", "vaultName", "identityId", "name", "peeringLocation", "bandwidthInGbps",
          "encapsulation", "billingType", "stage", "macsec"},
         {"keys", "protect", "vaultResourceGroupName", "vaultSubscriptionId", "importId", "adopting", "lastDeployment",
-         "lastKeyFingerprints"},
-        {"portId", "portName", "stage", "links", "routerKeys"},
+         "lastKeyFingerprints", "lastDeploymentOutputs"},
+        {"portId", "portName", "stage", "links", "routerKeys", "record", "keyFingerprints"},
     ),
     "DirectCircuit": (
         {"resourceGroupName", "expressRoutePortId", "name", "bandwidthInGbps", "skuTier", "skuFamily"},
@@ -371,7 +371,7 @@ def test_components_constructed_through_the_package_keep_secrets_secret(tmp_path
     run = run_program(tmp_path, "yaml-consumer", "dev", {"azure-native:location": "westeurope"}, [])
     outputs = run.stack_outputs
     secret = {
-        ("port", "routerKeys"), ("circuit", "authorizationKeys"), ("vpn", "sharedKey"),
+        ("port", "routerKeys"), ("port", "keyFingerprints"), ("circuit", "authorizationKeys"), ("vpn", "sharedKey"),
     }
     for component, state in outputs.items():
         for name, value in state.items():

@@ -156,6 +156,8 @@ class EncryptedDirectPortArgs(TypedDict):
     """The port's entry of the last deployment's record (the `ports.<name>` stack output that `record.export_port_records` writes), or {} when the last deployment did not have the port: the change guard compares this deployment with it (one link at a time on an active port, ...). Required past `reserved`, except while adopting (Azure's links are then the comparison); a plain value, read before the component is built: `**(await record.read_last_deployment()).component_args(name)` in Python."""
     last_key_fingerprints: NotRequired[pulumi.Input[Any]]
     """Secret. With bring-your-own keys: the port's entry of the last deployment's `macsecKeyFingerprints` output, so that a key change whose `key_generation` did not move is refused."""
+    last_deployment_outputs: NotRequired[pulumi.Input[Any]]
+    """Instead of last_deployment (and last_key_fingerprints), for a program that has the record only as an Output (any language): the last deployment's stack outputs, the `outputs` of a stack reference to this stack. The port's entry is read from `ports.<name>` (and `macsecKeyFingerprints.<name>`); no outputs at all is a first deployment. The guard runs when it resolves, before any of the port's resources is registered; unknown during a preview, it is refused. Adopting needs `adopting: true` with it."""
 
 
 class Ipv6PeeringArgs(TypedDict):

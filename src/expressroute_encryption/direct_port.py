@@ -3,9 +3,12 @@ guard that comes with it.
 
 The component applies the guard's rules about one port itself (``guard.component_problems``),
 so a program that builds it gets the refusals the stack program gets: it takes its entry of
-the last deployment's record (``last_deployment``) and, on the deployment that adopts a
-port, reads the port's links from Azure (``read_azure_links``). Its ``record`` is the same
-entry for the next deployment (``record.export_port_records``).
+the last deployment's record (``last_deployment``, a plain mapping read before it is built)
+or the last deployment's stack outputs as an Output (``last_deployment_outputs``: a stack
+reference's ``outputs``, what a program in another language has), and, on the deployment
+that adopts a port, reads the port's links from Azure (``read_azure_links``). Its ``record``
+is the same entry for the next deployment (``record.export_port_records``; the ``record``
+output in other languages).
 """
 
 from typing import Any, Mapping, Optional, TypedDict
@@ -18,7 +21,7 @@ from . import existing_vault
 from .arm import PORT_TYPE, parse_arm_id
 from .component_args import EncryptedDirectPortArgs
 from .config.errors import ConfigError
-from .config.inputs import EncryptedDirectPortInputs, validate_args
+from .config.inputs import PLAIN_SECRET, EncryptedDirectPortInputs, validate_args
 from .config.keys import PortKeys
 from .config.ports import PortSettings, secret_name
 from .facts import CAK_HEX_DIGITS, CKN_HEX_DIGITS, LINKS
@@ -39,6 +42,7 @@ from .link_state import (
     link_state,
     with_azure_fields,
 )
+from .record import Previous, port_record_problems, whole_numbers
 from .runbook import Watch, port_runbook
 from .secret_inputs import checked_port_keys, checked_secret
 from .tokens import component_options, type_token
@@ -77,6 +81,22 @@ class PortLinks(TypedDict):
 
     link1: PortLinkState
     link2: PortLinkState
+
+
+class PortRecord(TypedDict):
+    """The port's entry of the ``ports`` stack output: what the next deployment's change
+    guard compares with (docs/operations.md, section 10.1)."""
+
+    id: str
+    """ARM id of the port."""
+    stage: str
+    """Lifecycle stage this deployment applied."""
+    linkStateVersion: int
+    """Version of the link fields."""
+    allowBothLinks: bool
+    """`macsec.allow_both_links` of this deployment."""
+    links: PortLinks
+    """Per link, the state it has after this deployment."""
 
 
 class MacsecKeyPair(TypedDict):
@@ -163,11 +183,75 @@ def last_deployment_problems(settings: PortSettings, record: Any, adopting: bool
                 "way back to reserved, ...). Pass it: `**previous.component_args(\"" + settings.name + "\")` with "
                 "`previous = await expressroute_encryption.record.read_last_deployment()` in an async program "
                 "(`pulumi.run(main)`), or {} on the deployment that creates the port (at stage reserved); the "
-                "next deployment reads what record.export_port_records wrote"]
+                "next deployment reads what record.export_port_records wrote; a program that has the record only as an "
+                "Output (another language) passes the stack outputs of a stack reference to this stack as "
+                "last_deployment_outputs instead"]
     if isinstance(record, pulumi.Output) or not isinstance(record, Mapping):
         return ["last_deployment: must be a plain mapping known when the program runs (the port's entry of the "
-                "last deployment's `ports` output), not an Output: read the record before building the component"]
+                "last deployment's `ports` output), not an Output: read the record before building the component, "
+                "or pass the whole stack outputs of a stack reference to this stack as last_deployment_outputs"]
     return []
+
+
+async def recorded_fingerprints(settings: PortSettings, given: Any) -> Any:
+    """This port's entry of the ``macsecKeyFingerprints`` output in ``given``
+    (``last_deployment_outputs``) once it resolves; None without."""
+    outputs = await pulumi.Output.from_input(given).future()
+    prints = Previous.from_outputs(outputs if isinstance(outputs, Mapping) else {}).fingerprints
+    return prints.get(settings.name) if isinstance(prints, Mapping) else None
+
+
+def recorded_entry(settings: PortSettings, outputs: Any, *, secret: bool, adopting: bool) -> dict[str, Any]:
+    """The port's entry of the record in ``outputs``, the last deployment's stack outputs as
+    ``last_deployment_outputs`` resolved (``secret``: whether they came as a secret), read
+    as ``record.read_last_deployment`` reads them: no outputs at all is a first deployment
+    ({}); outputs without a ``ports`` map, an entry of another shape, or fingerprints that
+    are not secret are refused (ConfigError lines, fail closed). The entry is picked by the
+    port's ``name``: the key ``export_port_records`` (and the stack program) record it under.
+
+    Whether this deployment adopts the port is decided before the outputs resolve (the
+    port's ``import_``/``ignore_changes`` options are fixed when it is registered), so a port
+    the record does not have, with an ``import_id``, needs ``adopting: true``."""
+    where = "last_deployment_outputs"
+    # fact: pulumi-read-on-preview
+    if outputs is None:
+        raise ConfigError([
+            f"{where}: has no value (it is unknown during this preview, or resolved to nothing), so the change guard "
+            "cannot compare this deployment with the last one. Pass the `outputs` of a stack reference to this stack "
+            "itself, which Pulumi reads during a preview as during an update, not a value computed from resources "
+            "this deployment creates"])
+    if not isinstance(outputs, Mapping):
+        raise ConfigError([f"{where}: must be the last deployment's stack outputs, a map by output name (the "
+                           "`outputs` of a stack reference to this stack)"])
+    # The whole outputs, not `ports.<name>`: a first deployment has none, and Pulumi YAML fails on a missing key.
+    # fact: pulumi-yaml-missing-output-key
+    previous = Previous.from_outputs(whole_numbers(outputs))
+    problems = []
+    if outputs and "ports" not in outputs:
+        problems.append(
+            f"{where}: the last deployment has outputs but no `ports` output, so the guard cannot tell what the links "
+            f"have. Export each port's `record` output as `ports.<name>` (name: the port's `name`, here "
+            f"'{settings.name}'); if the outputs were lost (a failed update on an older Pulumi CLI), restore the last "
+            "good state from the stack's update history with `pulumi stack import`")
+    elif not isinstance(previous.ports, Mapping):
+        problems.append(f"{where}: the last deployment's `ports` output is not a map of ports: the MACsec change guard "
+                        "cannot compare with it; check `pulumi stack output ports --json`")
+    elif settings.name in previous.ports:
+        problems += port_record_problems(settings.name, previous.ports[settings.name])
+    # fact: pulumi-stackref-outputs-secret
+    if not isinstance(previous.fingerprints, Mapping):
+        problems.append(f"{where}: the last deployment's `macsecKeyFingerprints` output is not a map of ports")
+    elif previous.fingerprints and not secret:
+        problems.append(f"{where}: holds the `macsecKeyFingerprints` output: {PLAIN_SECRET}")
+    if problems:
+        raise ConfigError(problems)
+    record = dict(previous.port(settings.name))
+    if not record and settings.import_id is not None and not adopting:
+        raise ConfigError([
+            f"adopting: port '{settings.name}' is not in the last deployment's `ports` output and has an import_id, so "
+            "this deployment adopts it: set adopting: true for this deployment (the port keeps Azure's identity and "
+            "links, and the guard compares with Azure's links), and remove it in the next"])
+    return record
 
 
 class EncryptedDirectPort(pulumi.ComponentResource):
@@ -190,6 +274,10 @@ class EncryptedDirectPort(pulumi.ComponentResource):
     """Per link: cipher, SCI state, key generation, admin state, MACsec on/off and the CAK/CKN secret names and URLs."""
     router_keys: pulumi.Output[dict[str, MacsecKeyPair]]
     """Secret. Generated keys to load into your routers: {link1: {cak, ckn}, link2: {...}}; empty for bring-your-own keys."""
+    record: pulumi.Output[PortRecord]
+    """The port's entry of the `ports` stack output: export it as `ports.<name>` (name: the port's `name`), for the next deployment's `last_deployment_outputs`."""
+    key_fingerprints: pulumi.Output[dict[str, str]]
+    """Secret. With bring-your-own keys, a fingerprint per link (never the key): export it as `macsecKeyFingerprints.<name>`; empty for generated keys."""
 
     def __init__(
         self,
@@ -202,31 +290,42 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         byo = settings.keys
         key_source = GENERATED if byo is None else BRING_YOUR_OWN
         record = settings.last_deployment
-        # A port the last deployment did not have, with an import id: this deployment adopts it.
-        adopting = settings.import_id is not None and (settings.adopting or record == {})
-        if problems := last_deployment_problems(settings, record, adopting):
-            raise ConfigError(problems, source=source)
-        record = dict(record or {})
+        given = settings.last_deployment_outputs
+        # A port the last deployment did not have, with an import id: this deployment adopts it. With the
+        # record as an Output, that is known only once it resolves, after the port's options are fixed: the
+        # caller says so (recorded_entry refuses a port it would adopt without adopting: true).
+        adopting = settings.import_id is not None and (settings.adopting or (given is None and record == {}))
+        if given is None:
+            if problems := last_deployment_problems(settings, record, adopting):
+                raise ConfigError(problems, source=source)
+            record = dict(record or {})
         super().__init__(type_token("EncryptedDirectPort"), name, None, component_options("EncryptedDirectPort", opts))
         # The guard, before any child is registered: against Azure's links while adopting,
         # else against the record.
         azure = read_azure_links(settings.import_id, pulumi.InvokeOptions(parent=self)) if adopting else None
-        if problems := component_problems(settings, record, source=key_source, adopting=adopting, azure=azure,
-                                          updating=not pulumi.runtime.is_dry_run()):
-            raise ConfigError(problems, source=source)
-        for warning in component_warnings(settings, record, source=key_source):
-            pulumi.log.warn(f"{source}: {warning}")
-        if record and not adopting:
-            self._log_runbook(source, settings, record, key_source)
-        protect = settings.protect
-        generations = settings.macsec.key_generation
         self.brings_own_keys = byo is not None
         """Whether the keys are brought (``keys``), not generated: the record then has their fingerprints."""
-
+        if given is None:
+            self._guard_passed: Optional[pulumi.Output[bool]] = None
+            self._guard(source, settings, record, key_source, adopting, azure)
+        else:
+            # The same guard once the outputs resolve; every child's inputs wait for it (_after_guard),
+            # so a refusal registers none of them.
+            checked = pulumi.Output.from_input(self._guard_outputs(given, source, settings, key_source, adopting, azure))
+            self._guard_passed = checked.apply(lambda _: True)
         if byo is not None:
             byo = checked_port_keys(byo, settings.macsec, source)
-            if settings.last_key_fingerprints is not None:
-                byo = self._unannounced_key_changes(byo, settings, record, source)
+            if given is not None:
+                # This port's fingerprints, a secret as the plain path's (recorded_entry refuses them otherwise).
+                before = pulumi.Output.secret(pulumi.Output.from_input(recorded_fingerprints(settings, given)))
+                byo = self._unannounced_key_changes(byo, settings, before,
+                                                    checked.apply(lambda entry: entry.get("links") or {}), source)
+            elif settings.last_key_fingerprints is not None:
+                before = checked_secret(settings.last_key_fingerprints, source, "last_key_fingerprints")
+                byo = self._unannounced_key_changes(byo, settings, before, record.get("links") or {}, source)
+        protect = settings.protect
+        generations = settings.macsec.key_generation
+
         cak_uris, ckn_uris, secret_names, generated = {}, {}, {}, {}
         # An existing vault in another subscription is written through a provider for it.
         vault_provider = existing_vault.vault_provider(settings.vault_subscription_id)
@@ -242,7 +341,8 @@ class EncryptedDirectPort(pulumi.ComponentResource):
             for kind, value, uris in (("cak", cak, cak_uris), ("ckn", ckn, ckn_uris)):
                 secret = keyvault.Secret(
                     f"{name}-{link}-{kind}",
-                    resource_group_name=settings.vault_resource_group_name or settings.resource_group_name,
+                    resource_group_name=self._after_guard(
+                        settings.vault_resource_group_name or settings.resource_group_name),
                     vault_name=settings.vault_name,
                     secret_name=secret_name(settings.name, link, kind),
                     properties=keyvault.SecretPropertiesArgs(
@@ -258,7 +358,7 @@ class EncryptedDirectPort(pulumi.ComponentResource):
 
         port = network.ExpressRoutePort(
             name,
-            resource_group_name=settings.resource_group_name,
+            resource_group_name=self._after_guard(settings.resource_group_name),
             express_route_port_name=settings.name,
             peering_location=settings.peering_location,
             bandwidth_in_gbps=settings.bandwidth_in_gbps,
@@ -291,23 +391,61 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         self.key_fingerprints = pulumi.Output.secret(
             byo.apply(lambda keys: {link: PortKeys.model_validate(keys).fingerprint(link) for link in LINKS})
             if byo is not None else {})
-        """Secret. With bring-your-own keys, a fingerprint per link: the record's ``macsecKeyFingerprints``."""
-        self.record = {
+        self.record = pulumi.Output.from_input({
             "id": self.port_id,
             "stage": self.stage,
             "linkStateVersion": LINK_STATE_VERSION,
             "allowBothLinks": settings.macsec.allow_both_links,
             "links": self.links,
-        }
-        """The port's entry of the ``ports`` stack output (``record.export_port_records``): what
-        the next deployment passes back as ``last_deployment``."""
+        })
         self.register_outputs({
             "port_id": self.port_id,
             "port_name": self.port_name,
             "stage": self.stage,
             "links": self.links,
             "router_keys": self.router_keys,
+            "record": self.record,
+            "key_fingerprints": self.key_fingerprints,
         })
+
+    def _guard(self, source: str, settings: PortSettings, record: Mapping[str, Any], key_source: str, adopting: bool,
+               azure: Optional[Mapping[str, Any]]) -> None:
+        """The guard's rules about this port against its entry of the record (or Azure's
+        links while adopting): ConfigError for a refusal; warnings and the runbook of an
+        allowed change in the deployment's log."""
+        if problems := component_problems(settings, record, source=key_source, adopting=adopting, azure=azure,
+                                          updating=not pulumi.runtime.is_dry_run()):
+            raise ConfigError(problems, source=source)
+        for warning in component_warnings(settings, record, source=key_source):
+            pulumi.log.warn(f"{source}: {warning}")
+        if record and not adopting:
+            self._log_runbook(source, settings, record, key_source)
+
+    async def _guard_outputs(self, given: Any, source: str, settings: PortSettings, key_source: str, adopting: bool,
+                             azure: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+        """The port's entry of the record in ``given`` (``last_deployment_outputs``) once it
+        resolves and passes the guard. A refusal is a RunError with the ConfigError's lines
+        (the engine prints it without a traceback), and every child waiting for it fails
+        before it is registered."""
+        outputs = pulumi.Output.from_input(given)
+        try:
+            record = recorded_entry(settings, await outputs.future(), secret=await outputs.is_secret(),
+                                    adopting=adopting)
+            self._guard(source, settings, record, key_source, adopting, azure)
+        except ConfigError as error:
+            # fact: pulumi-runerror-clean
+            raise pulumi.RunError(str(ConfigError(error.problems, source=source))) from None
+        return record
+
+    def _after_guard(self, value: Any) -> Any:
+        """A child's input ``value``, once the guard has passed. With the record as an Output,
+        the input resolves only then (to ``value`` unchanged: no dependency, no secret added),
+        and a refusal fails it; Pulumi registers a resource only once all its inputs have
+        resolved, so a refused change registers no child. Without, the guard has passed already."""
+        if self._guard_passed is None:
+            return value
+        # fact: pulumi-register-awaits-inputs
+        return pulumi.Output.all(self._guard_passed, value).apply(lambda passed_and_value: passed_and_value[1])
 
     def _log_runbook(self, source: str, settings: PortSettings, record: Mapping[str, Any], key_source: str) -> None:
         """The runbook of a link this deployment changes, in the deployment's log (the
@@ -321,21 +459,20 @@ class EncryptedDirectPort(pulumi.ComponentResource):
             pulumi.log.warn("\n".join([f"{source}: this deployment changes MACsec on port '{settings.name}' "
                                         f"({detail}): DISRUPTIVE, the link drops until your router matches", *lines]))
 
-    def _unannounced_key_changes(self, keys: pulumi.Output, settings: PortSettings, record: Mapping[str, Any],
-                                 source: str) -> pulumi.Output:
-        """``keys`` once they also pass the guard's bring-your-own rule: a key that changed
+    def _unannounced_key_changes(self, keys: pulumi.Output, settings: PortSettings, before: pulumi.Output,
+                                 recorded_links: Any, source: str) -> pulumi.Output:
+        """``keys`` once they also pass the guard's bring-your-own rule against ``before`` (the
+        last deployment's fingerprints of this port) and ``recorded_links``: a key that changed
         while its link's key generation did not is refused before any secret receives it."""
-        before = checked_secret(settings.last_key_fingerprints, source, "last_key_fingerprints")
 
         def check(values: list[Any]) -> Any:
-            plain, prints = values
+            plain, prints, links = values
             now = {link: PortKeys.model_validate(plain).fingerprint(link) for link in LINKS}
-            if problems := unannounced_key_change_problems(settings, COMPONENT_LOC, record.get("links") or {},
-                                                           prints or {}, now):
+            if problems := unannounced_key_change_problems(settings, COMPONENT_LOC, links or {}, prints or {}, now):
                 raise pulumi.RunError(str(ConfigError(problems, source=source)))
             return plain
 
-        return pulumi.Output.secret(pulumi.Output.all(keys, before).apply(check))
+        return pulumi.Output.secret(pulumi.Output.all(keys, before, recorded_links).apply(check))
 
     def _random_hex(self, name: str, hex_digits: int, generation: int) -> pulumi.Output[str]:
         """Random key material of the cipher's full length for ``generation``.
@@ -344,7 +481,8 @@ class EncryptedDirectPort(pulumi.ComponentResource):
         that moving the generation back after a failed rotation restores exactly the key
         the router still has. Older generations are dropped."""
         keys = {
-            g: random.RandomBytes(f"{name}-gen{g}", length=hex_digits // 2, opts=pulumi.ResourceOptions(parent=self))
+            g: random.RandomBytes(f"{name}-gen{g}", length=self._after_guard(hex_digits // 2),
+                                  opts=pulumi.ResourceOptions(parent=self))
             for g in (generation - 1, generation) if g >= 1
         }
         return pulumi.Output.secret(keys[generation].hex)

@@ -265,6 +265,18 @@ ALERT_RESOLVE_EVALUATIONS = 3
 # fact: metric-erp-dimensions
 # The port metric that shows a link's line protocol, and the dimension naming the link.
 LINE_PROTOCOL_METRIC, LINK_DIMENSION = "LineProtocol", "Link"
+# The port's traffic per link (dimension Link), bits per second into and out of Azure.
+PORT_BITS_METRICS = ("PortBitsInPerSecond", "PortBitsOutPerSecond")
+
+# fact: metric-erc-dimensions
+# The dimensions of a circuit's ARP and BGP availability: the peering, and the session
+# (which MSEE) within it.
+PEERING_TYPE_DIMENSION, PEER_DIMENSION = "PeeringType", "Peer"
+
+# fact: metric-time-grain-pt1m
+# The one time grain of the port metrics and of the circuits' ARP and BGP availability, and
+# the aggregation the change gate reads them in.
+METRIC_TIME_GRAIN, METRIC_AGGREGATION = "PT1M", "Average"
 
 # fact: macsec-mismatch-arp-bgp
 # A MACsec misconfiguration (a key mismatch included) shows as no ARP at layer 2 and no

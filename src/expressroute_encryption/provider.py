@@ -47,7 +47,7 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
 # the values themselves reach other languages as secrets (the engine keeps an
 # Output.secret secret across the component provider boundary).
 SECRET_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "EncryptedDirectPort": ("routerKeys",),
+    "EncryptedDirectPort": ("routerKeys", "keyFingerprints"),
     "DirectCircuit": ("authorizationKeys",),
     "PrivatePeeringVpn": ("sharedKey",),
     "VirtualWanVpn": ("sharedKey",),

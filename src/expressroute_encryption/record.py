@@ -42,7 +42,7 @@ class RecordedPort(Protocol):
     """What the record takes from a port component (``EncryptedDirectPort``, which imports
     this module: the record names no component)."""
 
-    record: Mapping[str, Any]
+    record: Any  # its entry of the ``ports`` output (an Output of the mapping)
     key_fingerprints: Any
     brings_own_keys: bool
 

@@ -23,6 +23,10 @@ macsec-mismatch-arp-bgp). The runbook names only the alerts this stack has on th
 metrics, with their effective windows and frequencies (``monitoring.alerts`` overrides
 included), and how long a stateful metric alert takes to resolve (fact:
 alert-resolve-three-evaluations).
+
+Before the runbook of a port, the rotation plan says what the change gate read of it and
+decided (``live_gate.py``: the port and its metrics from ``--live-port``/``--metrics``
+files offline), or that it was not run; its refusals are listed with the guard's.
 """
 
 from __future__ import annotations
@@ -70,15 +74,18 @@ def stack_watch(config: StackConfig, port) -> Watch:
     )
 
 
-def rotation_plan(config: StackConfig, previous: Previous, stack: str, azure=None) -> str:
+def rotation_plan(config: StackConfig, previous: Previous, stack: str, azure=None, gate=None) -> str:
     """The runbook for the next ``pulumi up``: what changes on each link, whether it
     drops the link, and the steps in order. ``azure``: per port this deployment adopts,
-    what Azure shows of its links (the refusals compare with it). Never contains key
-    material."""
+    what Azure shows of its links (the refusals compare with it); ``gate``: what the
+    change gate read and decided (``live_gate.GateReport``; its refusals, when enforced,
+    are the next ``pulumi up``'s too). Never contains key material."""
     lines = [f"MACsec rotation plan for stack '{stack}'"]
     if previous.is_first_deployment:
         lines.append("No previous deployment: this is a first deployment; nothing to rotate.")
     blocked = change_problems(config, previous, updating=False, azure=azure)
+    if gate is not None and gate.refuses(updating=True):
+        blocked += gate.problems
     if previous_problems(previous):
         lines.append("\nThe next `pulumi up` will be refused:")
         return "\n".join(lines + [f"  {problem}" for problem in blocked])
@@ -96,6 +103,10 @@ def rotation_plan(config: StackConfig, previous: Previous, stack: str, azure=Non
                               live=previous.port(port.name).get("stage") == "active",
                               allow_both_links=port.macsec.allow_both_links, byo=port.name in config.macsec_keys,
                               watch=stack_watch(config, port))
+        if gate is not None:
+            lines += [f"  {line}" for line in gate.port_lines(port.name)]
+    if gate is not None and (mode := gate.mode_line()):
+        lines.append(f"\n{mode}")
     if warnings := rotation_warnings(config, previous):
         lines.append("\nWarnings:")
         lines += [f"  {warning}" for warning in warnings]

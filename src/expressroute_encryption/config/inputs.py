@@ -120,6 +120,17 @@ class _EncryptedDirectPortRules(ConfigModel):
         if self.keys is not None:
             yield from port_keys_problems(self.keys, self.macsec)
 
+    @cross_rule("last_deployment", "last_key_fingerprints", "last_deployment_outputs")
+    def _one_record(self):
+        """The record comes one way: as a plain mapping (with its fingerprints), or in the stack outputs."""
+        if self.last_deployment_outputs is None:
+            return
+        for name in ("last_deployment", "last_key_fingerprints"):
+            if getattr(self, name) is not None:
+                yield (name,), "record_given_twice", (
+                    "not with last_deployment_outputs, which holds the port's record and fingerprints already: "
+                    "give one of them")
+
     # The port's own rules (XPN), without the circuits, which are components of their own.
     _xpn_needs_100g = PortSettings._xpn_needs_100g
 
@@ -152,6 +163,12 @@ EncryptedDirectPortInputs = create_model(
     last_key_fingerprints=_component_field(
         Optional[input_of(Any)], "Secret. With bring-your-own keys: the port's entry of the last deployment's "
         "`macsecKeyFingerprints` output, so that a key change whose `key_generation` did not move is refused.", None),
+    last_deployment_outputs=_component_field(
+        Optional[input_of(Any)], "Instead of last_deployment (and last_key_fingerprints), for a program that has the "
+        "record only as an Output (any language): the last deployment's stack outputs, the `outputs` of a stack "
+        "reference to this stack. The port's entry is read from `ports.<name>` (and `macsecKeyFingerprints.<name>`); "
+        "no outputs at all is a first deployment. The guard runs when it resolves, before any of the port's resources "
+        "is registered; unknown during a preview, it is refused. Adopting needs `adopting: true` with it.", None),
 )
 borrows_fields(EncryptedDirectPortInputs, PortSettings)
 

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from .. import facts
 from ..arm import CIRCUIT_TYPE, PORT_TYPE, format_arm_id, parse_arm_id, resource_group_name_problem
+from .changegate import ChangeGateSettings
 from .keys import PortKeys
 from .keyvault import KeyVaultSettings
 from .operations import MonitoringSettings, Tags, drained_link_problems, tag_name_problem
@@ -70,6 +71,8 @@ class StackConfig(ConfigModel):
     """Tags for every resource that takes tags (resource group, vault, identity, ports, circuits, gateways, alerts); at most 50, values up to 256 characters."""
     monitoring: Optional[MonitoringSettings] = None
     """Alerts and the vault's audit log (keys as below): see "Monitoring, audit logs and locks"."""
+    change_gate: ChangeGateSettings = Field(default_factory=ChangeGateSettings)
+    """The live change gate before a disruptive link change (keys as below): see "Change gate"."""
     locks: Optional[bool] = None
     """`CanNotDelete` management locks on the vault, each port and each circuit; default: on when `protect` is on."""
     lock_existing_vault: bool = False

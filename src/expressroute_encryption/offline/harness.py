@@ -12,6 +12,7 @@ switch, on by default): none of them changes what is registered or recorded.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import runpy
@@ -245,8 +246,13 @@ def run_program(
     configure_mock_runtime(monitor, project, stack, logging.getLogger("offline-preview"), dry_run)  # a fresh stack per run
     main = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))
+    # The change gate's Azure Monitor reads are the mocks' to answer too.
+    from expressroute_encryption import live_reads
+
+    answers = live_reads.answered_offline(monitor.mocks) if hasattr(monitor.mocks, "gate_decided") \
+        else contextlib.nullcontext()
     try:
-        with shortcuts_module.applied(enabled) as transformations:
+        with shortcuts_module.applied(enabled) as transformations, answers:
             sync_await(run_in_stack(lambda: _run_main(main, transformations)))
     finally:
         sys.path.remove(str(project_dir))

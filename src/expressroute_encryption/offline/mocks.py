@@ -655,7 +655,8 @@ class AzureMocks(pulumi.runtime.Mocks):
     def __init__(self, previous_outputs: dict[str, Any] | None = None,
                  stack_outputs: dict[str, dict[str, Any]] | None = None,
                  vaults: dict[str, dict[str, Any]] | None = None,
-                 live_ports: dict[str, dict[str, Any]] | None = None) -> None:
+                 live_ports: dict[str, dict[str, Any]] | None = None,
+                 metrics: list[Any] | None = None) -> None:
         # What earlier registrations told us, e.g. subnet prefixes by subnet id, so that
         # a gateway gets its private addresses from its own subnet.
         self.known: dict[str, Any] = {}
@@ -672,6 +673,12 @@ class AzureMocks(pulumi.runtime.Mocks):
         # by port name (lower case): the answer to the program's read of a port it adopts. A
         # port without one is an error: guessing its links would compare the guard with nothing.
         self.live_ports = {k.lower(): v for k, v in (live_ports or {}).items()}
+        # Azure Monitor's answers for the change gate (live_metrics.Metrics, from --metrics
+        # files), by kind and name (lower case); and the gate's report once the program ran.
+        from expressroute_encryption.offline.live_port import FileReads
+
+        self.gate_files = FileReads("<resource group>", {}, metrics or [])
+        self.gate_report = None
 
     def _referenced_outputs(self, name: str) -> dict[str, Any]:
         """The outputs a stack reference to ``name`` gets: the stack's own last outputs
@@ -746,6 +753,21 @@ class AzureMocks(pulumi.runtime.Mocks):
         return resource_id, {
             k: wire.secret(v) if k in secret_inputs else v for k, v in state.items()
         }
+
+    # --- Azure Monitor, for the change gate (live_reads.answered_offline) ----------------------
+
+    def metrics(self, resource_id: str, query, lookback_minutes: int):
+        """The --metrics file given for the resource; none given: the gate is not run for it."""
+        return self.gate_files.metrics(resource_id, query, lookback_minutes)
+
+    def require_port(self, name: str, resource_group: str) -> None:
+        """Raise live_gate.NotGiven unless a --live-port file answers the read of port ``name``."""
+        from expressroute_encryption.offline.live_port import FileReads
+
+        FileReads(resource_group, self.live_ports, []).port(name)
+
+    def gate_decided(self, report) -> None:
+        self.gate_report = report
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         if args.token == "azure-native:keyvault:getVault":

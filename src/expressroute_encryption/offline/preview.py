@@ -20,6 +20,15 @@ read of a port it adopts (``az network express-route port show``; repeatable); w
 it, a port of this project's stack config is answered as the config describes it, and a
 note says so.
 
+The change gate (``live_gate.py``) runs in the program as on ``pulumi preview``: a preview
+reports what ``pulumi up`` would decide, it never refuses. Offline it reads the port of a
+disruptive link change from ``--live-port`` and the metrics of the port and its circuits
+from ``--metrics FILE`` (repeatable: ``az monitor metrics list``, or the REST body); the
+"Change gate" section says what it read and decided per port, or that it was not run
+(and which file it lacks), and the what-if names the decision next to each disruptive
+link (JSON: ``gate``, ``links[].gate``). ``rotation-plan`` takes the same files and exits
+1 when the next ``pulumi up`` would be refused.
+
 With ``--previous``, the what-if (``offline/whatif.py``) lists what the next deployment
 does to every resource (create, update, replace, delete, same) and every link of every
 port (before -> after, DISRUPTIVE when it goes down); without it every resource is
@@ -58,7 +67,7 @@ from typing import Any
 
 from expressroute_encryption.exit_codes import ExitCode
 from expressroute_encryption.output_files import write_atomically
-from expressroute_encryption.offline.live_port import add_live_port_argument
+from expressroute_encryption.offline.live_port import add_live_port_argument, add_metrics_argument
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INPUT = ExitCode.OK, ExitCode.REFUSED, ExitCode.BAD_INPUT
 
@@ -345,7 +354,8 @@ def _vault_properties(vault: dict[str, Any]) -> dict[str, Any]:
 
 
 def input_files(stack: str, project_dir: Path, policy_config: str | None, previous: str | None,
-                stack_outputs: dict[str, str] | None, vault: str | None = None) -> dict[str, Path]:
+                stack_outputs: dict[str, str] | None, vault: str | None = None,
+                gate_files: list[str] | None = None) -> dict[str, Path]:
     """What a preview reads, by what it is: --export never writes over any of them."""
     files = {
         "project file": project_dir / "Pulumi.yaml",
@@ -360,6 +370,8 @@ def input_files(stack: str, project_dir: Path, policy_config: str | None, previo
         files["vault file"] = Path(vault)
     for name, path in sorted((stack_outputs or {}).items()):
         files[f"stack output file of {name}"] = Path(path)
+    for path in gate_files or []:
+        files[f"--live-port/--metrics file {path}"] = Path(path)
     return files
 
 
@@ -429,6 +441,7 @@ class Report:
     export: str | None = None  # the file written by --export
     changes: list[dict[str, Any]] = field(default_factory=list)  # the what-if, per resource
     links: list[dict[str, Any]] = field(default_factory=list)  # the what-if, per link of every port
+    gate: list[str] = field(default_factory=list)  # what the change gate read and decided
 
     def to_json(self) -> dict[str, Any]:
         mandatory = sum(v.level == "mandatory" for v in self.violations)
@@ -443,6 +456,7 @@ class Report:
             "export": self.export,
             "changes": self.changes,
             "links": self.links,
+            "gate": self.gate,
             "policy": {
                 "exemptions": self.exemptions,
                 "mandatory": mandatory,
@@ -510,21 +524,24 @@ def _program_warnings():
 
 def run_preview(stack: str, project_dir: Path, export: str | None = None, policy_config: str | None = None,
                 previous: str | None = None, stack_outputs: dict[str, str] | None = None,
-                vault: str | None = None, live_ports: list[str] | None = None) -> Report:
+                vault: str | None = None, live_ports: list[str] | None = None,
+                metrics: list[str] | None = None) -> Report:
     """Preview ``stack`` offline: config, program (against ``previous``, a stack export
     of the last deployment, or as a new stack; and ``stack_outputs``, stack name -> export
     file, for stack references to other stacks; ``vault``, the JSON of ``az keyvault show``
     for the existing vault of ``keyVault.existingId``), policies, export. Never raises: anything
     unexpected is an error line (exit 2) naming only the exception's type, since its
     message may carry a value from the config. Without ``policy_config``, the stack's own
-    ``policy-config.<stack>.json`` is used when there is one (``brownfield``)."""
+    ``policy-config.<stack>.json`` is used when there is one (``brownfield``). ``live_ports``
+    and ``metrics``: the ``--live-port`` and ``--metrics`` files."""
     from expressroute_encryption.offline.brownfield import policy_config_for
 
     policy_config, found_notes = policy_config_for(stack, project_dir, policy_config)
-    inputs = input_files(stack, project_dir, policy_config, previous, stack_outputs, vault)
+    inputs = input_files(stack, project_dir, policy_config, previous, stack_outputs, vault,
+                         [*(live_ports or []), *(metrics or [])])
     try:
         report = _preview(stack, project_dir, export, policy_config, previous, stack_outputs, inputs, vault,
-                          live_ports or [])
+                          live_ports or [], metrics or [])
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM (interrupts.py): as a failed run, no export is left at FILE
         if export:
             remove_stale_export(export, inputs)
@@ -586,10 +603,10 @@ def _adopted_port_answers(stack_file, last, live: dict[str, Any]) -> tuple[dict[
 
 def _preview(stack: str, project_dir: Path, export: str | None, policy_config: str | None,
              previous: str | None, stack_outputs: dict[str, str] | None, inputs: dict[str, Path],
-             vault: str | None = None, live_ports: list[str] = ()) -> Report:
+             vault: str | None = None, live_ports: list[str] = (), metrics: list[str] = ()) -> Report:
     from expressroute_encryption.azure_json import AzureJsonError, load_vault
     from expressroute_encryption.config.errors import ConfigError
-    from expressroute_encryption.offline.live_port import LivePortError, load_live_ports
+    from expressroute_encryption.offline.live_port import LivePortError, load_live_ports, load_metrics_files
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
 
@@ -601,6 +618,7 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         others, other_notes = referenced_stack_outputs(stack_outputs or {})
         vault_state = load_vault(vault) if vault else None
         live = load_live_ports(live_ports)
+        gate_metrics = load_metrics_files(metrics)
         problem = export_target_problem(export, inputs) if export is not None else None
         if problem:
             raise ExportError(problem)
@@ -638,12 +656,13 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
     from expressroute_encryption.offline.harness import run_program
     from expressroute_encryption.offline.mocks import AzureMocks, UnansweredStackReference
 
+    mocks = AzureMocks(previous_outputs=last.outputs, stack_outputs=others,
+                       vaults={vault_state["name"]: _vault_properties(vault_state)} if vault_state else None,
+                       live_ports=adopted, metrics=gate_metrics)
     try:
         with _program_warnings() as warnings:
             run = run_program(project_dir, stack_file.project, stack, stack_file.config, stack_file.secret_keys,
-                              mocks=AzureMocks(previous_outputs=last.outputs, stack_outputs=others,
-                                               vaults={vault_state["name"]: _vault_properties(vault_state)} if vault_state else None,
-                                               live_ports=adopted))
+                              mocks=mocks)
         report.warnings = sorted(warnings)  # logged as the program's tasks run: no stable order
     except UnansweredStackReference as exc:
         report.errors.append(f"error: {exc}")
@@ -667,7 +686,13 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         "Adopted (imported, not created; Pulumi refuses an import whose inputs differ from Azure)": _import_lines(run),
         "Monitoring": _monitoring_lines(run),
     }
-    report.sections.update(_what_if_sections(run, last if previous else None, report))
+    if mocks.gate_report is not None:
+        report.gate = mocks.gate_report.lines()
+        # Shown once, in its own section, rather than also among the program's warnings.
+        report.warnings = [w for w in report.warnings if not w.startswith("change gate")]
+        report.sections["Change gate (what `pulumi up` would decide now; docs/operations.md)"] = [
+            f"  {line}" for line in report.gate]
+    report.sections.update(_what_if_sections(run, last if previous else None, report, mocks.gate_report))
     try:
         checked = policy_resources(run)
         report.violations = evaluate(checked, config)
@@ -686,12 +711,12 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
     return report
 
 
-def _what_if_sections(run, last, report: Report) -> dict[str, list[str]]:
+def _what_if_sections(run, last, report: Report, gate=None) -> dict[str, list[str]]:
     """The what-if against ``last`` (the PREVIOUS export; None: a new stack) as text
-    sections, and as the report's ``changes`` and ``links``."""
+    sections, and as the report's ``changes`` and ``links`` (with ``gate``'s decisions)."""
     from expressroute_encryption.offline.whatif import what_if
 
-    result = what_if(run, last.resources if last else None, last.outputs if last else None)
+    result = what_if(run, last.resources if last else None, last.outputs if last else None, gate)
     report.changes = [change.to_dict() for change in result.changes]
     report.links = [line.to_dict() for line in result.links]
     report.notes += result.notes
@@ -717,6 +742,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="answer the program's read of the existing vault (keyVault.existingId) from FILE, the JSON "
                              "of az keyvault show (default: a vault set up as Microsoft's MACsec procedure asks)")
     add_live_port_argument(parser)
+    add_metrics_argument(parser)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -728,7 +754,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error(f"--stack-output {spec}: expected STACK=FILE")
         stack_outputs[name] = path
     report = run_preview(args.stack, Path(args.project_dir), args.export, args.policy_config, args.previous,
-                         stack_outputs, args.vault, args.live_port)
+                         stack_outputs, args.vault, args.live_port, args.metrics)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

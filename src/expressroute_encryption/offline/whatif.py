@@ -26,7 +26,8 @@ which the pipelines post next to it.
 
 Every link of every port is one ``LinkLine`` (``port/link: before -> after``), from the
 record the run exports and the export's, through the guard's own comparison
-(``guard.link_changes``): ``DISRUPTIVE`` when the link goes down.
+(``guard.link_changes``): ``DISRUPTIVE`` when the link goes down, followed by what the
+change gate decided about it (``live_gate.py``: allowed, would refuse, not run).
 """
 
 from __future__ import annotations
@@ -82,16 +83,19 @@ class LinkLine:
     after: dict[str, Any] | None
     fields: list[str]
     disruptive: bool
+    gate: str | None = None  # the change gate's decision about this link (None: it did not look)
 
     def to_dict(self) -> dict[str, Any]:
         return {"port": self.port, "link": self.link, "before": self.before, "after": self.after,
-                "disruptive": self.disruptive, "fields": self.fields}
+                "disruptive": self.disruptive, "fields": self.fields, "gate": self.gate}
 
     def to_line(self) -> str:
         line = f"{self.port}/{self.link}: {short_state(self.before)} -> {short_state(self.after)}"
         if self.disruptive:
             changed = ", ".join(f"{name} {self.before[name]} -> {self.after[name]}" for name in self.fields)
             line += f"  DISRUPTIVE ({changed})"
+        if self.gate:
+            line += f"; {self.gate}"
         return line
 
 
@@ -334,9 +338,11 @@ def _change(reg, entry: Mapping[str, Any] | None, now_refs: _References, old_ref
 # --- links ---------------------------------------------------------------------------------
 
 
-def link_lines(current_outputs: Mapping[str, Any], previous_outputs: Mapping[str, Any] | None) -> list[LinkLine]:
+def link_lines(current_outputs: Mapping[str, Any], previous_outputs: Mapping[str, Any] | None,
+               gate=None) -> list[LinkLine]:
     """Every link of every port in this run's record and the export's: before -> after,
-    by the guard's comparison."""
+    by the guard's comparison, with the change gate's decision about a disruptive link
+    (``gate``: the program's ``live_gate.GateReport``, None when it did not run)."""
     from expressroute_encryption.guard import link_changes
     from expressroute_encryption.link_state import recorded_link_state
     from expressroute_encryption.record import Previous
@@ -353,12 +359,14 @@ def link_lines(current_outputs: Mapping[str, Any], previous_outputs: Mapping[str
             continue
         planned = {link: recorded_link_state(now.links(port).get(link) or {}) for link in LINKS}
         for change in link_changes(then.links(port), planned):
-            lines.append(LinkLine(port, change.link, change.before, change.after, change.fields, change.disruptive))
+            lines.append(LinkLine(port, change.link, change.before, change.after, change.fields, change.disruptive,
+                                  gate.link_decision(port, change.link) if gate and change.disruptive else None))
     return lines
 
 
 def what_if(run, previous_resources: list[Mapping[str, Any]] | None,
-            previous_outputs: Mapping[str, Any] | None) -> WhatIf:
-    """The what-if of ``run`` against the export's resources and outputs (None: no export)."""
+            previous_outputs: Mapping[str, Any] | None, gate=None) -> WhatIf:
+    """The what-if of ``run`` against the export's resources and outputs (None: no export),
+    each disruptive link with the change gate's decision (``gate``)."""
     changes, notes = resource_changes(run, previous_resources)
-    return WhatIf(changes, link_lines(run.stack_outputs, previous_outputs), notes)
+    return WhatIf(changes, link_lines(run.stack_outputs, previous_outputs, gate), notes)

@@ -29,7 +29,7 @@ VERSION = "0123456789abcdef0123456789abcdef"
 
 def test_arm_uses_the_standard_library_and_facts_only():
     imports = re.findall(r"^(?:from|import)\s+([\w.]+)", (REPO / "src/expressroute_encryption/arm.py").read_text(), re.M)
-    assert set(imports) <= {"__future__", "re", "typing", "unicodedata", ".facts"}, imports
+    assert set(imports) <= {"__future__", "functools", "re", "typing", "unicodedata", ".facts"}, imports
 
 
 def test_a_resource_id_is_parsed_into_its_parts():

@@ -13,6 +13,7 @@ from pydantic import BaseModel, SecretStr
 from expressroute_encryption import choices, codegen, component_args
 from expressroute_encryption.config import literals
 from expressroute_encryption.config.inputs import InputOf
+from expressroute_encryption.config.rules import describe_fields
 from expressroute_encryption.provider import COMPONENTS, package_schema
 from expressroute_encryption.tokens import PACKAGE_NAME
 
@@ -171,6 +172,7 @@ def models_of(schema: dict) -> list[tuple[str, type[BaseModel], dict]]:
 
 
 def test_every_input_of_every_component_is_in_the_schema_as_its_model_says(schema):
+    describe_fields()  # the models' docstrings, as codegen reads them
     checked = 0
     for where, model, spec in models_of(schema):
         camel = {field.alias or name: (name, field) for name, field in model.model_fields.items()}

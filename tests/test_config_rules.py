@@ -57,3 +57,63 @@ def test_whole_numbers_take_integral_floats_but_not_booleans(value, accepted):
         assert KeyVaultSettings.model_validate(settings).soft_delete_retention_days == 7
     else:
         assert vault_problems(settings)[0].startswith("keyVault.softDeleteRetentionDays: Input should be a valid integer")
+
+
+# --- descriptions: the fields' docstrings, read when asked for --------------------------------
+
+
+def test_field_docstrings_become_descriptions_only_when_asked_for():
+    """A config check never reads the models' source; describe_fields gives each field its
+    docstring (declared here, inherited, or borrowed by a model built from another's
+    fields), an explicit description winning, and the JSON schema has them too."""
+    from pydantic import Field, create_model
+
+    from expressroute_encryption.config.rules import ConfigModel, borrows_fields, describe_fields
+
+    class Inner(ConfigModel):
+        size: int = 1
+        """How big.
+
+        In units."""
+        plain: int = 0
+        explicit: int = Field(0, description="Said explicitly.")
+        """Not this."""
+
+    class Outer(Inner):
+        inner: Inner = Field(default_factory=Inner)
+        """The inner settings."""
+        plain: int = 2
+
+    built = create_model("Built", __base__=ConfigModel, size=(int, Inner.model_fields["size"]))
+    borrows_fields(built, Inner)
+    assert Inner.model_fields["size"].description is None
+    describe_fields()
+    assert Inner.model_fields["size"].description == "How big.\n\nIn units."
+    assert Inner.model_fields["plain"].description is None
+    assert Inner.model_fields["explicit"].description == "Said explicitly."
+    assert Outer.model_fields["size"].description == "How big.\n\nIn units."  # inherited
+    assert Outer.model_fields["plain"].description is None  # declared again, without a docstring
+    assert Outer.model_fields["inner"].description == "The inner settings."
+    assert built.model_fields["size"].description == "How big.\n\nIn units."
+    schema = Outer.model_json_schema(by_alias=False)
+    assert schema["properties"]["inner"]["description"] == "The inner settings."
+    assert schema["$defs"]["Inner"]["properties"]["size"]["description"] == "How big.\n\nIn units."
+    assert Outer.model_validate({"inner": {"size": 3}}).inner.size == 3
+
+
+def test_a_config_check_reads_no_source():
+    """Checking a stack config (the offline preview's config error, every program run)
+    parses no model's source for its docstrings."""
+    import subprocess
+    import sys
+
+    code = ("import inspect, sys\n"
+            "parsed = []\n"
+            "real = inspect.findsource\n"
+            "inspect.findsource = lambda *a, **k: parsed.append(1) or real(*a, **k)\n"
+            "from expressroute_encryption.config.loading import parse_stack_config\n"
+            "from expressroute_encryption.config.inputs import EncryptedDirectPortInputs\n"
+            "from expressroute_encryption.config.stack import StackConfig\n"
+            "assert StackConfig.model_fields['ports'].description is None\n"
+            "sys.exit(len(parsed))\n")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

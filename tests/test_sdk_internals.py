@@ -9,6 +9,7 @@ import ast
 import asyncio
 import contextvars
 import dataclasses
+import enum
 import importlib.metadata
 import inspect
 import logging
@@ -169,6 +170,56 @@ def check_rpc_serialize_property(serialize_property):
             result = run(serialize_property(value, deps, "key", None, None, typ))
             assert result is value or (result == value and type(result) is type(value)), (value, typ, result)
             assert deps == []
+
+
+class Tier(str, enum.Enum):
+    BASIC = "Basic"
+
+
+def check_rpc_translate_output_properties(translate):
+    """A str, int, float or bool comes back unchanged unless its type (without Optional) is an
+    enum or, for a float, int (plain_outputs_first answers the others at once); called by name
+    from resolve_outputs and from itself."""
+    from pulumi.runtime import rpc
+
+    assert parameters(translate) == ["output", "output_transformer", "typ", "transform_using_type_metadata", "path",
+                                     "return_none_on_dict_type_mismatch"], f"it takes {parameters(translate)}"
+    assert "translate_output_properties" in translate.__code__.co_names
+    assert "translate_output_properties" in rpc.resolve_outputs.__code__.co_names
+    for value in ["text", "", 7, 2.5, 3.0, True, False]:
+        for typ in [None, str, int, float, bool, typing.Any, typing.Optional[str], typing.Optional[int], list]:
+            result = translate(value, lambda key: key, typ)
+            if isinstance(value, float) and typ in (int, typing.Optional[int]):
+                assert result == int(value) and type(result) is int, (value, typ, result)
+            else:
+                assert result is value, (value, typ, result)
+    assert translate("Basic", lambda key: key, typing.Optional[Tier]) is Tier.BASIC
+
+
+def check_rpc_contains_unknowns(contains_unknowns):
+    """Finds the Unknown in objects and lists, never in a plain value; called by that name
+    from serialize_property and from pulumi.output (as rpc.contains_unknowns)."""
+    from pulumi import output
+    from pulumi.output import UNKNOWN
+    from pulumi.runtime import rpc
+
+    assert parameters(contains_unknowns) == ["val"], f"it takes {parameters(contains_unknowns)}"
+    assert "contains_unknowns" in rpc.serialize_property.__code__.co_names
+    assert "contains_unknowns" in output.contains_unknowns.__code__.co_names
+    assert contains_unknowns({"a": [1, {"b": UNKNOWN}]}) and contains_unknowns(UNKNOWN)
+    assert not any(contains_unknowns(value) for value in PLAIN_VALUES)
+
+
+def check_is_dry_run(is_dry_run):
+    """What the runtime was configured with; resolve_properties asks it by that name."""
+    from pulumi.runtime import rpc
+
+    assert parameters(is_dry_run) == [], f"it takes {parameters(is_dry_run)}"
+    assert "is_dry_run" in rpc.resolve_properties.__code__.co_names
+    for preview in (True, False):
+        configure_mock_runtime(sdk_internals.MockMonitor(NoMocks()), "p", "s", logging.getLogger("probe"), preview)
+        assert is_dry_run() is preview
+    configure_mock_runtime(sdk_internals.MockMonitor(NoMocks()), "p", "s", logging.getLogger("probe"))
 
 
 def run(awaitable):
@@ -346,6 +397,9 @@ CHECKS = {
     "resource_types": check_resource_types,
     "rpc_serialize_property": check_rpc_serialize_property,
     "rpc_serialize_properties": check_rpc_serialize_properties,
+    "rpc_translate_output_properties": check_rpc_translate_output_properties,
+    "rpc_contains_unknowns": check_rpc_contains_unknowns,
+    "is_dry_run": check_is_dry_run,
     "rpc_deserialize_properties": check_rpc_deserialize_properties,
     "transfer_properties": check_transfer_properties,
     "OutputData": check_output_data,

@@ -208,6 +208,72 @@ def test_plain_values_serialize_as_the_sdk_serializes_them(value, typ):
         assert outcome(sdk_rpc.serialize_property) == sdks
 
 
+class Sku(str, enum.Enum):
+    STANDARD = "Standard"
+
+
+class Level(enum.IntEnum):
+    ONE = 1
+
+
+OUTPUT_TYPES = [None, str, int, float, bool, list, dict, typing.Any, typing.Optional[str], typing.Optional[int],
+                typing.Optional[float], typing.Optional[bool], Sku, typing.Optional[Sku], Level, typing.Union[str, int],
+                typing.List[str], typing.Dict[str, int], "str"]
+
+
+@given(st.one_of(PLAIN, st.sampled_from(["Standard", 1, 1.0, True])), st.sampled_from(OUTPUT_TYPES))
+def test_plain_outputs_translate_as_the_sdk_translates_them(value, typ):
+    """The same value of the same type (an enum member, an int of a float), or the same
+    refusal (an enum that has no such value)."""
+    def outcome(translate):
+        try:
+            return typed(translate(value, lambda key: key, typ))
+        except (ValueError, AssertionError, TypeError) as exc:
+            return type(exc).__name__, str(exc)
+
+    assert outcome(shortcuts.translate_plain_first(sdk_rpc.translate_output_properties)) == \
+        outcome(sdk_rpc.translate_output_properties)
+    original = sdk_rpc.translate_output_properties
+    with shortcuts.plain_outputs_first():
+        assert sdk_rpc.translate_output_properties is not original
+    assert sdk_rpc.translate_output_properties is original
+
+
+@given(WIRE_VALUES)
+def test_unknowns_are_found_as_the_sdk_finds_them(value):
+    from pulumi.output import UNKNOWN as unknown
+
+    for candidate in (value, [value, unknown], {"k": value}):
+        assert shortcuts.plain_first_contains_unknowns(sdk_rpc.contains_unknowns)(candidate) == \
+            sdk_rpc.contains_unknowns(candidate)
+    original = sdk_rpc.contains_unknowns
+    with shortcuts.plain_values_known():
+        assert sdk_rpc.contains_unknowns is not original
+    assert sdk_rpc.contains_unknowns is original
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_a_run_is_a_preview_or_not_as_configured(preview):
+    from pulumi.runtime import settings
+
+    configure_mock_runtime(MockMonitor(NoMocks()), "probe-project", "probe-stack", logging.getLogger("probe"), preview)
+    original = settings.is_dry_run
+    with shortcuts.dry_run_answered():
+        assert settings.is_dry_run is not original and settings.is_dry_run() is preview
+    assert settings.is_dry_run is original and settings.is_dry_run() is preview
+
+
+def test_a_plain_urn_is_the_sdks_known_output(fresh_runtime):
+    async def both():
+        return await state_of(shortcuts.known_output("urn:x")), await state_of(pulumi.Output.from_input("urn:x"))
+
+    async def state_of(output):
+        return (await output.future(), await output.is_known(), await output.is_secret(), await output.resources())
+
+    ours, sdks = sync_await(both())
+    assert ours == sdks == ("urn:x", True, False, set())
+
+
 @settings(max_examples=300)
 @given(ANSWERS, st.sampled_from([None, True, False]))
 def test_an_answer_in_python_is_what_the_sdk_makes_of_its_struct(state, keep_unknowns):

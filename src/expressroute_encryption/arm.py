@@ -18,6 +18,7 @@ resource group name rules.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import NamedTuple, Optional
@@ -99,7 +100,13 @@ class ArmId(NamedTuple):
 def split_arm_id(value: object) -> ArmId | None:
     """Any resource id (of a subscription, a resource group, a resource, a child or an
     extension resource) into its parts, or None when ``value`` is no such id."""
-    match = ARM_ID_RE.fullmatch(value) if isinstance(value, str) else None
+    return _split_text(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _split_text(value: str) -> ArmId | None:
+    # Remembered: the policies look the same ids up once per resource that names them.
+    match = ARM_ID_RE.fullmatch(value)
     if match is None or (match["group"] is not None and resource_group_name_problem(match["group"])):
         return None
     arm_type = f"{match['namespace']}/{match['collection']}" if match["namespace"] else None

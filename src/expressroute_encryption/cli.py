@@ -30,7 +30,6 @@ from collections.abc import Sequence
 from expressroute_encryption import interrupts
 from expressroute_encryption.exit_codes import ExitCode
 from expressroute_encryption.printable import tolerate_any_encoding
-from expressroute_encryption.printable import tolerate_any_encoding
 
 # subcommand -> (module with add_arguments/run, one-line help)
 SUBCOMMANDS = {
@@ -70,13 +69,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+def build_parser(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The command's parser. Given ``argv``, only the subcommand it names gets its options
+    (and its module imported): the others' modules load the SDKs, which a preview that stops
+    at a config error never needs. Without ``argv``, every subcommand gets them."""
+    chosen = None
+    if argv is not None:
+        # The top-level parser takes no option but --help: the first other word names the subcommand.
+        chosen = next((word for word in argv if not word.startswith("-")), None)
     parser = _Parser(prog="expressroute-encryption", description="Offline tools for MACsec-encrypted ExpressRoute Direct: preview, rotation plan, policy check, benchmark.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     subparsers = {}
     for name, (module, summary) in SUBCOMMANDS.items():
         sub = commands.add_parser(name, help=summary, description=summary)
-        importlib.import_module(module).add_arguments(sub)
+        if chosen is None or name == chosen:
+            importlib.import_module(module).add_arguments(sub)
         subparsers[name] = sub
     return parser, subparsers
 
@@ -100,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser, subparsers = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, subparsers = build_parser(argv)
     args = parser.parse_args(argv)
     module = importlib.import_module(SUBCOMMANDS[args.command][0])
     try:

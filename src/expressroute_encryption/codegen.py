@@ -36,6 +36,7 @@ from pydantic import BaseModel, SecretStr
 
 from .config import inputs
 from .config.literals import Choice
+from .config.rules import describe_fields
 from .exit_codes import ExitCode
 
 TARGET = Path(__file__).with_name("component_args.py")
@@ -174,6 +175,7 @@ def _typed_dict(model: type[BaseModel], types: _Types) -> str:
 
 def generate() -> str:
     """The text of ``component_args.py``."""
+    describe_fields()
     types = _Types()
     classes: dict[str, str] = {}
 

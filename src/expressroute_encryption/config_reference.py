@@ -61,8 +61,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def render_table() -> str:
     """The Markdown table of every stack config key."""
+    from expressroute_encryption.config.rules import describe_fields
     from expressroute_encryption.config.stack import StackConfig
 
+    describe_fields()
     lines = ["| key | type / allowed | default | notes |", "|---|---|---|---|"]
     lines += [f"| `{key}` | {allowed} | {default} | {notes} |" for key, allowed, default, notes in rows(StackConfig)]
     return "\n".join(lines) + "\n"

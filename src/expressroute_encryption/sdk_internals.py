@@ -212,6 +212,29 @@ INTERNALS: dict[str, Internal] = {
     "rpc_serialize_property": Internal("pulumi.runtime.rpc", "serialize_property",
                                        used_by=f"{_OFFLINE_RUN} plain_values_first"),
 
+    # pulumi.runtime.rpc.translate_output_properties(output, output_transformer, typ=None,
+    # transform_using_type_metadata=False, path=None, return_none_on_dict_type_mismatch=False):
+    # turns one output value from the engine into what the program sees (output types, enum
+    # members, ints), recursing into lists and objects by its module-level name; resolve_outputs
+    # calls it by that name for every property of every registration. For the run it answers
+    # a str, int, float or bool whose declared type keeps it unchanged at once.
+    "rpc_translate_output_properties": Internal("pulumi.runtime.rpc", "translate_output_properties",
+                                                used_by=f"{_OFFLINE_RUN} plain_outputs_first"),
+
+    # pulumi.runtime.rpc.contains_unknowns(val) -> bool: whether a value holds the Unknown
+    # of a preview, looking into objects and lists. serialize_property calls it by that name
+    # for every Output it serializes, and pulumi.output (OutputData, Output.future, apply) as
+    # `rpc.contains_unknowns`. For the run it answers a plain value at once.
+    "rpc_contains_unknowns": Internal("pulumi.runtime.rpc", "contains_unknowns",
+                                      used_by=f"{_OFFLINE_RUN} plain_values_known"),
+
+    # pulumi.runtime.settings.is_dry_run(): whether the run is a preview (public as
+    # pulumi.runtime.is_dry_run, which is bound at import; the SDK's own modules call it as
+    # `settings.is_dry_run()`, resolve_properties for every property). For the run it answers
+    # the value it had when the run started.
+    "is_dry_run": Internal("pulumi.runtime.settings", "is_dry_run",
+                           used_by=f"{_OFFLINE_RUN} dry_run_answered"),
+
     # pulumi._types.resource_types(resource_cls) -> {pulumi name: type}: a resource class's
     # output types, from its annotations; resolve_outputs calls it (as `_types.resource_types`)
     # on every registration. For the run it is computed once per class.

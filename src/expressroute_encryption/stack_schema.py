@@ -128,8 +128,11 @@ class _Writer:
 
 
 def stack_file_schema() -> dict[str, Any]:
-    """The JSON Schema of ``Pulumi.<stack>.yaml`` for this project."""
+    """The JSON Schema of ``Pulumi.<stack>.yaml`` for this project (the field docstrings as descriptions)."""
+    from expressroute_encryption.config.rules import describe_fields
     from expressroute_encryption.config.stack import StackConfig
+
+    describe_fields()
 
     writer = _Writer()
     top = {field.alias or key: writer.field(field) for key, field in StackConfig.model_fields.items()}

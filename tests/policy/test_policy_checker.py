@@ -217,3 +217,26 @@ def test_json_mode_prints_one_document_on_bad_input_too(tmp_path, capsys):
     assert cli_main(["check-policy", str(tmp_path / "missing.json"), "--json"]) == 2
     document = json.loads(capsys.readouterr().out)
     assert document["exitCode"] == 2 and document["errors"][0].startswith("check-policy: error:")
+
+
+def test_resource_policies_run_only_on_the_types_they_declare(monkeypatch):
+    """Each resource policy says which types it applies to (its check's applies_to); the
+    checker calls it for those only, and finds what calling it for every resource finds."""
+    from expressroute_encryption.policy.pack import POLICIES
+    from expressroute_encryption.policy.resources import ResourcePolicy
+
+    resource_policies = [policy for policy in POLICIES if isinstance(policy, ResourceValidationPolicy)]
+    assert resource_policies and all(isinstance(policy, ResourcePolicy) and policy.resource_types == {PORT}
+                                     for policy in resource_policies)
+    exports = [json.loads((FIXTURES / name).read_text())["deployment"]["resources"]
+               for name in ("export-violations.json", "export-compliant.json")]
+    called = []
+    real_validate = ResourceValidationPolicy.validate
+    monkeypatch.setattr(ResourceValidationPolicy, "validate",
+                        lambda policy, args, report: called.append(args.resource_type) or real_validate(policy, args, report))
+    skipping = [evaluate(resources, UNMONITORED) for resources in exports]
+    assert called and set(called) == {PORT}
+    monkeypatch.setattr(ResourcePolicy, "applies_to", lambda policy, resource_type: True)
+    assert [evaluate(resources, UNMONITORED) for resources in exports] == skipping
+    assert set(called) > {PORT}
+    assert any(violation.urn.endswith("ExpressRoutePort::erport") for violation in skipping[0])

@@ -30,7 +30,7 @@ from .keyvault import KeyVaultSettings
 from .literals import ExpressRouteGatewaySku, LockTargetKind, PortSpeed, Stage
 from .operations import MonitoringSettings, drained_link_problems
 from .ports import MacsecSettings, PortSettings
-from .rules import ConfigModel, Int, cross_rule, plain_rule, rule
+from .rules import ConfigModel, Int, borrows_fields, cross_rule, plain_rule, rule
 from .values import Cidr, gateway_subnet_size
 from .vpn import MODE_KEYS, VirtualNetworkSettings, VpnRules, VpnSettings
 
@@ -52,7 +52,8 @@ ResourceGroupInput = Annotated[Input, plain_rule("resource_group_name", resource
 
 
 def _fields_of(model: type[BaseModel], *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A model's field definitions (type and docstring), to build a component's model."""
+    """A model's field definitions, to build a component's model (which then
+    ``borrows_fields`` from it: their docstrings are the model's)."""
     return {name: (field.annotation, field) for name, field in model.model_fields.items() if name not in drop}
 
 
@@ -169,6 +170,7 @@ EncryptedDirectPortInputs = create_model(
         "no outputs at all is a first deployment. The guard runs when it resolves, before any of the port's resources "
         "is registered; unknown during a preview, it is refused. Adopting needs `adopting: true` with it.", None),
 )
+borrows_fields(EncryptedDirectPortInputs, PortSettings)
 
 
 class DirectCircuitInputs(CircuitSettings):
@@ -208,15 +210,18 @@ def _vpn_component(name: str, mode: str, drop: tuple[str, ...], doc: str, **comp
     fields = _fields_of(VpnSettings, drop=("mode", *drop))
     for key, (owner, required) in MODE_KEYS.items():
         if owner == mode and required:
-            # Optional in the stack config (the other mode has no use for it), required here.
-            annotation, field = fields[key]
-            fields[key] = _component_field(_required(annotation), field.description)
+            # Optional in the stack config (the other mode has no use for it), required here;
+            # its docstring is VpnSettings' (borrows_fields).
+            annotation, _ = fields[key]
+            fields[key] = _component_field(_required(annotation), None)
     fields["shared_key"] = _component_field(
         Optional[Annotated[Input, _secret_input("plain_secret")]],
         "Pre-shared key, 16-128 printable ASCII characters, as a secret (a plain string is refused); "
         "generated (40 characters) when absent.", None)
-    return create_model(name, __base__=rules, __doc__=doc, __module__=__name__,
-                        resource_group_name=_RESOURCE_GROUP, **component_fields, **fields, protect=_PROTECT)
+    model = create_model(name, __base__=rules, __doc__=doc, __module__=__name__,
+                         resource_group_name=_RESOURCE_GROUP, **component_fields, **fields, protect=_PROTECT)
+    borrows_fields(model, VpnSettings)
+    return model
 
 
 PrivatePeeringVpnInputs = _vpn_component(

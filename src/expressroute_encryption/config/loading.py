@@ -51,12 +51,33 @@ def _decode(raw: str) -> Any:
     return raw
 
 
+# The last check's inputs and verdict (a StackConfig, or the problems of its ConfigError):
+# the offline preview checks the config before it runs the program, which checks the same
+# config again, as do the preview's notes on adoption; a large estate's takes tens of ms.
+_last: tuple[Any, StackConfig | list[str]] | None = None
+
+
 def stack_config_from(config: Mapping[str, str], secret_keys: Collection[str]) -> StackConfig:
     """The checked stack config from the config as the Pulumi CLI hands it to a program
     (namespaced keys -> strings, objects as JSON) and its secret keys.
 
     Raises ConfigError with every problem: the Azure region missing or not a region
-    (config/region.py), key material set as plain config, and every problem of the schema."""
+    (config/region.py), key material set as plain config, and every problem of the schema.
+    The same inputs give the same verdict (the check reads nothing else), so the last one
+    is remembered: a StackConfig is frozen, and a ConfigError is raised anew."""
+    global _last
+    key = (tuple(sorted(config.items())), frozenset(secret_keys))
+    if _last is None or _last[0] != key:
+        try:
+            _last = key, _checked(config, secret_keys)
+        except ConfigError as error:
+            _last = key, error.problems
+    if isinstance(_last[1], list):
+        raise ConfigError(list(_last[1]))
+    return _last[1]
+
+
+def _checked(config: Mapping[str, str], secret_keys: Collection[str]) -> StackConfig:
     prefix = NAMESPACE + ":"
     # Keys written as a path (`pulumi new` writes a template's answers so) are the nested key.
     config, secret_keys, path_problems = fold_path_keys(config, secret_keys)

@@ -6,6 +6,11 @@ Everything a user can put under the ``expressroute-encryption`` config namespace
 the one description of that key (the config table of docs/config-reference.md, the stack
 files' JSON Schema and the component package schema are generated from it).
 
+Field docstrings become descriptions only when asked for (``describe_fields``): reading
+them means reading and parsing each model's source, which a config check never needs and
+every program run and config error would pay (pydantic's ``use_attribute_docstrings``
+reads them for every model as it is defined).
+
 How the rules run, so that one round reports every problem:
 
 - A rule about one value is a field-level check (``rule``), reported at the value.
@@ -27,7 +32,10 @@ How the rules run, so that one round reports every problem:
 
 from __future__ import annotations
 
+import ast
 import functools
+import inspect
+import sys
 from collections.abc import Mapping
 from typing import Annotated, Any, Optional, get_args, get_origin
 
@@ -68,11 +76,19 @@ def rule_error(loc: tuple[str | int, ...], rule: str, message: str) -> InitError
     return InitErrorDetails(type=PydanticCustomError(rule, message), loc=loc, input=None)
 
 
+# Plain values whose verdict a rule remembers: a component checks again what the stack
+# config checked (its prefixes, names and ids), and a large estate repeats values.
+_REMEMBERED = (str, int, float, bool)
+
+
 def rule(name: str, check):
-    """A field-level rule: ``check(value)`` returns a problem message or None."""
+    """A field-level rule: ``check(value)`` returns a problem message or None. A rule is a
+    function of the value alone, so its verdict on a plain value is remembered."""
+    verdicts = functools.lru_cache(maxsize=4096)(lambda kind, value: check(value))
 
     def validate(value):
-        if (problem := check(value)) is not None:
+        problem = verdicts(type(value), value) if type(value) in _REMEMBERED else check(value)
+        if problem is not None:
             raise PydanticCustomError(name, problem)
         return value
 
@@ -136,22 +152,32 @@ class ConfigModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         hide_input_in_errors=True,
-        use_attribute_docstrings=True,
+        # Read when asked for: describe_fields.
+        use_attribute_docstrings=False,
     )
 
     # On a stand-in (a model that failed), the fields that passed their own checks; None
     # on a model that validated, which has them all.
     _passed: Optional[frozenset[str]] = PrivateAttr(default=None)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _MODELS.append(cls)
+
     @classmethod
     def _rules(cls) -> list:
-        """The cross-field rules, base class first, in the order they are written."""
-        found: dict[str, Any] = {}
-        for klass in reversed(cls.__mro__):
-            for name, value in vars(klass).items():
-                if hasattr(value, "rule_needs"):
-                    found[name] = value
-        return list(found.values())
+        """The cross-field rules, base class first, in the order they are written (looked
+        up once per class: every validation of every model asks)."""
+        rules = cls.__dict__.get("_rules_found")
+        if rules is None:
+            found: dict[str, Any] = {}
+            for klass in reversed(cls.__mro__):
+                for name, value in list(vars(klass).items()):
+                    if inspect.isfunction(value) and hasattr(value, "rule_needs"):
+                        found[name] = value
+            rules = list(found.values())
+            type.__setattr__(cls, "_rules_found", rules)
+        return rules
 
     @model_validator(mode="wrap")
     @classmethod
@@ -234,3 +260,95 @@ class ConfigModel(BaseModel):
     def _has(self, name: str) -> bool:
         """Whether the field passed its own checks (always, once the model validated)."""
         return self._passed is None or name in self._passed
+
+
+# ---------------------------------------------------------------------------------------
+# Field descriptions: the fields' docstrings, read when asked for
+
+# Every ConfigModel subclass, in the order they were defined (a model's nested models first).
+_MODELS: list[type[ConfigModel]] = []
+# A model built from another's fields (create_model): its fields' docstrings are that model's.
+_BORROWED: dict[type, type] = {}
+_described = 0  # how many of _MODELS describe_fields has done
+
+
+def borrows_fields(model: type[ConfigModel], source: type[ConfigModel]) -> None:
+    """Say that ``model`` was built from ``source``'s fields: a field ``model`` has no
+    docstring for takes ``source``'s (``describe_fields``)."""
+    _BORROWED[model] = source
+
+
+@functools.lru_cache(maxsize=None)
+def _module_tree(module_name: str) -> ast.Module | None:
+    module = sys.modules.get(module_name)
+    try:
+        return ast.parse(inspect.getsource(module)) if module is not None else None
+    except (OSError, TypeError, SyntaxError):
+        return None
+
+
+def _class_body(cls: type) -> list[ast.stmt] | None:
+    """The statements of ``cls``'s ``class`` block, found by its qualified name (through the
+    functions and classes it is defined in); None for a class that has none (built by
+    ``create_model`` or ``type``)."""
+    tree = _module_tree(cls.__module__)
+    body = tree.body if tree is not None else None
+    *outer, name = cls.__qualname__.split(".")
+    for part in outer:
+        if body is None:
+            return None
+        if part != "<locals>":
+            body = next((node.body for node in body if isinstance(node, _SCOPES) and node.name == part), None)
+    if body is None:
+        return None
+    return next((node.body for node in body if isinstance(node, ast.ClassDef) and node.name == name), None)
+
+
+_SCOPES = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _docstrings(cls: type) -> dict[str, str | None] | None:
+    """The fields ``cls``'s class block annotates, each with its docstring (the string right
+    after the annotation, cleaned as ``inspect.cleandoc`` does), as pydantic reads them."""
+    body = _class_body(cls)
+    if body is None:
+        return None
+    found: dict[str, str | None] = {}
+    for statement, following in zip(body, [*body[1:], None]):
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            doc = None
+            if (isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
+                    and isinstance(following.value.value, str)):
+                doc = inspect.cleandoc(following.value.value)
+            found[statement.target.id] = doc
+    return found
+
+
+def _field_doc(model: type, name: str) -> str | None:
+    """The docstring of ``model``'s field ``name``: where the field is annotated (the model, or
+    the first of its bases that annotates it), or else in the model its fields were borrowed from."""
+    for klass in model.__mro__:
+        if not (isinstance(klass, type) and issubclass(klass, ConfigModel)):
+            continue
+        own = _docstrings(klass)
+        if own is not None and name in own:
+            return own[name]
+    source = _BORROWED.get(model)
+    if source is not None and name in source.model_fields:
+        return source.model_fields[name].description or _field_doc(source, name)
+    return None
+
+
+def describe_fields() -> None:
+    """Give every field of every ConfigModel without a description its docstring as one,
+    and rebuild the models' schemas so that their JSON schema has them too. For what shows
+    descriptions (codegen, config-reference, docs); the config check needs none."""
+    global _described
+    models = _MODELS[_described:]
+    for model in models:
+        for name, field in model.model_fields.items():
+            if field.description is None:
+                field.description = _field_doc(model, name)
+    for model in models:
+        model.model_rebuild(force=True)
+    _described += len(models)

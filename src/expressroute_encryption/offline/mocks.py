@@ -22,10 +22,7 @@ from typing import Any, Callable
 
 import pulumi
 
-from expressroute_encryption.offline import wire
-
-SUBSCRIPTION_ID = "9b2c1f4e-7d3a-4c55-9e61-2f0a8d6b3c17"
-TENANT_ID = "5f3e8a21-6b4c-4d7e-8f90-1a2b3c4d5e6f"
+from expressroute_encryption.offline import SUBSCRIPTION_ID, TENANT_ID, wire
 _NS = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
 
 Handler = Callable[["pulumi.runtime.MockResourceArgs", dict], tuple[str, dict]]
@@ -708,7 +705,9 @@ class AzureMocks(pulumi.runtime.Mocks):
     def deployment_subscription(self) -> str:
         """The default provider's subscription: the stack's azure-native:subscriptionId, else
         the stand-in subscription of these mocks."""
-        return pulumi.Config("azure-native").get("subscriptionId") or SUBSCRIPTION_ID
+        # The runtime's config as pulumi.Config("azure-native").get reads it, without its checks
+        # (asked for every resource).
+        return pulumi.runtime.get_config("azure-native:subscriptionId") or SUBSCRIPTION_ID
 
     def _provider(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         """An explicit provider: nothing in Azure; its subscription is remembered by its id."""

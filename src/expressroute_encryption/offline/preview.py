@@ -539,13 +539,13 @@ def referenced_stack_outputs(stack_outputs: dict[str, str]) -> tuple[dict[str, d
     `pulumi stack export` file. Secret outputs that cannot be read offline (see
     ``offline.previous``) are answered as unknown secrets, as a preview shows values not
     known yet, and a note names them. Raises PreviousError for an unreadable file."""
-    from expressroute_encryption.sdk_internals import UNKNOWN
-
     from expressroute_encryption.offline import wire
     from expressroute_encryption.offline.previous import load_previous
 
     answers, notes = {}, []
     for name, path in stack_outputs.items():
+        from expressroute_encryption.sdk_internals import UNKNOWN  # the SDK: only with stack outputs to answer
+
         exported = load_previous(path)
         unreadable = [key for key in exported.secret_names if key not in exported.outputs]
         answers[name] = {**exported.outputs, **{key: wire.secret(UNKNOWN) for key in unreadable}}
@@ -614,6 +614,24 @@ def run_preview(stack: str, project_dir: Path, export: str | None = None, policy
     return report
 
 
+class PolicyConfigError(Exception):
+    """The policy config cannot be used (the checker's InputError, its lines kept)."""
+
+
+def _policy_config(path: str | None) -> tuple[Any, list[str]]:
+    """The checked policy config and its ``exemption:`` lines. Without one there are no
+    exemptions, and the checker (which loads the policy SDK) is not needed yet."""
+    if path is None:
+        return None, []
+    from expressroute_encryption.policy.checker import InputError, exemption_lines, load_config
+
+    try:
+        config = load_config(path)
+    except InputError as error:
+        raise PolicyConfigError(str(error)) from None
+    return config, exemption_lines(config)
+
+
 def _adopted_port_answers(stack_file, last, live: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The answers to the program's read of each port it adopts: the ``--live-port`` files,
     and for a port of this project's stack config without one, the port as the config
@@ -647,12 +665,11 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
     from expressroute_encryption.offline.live_port import LivePortError, load_live_ports, load_metrics_files
     from expressroute_encryption.offline.previous import PreviousDeployment, PreviousError, load_previous
     from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
-    from expressroute_encryption.policy.checker import InputError, evaluate, exemption_lines, load_config
 
     report = Report(stack)
     try:
         stack_file = load_stack_file(project_dir, stack)
-        config = load_config(policy_config)
+        config, exemptions = _policy_config(policy_config)
         last = load_previous(previous, stack, stack_file.project) if previous else PreviousDeployment()
         others, other_notes = referenced_stack_outputs(stack_outputs or {})
         vault_state = load_vault(vault) if vault else None
@@ -664,12 +681,12 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
         if not (project_dir / "__main__.py").is_file():
             raise StackFileError(f"{project_dir / '__main__.py'}: no such file: the program to preview "
                                  "(is --project-dir the Pulumi project's folder?)")
-    except (StackFileError, InputError, PreviousError, ExportError, AzureJsonError, LivePortError) as exc:
+    except (StackFileError, PolicyConfigError, PreviousError, ExportError, AzureJsonError, LivePortError) as exc:
         report.errors += [f"error: {line}" for line in str(exc).splitlines()]
         report.exit_code = EXIT_INPUT
         return report
-    from expressroute_encryption.offline import brownfield
-    from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID
+    from expressroute_encryption.offline import SUBSCRIPTION_ID, brownfield
+    from expressroute_encryption.offline.stack_program import config_problem
 
     if vault_state is not None and (problems := brownfield.vault_file_problems(stack_file.config, vault_state, vault)):
         report.errors += [f"error: {problem}" for problem in problems]
@@ -679,11 +696,18 @@ def _preview(stack: str, project_dir: Path, export: str | None, policy_config: s
     report.notes += stack_file.notes + last.notes + other_notes + adopted_notes + brownfield.vault_subscription_notes(
         stack_file.config, stack_file.config.get("azure-native:subscriptionId") or SUBSCRIPTION_ID)
     report.notes += brownfield.adoption_key_notes(stack_file.config, stack_file.secret_keys, last.outputs)
-    report.exemptions = exemption_lines(config)
+    report.exemptions = exemptions
     if not previous:
         report.notes.append("no PREVIOUS deployment given: previewed as a new stack (no MACsec change guard)")
+    if (problem := config_problem(project_dir, stack_file.project, stack_file.config, stack_file.secret_keys)):
+        # What this project's program stops with (its RunError's lines), without loading the SDK to run it.
+        report.errors += str(problem).splitlines()
+        report.exit_code = EXIT_INPUT
+        return report
 
     import pulumi
+
+    from expressroute_encryption.policy.checker import InputError, evaluate
 
     from expressroute_encryption.offline.harness import run_program
     from expressroute_encryption.offline.mocks import AzureMocks, UnansweredStackReference

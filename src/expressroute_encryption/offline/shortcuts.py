@@ -21,10 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import enum
 import gc
 import math
 import os
 import threading
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -136,7 +138,19 @@ def urn_when_plain(name: Any, type_: Any, parent: Any = None, project: Any = Non
         prefix = "urn:pulumi:" + stack + "::" + project + "::"
     else:
         return sdk("create_urn")(name, type_, parent, project, stack)
-    return pulumi.Output.from_input(prefix + type_ + "::" + name)
+    return known_output(prefix + type_ + "::" + name)
+
+
+def known_output(value: str) -> pulumi.Output:
+    """What ``pulumi.Output.from_input(value)`` gives for a plain string: a known, non-secret
+    Output of no resource, its single future already resolved; untracked, since there is
+    nothing to wait for (the SDK tracks it all the same, and schedules a callback that
+    untracks it again)."""
+    data: asyncio.Future = asyncio.Future()
+    data.set_result(_plain_data(sdk("OutputData"), set(), value, True, False))
+    output = object.__new__(pulumi.Output)  # Output._from_data, without its registration
+    output._data = data
+    return output
 
 
 @contextlib.contextmanager
@@ -147,6 +161,19 @@ def plain_urns() -> Iterator[None]:
 
 
 # --- one untracked future per property Output ------------------------------------------
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain_data(output_data: type, resources: set, value: Any, is_known: bool, is_secret: bool) -> Any:
+    """``OutputData(resources, value, is_known, is_secret)`` for a plain value (a str, int,
+    float, bool or None), which holds no unknown value: the dataclass's ``__post_init__``
+    would only look for one. Anything else is built by the SDK's class."""
+    if type(value) not in _PLAIN:
+        return output_data(resources=resources, value=value, is_known=is_known, is_secret=is_secret)
+    data = object.__new__(output_data)
+    data.resources, data.value, data.is_known, data.is_secret = resources, value, is_known, is_secret
+    return data
 
 
 def transfer_properties_single_future(res: Any, props: Any, custom: bool) -> dict[str, Callable[..., None]]:
@@ -174,7 +201,7 @@ def transfer_properties_single_future(res: Any, props: Any, custom: bool) -> dic
                 return
             resources = set(deps) if deps else set()
             resources.add(res)
-            data.set_result(output_data(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
+            data.set_result(_plain_data(output_data, resources, value, is_known, is_secret))
 
         resolvers[name] = resolve
         prop = object.__new__(output)  # Output._from_data, without its registration
@@ -192,8 +219,6 @@ def single_future_outputs() -> Iterator[None]:
 
 
 # --- plain values serialize as themselves ------------------------------------------------
-
-_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def serialize_plain_first(serialize_property: Callable) -> Callable:
@@ -216,6 +241,94 @@ def serialize_plain_first(serialize_property: Callable) -> Callable:
 def plain_values_first() -> Iterator[None]:
     """Property values are serialized by ``serialize_plain_first``."""
     with _replaced("rpc_serialize_property", serialize_plain_first(sdk("rpc_serialize_property"))):
+        yield
+
+
+# --- a preview, asked once --------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def dry_run_answered() -> Iterator[None]:
+    """The SDK's ``settings.is_dry_run`` answers what the runtime was configured with for the
+    run: it reads a context property for every property of every registration
+    (``resolve_properties``), and a run is a preview or not from its start to its end."""
+    answer = bool(sdk("is_dry_run")())
+    with _replaced("is_dry_run", lambda: answer):
+        yield
+
+
+# --- a plain value holds no unknown ------------------------------------------------------
+
+
+def plain_first_contains_unknowns(contains_unknowns: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """The SDK's ``contains_unknowns`` (see sdk_internals), answering False at once for a
+    str, int, float, bool or None: the SDK asks it of every Output value it serializes or
+    reads (most of them plain), and walks objects and lists for its ``Unknown``, which a
+    plain value is not. Anything else goes to the SDK's function."""
+    def check(val: Any) -> bool:
+        return False if type(val) in _PLAIN else contains_unknowns(val)
+    return check
+
+
+@contextlib.contextmanager
+def plain_values_known() -> Iterator[None]:
+    """Unknowns are looked for by ``plain_first_contains_unknowns``."""
+    with _replaced("rpc_contains_unknowns", plain_first_contains_unknowns(sdk("rpc_contains_unknowns"))):
+        yield
+
+
+# --- plain outputs come back as themselves ----------------------------------------------
+
+_SCALARS = frozenset({str, int, float, bool})
+
+
+def _keeps_scalars(typ: Any, float_value: bool) -> bool:
+    """Whether the SDK's ``translate_output_properties`` returns a str, int, float or bool
+    declared ``typ`` unchanged: unless the type, once ``Optional`` is taken off, is an enum
+    (the value becomes a member) or, for a float, ``int`` (it becomes an int). Anything this
+    cannot tell (a union, a generic) goes to the SDK's function."""
+    if typing.get_origin(typ) is typing.Union:
+        members = typing.get_args(typ)
+        if len(members) != 2 or members[1] is not type(None):
+            return False
+        typ = members[0]
+    if typ is None or typ is Any:
+        return True
+    if not isinstance(typ, type) or issubclass(typ, enum.Enum):
+        return False
+    return not (float_value and typ is int)
+
+
+def translate_plain_first(translate_output_properties: Callable) -> Callable:
+    """The SDK's ``translate_output_properties`` (see sdk_internals), answering a str, int,
+    float or bool whose declared type keeps it (``_keeps_scalars``, known once per type) at
+    once: about two thirds of the output values of a registration, each of which the SDK
+    takes through its secret, optional, enum and int checks to return it unchanged. Anything
+    else goes to the SDK's function, whose recursion into lists and objects comes back here
+    by name."""
+    keeps: dict[tuple[Any, bool], bool] = {}
+
+    def translate(output: Any, output_transformer: Callable, typ: Any = None,
+                  transform_using_type_metadata: bool = False, path: Any = None,
+                  return_none_on_dict_type_mismatch: bool = False) -> Any:
+        kind = type(output)
+        if kind in _SCALARS:
+            key = (typ, kind is float)
+            known = keeps.get(key)
+            if known is None:
+                known = keeps[key] = _keeps_scalars(typ, kind is float)
+            if known:
+                return output
+        return translate_output_properties(output, output_transformer, typ, transform_using_type_metadata, path,
+                                           return_none_on_dict_type_mismatch)
+    return translate
+
+
+@contextlib.contextmanager
+def plain_outputs_first() -> Iterator[None]:
+    """Output values are translated by ``translate_plain_first``."""
+    with _replaced("rpc_translate_output_properties",
+                   translate_plain_first(sdk("rpc_translate_output_properties"))):
         yield
 
 
@@ -461,5 +574,6 @@ def applied(enabled: bool) -> Iterator[list[Callable]]:
         yield []
         return
     with collector_spared(), no_stack_traces(), monitor_calls_inline(), plain_urns(), single_future_outputs(), \
-            plain_values_first(), answers_in_python(), resource_types_remembered(), no_debug_messages():
+            plain_values_first(), plain_outputs_first(), plain_values_known(), answers_in_python(), \
+            resource_types_remembered(), dry_run_answered(), no_debug_messages():
         yield [without_aliases]

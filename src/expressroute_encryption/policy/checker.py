@@ -79,6 +79,7 @@ from pulumi_policy import (
 from . import exemptions, pack_config
 from .azure import PORT, azure_name
 from .pack import DEFAULT_ENFORCEMENT_LEVEL, PACK_NAME, POLICIES
+from .resources import ResourcePolicy
 from .schema import schema_errors
 
 from expressroute_encryption.exit_codes import ExitCode
@@ -140,10 +141,16 @@ def evaluate(resources: Sequence[Mapping], config: Mapping | None = None) -> lis
     violations: list[Violation] = []
     resource_policies = enabled(ResourceValidationPolicy, settings)
     for resource in analyzed:
+        # A policy that says which types it applies to (resources.ResourcePolicy) is called only for
+        # those: its check returns at once for any other, as it does under the CLI.
+        applying = [policy for policy in resource_policies
+                    if not isinstance(policy, ResourcePolicy) or policy.applies_to(resource["type"])]
+        if not applying:
+            continue
         # The analyzer server builds this read-only view once per policy; one per resource gives the same
         # results and keeps large stacks cheap (docs/performance.md).
         props, options = policy_props(resource.get("inputs")), resource_options(resource)
-        for policy in resource_policies:
+        for policy in applying:
             args = ResourceValidationArgs(resource["type"], props, resource["urn"], resource_name(resource), options,
                                           None, dict(settings[policy.name].properties))
             violations += run_policy(policy, args, settings[policy.name].level, resource["urn"])

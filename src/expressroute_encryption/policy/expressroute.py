@@ -13,7 +13,6 @@ from pulumi_policy import (
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
 from . import exemptions, remedy
@@ -33,7 +32,7 @@ from .macsec import (
     uses_macsec,
 )
 from .props import UNKNOWN, get, has_entries, is_present, text
-from .resources import applies_to
+from .resources import ResourcePolicy, applies_to
 
 MACSEC_DOCS = "https://learn.microsoft.com/azure/expressroute/expressroute-howto-macsec"
 
@@ -149,7 +148,7 @@ def check_secret_identifiers(args: ResourceValidationArgs, report_violation: Rep
 
 
 # fact: erport-two-links
-macsec_required = ResourceValidationPolicy(
+macsec_required = ResourcePolicy(
     name="expressroute-port-macsec-required",
     description="ExpressRoute Direct ports with link settings have MACsec on both link1 and link2.",
     validate=require_macsec_on_both_links,
@@ -159,7 +158,7 @@ macsec_required = ResourceValidationPolicy(
 )
 
 # fact: macsec-ciphers
-macsec_cipher = ResourceValidationPolicy(
+macsec_cipher = ResourcePolicy(
     name="expressroute-port-macsec-cipher",
     description="MACsec ciphers come from the allow-list, and 10 Gbps ports do not use XPN ciphers.",
     validate=check_cipher,
@@ -176,7 +175,7 @@ macsec_cipher = ResourceValidationPolicy(
 )
 
 # fact: macsec-xpn-not-on-10g
-xpn_recommended = ResourceValidationPolicy(
+xpn_recommended = ResourcePolicy(
     name="expressroute-port-xpn-recommended",
     description="100 Gbps ExpressRoute Direct ports use an XPN MACsec cipher.",
     validate=recommend_xpn_on_100_gbps,
@@ -185,7 +184,7 @@ xpn_recommended = ResourceValidationPolicy(
 )
 
 # fact: macsec-identity-get-secrets
-port_identity = ResourceValidationPolicy(
+port_identity = ResourcePolicy(
     name="expressroute-port-identity",
     description="ExpressRoute Direct ports with MACsec have a user-assigned identity to read the keys.",
     validate=require_user_assigned_identity,
@@ -194,7 +193,7 @@ port_identity = ResourceValidationPolicy(
 )
 
 # fact: macsec-secret-identifier-versioned
-secret_identifiers = ResourceValidationPolicy(
+secret_identifiers = ResourcePolicy(
     name="expressroute-port-secret-identifiers",
     description="MACsec CAK and CKN identifiers are distinct, versioned Key Vault secret URLs.",
     validate=check_secret_identifiers,

@@ -14,7 +14,6 @@ from pulumi_policy import (
     PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
 )
@@ -34,7 +33,7 @@ from .azure import (
 from .macsec import bandwidth_gbps
 from .macsec_vaults import MacsecVaults
 from .props import UNKNOWN, elements, equals_ignoring_case, get, has_entries, is_present, number, text
-from .resources import applies_to, depended_on, of_type, points_at
+from .resources import ResourcePolicy, applies_to, depended_on, of_type, points_at
 
 APRL_ERD = "https://azure.github.io/Azure-Proactive-Resiliency-Library-v2/azure-resources/Network/expressRoutePorts"
 AMBA_ERD = "https://azure.github.io/azure-monitor-baseline-alerts/services/Network/expressRoutePorts/"
@@ -256,7 +255,7 @@ def check_vault_audit_logs(args: StackValidationArgs, report_violation: ReportVi
 
 
 # fact: aprl-erd-admin-state
-port_admin_state_enabled = ResourceValidationPolicy(
+port_admin_state_enabled = ResourcePolicy(
     name="expressroute-port-admin-state-enabled",
     description="An ExpressRoute Direct port in service has both links admin-enabled (APRL).",
     validate=require_both_links_enabled,

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from ..printable import one_line
-from .exemptions import EXEMPT_PORTS, TAKING_EXEMPTIONS, read_exemptions
 
 FILE_NAME = "policy-config.{stack}.json"
 LEVEL_KEY = "enforcementLevel"
@@ -62,6 +61,9 @@ def expand(document: Any) -> dict[str, Any]:
     """The document as the Pulumi CLI takes it: a top-level ``exemptPorts`` list (checked
     first, its problems named under ``exemptPorts``) moved under each policy that takes it.
     Raises PackConfigError."""
+    # Here, not at the top: finding a stack's file (``existing_stack_file``) loads no policy SDK.
+    from .exemptions import EXEMPT_PORTS, TAKING_EXEMPTIONS, read_exemptions
+
     if not isinstance(document, Mapping):
         raise PackConfigError(["the policy config must be a JSON object: policy names (or all) and exemptPorts"])
     if EXEMPT_PORTS not in document:

@@ -61,14 +61,15 @@ LINEAR_TOLERANCE = 1.5  # marginal cost per resource may differ by this factor b
 
 # The floor: what any run of the program pays before doing anything. azure-native's
 # modules load lazily, on first attribute access, so one class of each is touched: the
-# floor pays for the same module loads as the program does.
+# floor pays for the same module loads as the program does, every module it registers
+# resources from (monitor and operationalinsights since monitoring came in).
 FLOOR = """
 import pulumi
 import pulumi_random
-from pulumi_azure_native import authorization, keyvault, managedidentity, network, resources
+from pulumi_azure_native import authorization, keyvault, managedidentity, monitor, network, operationalinsights, resources
 
-authorization.RoleAssignment, keyvault.Vault, managedidentity.UserAssignedIdentity
-network.ExpressRoutePort, resources.ResourceGroup, pulumi_random.RandomBytes
+authorization.RoleAssignment, keyvault.Vault, managedidentity.UserAssignedIdentity, monitor.MetricAlert
+network.ExpressRoutePort, operationalinsights.Workspace, resources.ResourceGroup, pulumi_random.RandomBytes
 """
 
 

@@ -74,3 +74,27 @@ def installed_package(tmp_path_factory) -> Path:
             pytest.skip("the build backend pinned in pyproject.toml (setuptools) cannot be fetched here")
         pytest.fail(f"pip install of the package failed:\n{output}")
     return site
+
+
+@pytest.fixture(scope="session")
+def protected_runs(tmp_path_factory) -> list[ProgramRun]:
+    """Deployments with every resource type but the existing vault's access policy, `protect`
+    at its default: the stack program with a circuit and the VPN, in Virtual WAN mode, and a
+    CircuitVnetConnection used from code."""
+    from expressroute_encryption.offline.harness import run_program
+    from tests.helpers import CONNECTION_PROGRAM, full_config
+    from tests.test_virtual_wan import vwan_config
+
+    folder = tmp_path_factory.mktemp("connection")
+    (folder / "__main__.py").write_text(CONNECTION_PROGRAM)
+    return [run_stack(full_config()), run_stack(vwan_config()),
+            run_program(folder, "app", "dev", {"azure-native:location": "westeurope"}, [])]
+
+
+@pytest.fixture(scope="module")
+def stack_encrypter():
+    """Encrypts ``secure:`` values as the passphrase provider does, with ``STACK_PASSPHRASE``."""
+    from tests.helpers import STACK_PASSPHRASE
+    from tests.pulumi_crypto import GoCompatibleEncrypter
+
+    return GoCompatibleEncrypter(STACK_PASSPHRASE)

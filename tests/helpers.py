@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
+from hypothesis import settings
 
 from expressroute_encryption.cli import main
 from expressroute_encryption.config.errors import ConfigError
@@ -279,3 +280,106 @@ def live_dev_project(tmp_path: Path) -> Path:
     """A project directory with this repo's program and ``dev_live_config`` as its dev stack."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     return project_copy(tmp_path, "dev", {"config": dev_live_config()})
+
+
+def with_circuits(*circuits, **port_changes):
+    """BASE with its port carrying ``circuits`` (and port fields replaced)."""
+    return base_config(ports=[port(circuits=list(circuits), **port_changes)])
+
+
+def bgp_vpn(peering_address: str, asn: int = 65020, **changes):
+    """``vpn_config`` with BGP to the on-premises device at ``peering_address``."""
+    on_prem = {**VPN["onPremises"], "bgp": {"asn": asn, "peeringAddress": peering_address}}
+    return vpn_config(onPremises=on_prem, **changes)
+
+
+def up(values, previous=None, live_ports=None):
+    """The program as `pulumi up` runs it (not a preview)."""
+    return run_program(PROJECT_DIR, "expressroute-encryption", "test", cli_config(values), [],
+                       mocks=AzureMocks(previous_outputs=previous.stack_outputs if previous else None,
+                                        live_ports=live_ports), dry_run=False)
+
+
+# Key material that must never be printed: a second 256-bit CAK, a VPN shared key, a circuit
+# authorization key; and bring-your-own keys for BASE's port with a different CAK per link.
+CAK2 = "b0bcae" * 10 + "1234"  # 64 hex digits, not BYO_CAK
+SHARED_KEY = "Tunnel-Key-" + "x7Q2" * 5
+AUTH_KEY = "0a1b2c3d-0000-4000-8000-00000000beef"
+BYO_PORT_KEYS = {"port-a": {"link1": {"cak": BYO_CAK, "ckn": BYO_CKN}, "link2": {"cak": CAK2, "ckn": BYO_CKN}}}
+
+# A program that connects a virtual network to a circuit with CircuitVnetConnection.
+CONNECTION_PROGRAM = f"""
+import pulumi
+from expressroute_encryption import CircuitVnetConnection
+
+CircuitVnetConnection("hub", {{
+    "resource_group_name": "rg-app",
+    "express_route_circuit_id": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-net/providers/Microsoft.Network/expressRouteCircuits/ckt-1",
+    "authorization_key": pulumi.Output.secret("{AUTH_KEY}"),
+    "virtual_network": {{"name": "vnet-app", "address_space": ["10.40.0.0/16"], "gateway_subnet_prefix": "10.40.255.0/27"}},
+    "express_route_gateway_sku": "ErGw1AZ",
+}})
+"""
+
+
+
+# What `protect` covers: resource types protected by the program but not required by the
+# policy (supporting resources whose loss is noticed through the gateway or port that uses
+# them); operations resources, whose loss breaks neither encryption nor connectivity, so that
+# `locks: false` or a changed alert can remove them; generated keys, which a rotation replaces.
+SUPPORTING = {"azure-native:resources:ResourceGroup", "azure-native:network:VirtualNetwork",
+              "azure-native:network:Subnet", "azure-native:network:PublicIPAddress",
+              "azure-native:operationalinsights:Workspace"}  # the vault's audit history
+OPERATIONS = {"azure-native:monitor:MetricAlert", "azure-native:monitor:ActionGroup",
+              "azure-native:monitor:DiagnosticSetting", "azure-native:authorization:ManagementLockByScope"}
+UNPROTECTED = {"random:index/randomBytes:RandomBytes", "random:index/randomPassword:RandomPassword"}
+
+
+def full_config(protect: bool = True, **vault):
+    """A stack with a circuit (both peerings, a route filter), the VPN and an RBAC vault."""
+    ckt = circuit(microsoftPeering={**MICROSOFT, "routeFilterCommunities": ["12076:5010"]})
+    return base_config(ports=[port(circuits=[ckt])], vpn=dict(VPN), protect=protect,
+                       keyVault={"name": "kv-er-test", "authorization": "rbac", **vault})
+
+
+# A stack file with bring-your-own keys encrypted by the passphrase provider.
+STACK_PASSPHRASE = "correct horse"
+
+
+def byo_project(tmp_path: Path, encrypter, cak_ciphertext: str | None = None) -> Path:
+    """The dev stack as ``Pulumi.byo.yaml`` with its keys as ``secure:`` values (``cak_ciphertext``
+    replaces link2's CAK)."""
+    config = dev_config()
+    config[f"{NAMESPACE}:macsecKeys"] = {"er-direct-ams-dev": {
+        link: {"cak": {"secure": encrypter.encrypt(BYO_CAK)}, "ckn": {"secure": encrypter.encrypt(BYO_CKN)}}
+        for link in ("link1", "link2")}}
+    if cak_ciphertext:
+        config[f"{NAMESPACE}:macsecKeys"]["er-direct-ams-dev"]["link2"]["cak"]["secure"] = cak_ciphertext
+    return project_copy(tmp_path, "byo", {"encryptionsalt": encrypter.state(), "config": config})
+
+
+# Property-based tests of pure validators: enough examples to find an edge, quick on two cores.
+SMALL = settings(max_examples=150, deadline=None)
+
+
+def preview(capsys, *args: str) -> tuple[int, str, str]:
+    """``expressroute-encryption preview`` run in-process: its exit code, stdout and stderr."""
+    return cli(capsys, "preview", *args)
+
+
+def byo_stack(encrypt) -> dict:
+    """The dev stack's config with bring-your-own keys, each leaf encrypted by ``encrypt``."""
+    config = dev_config()
+    config[f"{NAMESPACE}:macsecKeys"] = {
+        "er-direct-ams-dev": {
+            link: {"cak": {"secure": encrypt(BYO_CAK)}, "ckn": {"secure": encrypt(BYO_CKN)}}
+            for link in ("link1", "link2")
+        }
+    }
+    return config
+
+
+def byo_links(link1=None, link2=None):
+    """``macsecKeys`` for BASE's port with well-formed keys on each link not given."""
+    good = {"cak": BYO_CAK, "ckn": BYO_CKN}
+    return {"port-a": {"link1": link1 or good, "link2": link2 or good}}

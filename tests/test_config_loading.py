@@ -1,5 +1,6 @@
 """The stack config as the Pulumi CLI hands it to a program (config/loading.py): every
-problem at once, without Pulumi and without reading a stack file."""
+problem at once, without Pulumi and without reading a stack file; key material the CLI does not
+call secret is refused on ``pulumi up``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import sys
 import pytest
 
 from expressroute_encryption.config.errors import ConfigError
-from expressroute_encryption.config.loading import stack_config_from
-from tests.helpers import BYO_CAK, BYO_CKN, VPN, base_config, circuit, cli_config, port
+from expressroute_encryption.config.loading import load_stack_config, stack_config_from
+from tests.helpers import BYO_CAK, BYO_CKN, BYO_PORT_KEYS, SHARED_KEY, VPN, base_config, circuit, cli_config, port
+
 
 BYO = {"port-a": {link: {"cak": BYO_CAK, "ckn": BYO_CKN} for link in ("link1", "link2")}}
 
@@ -59,3 +61,28 @@ def test_it_runs_without_importing_pulumi():
     assert result.returncode == 0, result.stderr
     found, loaded = json.loads(result.stdout)
     assert found == ["ports: List should have at least 1 item after validation, not 0"] and loaded == []
+
+
+def load_as_the_cli_runs_it(monkeypatch, cwd, values: dict, secret_keys=("macsecKeys",)) -> list[str]:
+    """load_stack_config as in `pulumi up`: config from the CLI, the program in ``cwd``."""
+    from pulumi.runtime import set_all_config
+
+    set_all_config(cli_config(values), [f"expressroute-encryption:{k}" for k in secret_keys])
+    monkeypatch.chdir(cwd)
+    try:
+        load_stack_config()
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def test_the_program_reads_no_stack_file_on_pulumi_up(tmp_path, monkeypatch):
+    """What the CLI hands over is all the program needs: no Pulumi.yaml anywhere above it."""
+    assert load_as_the_cli_runs_it(monkeypatch, tmp_path, base_config(macsecKeys=BYO_PORT_KEYS)) == []
+
+
+def test_key_material_the_cli_does_not_call_secret_is_refused_on_pulumi_up(tmp_path, monkeypatch):
+    values = base_config(ports=[port(circuits=[circuit()])], vpn=dict(VPN, sharedKey=SHARED_KEY), macsecKeys=BYO_PORT_KEYS)
+    found = load_as_the_cli_runs_it(monkeypatch, tmp_path, values, secret_keys=())
+    assert [line.split(":")[0] for line in found] == ["macsecKeys", "vpn.sharedKey"]
+    assert not {BYO_CAK, SHARED_KEY} & set("\n".join(found).split())

@@ -2,7 +2,10 @@
 itself hands it its entry of the last deployment's record (``last_deployment``) and gets the
 stack program's refusals, with the paths of its own arguments, and the runbook in its log; a
 port past ``reserved`` without a record is refused (fail closed); while adopting, the port
-compares with Azure's links and records them."""
+compares with Azure's links and records them. Used from another program's code (with
+``MacsecKeyVault``): secure defaults, the same argument validation, bring-your-own keys checked
+when they resolve and kept secret, the warning about a CAK on both links; and a reserved port is
+created without link settings."""
 
 from __future__ import annotations
 
@@ -17,11 +20,12 @@ import pulumi
 import pytest
 
 from expressroute_encryption.config.errors import ConfigError
-from expressroute_encryption.offline.harness import run_program
 from expressroute_encryption.offline import wire
-from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID, AzureMocks
+from expressroute_encryption.offline.harness import run_program
+from expressroute_encryption.offline.mocks import AzureMocks, SUBSCRIPTION_ID
 from expressroute_encryption.offline.wire import unwrap
-from tests.helpers import BYO_CAK, BYO_CKN, cli, find, live_port, one
+from tests.helpers import BYO_CAK, BYO_CKN, base_config, cli, find, live_port, one, plain_inputs, port, project_copy, up
+
 
 PROGRAM = """
 import pulumi
@@ -403,3 +407,117 @@ def test_a_program_in_another_language_takes_its_port_past_reserved(tmp_path, de
     with pytest.raises(pulumi.RunError) as info:
         package_program(tmp_path, "active", macsec=BOTH.replace("key_generation", "keyGeneration"), previous=active)
     assert str(info.value) == refusal(tmp_path, macsec=BOTH, previous=active)
+
+
+def test_the_first_pulumi_up_creates_a_reserved_port_without_link_settings():
+    run = up(base_config(ports=[port(stage="reserved")]))
+    assert "links" not in plain_inputs(one(run, "network:ExpressRoutePort"))
+
+
+COMPONENTS_PROGRAM = """
+import pulumi
+from expressroute_encryption import EncryptedDirectPort, MacsecKeyVault
+
+vault = MacsecKeyVault("kv", {"resource_group_name": "rg-app", "name": "kv-app-macsec"})
+port = EncryptedDirectPort("edge", {
+    "resource_group_name": "rg-app",
+    "vault_name": vault.vault_name,
+    "identity_id": vault.identity_id,
+    "name": "edge-ams",
+    "peering_location": "Equinix-Amsterdam-AM5",
+    "bandwidth_in_gbps": 100,
+    "encapsulation": "Dot1Q",
+    "billing_type": "UnlimitedData",
+    "stage": "encrypted",
+    "macsec": %s,
+    # The port's first deployment: nothing recorded yet (see test_guard_comes_with_the_component).
+    "last_deployment": {},
+    %s
+})
+pulumi.export("links", port.links)
+pulumi.export("keys", port.router_keys)
+"""
+
+
+def run_code(tmp_path, macsec='{"cipher": "GcmAesXpn128"}', extra=""):
+    (tmp_path / "__main__.py").write_text(textwrap.dedent(COMPONENTS_PROGRAM % (macsec, extra)))
+    return run_program(tmp_path, "platform-app", "prod", {}, [])
+
+
+@pytest.mark.smoke
+def test_components_work_from_code_with_secure_defaults(tmp_path):
+    run = run_code(tmp_path)
+    vault = plain_inputs(one(run, "keyvault:Vault"))["properties"]
+    assert vault["networkAcls"]["defaultAction"] == "Deny" and vault["networkAcls"]["bypass"] == "AzureServices"
+    assert vault["softDeleteRetentionInDays"] == 90 and vault["enablePurgeProtection"] is True
+    assert all(r.protect for r in run.resources if r.custom and not r.type.startswith("random:"))
+    links = plain_inputs(one(run, "network:ExpressRoutePort"))["links"]
+    assert {(link["adminState"], link["macSecConfig"]["cipher"], link["macSecConfig"]["sciState"]) for link in links} == {
+        ("Disabled", "GcmAesXpn128", "Disabled")
+    }
+    assert plain_inputs(one(run, "RandomBytes", "edge-link1-cak-gen1"))["length"] == 16
+    assert set(unwrap(run.stack_outputs["keys"])) == {"link1", "link2"}
+    assert sorted(r.type for r in run.resources if r.parent.endswith("::pulumi:pulumi:Stack::platform-app-prod")) == [
+        "expressroute-encryption:index:EncryptedDirectPort", "expressroute-encryption:index:MacsecKeyVault"
+    ]
+
+
+def test_component_arguments_get_the_same_validation(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        run_code(tmp_path, macsec='{"cipher": "GcmAes256", "sci_state": "on", "key_generation": {"link2": 0}}')
+    assert info.value.problems[0].startswith("macsec.sci_state: Input should be 'Enabled' or 'Disabled'")
+    assert info.value.problems[1].startswith("macsec.key_generation.link2: Input should be greater than or equal to 1")
+    assert str(info.value).startswith("EncryptedDirectPort 'edge': 2 problems; nothing was deployed:")
+
+
+def byo_keys(cak1: str, ckn1: str, cak2: str, ckn2: str) -> str:
+    """The `keys` argument as a program passes it: each key a secret Output."""
+    secret = "pulumi.Output.secret({!r})".format
+    return (f'"keys": {{"link1": {{"cak": {secret(cak1)}, "ckn": {secret(ckn1)}}}, '
+            f'"link2": {{"cak": {secret(cak2)}, "ckn": {secret(ckn2)}}}}},')
+
+
+def test_byo_keys_from_code_are_checked_and_kept_secret(tmp_path):
+    keys = byo_keys(BYO_CAK[:32], BYO_CKN, BYO_CAK[32:], BYO_CKN)
+    run = run_code(tmp_path, macsec='{"cipher": "GcmAes128"}', extra=keys)
+    assert find(run, "RandomBytes") == []
+    secret = one(run, "keyvault:Secret", "edge-link1-cak")
+    assert unwrap(secret.inputs["properties"])["value"] == BYO_CAK[:32]
+    bad = byo_keys(BYO_CAK[:32], "abc", BYO_CAK[32:], BYO_CKN)
+    # A secret is checked when it resolves: the deployment fails, naming the key, not its value.
+    result = preview_in_own_process(tmp_path, macsec='{"cipher": "GcmAes128"}', extra=bad)
+    assert result.returncode == 2
+    assert "  keys.link1.ckn: must be an even number (2-64) of hexadecimal digits (value not shown)" in result.stderr
+    assert BYO_CAK[:32] not in result.stdout + result.stderr
+
+
+def preview_in_own_process(tmp_path, macsec: str, extra: str):
+    """The offline preview of a component program that fails while it runs: in a process of
+    its own, as the SDK leaves a failed program's pending tasks behind."""
+    (tmp_path / "__main__.py").write_text(textwrap.dedent(COMPONENTS_PROGRAM % (macsec, extra)))
+    (tmp_path / "Pulumi.yaml").write_text("name: platform-app\nruntime: python\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  azure-native:location: westeurope\n")
+    return subprocess.run([sys.executable, "-m", "expressroute_encryption.cli", "preview", "--project-dir",
+                           str(tmp_path), "--stack", "prod"], capture_output=True, text=True, timeout=300)
+
+
+def test_the_program_warns_about_a_reused_key(tmp_path):
+    """In the offline preview, as `pulumi up` shows pulumi.log.warn."""
+    from expressroute_encryption.offline.preview import run_preview
+    from tests.pulumi_crypto import GoCompatibleEncrypter
+
+    encrypter = GoCompatibleEncrypter("secret words")
+    same = {link: {kind: {"secure": encrypter.encrypt(value)} for kind, value in (("cak", BYO_CAK), ("ckn", BYO_CKN))}
+            for link in ("link1", "link2")}
+    doc = {"encryptionsalt": encrypter.state(), "config": {
+        "azure-native:location": "westeurope",
+        **{f"expressroute-encryption:{k}": v for k, v in base_config(macsecKeys={"port-a": same}).items()}}}
+    project_copy(tmp_path, "t", doc)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PULUMI_CONFIG_PASSPHRASE", "secret words")
+        report = run_preview("t", tmp_path)
+    assert report.errors == []
+    assert [w for w in report.warnings if "the same CAK" in w] == [
+        "EncryptedDirectPort 'port-a': keys.link1.cak, keys.link2.cak: the same CAK is used on both links of one "
+        "port; a leaked key would open all of them: give each link its own key"]
+    assert BYO_CAK not in "\n".join(report.warnings)

@@ -1,5 +1,6 @@
 """An existing vault in its own subscription (``existing_vault.py``): read and written through an
-explicit azure-native provider for that subscription whenever it is not the deployment's."""
+explicit azure-native provider for that subscription whenever it is not the deployment's; the
+access policy it adds is protected."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import pulumi
 import pytest
 
 from expressroute_encryption.offline.harness import run_program
-from expressroute_encryption.offline.mocks import SUBSCRIPTION_ID, AzureMocks
-from tests.helpers import OFF, PROJECT_DIR, base_config, circuit, cli_config, find, one, port
+from expressroute_encryption.offline.mocks import AzureMocks, SUBSCRIPTION_ID
+from tests.helpers import OFF, PROJECT_DIR, base_config, circuit, cli_config, find, one, port, run_stack
+
 
 SECURITY = "5d1c0a1e-0000-4000-8000-00000000c0de"  # the security team's subscription
 FOREIGN_VAULT = f"/subscriptions/{SECURITY}/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/kv-security"
@@ -88,3 +90,10 @@ def test_a_refused_foreign_vault_registers_nothing_but_its_provider():
         run(config(FOREIGN_VAULT), mocks=Recording(vaults={"kv-security": {"enableSoftDelete": False}}))
     assert "keyVault.existingId: the vault does not have soft delete enabled" in str(info.value)
     assert registered == [PROVIDER]  # a setting of the program, nothing in Azure
+
+
+def test_the_existing_vaults_access_policy_is_protected():
+    vault_id = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/kv-keys"
+    run = run_stack(base_config(keyVault={"existingId": vault_id}))
+    [policy] = [r for r in run.resources if r.type == "azure-native:keyvault:AccessPolicy"]
+    assert policy.protect

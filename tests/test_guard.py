@@ -1,47 +1,25 @@
 """guard.py: the change guard, run by the program against the last deployment's record
 before anything is registered. One link at a time on a live port, key changes announced by
 their generation, the port lifecycle, removals only with ``decommission``, and the
-warnings the operator sees before ``pulumi up``."""
+warnings the operator sees before ``pulumi up``. On the first ``pulumi up`` a new port must start
+at reserved unless it is adopted; vault settings Azure cannot change back (purge protection,
+soft-delete retention) are refused, also in the rotation plan's problems."""
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 
 import pytest
 
-import copy
-
 from expressroute_encryption.cli import main as cli_main
 from expressroute_encryption.offline.harness import ProgramRun
 from expressroute_encryption.offline.wire import unwrap
 from tests.helpers import (
-    BYO_CAK,
-    BYO_CKN,
-    LINK1_ON,
-    MICROSOFT,
-    OFF,
-    PROJECT_DIR,
-    base_config,
-    byo,
-    circuit,
-    cli,
-    deployed,
-    dev_live_config,
-    live_dev_project,
-    find,
-    links_sent,
-    live_config,
-    live_port,
-    macsec,
-    one,
-    plain_inputs,
-    plan,
-    port,
-    problems,
-    project_copy,
-    refused,
-    run_stack,
+    BYO_CAK, BYO_CKN, LINK1_ON, MICROSOFT, OFF, PROJECT_DIR, base_config, byo, circuit, cli, deployed,
+    dev_live_config, find, links_sent, live_config, live_dev_project, live_port, macsec, one, plain_inputs, plan,
+    port, problems, project_copy, refused, run_stack, up,
 )
 
 
@@ -538,3 +516,69 @@ def test_without_a_live_port_file_the_adopting_deployment_is_compared_with_the_c
         assert ("note: port 'port-a' is adopted by this deployment and no --live-port was given: its links were "
                 "compared with the config only") in out
         assert "az network express-route port show --resource-group rg-er-test --name port-a > port-a.json" in out
+
+
+@pytest.mark.parametrize("stage", ["encrypted", "active"])
+def test_the_first_pulumi_up_refuses_a_new_port_past_reserved(stage):
+    import pulumi
+
+    with pytest.raises(pulumi.RunError) as info:
+        up(base_config(ports=[port(stage=stage)]))
+    message = str(info.value)
+    assert message.startswith("MACsec change refused: 1 problem; nothing was deployed:")
+    assert f"ports[0].stage: port 'port-a' is new and would be created at stage {stage}" in message
+    assert "stage: reserved first" in message and "importId" in message
+
+
+def test_an_adopted_port_may_be_live_on_the_first_pulumi_up():
+    import_id = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-er-test/providers/"
+                 "Microsoft.Network/expressRoutePorts/port-a")
+    macsec = {"cipher": "GcmAes256", "link1": {"enabled": False}, "link2": {"enabled": False}}
+    run = up(base_config(ports=[port(stage="active", importId=import_id, macsec=macsec)]),
+             live_ports={"port-a": live_port()})
+    assert one(run, "network:ExpressRoutePort").import_id == import_id
+
+
+def test_a_preview_without_history_only_warns_about_a_live_new_port():
+    run = run_stack(base_config(ports=[port(stage="active")]))
+    assert one(run, "network:ExpressRoutePort")
+
+
+def vault_with(**changes):
+    return base_config(keyVault={"name": "kv-er-test", "allowedIpRanges": ["198.51.100.0/24"], **changes})
+
+
+def test_purge_protection_cannot_be_turned_off_again():
+    import pulumi
+
+    first = run_stack(vault_with())
+    assert unwrap(first.stack_outputs["keyVault"]) == {"purgeProtection": True, "softDeleteRetentionDays": 90}
+    with pytest.raises(pulumi.RunError) as info:
+        run_stack(vault_with(purgeProtection=False), previous=first)
+    assert "keyVault.purgeProtection: was on in the last deployment and cannot be turned off" in str(info.value)
+
+
+def test_soft_delete_retention_is_fixed_once_the_vault_exists():
+    import pulumi
+
+    first = run_stack(vault_with(softDeleteRetentionDays=30))
+    with pytest.raises(pulumi.RunError) as info:
+        run_stack(vault_with(softDeleteRetentionDays=90), previous=first)
+    assert "keyVault.softDeleteRetentionDays: the vault was created with 30 days" in str(info.value)
+    assert "set it back to 30" in str(info.value)
+    # Unchanged settings, and purge protection turned on later, pass.
+    run_stack(vault_with(softDeleteRetentionDays=30), previous=first)
+    off = run_stack(vault_with(purgeProtection=False))
+    run_stack(vault_with(), previous=off)
+
+
+def test_the_rotation_plan_names_an_impossible_vault_change():
+    from expressroute_encryption.config.loading import parse_stack_config
+    from expressroute_encryption.guard import rotation_problems
+    from expressroute_encryption.record import Previous
+
+    first = run_stack(vault_with())
+    outputs = unwrap(first.stack_outputs)
+    previous = Previous.from_outputs(outputs)
+    problems = rotation_problems(parse_stack_config(vault_with(purgeProtection=False)), previous)
+    assert [p.split(":")[0] for p in problems] == ["keyVault.purgeProtection"]

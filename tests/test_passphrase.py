@@ -1,4 +1,5 @@
-"""Tests for offline/passphrase.py (Pulumi passphrase-provider secret decryption).
+"""Tests for offline/passphrase.py (Pulumi passphrase-provider secret decryption), and the
+passphrase file read and trimmed as the CLI reads it (a bad one is exit 2 in both output modes).
 
 Test vectors made by Pulumi's own Go code:
 
@@ -32,11 +33,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 import pytest
 
+from expressroute_encryption.config.namespace import NAMESPACE
 from expressroute_encryption.offline.passphrase import PassphraseError, make_decrypter
+from expressroute_encryption.offline.stack_file import load_stack_file
+from tests.helpers import BYO_CAK, byo_project, preview
 from tests.pulumi_crypto import GoCompatibleEncrypter as _GoCompatibleEncrypter
+
 
 # --- vectors made by Pulumi (sources in the module docstring) ------------------------------------
 
@@ -274,3 +280,36 @@ def test_malformed_secure_value_is_rejected(pulumi_decrypt, value):
     with pytest.raises(PassphraseError) as info:
         pulumi_decrypt(value)
     _assert_clean(info.value, PULUMI_TEST_PASSPHRASE)
+
+
+def test_the_passphrase_file_is_read_and_trimmed_as_the_cli_does(tmp_path, stack_encrypter, monkeypatch):
+    project = byo_project(tmp_path, stack_encrypter)
+    phrase = tmp_path / "phrase"
+    phrase.write_text("  correct horse\r\n")
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE_FILE", str(phrase))
+    stack = load_stack_file(project, "byo")
+    assert json.loads(stack.config[f"{NAMESPACE}:macsecKeys"])["er-direct-ams-dev"]["link1"]["cak"] == BYO_CAK
+    assert stack.notes == []
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda p: None, "no such file"),
+    (lambda p: p.mkdir(), "not a regular file"),
+    (lambda p: p.write_bytes(b"\xff\xfe\xfa"), "not UTF-8 text"),
+])
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_a_bad_passphrase_file_is_exit_2_in_both_modes(tmp_path, stack_encrypter, monkeypatch, capsys, make, problem,
+                                                       json_mode):
+    project = byo_project(tmp_path, stack_encrypter)
+    phrase = tmp_path / "phrase"
+    make(phrase)
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE_FILE", str(phrase))
+    code, out, err = preview(capsys, "--stack", "byo", "--project-dir", str(project), *(["--json"] if json_mode else []))
+    expected = f"error: Pulumi.byo.yaml: PULUMI_CONFIG_PASSPHRASE_FILE {phrase}: {problem}"
+    assert code == 2 and "Traceback" not in out + err
+    if json_mode:
+        assert err == "" and json.loads(out)["errors"] == [expected] and json.loads(out)["exitCode"] == 2
+    else:
+        assert err.strip() == expected

@@ -1,4 +1,7 @@
-"""The program under the Azure mocks: what a `pulumi preview` would register."""
+"""program.py: the stack program under the Azure mocks, what a `pulumi preview` would register:
+the keys, secrets, port and vault it builds; every key-bearing output secret in the state and no
+key in plain text in any output; `protect` on everything but generated keys and operations
+resources, from the stack's ``protect`` setting."""
 
 from __future__ import annotations
 
@@ -7,8 +10,15 @@ import json
 import pulumi
 import pytest
 
+from expressroute_encryption.offline.harness import run_program
+from expressroute_encryption.offline.mocks import HANDLERS
 from expressroute_encryption.offline.wire import SECRET_SIG, is_secret, redact, unwrap
-from tests.helpers import BYO_CAK, BYO_CKN, base_config, find, one, plain_inputs, port, run_stack
+from tests.helpers import (
+    AUTH_KEY, BYO_CAK, BYO_CKN, BYO_PORT_KEYS, CAK2, CONNECTION_PROGRAM, MICROSOFT, OPERATIONS, SHARED_KEY,
+    UNPROTECTED, VPN, base_config, circuit, find, full_config, one, plain_inputs, port, run_stack,
+)
+from tests.test_virtual_wan import vwan_config
+
 
 LINKS = ("link1", "link2")
 
@@ -321,3 +331,134 @@ def test_top_level_values_are_read_as_the_cli_passes_them():
     run = run_stack(base_config(protect="false", resourceGroupName="123"))
     assert not any(r.protect for r in run.resources)
     assert plain_inputs(one(run, "ResourceGroup"))["resourceGroupName"] == "123"
+
+
+# Every type the program registers, and the outputs that carry key material (Azure returns
+# them on a GET). A new type in the mocks fails the first test until it is listed here.
+SECRET_OUTPUTS = {
+    "azure-native:resources:ResourceGroup": [],
+    "azure-native:managedidentity:UserAssignedIdentity": [],
+    "azure-native:keyvault:Vault": [],
+    "azure-native:keyvault:Secret": ["properties"],
+    "azure-native:keyvault:AccessPolicy": [],
+    "azure-native:authorization:RoleAssignment": [],
+    "azure-native:network:ExpressRoutePort": [],
+    "azure-native:network:ExpressRouteCircuit": ["authorizations", "peerings"],
+    "azure-native:network:ExpressRouteCircuitPeering": ["sharedKey"],
+    "azure-native:network:ExpressRouteCircuitAuthorization": ["authorizationKey"],
+    "azure-native:network:RouteFilter": [],
+    "azure-native:network:VirtualNetwork": [],
+    "azure-native:network:Subnet": [],
+    "azure-native:network:PublicIPAddress": [],
+    "azure-native:network:VirtualNetworkGateway": [],
+    "azure-native:network:LocalNetworkGateway": [],
+    "azure-native:network:VirtualNetworkGatewayConnection": ["sharedKey", "authorizationKey"],
+    "azure-native:network:VirtualWan": [],
+    "azure-native:network:VirtualHub": [],
+    "azure-native:network:ExpressRouteGateway": ["expressRouteConnections"],
+    "azure-native:network:ExpressRouteConnection": ["authorizationKey"],
+    "azure-native:network:VpnGateway": ["connections"],
+    "azure-native:network:VpnSite": [],
+    "azure-native:network:VpnConnection": ["sharedKey", "vpnLinkConnections"],
+    # Operations resources carry no key: a workspace's shared keys come from a separate
+    # action (getSharedKeys), never in its state; e-mail receivers are not secrets.
+    "azure-native:monitor:ActionGroup": [],
+    "azure-native:monitor:MetricAlert": [],
+    "azure-native:monitor:DiagnosticSetting": [],
+    "azure-native:operationalinsights:Workspace": [],
+    "azure-native:authorization:ManagementLockByScope": [],
+    "random:index/randomBytes:RandomBytes": ["hex", "base64"],
+    "random:index/randomPassword:RandomPassword": ["result", "bcryptHash"],
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("connection")
+    (folder / "__main__.py").write_text(CONNECTION_PROGRAM)
+    vpn = dict(VPN, sharedKey=SHARED_KEY)
+    return {
+        "vpn+byo": run_stack(base_config(ports=[port(circuits=[circuit()])], vpn=vpn, macsecKeys=BYO_PORT_KEYS,
+                                         keyVault={"name": "kv-er-test", "authorization": "rbac"}),
+                             secret_keys=("macsecKeys", "vpn")),
+        "generated": run_stack(base_config(ports=[port(circuits=[circuit(
+            microsoftPeering={**MICROSOFT, "routeFilterCommunities": ["12076:5010"]})])],
+            monitoring={"alertEmails": ["noc@example.com"]})),
+        "vwan": run_stack(vwan_config()),
+        "connection": run_program(folder, "app", "dev", {"azure-native:location": "westeurope"}, []),
+    }
+
+
+def test_every_registered_type_has_its_secret_outputs_listed():
+    assert set(SECRET_OUTPUTS) == set(HANDLERS)
+
+
+def test_every_key_bearing_output_is_secret_in_the_state(runs):
+    seen = set()
+    for run in runs.values():
+        for reg in run.resources:
+            if not reg.custom:
+                continue
+            seen.add(reg.type)
+            for field in SECRET_OUTPUTS[reg.type]:
+                assert field in reg.additional_secret_outputs, (reg.type, reg.name, field)
+                if field in reg.outputs:
+                    assert is_secret(reg.outputs[field]), (reg.type, reg.name, field)
+    # The runs exercise every type but the existing vault's access policy (tests/test_adopt.py).
+    assert seen == set(HANDLERS) - {"azure-native:keyvault:AccessPolicy"}
+
+
+def _plain_strings(value, found):
+    if is_secret(value):
+        return
+    if isinstance(value, dict):
+        for item in value.values():
+            _plain_strings(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _plain_strings(item, found)
+    elif isinstance(value, str):
+        found.add(value)
+
+
+def test_no_key_is_in_plain_text_in_any_output(runs):
+    keys = {BYO_CAK, CAK2, BYO_CKN, SHARED_KEY, AUTH_KEY}
+    for run in runs.values():
+        for reg in run.resources:
+            if reg.type.startswith("random:"):
+                keys |= {unwrap(reg.outputs.get(k)) for k in ("hex", "base64", "result") if k in reg.outputs}
+            if reg.type.endswith("ExpressRouteCircuitAuthorization"):
+                keys.add(unwrap(reg.outputs["authorizationKey"]))
+    for name, run in runs.items():
+        for reg in run.resources:
+            found: set[str] = set()
+            _plain_strings(reg.outputs, found)
+            assert not found & keys, (name, reg.type, reg.name)
+        found = set()
+        _plain_strings(run.stack_outputs, found)
+        assert not found & keys, name
+
+
+def test_the_vpn_connection_mock_answers_like_azure(runs):
+    [connection] = [r for r in runs["vwan"].resources if r.type.endswith("network:VpnConnection")]
+    [link] = unwrap(connection.outputs["vpnLinkConnections"])
+    assert link["id"].endswith("/vpnLinkConnections/dc2-link-connection") and link["sharedKey"]
+    [gateway] = [r for r in runs["vwan"].resources if r.type.endswith("network:ExpressRouteConnection")]
+    assert "authorizationKey" in gateway.additional_secret_outputs
+
+
+def test_everything_but_generated_keys_is_protected_by_default(protected_runs):
+    types = set()
+    for run in protected_runs:
+        for reg in run.resources:
+            if reg.custom:
+                types.add(reg.type)
+                assert reg.protect == (reg.type not in UNPROTECTED | OPERATIONS), (reg.type, reg.name)
+    for kind in ("ExpressRouteCircuitPeering", "ExpressRouteCircuitAuthorization", "RouteFilter", "RoleAssignment",
+                 "VirtualNetworkGatewayConnection", "VpnConnection", "VpnSite", "VirtualHub", "ExpressRouteConnection"):
+        assert any(t.endswith(kind) for t in types), kind
+
+
+def test_protect_false_protects_nothing():
+    run = run_stack(full_config(protect=False))
+    assert [r.name for r in run.resources if r.custom and r.protect] == []

@@ -1,4 +1,6 @@
-"""The optional IPsec VPN over the circuit's private peering (issue 4)."""
+"""vpn.py: the optional IPsec VPN over the circuit's private peering (``PrivatePeeringVpn``): its
+settings' rules, and the gateways, local network gateway (BGP address without a host route),
+connection and outputs it registers."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ import pytest
 
 from expressroute_encryption.config.loading import parse_stack_config
 from expressroute_encryption.offline.wire import is_secret, redact, unwrap
-from tests.helpers import VPN, base_config, circuit, find, one, only_problem, plain_inputs, port, problems, run_stack, vpn_config
-
+from tests.helpers import (
+    VPN, base_config, bgp_vpn, circuit, find, one, only_problem, plain_inputs, port, problems, run_stack,
+    vpn_config,
+)
 
 
 # --- rules --------------------------------------------------------------------
@@ -248,3 +252,12 @@ def test_plain_shared_key_is_refused():
         run_stack(vpn_config(sharedKey=key))
     assert "vpn.sharedKey: must be a secret config value" in str(info.value)
     assert key not in str(info.value)
+
+
+def test_a_loopback_bgp_address_is_accepted_and_no_host_route_is_added():
+    """Microsoft's VPN FAQ: "Don't add the /32 route in the Address space field, because
+    it's redundant" (the gateway adds the host route itself)."""
+    run = run_stack(bgp_vpn("10.1.255.1"))
+    local = plain_inputs(one(run, "network:LocalNetworkGateway"))
+    assert local["bgpSettings"]["bgpPeeringAddress"] == "10.1.255.1"
+    assert local["localNetworkAddressSpace"]["addressPrefixes"] == VPN["onPremises"]["addressPrefixes"]

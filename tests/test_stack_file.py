@@ -1,9 +1,9 @@
-"""Stack files are read as the Pulumi CLI reads them, and every bad file is one clean error.
-
-The CLI parses ``Pulumi.<stack>.yaml`` with Go's yaml.v3 into ``config.Value``: a
-duplicate key is an error, ``~`` reaches the program as "", only true/false are booleans.
-Bad files of every kind end in exit 2 with one line naming the file (and the config path
-where there is one), never a traceback, never a value from the file."""
+"""offline/stack_file.py: stack files are read as the Pulumi CLI reads them, and every bad file is
+one clean error. The CLI parses ``Pulumi.<stack>.yaml`` with Go's yaml.v3 into ``config.Value``:
+a duplicate key is an error, ``~`` reaches the program as "", only true/false are booleans. Bad
+files of every kind end in exit 2 with one line naming the file (and the config path where there
+is one), never a traceback, never a value from the file; a ``secure:`` value that does not decrypt
+names its path. The reader loads no config schema."""
 
 from __future__ import annotations
 
@@ -12,13 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
-from expressroute_encryption.cli import main
-from expressroute_encryption.config.namespace import NAMESPACE
 from expressroute_encryption.offline.stack_file import MAX_BYTES, StackFileError, load_stack_file
-from tests.helpers import BYO_CAK, BYO_CKN, PROJECT_DIR, dev_config, project_copy
+from tests.helpers import BYO_CAK, PROJECT_DIR, byo_project, preview, project_copy
 from tests.pulumi_crypto import GoCompatibleEncrypter
+
 
 NS = "expressroute-encryption"
 
@@ -43,15 +41,6 @@ def error_of(project: Path, stack: str = "t") -> str:
     with pytest.raises(StackFileError) as info:
         load_stack_file(project, stack)
     return str(info.value)
-
-
-def preview(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(["preview", *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-# --- parsed as the CLI parses -----------------------------------------------------------
 
 
 def test_a_key_written_twice_is_an_error_naming_the_key_and_lines(tmp_path):
@@ -125,8 +114,6 @@ def test_a_huge_number_is_not_a_crash(tmp_path, capsys):
     assert any(line.strip().startswith("ports[0].bandwidthInGbps:") for line in err.splitlines())
 
 
-# --- refused quickly ----------------------------------------------------------------------
-
 BILLION_LAUGHS = "config:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 10)
 )
@@ -158,9 +145,6 @@ def test_deep_nesting_is_refused(tmp_path, depth):
 def test_a_file_above_the_size_limit_is_refused_unread(tmp_path):
     project = write_stack(tmp_path, "config:\n" + f"  # {'x' * 100}\n" * (MAX_BYTES // 100))
     assert error_of(project).startswith("Pulumi.t.yaml: ") and "refused (a stack file may have at most 1024 KiB)" in error_of(project)
-
-
-# --- errors name the file, never the content -----------------------------------------------
 
 
 def test_a_yaml_error_names_the_file_and_the_place_not_the_text(tmp_path):
@@ -230,109 +214,13 @@ def test_a_misspelt_top_level_key_is_noted(tmp_path):
         "secretsprovider, environment): ignored"]
 
 
-# --- secrets and the passphrase ------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def encrypter():
-    return GoCompatibleEncrypter("correct horse")
-
-
-def byo_project(tmp_path: Path, encrypter, cak_ciphertext: str | None = None) -> Path:
-    config = dev_config()
-    config[f"{NS}:macsecKeys"] = {"er-direct-ams-dev": {
-        link: {"cak": {"secure": encrypter.encrypt(BYO_CAK)}, "ckn": {"secure": encrypter.encrypt(BYO_CKN)}}
-        for link in ("link1", "link2")}}
-    if cak_ciphertext:
-        config[f"{NS}:macsecKeys"]["er-direct-ams-dev"]["link2"]["cak"]["secure"] = cak_ciphertext
-    return project_copy(tmp_path, "byo", {"encryptionsalt": encrypter.state(), "config": config})
-
-
-def test_a_secure_value_that_does_not_decrypt_names_its_config_path(tmp_path, encrypter, monkeypatch):
-    other = GoCompatibleEncrypter("another stack", salt=encrypter.salt)
-    project = byo_project(tmp_path, encrypter, cak_ciphertext=other.encrypt(BYO_CAK))
+def test_a_secure_value_that_does_not_decrypt_names_its_config_path(tmp_path, stack_encrypter, monkeypatch):
+    other = GoCompatibleEncrypter("another stack", salt=stack_encrypter.salt)
+    project = byo_project(tmp_path, stack_encrypter, cak_ciphertext=other.encrypt(BYO_CAK))
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "correct horse")
     message = error_of(project, "byo")
     assert message.startswith("Pulumi.byo.yaml: macsecKeys.er-direct-ams-dev.link2.cak: secure value failed to decrypt")
     assert BYO_CAK not in message
-
-
-def test_the_passphrase_file_is_read_and_trimmed_as_the_cli_does(tmp_path, encrypter, monkeypatch):
-    project = byo_project(tmp_path, encrypter)
-    phrase = tmp_path / "phrase"
-    phrase.write_text("  correct horse\r\n")
-    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
-    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE_FILE", str(phrase))
-    stack = load_stack_file(project, "byo")
-    assert json.loads(stack.config[f"{NS}:macsecKeys"])["er-direct-ams-dev"]["link1"]["cak"] == BYO_CAK
-    assert stack.notes == []
-
-
-@pytest.mark.parametrize("make, problem", [
-    (lambda p: None, "no such file"),
-    (lambda p: p.mkdir(), "not a regular file"),
-    (lambda p: p.write_bytes(b"\xff\xfe\xfa"), "not UTF-8 text"),
-])
-@pytest.mark.parametrize("json_mode", [False, True])
-def test_a_bad_passphrase_file_is_exit_2_in_both_modes(tmp_path, encrypter, monkeypatch, capsys, make, problem,
-                                                       json_mode):
-    project = byo_project(tmp_path, encrypter)
-    phrase = tmp_path / "phrase"
-    make(phrase)
-    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
-    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE_FILE", str(phrase))
-    code, out, err = preview(capsys, "--stack", "byo", "--project-dir", str(project), *(["--json"] if json_mode else []))
-    expected = f"error: Pulumi.byo.yaml: PULUMI_CONFIG_PASSPHRASE_FILE {phrase}: {problem}"
-    assert code == 2 and "Traceback" not in out + err
-    if json_mode:
-        assert err == "" and json.loads(out)["errors"] == [expected] and json.loads(out)["exitCode"] == 2
-    else:
-        assert err.strip() == expected
-
-
-def test_the_previous_export_is_decrypted_with_the_passphrase_file_too(tmp_path, encrypter, monkeypatch):
-    from expressroute_encryption.offline.previous import load_previous
-
-    export = tmp_path / "previous.json"
-    export.write_text(json.dumps({"version": 3, "deployment": {
-        "secrets_providers": {"type": "passphrase", "state": {"salt": encrypter.state()}},
-        "resources": [{"type": "pulumi:pulumi:Stack", "urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
-                       "outputs": {"macsecKeyFingerprints": {
-                           "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-                           "ciphertext": encrypter.encrypt(json.dumps({"p": "f"}))}}}]}}))
-    phrase = tmp_path / "phrase"
-    phrase.write_text("correct horse\n")
-    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
-    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE_FILE", str(phrase))
-    previous = load_previous(export)
-    assert previous.notes == [] and previous.outputs["macsecKeyFingerprints"]["value"] == {"p": "f"}
-
-
-@pytest.mark.parametrize("document", [
-    "[1, 2]",
-    '{"deployment": {"resources": 5}}',
-    '{"deployment": {"resources": [{"type": "pulumi:pulumi:Stack", "outputs": [1]}]}}',
-    '{"deployment": {"resources": [{"type": "pulumi:pulumi:Stack", "outputs": {"x": '
-    '{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "plaintext": "{not json"}}}]}}',
-    "[" * 100_000,
-    '{"a": ' + "1" * 5000 + "}",
-])
-def test_a_malformed_previous_export_is_a_clean_error(tmp_path, capsys, document):
-    path = tmp_path / "previous.json"
-    path.write_text(document)
-    code, out, err = preview(capsys, "--stack", "dev", "--previous", str(path), "--json")
-    result = json.loads(out)
-    assert code == 2 and result["exitCode"] == 2 and err == ""
-    assert result["errors"][0].startswith(f"error: previous deployment: {path}: ")
-
-
-def test_a_project_without_a_program_is_one_clean_error(tmp_path, capsys):
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
-        (tmp_path / name).write_text((PROJECT_DIR / name).read_text())
-    code, _, err = preview(capsys, "--project-dir", str(tmp_path))
-    assert code == 2
-    assert err.strip().endswith("__main__.py: no such file: the program to preview "
-                                "(is --project-dir the Pulumi project's folder?)")
 
 
 def test_the_reader_loads_no_config_schema():
@@ -349,33 +237,3 @@ def test_the_reader_loads_no_config_schema():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ("['expressroute_encryption.config.errors', 'expressroute_encryption.config.namespace', "
                                      "'expressroute_encryption.config.paths']")
-
-
-# --- Pulumi.yaml: the keys the CLI checks itself ---------------------------------------------
-
-
-def test_the_project_file_types_every_key_pulumi_project_config_can_type():
-    """Pulumi.yaml states a type for each top-level key whose value is text, a number or a
-    boolean and whose absence means nothing but a fixed default (the CLI applies the default,
-    and demands a key without one); as the model defines it. Every stack file here meets
-    those types as the CLI checks them when it reads a stack's config."""
-    from expressroute_encryption.config.stack import StackConfig
-    from expressroute_encryption.config_reference import flatten
-
-    types = {str: "string", bool: "boolean", int: "integer"}
-    expected = {}
-    for name, field in StackConfig.model_fields.items():
-        kind = types.get(flatten(field.annotation)[0])
-        default = None if field.is_required() else field.get_default(call_default_factory=True)
-        if kind and (field.is_required() or default is not None):
-            expected[f"{NAMESPACE}:{field.alias or name}"] = {"type": kind, **({} if default is None else {"default": default})}
-    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
-    assert {key: {k: v for k, v in value.items() if k != "description"} for key, value in declared.items()} == expected
-    assert set(expected) == {f"{NAMESPACE}:resourceGroupName", f"{NAMESPACE}:protect", f"{NAMESPACE}:lockExistingVault"}
-    for stack in ("dev", "prod", "vpn", "vwan"):
-        config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
-        for key, declaration in declared.items():
-            if declaration["type"] == "string":
-                assert isinstance(config[key], str), (stack, key)  # required: no default
-            elif key in config:
-                assert isinstance(config[key], bool), (stack, key)

@@ -1,11 +1,13 @@
-"""Property: no error, warning or note ever quotes key material the user typed.
+"""secret_config.py: which config values are secrets and how key material is kept out of
+messages. Every leaf under macsecKeys and vpn.sharedKey must be a ``secure:`` value in the stack
+file (the offline reader refuses a plain one, naming the path, not the value); and, as a
+property, no error, warning or note ever quotes key material the user typed.
 
-Key-like strings (runs of 16+ hex digits) are placed under macsecKeys as port names,
-as values, as nested key names (`cak=<hex>`), and as vpn.sharedKey, written in plain
-text or encrypted, next to valid or broken config. Whatever the offline preview says,
-in text or JSON mode, no 16-digit stretch of those runs appears in what it prints: the
-masking is a rule (any 16+ hex run), not a list of cases.
-"""
+Key-like strings (runs of 16+ hex digits) are placed under macsecKeys as port names, as values,
+as nested key names (`cak=<hex>`), and as vpn.sharedKey, written in plain text or encrypted,
+next to valid or broken config. Whatever the offline preview says, in text or JSON mode, no
+16-digit stretch of those runs appears in what it prints: the masking is a rule (any 16+ hex
+run), not a list of cases."""
 
 from __future__ import annotations
 
@@ -16,23 +18,71 @@ import re
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from expressroute_encryption.cli import main
 from expressroute_encryption.config.errors import ConfigError
 from expressroute_encryption.config.loading import parse_stack_config
-from tests.helpers import BYO_CKN, PROJECT_DIR, VPN, base_config, circuit, port
+from expressroute_encryption.offline.stack_file import StackFileError, load_stack_file
+from tests.helpers import BYO_CAK, BYO_CKN, CAK2, PROJECT_DIR, SHARED_KEY, VPN, base_config, circuit, port
 from tests.pulumi_crypto import GoCompatibleEncrypter
 
+
+def stack_on_disk(tmp_path, config: dict | None, stack: str = "prod"):
+    (tmp_path / "Pulumi.yaml").write_text("name: expressroute-encryption\nruntime: python\n")
+    if config is not None:
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+
+
+def secure(value: str) -> dict:
+    return {"secure": "v1:AAAA:" + "Zm9v"}  # the ciphertext is not read by this check
+
+
+def offline_reader_problems(tmp_path, config: dict) -> list[str]:
+    stack_on_disk(tmp_path, config)
+    with pytest.raises(StackFileError) as info:
+        load_stack_file(tmp_path, "prod")
+    return str(info.value).splitlines()
+
+
+def test_a_plain_leaf_next_to_secure_ones_is_refused_by_the_offline_reader(tmp_path):
+    written = {"link1": {"cak": secure(BYO_CAK), "ckn": secure(BYO_CKN)},
+               "link2": {"cak": CAK2, "ckn": secure(BYO_CKN)}}
+    assert offline_reader_problems(tmp_path, {"expressroute-encryption:macsecKeys": {"port-a": written}}) == [
+        "Pulumi.prod.yaml: macsecKeys.port-a.link2.cak: stored in plain text next to encrypted values; set it with: "
+        "pulumi config set --secret --type string --path 'macsecKeys.port-a.link2.cak' <value>"]
+
+
+def test_every_leaf_secure_or_a_whole_secure_object_passes_the_offline_reader(tmp_path):
+    written = {link: {"cak": secure("x"), "ckn": secure("y")} for link in ("link1", "link2")}
+    stack_on_disk(tmp_path, {"expressroute-encryption:macsecKeys": {"port-a": written},
+                             "expressroute-encryption:vpn": {"sharedKey": secure("z")}})
+    assert load_stack_file(tmp_path, "prod").secret_keys == ["expressroute-encryption:macsecKeys",
+                                                              "expressroute-encryption:vpn"]
+    stack_on_disk(tmp_path, {"expressroute-encryption:macsecKeys": secure("{...}")})
+    assert load_stack_file(tmp_path, "prod").secret_keys == ["expressroute-encryption:macsecKeys"]
+
+
+def test_a_plain_shared_key_is_refused_by_the_offline_reader_without_its_value(tmp_path):
+    found = offline_reader_problems(tmp_path, {"expressroute-encryption:vpn": {**VPN, "sharedKey": SHARED_KEY},
+                                               "expressroute-encryption:other": secure("x")})
+    assert found[0].startswith("Pulumi.prod.yaml: vpn.sharedKey: stored in plain text next to encrypted values")
+    assert SHARED_KEY not in "\n".join(found)
+
+
 NS = "expressroute-encryption"
+
 STACK = "mask"
+
 PASSPHRASE = "masking passphrase"
+
 HEX_RUN = re.compile(r"[0-9A-Fa-f]{16,}")
 
 # Random hex behind a fixed prefix that no output contains by chance.
 hex_runs = st.binary(min_size=8, max_size=36).map(lambda b: "c0de" + b.hex())
+
 decorations = st.sampled_from(["{}", "cak={}", "{}\n", " {}", "key:{}", "{}-{}", "0x{}"])
+
 key_like = st.tuples(decorations, hex_runs).map(lambda pair: pair[0].format(pair[1], pair[1]))
 
 

@@ -26,7 +26,7 @@ import yaml
 NAMESPACE = "expressroute-encryption"
 # The project the benchmark measures: the one it is run from (`make bench` runs it at the root).
 PROJECT_DIR = Path.cwd()
-# What a project directory needs for the offline preview (as tests/test_offline_preview.py's project_copy).
+# What a project directory needs for the offline preview (as tests/helpers.py's project_copy).
 PROJECT_ENTRIES = ("Pulumi.yaml", "__main__.py", "components", "policy")
 
 

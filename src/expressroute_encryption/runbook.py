@@ -74,16 +74,19 @@ def stack_watch(config: StackConfig, port) -> Watch:
     )
 
 
-def rotation_plan(config: StackConfig, previous: Previous, stack: str, azure=None, gate=None) -> str:
+def rotation_plan(config: StackConfig, previous: Previous, stack: str, azure=None, gate=None, *,
+                  history_known: bool = False) -> str:
     """The runbook for the next ``pulumi up``: what changes on each link, whether it
     drops the link, and the steps in order. ``azure``: per port this deployment adopts,
     what Azure shows of its links (the refusals compare with it); ``gate``: what the
     change gate read and decided (``live_gate.GateReport``; its refusals, when enforced,
-    are the next ``pulumi up``'s too). Never contains key material."""
+    are the next ``pulumi up``'s too); ``history_known``: ``previous`` is the stack's real
+    last deployment (a PREVIOUS file), so a first deployment's refusals are refusals.
+    Never contains key material."""
     lines = [f"MACsec rotation plan for stack '{stack}'"]
     if previous.is_first_deployment:
         lines.append("No previous deployment: this is a first deployment; nothing to rotate.")
-    blocked = change_problems(config, previous, updating=False, azure=azure)
+    blocked = change_problems(config, previous, updating=history_known, azure=azure)
     if gate is not None and gate.refuses(updating=True):
         blocked += gate.problems
     if previous_problems(previous):

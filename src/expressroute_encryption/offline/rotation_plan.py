@@ -80,8 +80,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"note: {note}")
     azure = {port.name: azure_link_states(adopted[port.name.lower()])
              for port in config.ports if port.name.lower() in adopted}
-    blocked = change_problems(config, previous, updating=False, azure=azure)
+    # With PREVIOUS the history is known, so what `pulumi up` refuses on a first deployment
+    # (a port created past reserved) is refused here too; without it, it is only a warning.
+    updating = args.previous is not None
+    blocked = change_problems(config, previous, updating=updating, azure=azure)
     # The gate runs only where the guard lets the change through, as in the program.
     gate = None if blocked else run_gate(config, previous, FileReads(config.resource_group_name, live, metrics))
-    print(rotation_plan(config, previous, args.stack, azure, gate))
+    print(rotation_plan(config, previous, args.stack, azure, gate, history_known=updating))
     return ExitCode.REFUSED if blocked or (gate and gate.refuses(updating=True)) else ExitCode.OK
